@@ -1,0 +1,192 @@
+"""Decide which repeated blocks are boilerplate.
+
+A block is a template in a document when the same (or a near-identical)
+block occurs in other documents that are *not copies* of it: a teaser that
+two different articles carry, a footer every page of a site ends with.
+When two documents are copies (one article republished, truncated or
+lightly edited), the blocks they share are their content and stay.
+
+"Copies" is measured on the text left once templates are set aside, and
+templates are found using the copies; the two are settled together by
+iterating to a fixed point (templates found -> shared text recomputed ->
+copies recomputed), starting from "nothing is a template". A site-wide
+menu on pages with short bodies can look like a copy at first, but as soon
+as one page of the site has a body of its own the menu becomes a template
+and drops out of the comparison.
+
+Site evidence: when both documents' hosts are known and differ, a shared
+block counts as template evidence only once it is seen on
+``cross_site_min_sites`` sites (a passage two sites share is more likely
+quoted or syndicated than a template). Documents without a URL could be from
+any site, so they count as the same site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import BoilerplateConfig
+
+__all__ = ["Decision", "decide", "KEEP", "BOILERPLATE", "REPEAT", "REASONS"]
+
+KEEP, BOILERPLATE, REPEAT = 0, 1, 2
+#: Removal reasons by code, as reports name them.
+REASONS = {BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document"}
+
+# Fixed-point iterations; in practice it settles in 2-4.
+_MAX_ROUNDS = 10
+
+
+@dataclass
+class Decision:
+    """What happens to each block.
+
+    Attributes
+    ----------
+    action : ndarray of int8, shape (n_blocks,)
+        ``KEEP``, ``BOILERPLATE`` or ``REPEAT``.
+    copies : ndarray of int64, shape (n_pairs, 2)
+        Document pairs ``(d, e)``, ``d < e``, judged copies of each other.
+    shared : ndarray of int64, shape (n_pairs, 2)
+        Document pairs that share at least one kept repeated block.
+    """
+
+    action: np.ndarray
+    copies: np.ndarray
+    shared: np.ndarray
+
+
+def _group_pairs(group_start: np.ndarray, group_size: np.ndarray, member_group: np.ndarray, member_rank: np.ndarray):
+    """All ordered pairs (i, j), i != j, of members of the same group.
+
+    Members are rows sorted by group; ``member_group[i]`` is row i's group
+    and ``member_rank[i]`` its rank inside the group.
+    """
+    k = group_size[member_group]
+    left = np.repeat(np.arange(len(member_group)), k - 1)
+    if len(left) == 0:
+        return left, left
+    first = np.concatenate([[0], np.cumsum(k - 1)[:-1]])
+    t = np.arange(len(left)) - np.repeat(first, k - 1)
+    right = group_start[member_group[left]] + t + (t >= member_rank[left])
+    return left, right
+
+
+def decide(
+    doc: np.ndarray,
+    cluster: np.ndarray,
+    weight: np.ndarray,
+    repeat: np.ndarray,
+    host: np.ndarray,
+    n_docs: int,
+    config: BoilerplateConfig,
+    max_documents: int = 1000,
+) -> Decision:
+    """Decide the fate of every block.
+
+    Parameters
+    ----------
+    doc : ndarray of int64, shape (n_blocks,)
+        Document index of each block.
+    cluster : ndarray of int64, shape (n_blocks,)
+        Repeated-block cluster of each block (identical or near-identical
+        blocks share a cluster).
+    weight : ndarray of int64, shape (n_blocks,)
+        Size of each block (characters), for "how much text do two documents share".
+    repeat : ndarray of bool, shape (n_blocks,)
+        Whether the block repeats an earlier block of its own document.
+    host : ndarray of int64, shape (n_docs,)
+        Host id of each document, -1 when unknown.
+    n_docs : int
+    config : BoilerplateConfig
+    max_documents : int
+        Clusters in more documents than this are templates without a
+        pairwise copy check (which would cost the square of their size).
+
+    Returns
+    -------
+    Decision
+    """
+    n_blocks = len(doc)
+    action = np.zeros(n_blocks, dtype=np.int8)
+    if config.strip_repeats:
+        action[repeat] = REPEAT
+    live = ~repeat if config.strip_repeats else np.ones(n_blocks, dtype=bool)
+
+    # Entries: one per (cluster, document), weighted by the block sizes.
+    n_clusters = int(cluster.max()) + 1 if n_blocks else 0
+    key = cluster[live] * n_docs + doc[live]
+    ukey, inverse = np.unique(key, return_inverse=True)
+    ent_cluster, ent_doc = ukey // n_docs, ukey % n_docs
+    ent_weight = np.bincount(inverse.ravel(), weights=weight[live], minlength=len(ukey)).astype(np.int64)
+    total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs).astype(np.int64)
+
+    size = np.bincount(ent_cluster, minlength=n_clusters)
+    repeated = size[ent_cluster] >= 2
+    big = size[ent_cluster] > max_documents
+
+    # Distinct known hosts per cluster.
+    known = host[ent_doc] >= 0
+    hk = np.unique(ent_cluster[known] * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
+    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters)
+
+    # Ordered pairs of entries in the same (repeated, not big) cluster.
+    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster already
+    sc = ent_cluster[small]
+    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if len(sc) else np.zeros(0, np.int64)
+    gsize = np.diff(np.r_[starts, len(sc)])
+    member_group = np.repeat(np.arange(len(starts)), gsize)
+    member_rank = np.arange(len(sc)) - np.repeat(starts, gsize)
+    li, ri = _group_pairs(starts, gsize, member_group, member_rank)
+    left, right = small[li], small[ri]
+    dl, dr = ent_doc[left], ent_doc[right]
+    hl, hr = host[dl], host[dr]
+    evidence = (hl < 0) | (hr < 0) | (hl == hr) | (n_hosts[ent_cluster[left]] >= config.cross_site_min_sites)
+    pair_key = np.minimum(dl, dr) * n_docs + np.maximum(dl, dr)
+    upair, pair_of = np.unique(pair_key, return_inverse=True)
+    pair_of = pair_of.ravel()
+    lower_is_left = dl < dr
+
+    template = big & repeated & (size[ent_cluster] >= config.min_documents)
+    is_copy = np.zeros(len(upair), dtype=bool)
+    for _ in range(_MAX_ROUNDS):
+        active = ~template
+        kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs).astype(np.int64)
+        both = active[left] & active[right]
+        # Text of the left document shared with the right one, per pair.
+        w = np.where(both, ent_weight[left], 0)
+        shared_lo = np.bincount(pair_of, weights=w * lower_is_left, minlength=len(upair))
+        shared_hi = np.bincount(pair_of, weights=w * ~lower_is_left, minlength=len(upair))
+        lo, hi = upair // n_docs, upair % n_docs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.maximum(shared_lo / np.maximum(kept[lo], 1), shared_hi / np.maximum(kept[hi], 1))
+        is_copy = (share >= config.copy_containment) & (shared_lo > 0)
+        bad = ~is_copy[pair_of] & evidence
+        votes = np.bincount(left[bad], minlength=len(ukey))
+        new = (repeated & big & (size[ent_cluster] >= config.min_documents)) | (votes >= config.min_documents - 1) & repeated
+        if np.array_equal(new, template):
+            break
+        template = new
+
+    # Back from entries to blocks.
+    ent_of_block = np.full(n_blocks, -1, dtype=np.int64)
+    ent_of_block[live] = inverse.ravel()
+    is_template = np.zeros(n_blocks, dtype=bool)
+    is_template[live] = template[ent_of_block[live]]
+    if config.strip_repeats:
+        # A later repeat of a template line counts as the template.
+        rep_key = cluster[repeat] * n_docs + doc[repeat]
+        pos = np.searchsorted(ukey, rep_key)
+        hit = (pos < len(ukey)) & (ukey[np.minimum(pos, len(ukey) - 1)] == rep_key)
+        rep_idx = np.flatnonzero(repeat)
+        is_template[rep_idx[hit]] = template[pos[hit]]
+    action[is_template] = BOILERPLATE
+
+    copies = np.stack([upair // n_docs, upair % n_docs], axis=1)[is_copy] if len(upair) else np.zeros((0, 2), np.int64)
+    active = ~template
+    both = active[left] & active[right]
+    shared_keys = np.unique(pair_key[both])
+    shared = np.stack([shared_keys // n_docs, shared_keys % n_docs], axis=1) if len(shared_keys) else np.zeros((0, 2), np.int64)
+    return Decision(action=action, copies=copies.astype(np.int64), shared=shared.astype(np.int64))

@@ -1,0 +1,244 @@
+"""One frozen config per stage, gathered in :class:`Config`.
+
+Every field name is also the keyword of the library functions and, in
+kebab-case, the CLI option (``block_threshold`` -> ``--block-threshold``).
+Values are validated on construction, with messages a person can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+__all__ = [
+    "Config",
+    "ReadConfig",
+    "ShingleConfig",
+    "MinHashConfig",
+    "BoilerplateConfig",
+    "SyndicationConfig",
+]
+
+
+def _check_range(name: str, value: Any, lo: float, hi: float, kind: type = float) -> None:
+    ok_type = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        ok_type = isinstance(value, int) and not isinstance(value, bool)
+    if not ok_type or not (lo <= value <= hi):
+        what = "an int" if kind is int else "a float"
+        raise ValueError(
+            f"The {name!r} parameter must be {what} in [{lo}, {hi}]. Got {value!r} instead."
+        )
+
+
+def _check_field_name(name: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"The {name!r} parameter must be a non-empty string. Got {value!r} instead.")
+
+
+@dataclass(frozen=True)
+class ReadConfig:
+    """How a corpus is read.
+
+    Parameters
+    ----------
+    id_field, text_field, url_field : str
+        JSONL field names of the document id, its text and its URL. A record
+        without an id is named ``file:line``.
+    strict : bool
+        Stop at the first bad input (invalid UTF-8, malformed JSON, empty
+        document, unreadable file) instead of recording it and going on.
+    """
+
+    id_field: str = "id"
+    text_field: str = "text"
+    url_field: str = "url"
+    strict: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("id_field", "text_field", "url_field"):
+            _check_field_name(name, getattr(self, name))
+
+
+@dataclass(frozen=True)
+class ShingleConfig:
+    """How blocks and documents are cut into shingles.
+
+    Parameters
+    ----------
+    short_block_words : int
+        Blocks with fewer words than this are shingled as character
+        n-grams (a two-word line such as "Popular posts" has no word
+        3-grams to speak of); longer blocks as word n-grams.
+    char_ngram : int
+        Character n-gram size for short blocks.
+    word_ngram : int
+        Word n-gram size for long blocks.
+    doc_ngram : int
+        Word n-gram size for whole documents (syndication).
+    """
+
+    short_block_words: int = 10
+    char_ngram: int = 5
+    word_ngram: int = 3
+    doc_ngram: int = 5
+
+    def __post_init__(self) -> None:
+        _check_range("short_block_words", self.short_block_words, 0, 10_000, int)
+        _check_range("char_ngram", self.char_ngram, 1, 64, int)
+        _check_range("word_ngram", self.word_ngram, 1, 64, int)
+        _check_range("doc_ngram", self.doc_ngram, 1, 64, int)
+
+
+@dataclass(frozen=True)
+class MinHashConfig:
+    """MinHash signatures.
+
+    Parameters
+    ----------
+    num_perm : int
+        Number of permutations (signature length).
+    seed : int
+        Seed of the permutations; the same seed gives datasketch's
+        permutations for the "affine32" scheme.
+    """
+
+    num_perm: int = 128
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check_range("num_perm", self.num_perm, 2, 4096, int)
+        _check_range("seed", self.seed, 0, 2**32 - 1, int)
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """Which repeated blocks are boilerplate.
+
+    Parameters
+    ----------
+    block_threshold : float
+        Verified Jaccard similarity at which two blocks count as the same
+        (near-identical) block. LSH is tuned to this threshold.
+    min_documents : int
+        A block must occur in at least this many documents to be a template.
+    copy_containment : float
+        Two documents are copies of each other (syndication) when the text
+        they share covers at least this share of the shorter one, once
+        templates are set aside; text shared by copies is never stripped.
+    cross_site_min_sites : int
+        When both URLs are known and their hosts differ, a shared block is
+        template evidence only if it is seen on at least this many sites:
+        a passage shared by two sites is more likely quoted or syndicated
+        text than a template.
+    strip_repeats : bool
+        Remove the repeats of a block inside one document after its first
+        occurrence.
+    """
+
+    block_threshold: float = 0.8
+    min_documents: int = 2
+    copy_containment: float = 0.5
+    cross_site_min_sites: int = 3
+    strip_repeats: bool = True
+
+    def __post_init__(self) -> None:
+        _check_range("block_threshold", self.block_threshold, 0.05, 1.0)
+        _check_range("min_documents", self.min_documents, 2, 2**31, int)
+        _check_range("copy_containment", self.copy_containment, 0.0, 1.0)
+        _check_range("cross_site_min_sites", self.cross_site_min_sites, 2, 2**31, int)
+
+
+@dataclass(frozen=True)
+class SyndicationConfig:
+    """Which documents carry the same text.
+
+    Parameters
+    ----------
+    syndication_threshold : float
+        Verified containment (shared shingles over the shingles of the
+        shorter document) at which two cleaned documents are near-duplicates.
+        Containment rather than Jaccard, so a truncated copy is found.
+    lsh_threshold : float
+        Jaccard threshold the document LSH index is tuned to; pairs that
+        share blocks are proposed as candidates too, so truncated copies
+        (low Jaccard, high containment) are still found.
+    min_passage_words : int
+        Shortest shared passage, in words, that is reported.
+    overlap_min_words : int
+        Documents that are not near-duplicates but share passages of at least
+        this many words in total are reported as partial overlaps.
+    """
+
+    syndication_threshold: float = 0.5
+    lsh_threshold: float = 0.3
+    min_passage_words: int = 8
+    overlap_min_words: int = 40
+
+    def __post_init__(self) -> None:
+        _check_range("syndication_threshold", self.syndication_threshold, 0.05, 1.0)
+        _check_range("lsh_threshold", self.lsh_threshold, 0.05, 1.0)
+        _check_range("min_passage_words", self.min_passage_words, 1, 100_000, int)
+        _check_range("overlap_min_words", self.overlap_min_words, 1, 10_000_000, int)
+
+
+_STAGES = {
+    "read": ReadConfig,
+    "shingle": ShingleConfig,
+    "minhash": MinHashConfig,
+    "boilerplate": BoilerplateConfig,
+    "syndication": SyndicationConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """All stage configs. Build it from flat options with :meth:`from_options`.
+
+    Examples
+    --------
+    >>> Config.from_options(block_threshold=0.7).boilerplate.block_threshold
+    0.7
+    """
+
+    read: ReadConfig = field(default_factory=ReadConfig)
+    shingle: ShingleConfig = field(default_factory=ShingleConfig)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    syndication: SyndicationConfig = field(default_factory=SyndicationConfig)
+
+    @classmethod
+    def option_names(cls) -> dict[str, str]:
+        """Map every flat option name to the stage that owns it."""
+        return {f.name: stage for stage, klass in _STAGES.items() for f in fields(klass)}
+
+    @classmethod
+    def from_options(cls, **options: Any) -> "Config":
+        """Build a config from flat option names; unknown names are an error.
+
+        Raises
+        ------
+        TypeError
+            For an option name no stage has.
+        ValueError
+            For a value out of range.
+        """
+        owners = cls.option_names()
+        unknown = sorted(set(options) - set(owners))
+        if unknown:
+            raise TypeError(
+                f"Unknown option(s) {', '.join(unknown)}; valid options are: {', '.join(sorted(owners))}."
+            )
+        per_stage: dict[str, dict[str, Any]] = {stage: {} for stage in _STAGES}
+        for name, value in options.items():
+            per_stage[owners[name]][name] = value
+        return cls(**{stage: _STAGES[stage](**kw) for stage, kw in per_stage.items()})
+
+    def replace(self, **options: Any) -> "Config":
+        """Return a copy with some flat options changed."""
+        return Config.from_options(**{**self.options(), **options})
+
+    def options(self) -> dict[str, Any]:
+        """The flat options, in stage order: what reports record."""
+        return {k: v for stage in _STAGES for k, v in dataclasses.asdict(getattr(self, stage)).items()}

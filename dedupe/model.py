@@ -1,0 +1,99 @@
+"""The data model at the edges: documents, blocks, and bad inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = ["Document", "Block", "InputError", "SKIP_REASONS"]
+
+#: Why an input was skipped; the keys of ``documents_skipped`` in a report.
+SKIP_REASONS = {
+    "invalid_utf8": "not valid UTF-8",
+    "empty": "empty document",
+    "unreadable": "file cannot be read",
+    "invalid_json": "invalid JSON",
+    "invalid_record": "record has no usable text field",
+    "unsupported_file": "not a supported corpus file",
+}
+
+
+@dataclass(frozen=True)
+class Document:
+    """One input document.
+
+    Parameters
+    ----------
+    id : str
+        Its id: the path relative to the input folder for a text file, the
+        JSONL id field, or ``file:line`` when the record has none.
+    text : str
+        The text as read.
+    source : str
+        The input file it came from, as given on the command line (or inside
+        the folder given).
+    line : int or None
+        1-based line of the JSONL record, None for a text file.
+    url : str or None
+        The page URL where known; its host is evidence for templates.
+    """
+
+    id: str
+    text: str
+    source: str
+    line: Optional[int] = None
+    url: Optional[str] = None
+
+    @property
+    def location(self) -> str:
+        """``file`` or ``file:line``, for messages."""
+        return self.source if self.line is None else f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block (one non-blank line) of a document, by character offsets.
+
+    ``document.text[start:end]`` is the block's text; ``line`` is 1-based.
+    """
+
+    start: int
+    end: int
+    line: int
+
+
+class InputError(Exception):
+    """A bad input: a file or a line that cannot be turned into a document.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    line : int or None
+        1-based line number for JSONL records.
+    reason : str
+        One of :data:`SKIP_REASONS`.
+    detail : str
+        What exactly is wrong, for a person.
+    """
+
+    def __init__(self, path: str, line: Optional[int], reason: str, detail: str = ""):
+        if reason not in SKIP_REASONS:
+            raise ValueError(f"unknown skip reason {reason!r}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+        self.detail = detail
+        super().__init__(self.message)
+
+    @property
+    def location(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+    @property
+    def message(self) -> str:
+        what = SKIP_REASONS[self.reason]
+        return f"{self.location}: {what}" + (f" ({self.detail})" if self.detail else "")
+
+    def as_dict(self) -> dict:
+        return {"source": self.path, "line": self.line, "reason": self.reason, "message": self.message}

@@ -1,0 +1,238 @@
+"""String the stages together: read -> blocks -> shingle -> minhash -> lsh ->
+verify -> cluster -> boilerplate -> strip -> syndication -> report -> write.
+
+:func:`analyse` works on documents in memory; :func:`scan` and :func:`clean`
+read files (and :func:`clean` writes the cleaned corpus).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence, Union
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from . import blocks as blocks_mod
+from . import boilerplate, cluster, lsh, minhash, shingle, syndication, verify
+from .config import Config
+from .io import check_output, discover, read_corpus, write_corpus
+from .io.readers import Corpus
+from .model import Document
+from .report import Report, build_report
+
+__all__ = ["Analysis", "Result", "analyse", "scan", "clean", "block_clusters"]
+
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass
+class Analysis:
+    """Everything found in a set of documents.
+
+    Attributes
+    ----------
+    documents : list of Document
+    blocks : list of ndarray of int64, shape (n_blocks_i, 3)
+        Each document's blocks (start, end, line).
+    action : list of ndarray of int8, shape (n_blocks_i,)
+        What happens to each block (:data:`dedupe.boilerplate.KEEP` ...).
+    template : list of ndarray of int64, shape (n_blocks_i,)
+        Repeated-block cluster of each block (same cluster = same template).
+    spans : list of list of (int, int)
+        Character spans of each document that survive.
+    cleaned : list of str
+    syndication : dedupe.syndication.Syndication
+    """
+
+    documents: list[Document]
+    blocks: list[np.ndarray]
+    action: list[np.ndarray]
+    template: list[np.ndarray]
+    spans: list[list[tuple[int, int]]]
+    cleaned: list[str]
+    syndication: syndication.Syndication
+
+
+@dataclass
+class Result:
+    """What :func:`scan` and :func:`clean` return."""
+
+    corpus: Corpus
+    analysis: Analysis
+    report: Report
+    written: list[Path]
+
+
+def _host(url: Optional[str]) -> Optional[str]:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
+    """Cluster blocks that are identical once normalised, or near-identical.
+
+    Exact repeats share a normalised key. Each distinct key is shingled
+    (character n-grams below ``short_block_words`` words, word n-grams above),
+    signed, and indexed in LSH; candidate pairs whose verified Jaccard reaches
+    ``block_threshold`` are joined.
+
+    Returns
+    -------
+    ndarray of int64, shape (len(texts),)
+        Cluster label of each block: the index of its cluster's first block.
+    """
+    keys = [blocks_mod.normalise(t) for t in texts]
+    uniq, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
+    # Order distinct keys by first occurrence so labels follow input order.
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    reps = [uniq[i] for i in order]
+    n = len(reps)
+    words = np.fromiter((r.count(" ") + 1 if r else 0 for r in reps), dtype=np.int64, count=n)
+    short = words < config.shingle.short_block_words
+    pairs = []
+    for mask, make in (
+        (short, lambda ts: shingle.char_shingles(ts, config.shingle.char_ngram)),
+        (~short, lambda ts: shingle.word_shingles(ts, config.shingle.word_ngram)),
+    ):
+        idx = np.flatnonzero(mask)
+        if len(idx) < 2:
+            continue
+        batch = make([reps[i] for i in idx])
+        sigs = minhash.signatures(batch, config.minhash.num_perm, config.minhash.seed)
+        cand = lsh.candidate_pairs(sigs, config.boilerplate.block_threshold, config.minhash.seed)
+        _, jac, _ = verify.overlap(verify.shingle_matrix(batch), cand)
+        pairs.append(idx[cand[jac >= config.boilerplate.block_threshold]])
+    edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+    rep_label = cluster.components(n, edges)
+    return first[order][rep_label][rank[inverse.ravel()]].astype(np.int64)
+
+
+def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> Analysis:
+    """Find boilerplate and syndication in documents held in memory.
+
+    Parameters
+    ----------
+    documents : sequence of Document
+    config : Config, optional
+
+    Returns
+    -------
+    Analysis
+    """
+    config = config or Config()
+    documents = list(documents)
+    n_docs = len(documents)
+    per_doc = [blocks_mod.segment(d.text) for d in documents]
+    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+    texts = [d.text[s:e] for d, b in zip(documents, per_doc) for s, e in b[:, :2].tolist()]
+    weight = np.fromiter((len(t.strip()) for t in texts), dtype=np.int64, count=len(texts))
+    labels = block_clusters(texts, config)
+
+    # A block repeats inside its document when an earlier block there has the same light key.
+    repeat = np.zeros(len(texts), dtype=bool)
+    seen: set[tuple[int, str]] = set()
+    for i, (d, t) in enumerate(zip(doc_of.tolist(), texts)):
+        k = (d, blocks_mod.light_key(t))
+        repeat[i] = k in seen
+        seen.add(k)
+
+    hosts = [_host(d.url) for d in documents]
+    host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
+    host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
+
+    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate)
+
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    action = [decision.action[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
+    template = [labels[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
+    spans = [blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, per_doc, action)]
+    cleaned = ["".join(d.text[a:b] for a, b in s) for d, s in zip(documents, spans)]
+    synd = syndication.find(
+        [d.text for d in documents], spans, decision.shared, config.shingle, config.minhash, config.syndication
+    )
+    return Analysis(documents, per_doc, action, template, spans, cleaned, synd)
+
+
+def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **options) -> Result:
+    """Read a corpus and find its boilerplate and syndication; write nothing.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        Folders of ``.txt`` files, and JSONL files (``.jsonl``, ``.jsonl.gz``).
+    config : Config, optional
+        Defaults, changed by ``options``.
+    **options
+        Any :class:`Config` option by its flat name (``block_threshold=0.7``).
+
+    Returns
+    -------
+    Result
+        ``result.report`` holds the machine report and the exit code.
+
+    Raises
+    ------
+    InputError
+        With ``strict=True``, at the first bad input.
+    FileNotFoundError
+        If an input does not exist.
+    """
+    config = (config or Config()).replace(**options) if options else (config or Config())
+    corpus = read_corpus(inputs, config.read)
+    analysis = analyse(corpus.documents, config)
+    report = build_report(corpus, analysis, config, [str(p) for p in inputs])
+    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+
+
+def clean(
+    inputs: Sequence[PathLike],
+    output: PathLike,
+    *,
+    report: Optional[PathLike] = None,
+    config: Optional[Config] = None,
+    **options,
+) -> Result:
+    """Strip boilerplate and write the cleaned corpus under the folder ``output``.
+
+    Every input file that yielded documents gets one output file at
+    ``output/<name>`` in its own format; ``report`` (optional) gets the JSON
+    report. Inputs are never modified.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+    output : path-like
+        The output folder (created if missing).
+    report : path-like, optional
+        Where to write the JSON report.
+    config, **options
+        As for :func:`scan`.
+
+    Raises
+    ------
+    ValueError
+        If the output folder would overwrite or lie inside an input.
+    """
+    output = Path(output)
+    check_output(discover(inputs), inputs, output)
+    result = scan(inputs, config=config, **options)
+    cleaned = {(d.source, d.line): text for d, text in zip(result.analysis.documents, result.analysis.cleaned)}
+    cfg = (config or Config()).replace(**options) if options else (config or Config())
+    output.mkdir(parents=True, exist_ok=True)
+    result.written = write_corpus(result.corpus.files, cleaned, output, cfg.read)
+    if report is not None:
+        result.report.write(Path(report))
+    return result

@@ -1,0 +1,174 @@
+"""Find documents that carry the same text, and the passages they share.
+
+Near-duplicates are found over the *cleaned* text: word n-gram shingles,
+MinHash-LSH candidates (plus every pair that still shares a repeated block,
+which catches truncated copies whose Jaccard is low), verified with the true
+containment ``|A & B| / min(|A|, |B|)``. Verified pairs are grouped by star
+clustering, so unrelated pages are never chained together. Pairs that are
+not near-duplicates but share long passages are reported as overlaps.
+
+Shared passages are aligned word by word with :class:`difflib.SequenceMatcher`
+and mapped back to character offsets in each input document.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from . import cluster, lsh, minhash, shingle, verify
+from .blocks import WORD, normalise
+from .config import MinHashConfig, ShingleConfig, SyndicationConfig
+
+__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages"]
+
+# Passages separated by at most this many changed words are one passage
+# ("lightly edited" copies change a word here and there).
+_MAX_GAP = 3
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage two documents share: ``(start, end)`` offsets in each."""
+
+    a: tuple[int, int]
+    b: tuple[int, int]
+    words: int
+
+
+@dataclass
+class Pair:
+    """Two documents (indices), their verified similarity, their shared passages."""
+
+    a: int
+    b: int
+    jaccard: float
+    containment: float
+    passages: list[Passage] = field(default_factory=list)
+
+    @property
+    def shared_words(self) -> int:
+        return sum(p.words for p in self.passages)
+
+
+@dataclass
+class Cluster:
+    """Documents that carry the same text; ``centre`` is similar to every member."""
+
+    centre: int
+    members: list[int]
+    pairs: list[Pair]
+
+
+@dataclass
+class Syndication:
+    clusters: list[Cluster]
+    overlaps: list[Pair]
+
+
+def _tokens(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[str], np.ndarray]:
+    """Words of the kept spans of a text, lower-cased, with their offsets in the text."""
+    words: list[str] = []
+    pos: list[tuple[int, int]] = []
+    for a, b in spans:
+        for m in WORD.finditer(text, a, b):
+            words.append(m.group().casefold())
+            pos.append((m.start(), m.end()))
+    return words, np.array(pos, dtype=np.int64).reshape(-1, 2)
+
+
+def passages(
+    ta: tuple[list[str], np.ndarray], tb: tuple[list[str], np.ndarray], min_words: int
+) -> list[Passage]:
+    """Passages of at least ``min_words`` words two token sequences share, in order."""
+    wa, pa = ta
+    wb, pb = tb
+    blocks = difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
+    merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
+    for i, j, n in blocks:
+        if n == 0:
+            continue
+        if merged and i - merged[-1][2] <= _MAX_GAP and 0 <= j - merged[-1][3] <= _MAX_GAP:
+            merged[-1][2], merged[-1][3] = i + n, j + n
+            merged[-1][4] += n
+        else:
+            merged.append([i, j, i + n, j + n, n])
+    out = []
+    for i, j, ie, je, n in merged:
+        if n >= min_words:
+            out.append(
+                Passage(
+                    a=(int(pa[i, 0]), int(pa[ie - 1, 1])),
+                    b=(int(pb[j, 0]), int(pb[je - 1, 1])),
+                    words=int(n),
+                )
+            )
+    return out
+
+
+def find(
+    texts: Sequence[str],
+    spans: Sequence[Sequence[tuple[int, int]]],
+    hint_pairs: np.ndarray,
+    shingle_config: ShingleConfig,
+    minhash_config: MinHashConfig,
+    config: SyndicationConfig,
+) -> Syndication:
+    """Find syndication clusters and partial overlaps.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The documents as read.
+    spans : sequence of list of (int, int)
+        The kept character spans of each document (its cleaned text).
+    hint_pairs : ndarray of int64, shape (p, 2)
+        Pairs to verify besides the LSH candidates (they share kept blocks).
+    """
+    n = len(texts)
+    cleaned = ["".join(t[a:b] for a, b in s) for t, s in zip(texts, spans)]
+    batch = shingle.word_shingles([normalise(c) for c in cleaned], shingle_config.doc_ngram)
+    sigs = minhash.signatures(batch, minhash_config.num_perm, minhash_config.seed)
+    empty = np.diff(batch.offsets) == 0
+    cand = lsh.candidate_pairs(sigs, config.lsh_threshold, minhash_config.seed)
+    if len(hint_pairs):
+        cand = np.unique(np.concatenate([cand, hint_pairs.astype(np.int64)]), axis=0)
+    cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
+    matrix = verify.shingle_matrix(batch)
+    inter, jac, con = verify.overlap(matrix, cand)
+    near = (con >= config.syndication_threshold) & (inter > 0)
+    centre = cluster.stars(n, cand[near])
+
+    token_cache: dict[int, tuple[list[str], np.ndarray]] = {}
+
+    def toks(i: int):
+        if i not in token_cache:
+            token_cache[i] = _tokens(texts[i], spans[i])
+        return token_cache[i]
+
+    clusters: list[Cluster] = []
+    members_of: dict[int, list[int]] = {}
+    for i in np.flatnonzero(centre != np.arange(n)).tolist():
+        members_of.setdefault(int(centre[i]), []).append(i)
+    for c in sorted(members_of):
+        members = sorted([c, *members_of[c]])
+        pairs_idx = np.array([(x, y) for k, x in enumerate(members) for y in members[k + 1 :]], dtype=np.int64)
+        _, pj, pc = verify.overlap(matrix, pairs_idx)
+        pairs = [
+            Pair(int(x), int(y), float(j), float(cc), passages(toks(x), toks(y), config.min_passage_words))
+            for (x, y), j, cc in zip(pairs_idx.tolist(), pj, pc)
+        ]
+        clusters.append(Cluster(centre=c, members=members, pairs=pairs))
+
+    overlaps: list[Pair] = []
+    for (x, y), i_, j, cc in zip(cand.tolist(), inter, jac, con):
+        if centre[x] == centre[y] or i_ == 0:
+            continue  # same cluster (reported there), or nothing in common
+        found = passages(toks(x), toks(y), config.min_passage_words)
+        p = Pair(x, y, float(j), float(cc), found)
+        if p.shared_words >= config.overlap_min_words:
+            overlaps.append(p)
+    return Syndication(clusters=clusters, overlaps=overlaps)
