@@ -43,9 +43,13 @@ class ReadConfig:
 
     Parameters
     ----------
-    id_field, text_field, url_field : str
-        JSONL field names of the document id, its text and its URL. A record
-        without an id is named ``file:line``.
+    id_field : str
+        JSONL field holding the document id; a record without one is named
+        ``file:line``.
+    text_field : str
+        JSONL field holding the document text.
+    url_field : str
+        JSONL field holding the page URL (its host is template evidence).
     strict : bool
         Stop at the first bad input (invalid UTF-8, malformed JSON, empty
         document, unreadable file) instead of recording it and going on.
