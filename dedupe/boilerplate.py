@@ -1,10 +1,11 @@
 """Decide which repeated blocks are boilerplate.
 
-A block is a template in a document when the same (or a near-identical)
-block occurs in other documents that are *not copies* of it: a teaser that
-two different articles carry, a footer every page of a site ends with.
-When two documents are copies (one article republished, truncated or
-lightly edited), the blocks they share are their content and stay.
+A repeated block (a cluster of identical or near-identical blocks) is a
+template when the documents that carry it are *not all copies* of each
+other: a teaser that two different articles carry, a footer every page of
+a site ends with. When the documents are copies (one article republished,
+truncated or lightly edited), the blocks they share are their content and
+stay.
 
 "Copies" is measured on the text left once templates are set aside, and
 templates are found using the copies; the two are settled together by
@@ -93,8 +94,8 @@ def decide(
     cluster : ndarray of int64, shape (n_blocks,)
         Repeated-block cluster of each block (identical or near-identical
         blocks share a cluster).
-    weight : ndarray of int64, shape (n_blocks,)
-        Size of each block (characters), for "how much text do two documents share".
+    weight : ndarray of float64, shape (n_blocks,)
+        Size of each block, for "how much text do two documents share".
     repeat : ndarray of bool, shape (n_blocks,)
         Whether the block repeats an earlier block of its own document.
     host : ndarray of int64, shape (n_docs,)
@@ -120,8 +121,8 @@ def decide(
     key = cluster[live] * n_docs + doc[live]
     ukey, inverse = np.unique(key, return_inverse=True)
     ent_cluster, ent_doc = ukey // n_docs, ukey % n_docs
-    ent_weight = np.bincount(inverse.ravel(), weights=weight[live], minlength=len(ukey)).astype(np.int64)
-    total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs).astype(np.int64)
+    ent_weight = np.bincount(inverse.ravel(), weights=weight[live], minlength=len(ukey))
+    total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs)
 
     size = np.bincount(ent_cluster, minlength=n_clusters)
     repeated = size[ent_cluster] >= 2
@@ -149,23 +150,35 @@ def decide(
     pair_of = pair_of.ravel()
     lower_is_left = dl < dr
 
-    template = big & repeated & (size[ent_cluster] >= config.min_documents)
+    eligible = repeated & (size[ent_cluster] >= config.min_documents)
+    forced = big & eligible
+    template = forced.copy()
+    votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster (ordered)
+    bad = np.zeros(len(left), dtype=bool)
+    lo, hi = upair // n_docs, upair % n_docs
+    w = ent_weight[left]
+    tri_cluster = ent_cluster[left]
     is_copy = np.zeros(len(upair), dtype=bool)
     for _ in range(_MAX_ROUNDS):
-        active = ~template
-        kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs).astype(np.int64)
-        both = active[left] & active[right]
-        # Text of the left document shared with the right one, per pair.
-        w = np.where(both, ent_weight[left], 0)
-        shared_lo = np.bincount(pair_of, weights=w * lower_is_left, minlength=len(upair))
-        shared_hi = np.bincount(pair_of, weights=w * ~lower_is_left, minlength=len(upair))
-        lo, hi = upair // n_docs, upair % n_docs
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.maximum(shared_lo / np.maximum(kept[lo], 1), shared_hi / np.maximum(kept[hi], 1))
-        is_copy = (share >= config.copy_containment) & (shared_lo > 0)
+        kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
+        # When judging the pair (d, e), a block that is a template only
+        # because d and e are not copies is put back: otherwise a passage two
+        # copies share, once flagged, could never make them copies again.
+        because_of_pair = template[left] & ~forced[left] & (votes[tri_cluster] - 2 * bad == 0)
+        counted = w * (~template[left] | because_of_pair)
+        restored = w * because_of_pair
+        num_lo = np.bincount(pair_of, weights=counted * lower_is_left, minlength=len(upair))
+        num_hi = np.bincount(pair_of, weights=counted * ~lower_is_left, minlength=len(upair))
+        res_lo = np.bincount(pair_of, weights=restored * lower_is_left, minlength=len(upair))
+        res_hi = np.bincount(pair_of, weights=restored * ~lower_is_left, minlength=len(upair))
+        share = np.maximum(
+            num_lo / np.maximum(kept[lo] + res_lo, 1e-9), num_hi / np.maximum(kept[hi] + res_hi, 1e-9)
+        )
+        is_copy = (share >= config.copy_containment) & (num_lo + num_hi > 0)
         bad = ~is_copy[pair_of] & evidence
-        votes = np.bincount(left[bad], minlength=len(ukey))
-        new = (repeated & big & (size[ent_cluster] >= config.min_documents)) | (votes >= config.min_documents - 1) & repeated
+        votes = np.bincount(tri_cluster[bad], minlength=n_clusters)
+        # A template: carried by documents that are not all copies of each other.
+        new = forced | (eligible & (votes[ent_cluster] > 0))
         if np.array_equal(new, template):
             break
         template = new

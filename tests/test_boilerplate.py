@@ -1,0 +1,70 @@
+import numpy as np
+
+from dedupe.boilerplate import BOILERPLATE, KEEP, REPEAT, decide
+from dedupe.config import BoilerplateConfig
+
+
+def run(blocks, hosts, **kw):
+    """blocks: list of (doc, cluster, weight, repeat)."""
+    arr = np.array(blocks, dtype=np.int64)
+    return decide(
+        arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(bool), np.array(hosts, dtype=np.int64), len(hosts),
+        BoilerplateConfig(**kw),
+    )
+
+
+def test_shared_block_between_different_documents_is_boilerplate():
+    # Docs 0 and 1 share cluster 9 (small); each has a large body of its own.
+    d = run([(0, 9, 50, 0), (0, 1, 1000, 0), (1, 9, 50, 0), (1, 2, 1000, 0)], [-1, -1])
+    assert d.action.tolist() == [BOILERPLATE, KEEP, BOILERPLATE, KEEP]
+    assert len(d.copies) == 0
+
+
+def test_text_shared_by_copies_is_kept():
+    # Docs 0 and 1 share their whole body (clusters 1, 2); doc 2 is unrelated but shares the header 9.
+    blocks = [(0, 9, 20, 0), (0, 1, 500, 0), (0, 2, 500, 0),
+              (1, 9, 20, 0), (1, 1, 500, 0), (1, 2, 480, 0),
+              (2, 9, 20, 0), (2, 3, 900, 0)]
+    d = run(blocks, [-1, -1, -1])
+    assert d.action.tolist() == [BOILERPLATE, KEEP, KEEP, BOILERPLATE, KEEP, KEEP, BOILERPLATE, KEEP]
+    assert d.copies.tolist() == [[0, 1]]
+
+
+def test_truncated_copy_with_heavy_templates_is_recognised():
+    # Site A: doc 0 (the story, clusters 20-23), docs 1 and 4; header 1 on all.
+    # Site B: doc 2 (the story truncated to two paragraphs), docs 3 and 5; header 2 on all.
+    # At first doc 2 looks like no copy (its heavy header outweighs the shared text),
+    # so the story's paragraphs are flagged; once the headers are known templates,
+    # doc 2 is all story and the pair becomes copies again.
+    blocks = [(0, 1, 900, 0)] + [(0, 20 + k, 400, 0) for k in range(4)]
+    blocks += [(1, 1, 900, 0), (1, 30, 1500, 0)]
+    blocks += [(2, 2, 900, 0), (2, 20, 400, 0), (2, 21, 400, 0)]
+    blocks += [(3, 2, 900, 0), (3, 31, 1500, 0)]
+    blocks += [(4, 1, 900, 0), (4, 32, 3000, 0), (5, 2, 900, 0), (5, 33, 3000, 0)]
+    d = run(blocks, [-1] * 6)
+    story = [a for a, (_, c, _, _) in zip(d.action.tolist(), blocks) if c >= 20 and c < 30]
+    headers = [a for a, (_, c, _, _) in zip(d.action.tolist(), blocks) if c in (1, 2)]
+    assert story == [KEEP] * 6
+    assert headers == [BOILERPLATE] * 6
+    assert [0, 2] in d.copies.tolist()
+
+
+def test_hosts_two_sites_sharing_a_passage_keep_it():
+    blocks = [(0, 5, 200, 0), (0, 1, 2000, 0), (1, 5, 200, 0), (1, 2, 2000, 0)]
+    assert run(blocks, [0, 1]).action.tolist() == [KEEP] * 4  # different known hosts, only 2 sites
+    assert run(blocks, [0, 0]).action.tolist() == [BOILERPLATE, KEEP, BOILERPLATE, KEEP]
+    three = blocks + [(2, 5, 200, 0), (2, 3, 2000, 0)]
+    assert run(three, [0, 1, 2]).action.tolist()[::2] == [BOILERPLATE] * 3  # seen on 3 sites
+
+
+def test_repeats_inside_a_document():
+    d = run([(0, 1, 50, 0), (0, 2, 500, 0), (0, 1, 50, 1)], [-1])
+    assert d.action.tolist() == [KEEP, KEEP, REPEAT]
+    d = run([(0, 1, 50, 0), (0, 2, 500, 0), (0, 1, 50, 1)], [-1], strip_repeats=False)
+    assert d.action.tolist() == [KEEP, KEEP, KEEP]
+
+
+def test_min_documents():
+    blocks = [(d, 7, 30, 0) for d in range(3)] + [(d, 10 + d, 900, 0) for d in range(3)]
+    assert run(blocks, [-1] * 3, min_documents=4).action.tolist()[:3] == [KEEP] * 3
+    assert run(blocks, [-1] * 3, min_documents=3).action.tolist()[:3] == [BOILERPLATE] * 3

@@ -1,0 +1,56 @@
+"""A story republished on a second site: its body stays on both and is reported."""
+
+import json
+
+import pytest
+
+import dedupe
+from dedupe.syndication import passages, _tokens
+
+BODY_MARK = "flood barriers"
+
+
+@pytest.mark.parametrize("url_field", ["url", "no_such_field"])
+def test_republished_story_kept_and_reported(data_dir, tmp_path, url_field):
+    src = data_dir / "two_sites.jsonl"
+    result = dedupe.clean([src], tmp_path / "out", report=tmp_path / "r.json", url_field=url_field)
+    report = json.loads((tmp_path / "r.json").read_text())
+    records = {r["id"]: r for r in map(json.loads, src.read_text().splitlines())}
+    out = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "two_sites.jsonl").read_text().splitlines())}
+    assert out.keys() == records.keys()
+    story_ids = ["gazette/flood-barriers", "courier/flood-barriers"]
+    for doc_id in story_ids:
+        body = [l for l in records[doc_id]["text"].split("\n\n") if len(l) > 120]
+        for para in body:
+            assert para in out[doc_id]["text"], (doc_id, para[:40])
+    # Each site's header and footer go from every page of that site.
+    for doc_id, rec in records.items():
+        lines = rec["text"].split("\n\n")
+        for template in lines[:3] + lines[-3:]:
+            if "first published" in template:
+                continue
+            assert template not in out[doc_id]["text"].split("\n\n"), (doc_id, template)
+    clusters = [sorted(c["documents"]) for c in report["syndication"]]
+    assert clusters == [sorted(story_ids)]
+    pair = report["syndication"][0]["pairs"][0]
+    assert pair["containment"] >= 0.8 and pair["shared_words"] >= 150
+    # Offsets point at the shared text in each input document.
+    for passage in pair["passages"]:
+        for doc_id, (start, end) in zip(pair["documents"], passage["offsets"]):
+            assert records[doc_id]["text"][start:end].split()[:3] == passage["preview"].split()[:3]
+    assert result.report.exit_code == 0
+
+
+def test_unrelated_pages_are_not_clustered(data_dir, tmp_path):
+    report = dedupe.scan([data_dir / "two_sites.jsonl"]).report.data
+    ids = {i for c in report["syndication"] for i in c["documents"]}
+    assert not ids & {"gazette/story-0", "gazette/story-1", "courier/story-0", "courier/story-1"}
+
+
+def test_passages_tolerate_a_changed_word():
+    a = "the council voted seven to two on tuesday night to fund a network of barriers along the bank"
+    b = "late news the council voted seven to three on tuesday night to fund a network of barriers along the bank"
+    found = passages(_tokens(a, [(0, len(a))]), _tokens(b, [(0, len(b))]), 8)
+    assert len(found) == 1 and found[0].words >= 17
+    (s, e), (s2, e2) = found[0].a, found[0].b
+    assert a[s:e].startswith("the council") and b[s2:e2].endswith("the bank")
