@@ -156,6 +156,8 @@ def decide(
     votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster (ordered)
     bad = np.zeros(len(left), dtype=bool)
     lo, hi = upair // n_docs, upair % n_docs
+    same_host = (host[lo] >= 0) & (host[lo] == host[hi])
+    bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
     w = ent_weight[left]
     tri_cluster = ent_cluster[left]
     is_copy = np.zeros(len(upair), dtype=bool)
@@ -174,7 +176,7 @@ def decide(
         share = np.maximum(
             num_lo / np.maximum(kept[lo] + res_lo, 1e-9), num_hi / np.maximum(kept[hi] + res_hi, 1e-9)
         )
-        is_copy = (share >= config.copy_containment) & (num_lo + num_hi > 0)
+        is_copy = (share >= bar) & (num_lo + num_hi > 0)
         bad = ~is_copy[pair_of] & evidence
         votes = np.bincount(tri_cluster[bad], minlength=n_clusters)
         # A template: carried by documents that are not all copies of each other.

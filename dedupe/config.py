@@ -131,6 +131,10 @@ class BoilerplateConfig:
         Two documents are copies of each other (syndication) when the text
         they share covers at least this share of the shorter one, once
         templates are set aside; text shared by copies is never stripped.
+    same_site_copy_containment : float
+        The same, for two pages whose URLs have the same host: there a copy
+        is the same article at two addresses and shares nearly everything,
+        while pages that share an author box or a sidebar are not copies.
     cross_site_min_sites : int
         When both URLs are known and their hosts differ, a shared block is
         template evidence only if it is seen on at least this many sites:
@@ -144,6 +148,7 @@ class BoilerplateConfig:
     block_threshold: float = 0.8
     min_documents: int = 2
     copy_containment: float = 0.5
+    same_site_copy_containment: float = 0.9
     cross_site_min_sites: int = 3
     strip_repeats: bool = True
 
@@ -151,6 +156,7 @@ class BoilerplateConfig:
         _check_range("block_threshold", self.block_threshold, 0.05, 1.0)
         _check_range("min_documents", self.min_documents, 2, 2**31, int)
         _check_range("copy_containment", self.copy_containment, 0.0, 1.0)
+        _check_range("same_site_copy_containment", self.same_site_copy_containment, 0.0, 1.0)
         _check_range("cross_site_min_sites", self.cross_site_min_sites, 2, 2**31, int)
 
 

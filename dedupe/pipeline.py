@@ -78,18 +78,21 @@ def _host(url: Optional[str]) -> Optional[str]:
     return host[4:] if host.startswith("www.") else host
 
 
-# Short lines count for a tenth of their length when documents are compared
-# as copies: a site menu is many short lines, a republished article is
-# paragraphs, and a page whose menu outweighs its body must not look like a
-# truncated copy of every other page of its site.
-_SHORT_LINE_WEIGHT = 0.1
+# Documents are compared as copies on their prose: a site menu or a sidebar
+# is many short lines, a republished article is paragraphs, and a page whose
+# menu outweighs its body must not look like a copy of every other page of
+# its site. A page with almost no prose (a list, a poem) is compared on all
+# its lines instead, so two copies of it are still copies.
+_MIN_PROSE_CHARS = 200
 
 
-def _block_weights(texts: Sequence[str], short_words: int) -> np.ndarray:
-    """Characters per block, short blocks (fewer than ``short_words`` words) discounted."""
+def _block_weights(texts: Sequence[str], doc_of: np.ndarray, n_docs: int, short_words: int) -> np.ndarray:
+    """Characters per block for comparing documents: prose blocks only, where a document has prose."""
     chars = np.fromiter((len(t.strip()) for t in texts), dtype=np.float64, count=len(texts))
-    words = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
-    return np.where(words < short_words, chars * _SHORT_LINE_WEIGHT, chars)
+    prose = np.fromiter((len(t.split()) >= short_words for t in texts), dtype=bool, count=len(texts))
+    prose_chars = np.bincount(doc_of, weights=chars * prose, minlength=n_docs)
+    has_prose = prose_chars[doc_of] >= _MIN_PROSE_CHARS
+    return np.where(prose | ~has_prose, chars, 0.0)
 
 
 def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
@@ -152,7 +155,7 @@ def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> A
     counts = np.array([len(b) for b in per_doc], dtype=np.int64)
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
     texts = [d.text[s:e] for d, b in zip(documents, per_doc) for s, e in b[:, :2].tolist()]
-    weight = _block_weights(texts, config.shingle.short_block_words)
+    weight = _block_weights(texts, doc_of, n_docs, config.shingle.short_block_words)
     labels = block_clusters(texts, config)
 
     # A block repeats inside its document when an earlier block there has the same light key.
