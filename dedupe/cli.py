@@ -17,7 +17,8 @@ import click
 
 from . import __version__
 from .config import Config, _STAGES
-from .model import InputError
+from .io import check_output, discover
+from .model import InputError, UsageError
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus
 
@@ -77,9 +78,7 @@ def _run(fn: Callable, *args, **kwargs):
     except InputError as exc:
         click.echo(f"error: {exc.message}; stopped (--strict)", err=True)
         sys.exit(3)
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
-    except ValueError as exc:
+    except (FileNotFoundError, UsageError) as exc:
         raise click.UsageError(str(exc)) from None
     except OSError as exc:
         click.echo(f"error: {exc}; nothing was written in its place", err=True)
@@ -131,7 +130,10 @@ def report(corpus, report_path, quiet, **options) -> None:
     The JSON report goes to standard output (or --report FILE), the
     summary to stderr.
     """
-    result = _run(scan_corpus, list(corpus), config=_config(options))
+    config = _config(options)
+    if report_path:
+        _run(check_output, discover(corpus), corpus, None, Path(report_path))
+    result = _run(scan_corpus, list(corpus), config=config)
     if report_path:
         _run(result.report.write, Path(report_path))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Document", "Block", "InputError", "SKIP_REASONS"]
+__all__ = ["Document", "Block", "InputError", "UsageError", "SKIP_REASONS"]
 
 #: Why an input was skipped; the keys of ``documents_skipped`` in a report.
 SKIP_REASONS = {
@@ -97,3 +97,8 @@ class InputError(Exception):
 
     def as_dict(self) -> dict:
         return {"source": self.path, "line": self.line, "reason": self.reason, "message": self.message}
+
+
+class UsageError(ValueError):
+    """The run was asked for something it must refuse (an output that would
+    overwrite an input, two inputs with one output name, ...)."""

@@ -183,6 +183,11 @@ def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> A
     return Analysis(documents, per_doc, action, template, spans, cleaned, synd)
 
 
+def _resolve(config: Optional[Config], options: dict) -> Config:
+    config = config or Config()
+    return config.replace(**options) if options else config
+
+
 def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **options) -> Result:
     """Read a corpus and find its boilerplate and syndication; write nothing.
 
@@ -207,7 +212,7 @@ def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **optio
     FileNotFoundError
         If an input does not exist.
     """
-    config = (config or Config()).replace(**options) if options else (config or Config())
+    config = _resolve(config, options)
     corpus = read_corpus(inputs, config.read)
     analysis = analyse(corpus.documents, config)
     report = build_report(corpus, analysis, config, [str(p) for p in inputs])
@@ -240,16 +245,15 @@ def clean(
 
     Raises
     ------
-    ValueError
-        If the output folder would overwrite or lie inside an input.
+    UsageError
+        If an output would overwrite an input or lie inside an input folder.
     """
     output = Path(output)
-    check_output(discover(inputs), inputs, output)
+    check_output(discover(inputs), inputs, output, Path(report) if report is not None else None)
     result = scan(inputs, config=config, **options)
     cleaned = {(d.source, d.line): text for d, text in zip(result.analysis.documents, result.analysis.cleaned)}
-    cfg = (config or Config()).replace(**options) if options else (config or Config())
     output.mkdir(parents=True, exist_ok=True)
-    result.written = write_corpus(result.corpus.files, cleaned, output, cfg.read)
+    result.written = write_corpus(result.corpus.files, cleaned, output, _resolve(config, options).read)
     if report is not None:
         result.report.write(Path(report))
     return result

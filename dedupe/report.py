@@ -70,13 +70,14 @@ class Report:
     def exit_code(self) -> int:
         return 1 if self.data["skipped"] else 0
 
-    def to_json(self) -> str:
-        return json.dumps(self.data, ensure_ascii=False, indent=2) + "\n"
+    def to_json(self) -> bytes:
+        """The report as UTF-8 JSON (lone surrogates kept as JSON escapes)."""
+        return (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
 
     def write(self, path: Path) -> None:
         """Write the JSON report atomically."""
         with atomic_write(Path(path)) as f:
-            f.write(self.to_json().encode("utf-8"))
+            f.write(self.to_json())
 
     def summary_lines(self) -> list[str]:
         """A human summary, for stderr."""

@@ -137,7 +137,7 @@ def _record_document(f: InputFile, lineno: int, raw: bytes, config: ReadConfig) 
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f.source, lineno, "invalid_json", f"{exc.msg} at column {exc.colno}") from None
+        raise InputError(f.source, lineno, "invalid_json", f"{exc.msg.removesuffix(' at')} at column {exc.colno}") from None
     if not isinstance(record, dict):
         raise InputError(f.source, lineno, "invalid_record", f"a JSON {type(record).__name__}, not an object")
     body = record.get(config.text_field)

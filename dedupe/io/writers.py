@@ -19,9 +19,23 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence
 
 from ..config import ReadConfig
+from ..model import InputError, UsageError
 from .readers import InputFile, iter_jsonl_lines
 
-__all__ = ["atomic_write", "check_output", "write_corpus"]
+__all__ = ["atomic_write", "check_output", "write_corpus", "dump_json"]
+
+
+def dump_json(value) -> bytes:
+    """JSON as UTF-8 bytes. A lone surrogate (JSON input may hold ``"\\ud83d"``)
+    cannot be UTF-8: it is written back as the same JSON escape."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
+
+
+def _new_file_mode() -> int:
+    # mkstemp creates 0600 files; give the output the mode a new file gets.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextmanager
@@ -41,6 +55,7 @@ def atomic_write(target: Path, compress: bool = False) -> Iterator:
             else:
                 yield raw
             raw.flush()
+            os.fchmod(raw.fileno(), _new_file_mode())
             os.fsync(raw.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -51,43 +66,62 @@ def atomic_write(target: Path, compress: bool = False) -> Iterator:
         raise
 
 
-def check_output(files: Sequence[InputFile], inputs: Sequence[os.PathLike], output: Path) -> None:
-    """Refuse an output folder that would overwrite or feed back into the input.
+def check_output(
+    files: Sequence[InputFile],
+    inputs: Sequence[os.PathLike],
+    output: Optional[Path] = None,
+    report: Optional[Path] = None,
+) -> None:
+    """Refuse outputs that would overwrite an input or feed back into it.
 
     Raises
     ------
-    ValueError
-        If ``output`` is an input file, lies inside an input folder, or two
-        inputs would be written to the same output name.
+    UsageError
+        If ``output`` is a file or lies in (or is) an input folder, if an
+        output file or the report would replace an input file or land in an
+        input folder, or if two inputs would be written to one output name.
     """
-    out = output.resolve()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{output}: -o must be a folder, and this is a file")
-    for given in inputs:
-        src = Path(given).resolve()
-        if src.is_dir() and (out == src or src in out.parents):
-            raise ValueError(f"{output}: the output folder must not be the input folder {given} or inside it")
+    folders = [(Path(p).resolve(), p) for p in inputs if Path(p).is_dir()]
+    sources = {f.path.resolve(): f.source for f in files}
+
+    def refuse_inside(path: Path, what: str) -> None:
+        resolved = path.resolve()
+        if resolved in sources:
+            raise UsageError(f"{path}: writing {what} would overwrite this input file ({sources[resolved]})")
+        for folder, given in folders:
+            if resolved == folder or folder in resolved.parents:
+                raise UsageError(f"{path}: {what} must not be the input folder {given} or inside it")
+
+    if report is not None:
+        refuse_inside(Path(report), "the report")
+    if output is None:
+        return
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output}: -o must be a folder, and this is a file")
+    refuse_inside(output, "the output folder")
     seen: dict[str, str] = {}
     for f in files:
         if f.name in seen:
-            raise ValueError(
+            raise UsageError(
                 f"{f.source} and {seen[f.name]} would both be written to {output / f.name}; "
                 "give them in separate runs or put them in one folder"
             )
         seen[f.name] = f.source
-        if (out / f.name).resolve() == f.path.resolve():
-            raise ValueError(f"{f.source}: writing the output would overwrite this input file")
+        refuse_inside(output / f.name, "the output")
 
 
 def _write_jsonl(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
     with atomic_write(target, compress=f.path.name.lower().endswith(".gz")) as out:
-        for lineno, raw in iter_jsonl_lines(f):
-            text = cleaned.get((f.source, lineno))
-            if text is None:  # a skipped line: listed in the report, not copied
-                continue
-            record = json.loads(raw.decode("utf-8"))
-            record[config.text_field] = text
-            out.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+        try:
+            for lineno, raw in iter_jsonl_lines(f):
+                text = cleaned.get((f.source, lineno))
+                if text is None:  # a skipped line: listed in the report, not copied
+                    continue
+                record = json.loads(raw.decode("utf-8"))
+                record[config.text_field] = text
+                out.write(dump_json(record) + b"\n")
+        except InputError:
+            pass  # the file breaks where reading it broke: that is in the report already
 
 
 def write_corpus(
