@@ -176,7 +176,7 @@ def word_shingles(texts: Sequence[str], n: int) -> ShingleBatch:
     word_hash = _Prefix(cp).span(woffsets[:-1], woffsets[1:]) ^ _TOKEN_SEP
     # Word n-grams are spans of the word-hash sequence: hash that sequence
     # the same way, as "code points" of 64 bits.
-    text_starts = np.concatenate([[0], np.cumsum(wcounts)[:-1]]).astype(np.int64)
+    text_starts = np.cumsum(wcounts) - wcounts
     starts, counts = _windows(text_starts, wcounts, n)
     ends = starts + np.minimum(np.repeat(wcounts, counts), n)
     hashes = _mix(_Prefix(word_hash).span(starts, ends))

@@ -42,3 +42,8 @@ def test_hash_spans_consistent_with_char_shingles():
     text = "repeated block"
     spans = hash_spans([text], np.array([0, 1]), np.array([5, 6]))
     np.testing.assert_array_equal(spans, char_shingles([text], 5).hashes[:2])
+
+
+def test_empty_batches():
+    for b in (char_shingles([], 5), word_shingles([], 3)):
+        assert len(b) == 0 and b.offsets.tolist() == [0] and len(b.hashes) == 0

@@ -1,0 +1,76 @@
+"""Invariants on random corpora: stripping never adds or reorders text,
+every document is accounted for, the same input gives the same output."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dedupe
+from dedupe.model import Document
+
+# Lines drawn from a small pool, so corpora have repeats across and within documents.
+POOL = [
+    "Home | News | Sport | Contact",
+    "Comments",
+    "Popular posts from this blog",
+    "Share this article on social media and tell your friends about it today",
+    "The council voted on Tuesday to fund new flood barriers along the river bank near the old mill.",
+    "Residents applauded when the vote was read out in the packed public gallery of the town hall.",
+    "Copyright 2024 Example Media",
+    "A completely different paragraph about apples, orchards and the harvest in a warm September.",
+    "Posted on 3 May 2021 by the editor",
+    "Posted on 14 June 2022 by the editor",
+    "\u0644\u0648\u0631\u0645 \u0627\u06cc\u067e\u0633\u0648\u0645 \u0645\u062a\u0646 \u0633\u0627\u062e\u062a\u06af\u06cc",
+    "\u6771\u4eac\u3067\u65b0\u3057\u3044\u6cb3\u5ddd\u5824\u9632\u306e\u8a08\u753b\u304c\u627f\u8a8d\u3055\u308c\u305f",
+]
+line = st.one_of(st.sampled_from(POOL), st.text(min_size=1, max_size=40))
+separator = st.sampled_from(["\n", "\n\n", "\r\n", "\n \n"])
+document = st.lists(st.tuples(line, separator), min_size=1, max_size=12).map(
+    lambda parts: "".join(l + s for l, s in parts)
+)
+corpus = st.lists(document, min_size=1, max_size=8)
+
+
+def is_subsequence_of_lines(cleaned: str, original: str) -> bool:
+    """cleaned is original with whole lines taken out, nothing added or moved."""
+    it = iter(original.splitlines(keepends=True))
+    return all(any(piece == o for o in it) for piece in cleaned.splitlines(keepends=True))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(corpus)
+def test_stripping_never_adds_or_reorders(texts):
+    docs = [Document(id=f"d{i}", text=t, source="mem") for i, t in enumerate(texts)]
+    analysis = dedupe.analyse(docs)
+    assert len(analysis.cleaned) == len(docs)
+    for doc, cleaned, spans in zip(docs, analysis.cleaned, analysis.spans):
+        assert cleaned == "".join(doc.text[a:b] for a, b in spans)
+        assert all(a < b for a, b in spans) and all(s[1] <= t[0] for s, t in zip(spans, spans[1:]))
+        assert is_subsequence_of_lines(cleaned, doc.text)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(corpus, st.lists(st.sampled_from(["ok", "bad_json", "empty", "no_text"]), max_size=4))
+def test_every_document_accounted_for_and_deterministic(tmp_path_factory, texts, junk):
+    tmp = tmp_path_factory.mktemp("prop")
+    lines = [json.dumps({"id": f"d{i}", "text": t}) for i, t in enumerate(texts)]
+    bad = {"bad_json": "{not json", "empty": json.dumps({"text": "  "}), "no_text": json.dumps({"id": "x"}), "ok": None}
+    lines += [bad[j] for j in junk if bad[j]]
+    src = tmp / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r1 = dedupe.clean([src], tmp / "a", report=tmp / "a.json")
+    r2 = dedupe.clean([src], tmp / "b", report=tmp / "b.json")
+    report = r1.report.data
+    n_bad = sum(1 for j in junk if bad[j])
+    assert len(report["documents"]) + len(report["skipped"]) == len(lines)
+    assert len(report["skipped"]) == n_bad
+    assert r1.report.exit_code == (1 if n_bad else 0)
+    out = (tmp / "a" / "in.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
+    read = [d["id"] for d in report["documents"]]
+    assert [json.loads(l)["id"] for l in out] == read
+    skipped_lines = {s["line"] for s in report["skipped"]}
+    for i in range(len(texts)):  # each generated document is read, or skipped with its line
+        assert (f"d{i}" in read) != (i + 1 in skipped_lines)
+    assert (tmp / "a" / "in.jsonl").read_bytes() == (tmp / "b" / "in.jsonl").read_bytes()
+    assert (tmp / "a.json").read_bytes() == (tmp / "b.json").read_bytes()
