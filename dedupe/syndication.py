@@ -7,13 +7,12 @@ containment ``|A & B| / min(|A|, |B|)``. Verified pairs are grouped by star
 clustering, so unrelated pages are never chained together. Pairs that are
 not near-duplicates but share long passages are reported as overlaps.
 
-Shared passages are aligned word by word with :class:`difflib.SequenceMatcher`
-and mapped back to character offsets in each input document.
+Shared passages are found word by word from short anchors and mapped back to
+character offsets in each input document.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -28,6 +27,10 @@ __all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages"]
 # Passages separated by at most this many changed words are one passage
 # ("lightly edited" copies change a word here and there).
 _MAX_GAP = 3
+# Words that anchor a match, and how many places of an anchor are tried
+# (a phrase repeated hundreds of times in a page must not make it quadratic).
+_ANCHOR = 4
+_MAX_ANCHOR_HITS = 32
 
 
 @dataclass(frozen=True)
@@ -80,33 +83,54 @@ def _tokens(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[str], np.
     return words, np.array(pos, dtype=np.int64).reshape(-1, 2)
 
 
+def _matches(wa: Sequence[str], wb: Sequence[str], k: int) -> list[tuple[int, int, int]]:
+    """Greedy maximal matches ``(i, j, n)``: ``wa[i:i+n] == wb[j:j+n]``, found
+    from ``k``-word anchors scanning ``wa`` left to right (linear in practice,
+    where difflib's alignment is quadratic on long pages)."""
+    index: dict[tuple[str, ...], list[int]] = {}
+    for j in range(len(wb) - k + 1):
+        index.setdefault(tuple(wb[j : j + k]), []).append(j)
+    found = []
+    i = 0
+    while i <= len(wa) - k:
+        starts = index.get(tuple(wa[i : i + k]))
+        if not starts:
+            i += 1
+            continue
+        best_n, best_j = 0, -1
+        for j in starts[:_MAX_ANCHOR_HITS]:
+            n = k
+            while i + n < len(wa) and j + n < len(wb) and wa[i + n] == wb[j + n]:
+                n += 1
+            if n > best_n:
+                best_n, best_j = n, j
+        found.append((i, best_j, best_n))
+        i += best_n
+    return found
+
+
 def passages(
     ta: tuple[list[str], np.ndarray], tb: tuple[list[str], np.ndarray], min_words: int
 ) -> list[Passage]:
-    """Passages of at least ``min_words`` words two token sequences share, in order."""
+    """Passages of at least ``min_words`` words two token sequences share.
+
+    Matches a few changed words apart (at most ``_MAX_GAP`` on both sides)
+    are one passage, so a lightly edited copy gives one passage, not many.
+    """
     wa, pa = ta
     wb, pb = tb
-    blocks = difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks()
     merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
-    for i, j, n in blocks:
-        if n == 0:
-            continue
-        if merged and i - merged[-1][2] <= _MAX_GAP and 0 <= j - merged[-1][3] <= _MAX_GAP:
-            merged[-1][2], merged[-1][3] = i + n, j + n
-            merged[-1][4] += n
+    for i, j, n in _matches(wa, wb, min(min_words, _ANCHOR)):
+        last = merged[-1] if merged else None
+        if last and 0 <= i - last[2] <= _MAX_GAP and 0 <= j - last[3] <= _MAX_GAP:
+            last[2], last[3], last[4] = i + n, j + n, last[4] + n
         else:
             merged.append([i, j, i + n, j + n, n])
-    out = []
-    for i, j, ie, je, n in merged:
-        if n >= min_words:
-            out.append(
-                Passage(
-                    a=(int(pa[i, 0]), int(pa[ie - 1, 1])),
-                    b=(int(pb[j, 0]), int(pb[je - 1, 1])),
-                    words=int(n),
-                )
-            )
-    return out
+    return [
+        Passage(a=(int(pa[i, 0]), int(pa[ie - 1, 1])), b=(int(pb[j, 0]), int(pb[je - 1, 1])), words=int(n))
+        for i, j, ie, je, n in merged
+        if n >= min_words
+    ]
 
 
 def find(
