@@ -18,8 +18,8 @@ install: $(BIN)/dedupe
 demo: install
 	rm -rf $(OUT)
 	$(BIN)/dedupe clean seeds/ -o $(OUT)/seeds --report $(OUT)/report.json
-	@echo; echo "--- lines removed (diff seeds/ $(OUT)/seeds/):"
-	@diff -r seeds $(OUT)/seeds | grep '^[<>]' || true
+	@echo; echo "--- lines removed, per file (diff seeds/ $(OUT)/seeds/):"
+	@for f in seeds/*; do echo "== $$f"; diff "$$f" "$(OUT)/seeds/$${f#seeds/}" | grep '^<' | cut -c1-110 || true; done
 	@echo; echo "report: $(OUT)/report.json"
 
 test: install
