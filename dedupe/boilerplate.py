@@ -83,7 +83,6 @@ def decide(
     host: np.ndarray,
     n_docs: int,
     config: BoilerplateConfig,
-    max_documents: int = 1000,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -102,9 +101,6 @@ def decide(
         Host id of each document, -1 when unknown.
     n_docs : int
     config : BoilerplateConfig
-    max_documents : int
-        Clusters in more documents than this are templates without a
-        pairwise copy check (which would cost the square of their size).
 
     Returns
     -------
@@ -126,7 +122,7 @@ def decide(
 
     size = np.bincount(ent_cluster, minlength=n_clusters)
     repeated = size[ent_cluster] >= 2
-    big = size[ent_cluster] > max_documents
+    big = size[ent_cluster] > config.copy_check_limit
 
     # Distinct known hosts per cluster.
     known = host[ent_doc] >= 0

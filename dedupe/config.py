@@ -140,6 +140,10 @@ class BoilerplateConfig:
         template evidence only if it is seen on at least this many sites:
         a passage shared by two sites is more likely quoted or syndicated
         text than a template.
+    copy_check_limit : int
+        A block carried by more documents than this is a template without
+        the pairwise copy check (which costs the square of that number): no
+        article is republished on that many pages of one corpus, a widget is.
     strip_repeats : bool
         Remove the repeats of a block inside one document after its first
         occurrence.
@@ -150,6 +154,7 @@ class BoilerplateConfig:
     copy_containment: float = 0.5
     same_site_copy_containment: float = 0.9
     cross_site_min_sites: int = 3
+    copy_check_limit: int = 1000
     strip_repeats: bool = True
 
     def __post_init__(self) -> None:
@@ -158,6 +163,7 @@ class BoilerplateConfig:
         _check_range("copy_containment", self.copy_containment, 0.0, 1.0)
         _check_range("same_site_copy_containment", self.same_site_copy_containment, 0.0, 1.0)
         _check_range("cross_site_min_sites", self.cross_site_min_sites, 2, 2**31, int)
+        _check_range("copy_check_limit", self.copy_check_limit, 2, 2**31, int)
 
 
 @dataclass(frozen=True)

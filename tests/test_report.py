@@ -1,0 +1,50 @@
+import json
+
+import dedupe
+from dedupe.model import Document
+
+
+def test_report_counts_add_up(data_dir, tmp_path):
+    src = tmp_path / "c.jsonl"
+    good = (data_dir / "two_sites.jsonl").read_text(encoding="utf-8")
+    src.write_text(good + "{broken\n" + json.dumps({"id": "e", "text": ""}) + "\n", encoding="utf-8")
+    report = dedupe.scan([src]).report
+    data = report.data
+    s = data["summary"]
+    assert s["documents_read"] == len(data["documents"]) == 6
+    assert sum(s["documents_skipped"].values()) == len(data["skipped"]) == 2
+    assert s["documents_skipped"]["invalid_json"] == 1 and s["documents_skipped"]["empty"] == 1
+    assert s["blocks_in"] - s["blocks_out"] == sum(s["blocks_removed"].values())
+    assert s["blocks_in"] == sum(d["blocks_in"] for d in data["documents"])
+    assert s["chars_out"] == sum(d["chars_out"] for d in data["documents"])
+    assert sum(t["removed"] for t in data["boilerplate"]) == s["blocks_removed"]["boilerplate"]
+    for d in data["documents"]:
+        assert len(d["removed_lines"]) == d["blocks_in"] - d["blocks_out"] == sum(d["removed"].values())
+        assert all(l["template"] is not None for l in d["removed_lines"] if l["reason"] == "boilerplate")
+    assert data["config"] == dedupe.Config().options()
+    assert report.exit_code == 1
+    assert any("c.jsonl:7" in line for line in report.summary_lines())
+
+
+def test_emptied_document_is_kept_with_its_reason():
+    menu = "Home | News | Contact"
+    docs = [
+        Document(id="a", text=f"{menu}\n\nA long paragraph about apples that only this page has in it, really.", source="m"),
+        Document(id="b", text=f"{menu}\n\nAnother page with a long paragraph of its own about pears and plums.", source="m"),
+        Document(id="c", text=f"{menu}\n", source="m"),
+    ]
+    analysis = dedupe.analyse(docs)
+    assert analysis.cleaned[2] == ""
+    from dedupe.report import build_report
+    from dedupe.io.readers import Corpus
+
+    data = build_report(Corpus(documents=docs), analysis, dedupe.Config(), ["m"]).data
+    assert data["documents"][2]["status"] == "emptied"
+    assert data["documents"][2]["removed"] == {"boilerplate": 1}
+    assert data["summary"]["documents_emptied"] == 1
+
+
+def test_json_is_stable_bytes(tmp_path, seeds_dir):
+    a = dedupe.scan([seeds_dir]).report.to_json()
+    b = dedupe.scan([seeds_dir]).report.to_json()
+    assert a == b and json.loads(a)["summary"]["templates"] == 7
