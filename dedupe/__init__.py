@@ -9,7 +9,7 @@
 __version__ = "0.1.0"
 
 from .config import Config  # noqa: E402
-from .model import Block, Document, InputError  # noqa: E402
+from .model import Document, InputError, UsageError  # noqa: E402
 from .pipeline import Analysis, Result, analyse, clean, scan  # noqa: E402
 from .report import Report  # noqa: E402
 
@@ -17,7 +17,7 @@ __all__ = [
     "__version__",
     "Config",
     "Document",
-    "Block",
+    "UsageError",
     "InputError",
     "Analysis",
     "Result",

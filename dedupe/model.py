@@ -1,11 +1,14 @@
-"""The data model at the edges: documents, blocks, and bad inputs."""
+"""The data model at the edges: documents and bad inputs.
+
+Blocks are arrays of offsets in the core (:func:`dedupe.blocks.segment`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Document", "Block", "InputError", "UsageError", "SKIP_REASONS"]
+__all__ = ["Document", "InputError", "UsageError", "SKIP_REASONS"]
 
 #: Why an input was skipped; the keys of ``documents_skipped`` in a report.
 SKIP_REASONS = {
@@ -48,18 +51,6 @@ class Document:
     def location(self) -> str:
         """``file`` or ``file:line``, for messages."""
         return self.source if self.line is None else f"{self.source}:{self.line}"
-
-
-@dataclass(frozen=True)
-class Block:
-    """A block (one non-blank line) of a document, by character offsets.
-
-    ``document.text[start:end]`` is the block's text; ``line`` is 1-based.
-    """
-
-    start: int
-    end: int
-    line: int
 
 
 class InputError(Exception):

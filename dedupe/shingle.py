@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["char_shingles", "word_shingles", "hash_spans", "ShingleBatch", "concat"]
+__all__ = ["char_shingles", "word_shingles", "hash_spans", "ShingleBatch"]
 
 _U64 = np.uint64
 _BASE = _U64(0x100000001B3)  # FNV-1a 64-bit prime: odd, so invertible mod 2^64
@@ -57,21 +57,6 @@ class ShingleBatch:
     def sets(self) -> list[np.ndarray]:
         """Each text's distinct shingles, sorted (for tests and small jobs)."""
         return [np.unique(self.hashes[a:b]) for a, b in zip(self.offsets[:-1], self.offsets[1:])]
-
-
-def concat(batches: Sequence[ShingleBatch], order: np.ndarray) -> ShingleBatch:
-    """Merge batches covering disjoint texts into one, texts in ``order``.
-
-    ``order[i]`` is the position, in the concatenation of the batches' texts,
-    of the text that becomes text ``i``.
-    """
-    hashes = np.concatenate([b.hashes for b in batches]) if batches else np.zeros(0, np.uint32)
-    lengths = np.concatenate([np.diff(b.offsets) for b in batches]) if batches else np.zeros(0, np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    lengths, starts = lengths[order], starts[order]
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    idx = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-    return ShingleBatch(hashes[idx], offsets)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
