@@ -23,7 +23,7 @@ from .io.readers import Corpus
 from .model import Document
 from .report import Report, build_report
 
-__all__ = ["Analysis", "Result", "analyse", "scan", "clean", "block_clusters"]
+__all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -105,8 +105,10 @@ def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
 
     Returns
     -------
-    ndarray of int64, shape (len(texts),)
+    labels : ndarray of int64, shape (len(texts),)
         Cluster label of each block: the index of its cluster's first block.
+    keys : ndarray of int64, shape (len(texts),)
+        Normalised-key id of each block (equal ids: exact repeats).
     """
     keys = [blocks_mod.normalise(t) for t in texts]
     uniq, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
@@ -133,7 +135,63 @@ def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
         pairs.append(idx[cand[jac >= config.boilerplate.block_threshold]])
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
-    return first[order][rep_label][rank[inverse.ravel()]].astype(np.int64)
+    key_of = rank[inverse.ravel()]
+    return first[order][rep_label][key_of].astype(np.int64), key_of.astype(np.int64)
+
+
+@dataclass
+class BlockTable:
+    """The corpus stage's view of every block, flat in document order.
+
+    Attributes
+    ----------
+    blocks : list of ndarray of int64, shape (n_blocks_i, 3)
+        Each document's blocks (start, end, line).
+    texts : list of str
+        Every block's text.
+    doc, cluster, key : ndarray of int64, shape (n_blocks,)
+        Document, repeated-block cluster and normalised-key id of each block.
+    repeat : ndarray of bool, shape (n_blocks,)
+        Repeats an earlier block of its document.
+    host : ndarray of int64, shape (n_docs,)
+        Host id of each document, -1 when unknown.
+    decision : dedupe.boilerplate.Decision
+        The repetition rule's verdicts.
+    """
+
+    blocks: list[np.ndarray]
+    texts: list[str]
+    doc: np.ndarray
+    cluster: np.ndarray
+    key: np.ndarray
+    repeat: np.ndarray
+    host: np.ndarray
+    decision: boilerplate.Decision
+
+
+def block_table(documents: Sequence[Document], config: Config) -> BlockTable:
+    """Segment, cluster repeated blocks and apply the repetition rule."""
+    n_docs = len(documents)
+    per_doc = [blocks_mod.segment(d.text) for d in documents]
+    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+    texts = [d.text[s:e] for d, b in zip(documents, per_doc) for s, e in b[:, :2].tolist()]
+    weight = _block_weights(texts, doc_of, n_docs, config.shingle.short_block_words)
+    labels, keys = block_clusters(texts, config)
+
+    # A block repeats inside its document when an earlier block there has the same light key.
+    repeat = np.zeros(len(texts), dtype=bool)
+    seen: set[tuple[int, str]] = set()
+    for i, (d, t) in enumerate(zip(doc_of.tolist(), texts)):
+        k = (d, blocks_mod.light_key(t))
+        repeat[i] = k in seen
+        seen.add(k)
+
+    hosts = [_host(d.url) for d in documents]
+    host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
+    host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
+    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate)
+    return BlockTable(per_doc, texts, doc_of, labels, keys, repeat, host, decision)
 
 
 def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> Analysis:
@@ -151,36 +209,20 @@ def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> A
     config = config or Config()
     documents = list(documents)
     n_docs = len(documents)
-    per_doc = [blocks_mod.segment(d.text) for d in documents]
-    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
-    texts = [d.text[s:e] for d, b in zip(documents, per_doc) for s, e in b[:, :2].tolist()]
-    weight = _block_weights(texts, doc_of, n_docs, config.shingle.short_block_words)
-    labels = block_clusters(texts, config)
-
-    # A block repeats inside its document when an earlier block there has the same light key.
-    repeat = np.zeros(len(texts), dtype=bool)
-    seen: set[tuple[int, str]] = set()
-    for i, (d, t) in enumerate(zip(doc_of.tolist(), texts)):
-        k = (d, blocks_mod.light_key(t))
-        repeat[i] = k in seen
-        seen.add(k)
-
-    hosts = [_host(d.url) for d in documents]
-    host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
-    host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
-
-    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate)
-
+    table = block_table(documents, config)
+    action_flat = table.decision.action
+    counts = np.array([len(b) for b in table.blocks], dtype=np.int64)
     bounds = np.concatenate([[0], np.cumsum(counts)])
-    action = [decision.action[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    template = [labels[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    spans = [blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, per_doc, action)]
+    action = [action_flat[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
+    template = [table.cluster[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
+    spans = [
+        blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, table.blocks, action)
+    ]
     cleaned = ["".join(d.text[a:b] for a, b in s) for d, s in zip(documents, spans)]
     synd = syndication.find(
-        [d.text for d in documents], spans, decision.shared, config.shingle, config.minhash, config.syndication
+        [d.text for d in documents], spans, table.decision.shared, config.shingle, config.minhash, config.syndication
     )
-    return Analysis(documents, per_doc, action, template, spans, cleaned, synd)
+    return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)
 
 
 def _resolve(config: Optional[Config], options: dict) -> Config:

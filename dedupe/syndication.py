@@ -22,7 +22,7 @@ from . import cluster, lsh, minhash, shingle, verify
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 
-__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages"]
+__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs"]
 
 # Passages separated by at most this many changed words are one passage
 # ("lightly edited" copies change a word here and there).
@@ -83,7 +83,7 @@ def _tokens(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[str], np.
     return words, np.array(pos, dtype=np.int64).reshape(-1, 2)
 
 
-def _matches(wa: Sequence[str], wb: Sequence[str], k: int) -> list[tuple[int, int, int]]:
+def match_runs(wa: Sequence[str], wb: Sequence[str], k: int) -> list[tuple[int, int, int]]:
     """Greedy maximal matches ``(i, j, n)``: ``wa[i:i+n] == wb[j:j+n]``, found
     from ``k``-word anchors scanning ``wa`` left to right (linear in practice,
     where difflib's alignment is quadratic on long pages)."""
@@ -120,7 +120,7 @@ def passages(
     wa, pa = ta
     wb, pb = tb
     merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
-    for i, j, n in _matches(wa, wb, min(min_words, _ANCHOR)):
+    for i, j, n in match_runs(wa, wb, min(min_words, _ANCHOR)):
         last = merged[-1] if merged else None
         if last and 0 <= i - last[2] <= _MAX_GAP and 0 <= j - last[3] <= _MAX_GAP:
             last[2], last[3], last[4] = i + n, j + n, last[4] + n

@@ -1,0 +1,156 @@
+"""Train the block model shipped in dedupe/models/, and measure it honestly.
+
+Usage::
+
+    python benchmarks/train_block_model.py [--sets ...] [--folds 5] [--no-save]
+
+1. Every public set in the benchdata boilerplate folder is converted to
+   visible-text lines (as benchmarks/quality.py does) and run through the
+   corpus stage of the real pipeline (block clusters, the repetition rule),
+   one file = one corpus, exactly as at inference.
+2. Labels: a line is content when at least half its words lie in runs of
+   3+ words that also occur, in the same order, in the gold text (greedy
+   anchored matching). Checking words one by one would call a menu line
+   "Home News Sport" content whenever the article uses those words.
+3. Two gradient-boosted models: the first on each line's own features and
+   its neighbours', the second adds the first's content probability of the
+   neighbouring lines (a second pass over the sequence of lines).
+4. Every figure printed comes from cross-validation by site: pages of one
+   site (dataset + site, or the page itself when the site is unknown) are
+   never in both the training and the evaluation folds. The shipped model is
+   then fitted on all pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.model_selection import GroupKFold  # noqa: E402
+
+from dedupe import blockmodel  # noqa: E402
+from dedupe.config import Config  # noqa: E402
+from dedupe.model import Document  # noqa: E402
+from dedupe.pipeline import block_table  # noqa: E402
+from dedupe.syndication import match_runs  # noqa: E402
+from quality import ALL_SETS, REFERENCE, benchdata_dir, load_set, log, score  # noqa: E402
+
+_WORD = re.compile(r"\w+")
+_ANCHOR = 3
+
+
+def line_labels(lines: list[str], gold: str) -> np.ndarray:
+    """1 for lines whose words mostly lie in runs shared, in order, with the gold text."""
+    words, owner = [], []
+    for i, line in enumerate(lines):
+        toks = _WORD.findall(line.lower())
+        words += toks
+        owner += [i] * len(toks)
+    covered = np.zeros(len(words), dtype=bool)
+    for i, _, n in match_runs(words, _WORD.findall(gold.lower()), _ANCHOR):
+        covered[i : i + n] = True
+    owner = np.array(owner, dtype=np.int64)
+    per_line = np.bincount(owner, weights=covered, minlength=len(lines))
+    total = np.bincount(owner, minlength=len(lines))
+    return (per_line >= 0.5 * np.maximum(total, 1)) & (total > 0)
+
+
+def set_matrix(name: str, pages: list[dict], config: Config):
+    """Features, labels and groups of one set, through the real corpus stage."""
+    docs = [
+        Document(id=p["id"], text="\n\n".join(p["lines"]), source=name, line=i + 1, url=p["url"])
+        for i, p in enumerate(pages)
+    ]
+    table = block_table(docs, config)
+    base, context = blockmodel.block_features(table)
+    labels = np.concatenate([line_labels(p["lines"], p["gold"]) for p in pages]).astype(np.int8)
+    assert len(labels) == len(base), "one block per converted line"
+    groups = np.array([f"{name}:{pages[d]['site'] or pages[d]['id']}" for d in table.doc.tolist()])
+    return np.concatenate([base, context], axis=1), labels, groups, table.doc
+
+
+def _model(seed: int) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
+def out_of_fold(X, y, groups, folds, fit):
+    """Content probability of every row from a model that never saw its site."""
+    proba = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=folds).split(X, y, groups):
+        proba[test] = fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    return proba
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sets", default=",".join(ALL_SETS))
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--no-save", action="store_true", help="measure only; do not write the shipped model")
+    args = ap.parse_args(argv)
+    root = benchdata_dir()
+    if not (root / "boilerplate").is_dir():
+        print(f"skipped: benchdata not found at {root} (set DEDUPE_BENCHDATA)")
+        return 0
+    config = Config()
+    names = args.sets.split(",")
+    parts = {}
+    for name in names:
+        t0 = time.monotonic()
+        pages = load_set(root / "boilerplate" / f"{name}.jsonl.gz", None, True, False)
+        parts[name] = (pages, *set_matrix(name, pages, config))
+        log(f"[{name}] {len(parts[name][2])} lines, {parts[name][2].mean():.2f} content, {time.monotonic() - t0:.0f}s")
+
+    X = np.concatenate([p[1] for p in parts.values()])
+    y = np.concatenate([p[2] for p in parts.values()])
+    groups = np.concatenate([p[3] for p in parts.values()])
+    offsets = np.cumsum([0] + [len(p[2]) for p in parts.values()])
+    doc = np.concatenate([p[4] + 10_000_000 * k for k, p in enumerate(parts.values())])
+
+    fit = lambda Xt, yt: _model(0).fit(Xt, yt)  # noqa: E731
+    t0 = time.monotonic()
+    p1 = out_of_fold(X, y, groups, args.folds, fit)
+    X2 = np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1)
+    p2 = out_of_fold(X2, y, groups, args.folds, fit)
+    log(f"cross-validation by site: {time.monotonic() - t0:.0f}s")
+
+    print("\nCross-validated by site (a site is never in both training and evaluation folds).")
+    print(f"{'set':20} {'thr':>5} | {'P':>6} {'R':>6} {'F1':>6} all | {'P':>6} {'R':>6} {'F1':>6} multi | oracle F1 | trafilatura")
+    for t in (0.2, 0.3, 0.4, 0.5):
+        for k, (name, (pages, *_)) in enumerate(parts.items()):
+            proba = p2[offsets[k] : offsets[k + 1]]
+            labels = y[offsets[k] : offsets[k + 1]]
+            kept, oracle, pos = {}, {}, 0
+            for p in pages:
+                n = len(p["lines"])
+                kept[p["id"]] = "\n".join(l for l, q in zip(p["lines"], proba[pos : pos + n]) if q >= t)
+                oracle[p["id"]] = "\n".join(l for l, q in zip(p["lines"], labels[pos : pos + n]) if q)
+                pos += n
+            s, o = score(pages, kept), score(pages, oracle)
+            a, m = s["all"], s["multi"]
+            print(f"{name:20} {t:5.2f} | {a[0]:6.3f} {a[1]:6.3f} {a[2]:6.3f}     | {m[0]:6.3f} {m[1]:6.3f} {m[2]:6.3f}       "
+                  f"| {o['multi'][2]:.3f}     | {REFERENCE[name]['trafilatura'][1]:.3f}")
+    if args.no_save:
+        return 0
+    m1 = fit(X, y)
+    m2 = fit(X2, y)  # trained on out-of-fold first-pass probabilities, as at inference
+    blockmodel.save(m1, m2, {"trained_on": names, "lines": int(len(y)), "folds": args.folds})
+    log(f"saved to {blockmodel.MODEL_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

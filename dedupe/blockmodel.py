@@ -1,0 +1,124 @@
+"""The learned block model: how much each piece of evidence says "content".
+
+Two gradient-boosted tree ensembles (scikit-learn): the first reads each
+block's features and its neighbours' (:mod:`dedupe.features`), the second
+adds the first one's content probability of the neighbouring blocks, a
+second pass over the sequence of lines. They are trained by
+``benchmarks/train_block_model.py`` and shipped in ``dedupe/models/`` in
+skops format: loading never unpickles, and only the types listed in
+``_TRUSTED`` may appear in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import features
+
+__all__ = ["FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "save", "block_features", "stacked"]
+
+#: Bumped whenever the features or the file layout change: an older or newer
+#: model file is refused rather than fed the wrong columns.
+FORMAT_VERSION = 1
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "block-model"
+# The only types a model file may hold besides skops' built-in safe ones.
+_TRUSTED = [
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]
+
+
+class ModelError(RuntimeError):
+    """The shipped model is missing, corrupt, or of another format version."""
+
+
+def block_features(table, tag_paths: Optional[Sequence] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Base and context features of every block of a :class:`~dedupe.pipeline.BlockTable`.
+
+    Returns
+    -------
+    base : ndarray of float32, shape (n_blocks, n_base)
+    context : ndarray of float32, shape (n_blocks, n_context)
+    """
+    from .boilerplate import BOILERPLATE
+
+    evidence = features.Evidence(
+        table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
+    )
+    base = features.base_features(table.texts, evidence)
+    return base, features.context_features(base, table.doc)
+
+
+def stacked(proba: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Second-pass features from first-pass probabilities."""
+    return features.stacked_features(proba, doc)
+
+
+class BlockModel:
+    """The two fitted passes and their metadata."""
+
+    def __init__(self, first, second, meta: dict):
+        self.first = first
+        self.second = second
+        self.meta = meta
+
+    def content_probability(self, table) -> np.ndarray:
+        """Probability that each block is content.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_blocks,)
+        """
+        if len(table.texts) == 0:
+            return np.zeros(0)
+        base, context = block_features(table)
+        X = np.concatenate([base, context], axis=1)
+        if X.shape[1] != self.meta["n_features"]:
+            raise ModelError(f"model expects {self.meta['n_features']} features, got {X.shape[1]}")
+        p1 = self.first.predict_proba(X)[:, 1]
+        return self.second.predict_proba(np.concatenate([X, stacked(p1, table.doc)], axis=1))[:, 1]
+
+
+def save(first, second, meta: dict, directory: Path = MODEL_DIR) -> None:
+    """Write a model (two skops files and meta.json) atomically enough for a build step."""
+    import skops.io as sio
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, model in (("first.skops", first), ("second.skops", second)):
+        sio.dump(model, directory / name)
+    meta = {**meta, "format_version": FORMAT_VERSION, "n_features": int(first.n_features_in_)}
+    (directory / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@lru_cache(maxsize=4)
+def load(directory: Path = MODEL_DIR) -> BlockModel:
+    """Load a model without running code from the file.
+
+    Raises
+    ------
+    ModelError
+        If a file is missing or unreadable, holds an untrusted type, or was
+        written for another format version.
+    """
+    import skops.io as sio
+
+    try:
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{directory}: cannot read the block model's meta.json ({exc})") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{directory}: block model format {meta.get('format_version')!r}, this dedupe reads {FORMAT_VERSION}; "
+            "retrain it with benchmarks/train_block_model.py"
+        )
+    models = []
+    for name in ("first.skops", "second.skops"):
+        try:
+            models.append(sio.load(directory / name, trusted=_TRUSTED))
+        except Exception as exc:  # skops raises several types for bad or untrusted content
+            raise ModelError(f"{directory / name}: cannot load the block model ({exc})") from None
+    return BlockModel(models[0], models[1], meta)

@@ -1,0 +1,213 @@
+"""Per-block evidence for the learned block model.
+
+Every block (line) gets a row of numbers: what the line itself says (length,
+stop words, punctuation, sentence shape, link- or menu-like shape), where it
+sits in its page (header and footer runs, distance to the page's longest
+paragraph), what the corpus says about it (how many pages and pages of its
+site carry it, whether the repetition rule calls it a template, whether it
+repeats in its page) and the same about its neighbours, because boilerplate
+comes in runs. Missing values (no neighbour, no tag path) are NaN, which the
+gradient-boosted trees handle natively.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+__all__ = ["Evidence", "base_features", "context_features", "stacked_features", "BASE_NAMES"]
+
+_WORD = re.compile(r"\w+")
+_PUNCT = re.compile(r"[^\w\s]")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
+_SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+
+# Tag path cues, for blocks that came from HTML.
+_TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main")
+
+LEXICAL = [
+    "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
+    "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence",
+]
+CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_variants"]
+POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
+            "rel_to_longest", "after_longest"]
+BASE_NAMES = LEXICAL + CORPUS + POSITION
+# Features of neighbours, at these offsets.
+_NEIGHBOUR = ["log_words", "stop_frac", "rule_template", "log_docfreq", "ends_sentence", "punct_frac"]
+_OFFSETS = (-3, -2, -1, 1, 2, 3)
+_WINDOWS = (2, 5)
+
+
+class Evidence:
+    """What the corpus stage found about each block, as arrays of shape (n_blocks,).
+
+    ``docfreq``: documents carrying the block's cluster; ``site_docfreq``:
+    those of them on the block's own site (documents without a URL count as
+    one site); ``variants``: distinct normalised texts in the cluster
+    (near-duplicate templates have several); ``rule_template``: the
+    repetition rule's verdict; ``repeat``: repeats a block of its page.
+    """
+
+    def __init__(self, doc, cluster, key, host, rule_template, repeat):
+        self.doc = doc
+        self.rule_template = rule_template
+        self.repeat = repeat
+        n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
+        pairs = np.unique(np.stack([cluster, doc]), axis=1)
+        self.docfreq = np.bincount(pairs[0], minlength=n_clusters)[cluster]
+        site = host[doc]
+        triples, inverse = np.unique(np.stack([cluster, site]), axis=1, return_inverse=True)
+        per_site = np.unique(np.stack([cluster, site, doc]), axis=1)
+        _, which = np.unique(per_site[:2], axis=1, return_inverse=True)
+        self.site_docfreq = np.bincount(which.ravel(), minlength=triples.shape[1])[inverse.ravel()]
+        variants = np.unique(np.stack([cluster, key]), axis=1)
+        self.variants = np.bincount(variants[0], minlength=n_clusters)[cluster]
+
+
+def _lexical(text: str) -> list[float]:
+    words = _WORD.findall(text)
+    n_words = len(words)
+    n_chars = len(text)
+    letters = sum(c.isalpha() for c in text)
+    stop = sum(w.lower() in _STOP for w in words)
+    title = sum(w[0].isupper() for w in words)
+    sentences = len(_SENTENCE_END.findall(text))
+    ends = 1.0 if _SENTENCE_END.search(text[-3:] if len(text) >= 3 else text) else 0.0
+    return [
+        np.log1p(n_words),
+        np.log1p(n_chars),
+        stop / n_words if n_words else 0.0,
+        len(_PUNCT.findall(text)) / n_chars if n_chars else 0.0,
+        sum(c.isdigit() for c in text) / n_chars if n_chars else 0.0,
+        sum(c.isupper() for c in text) / letters if letters else 0.0,
+        title / n_words if n_words else 0.0,
+        ends,
+        np.log1p(sentences),
+        1.0 if _SEPARATORS.search(text) else 0.0,
+        1.0 if _URL.search(text) else 0.0,
+        (sum(len(w) for w in words) / n_words) if n_words else 0.0,
+        1.0 if n_words <= 4 and not ends else 0.0,
+    ]
+
+
+def base_features(texts: Sequence[str], evidence: Evidence) -> np.ndarray:
+    """Features of each block on its own and in its page.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, len(BASE_NAMES))
+    """
+    n = len(texts)
+    doc = evidence.doc
+    lex = np.array([_lexical(t.strip()) for t in texts], dtype=np.float64).reshape(n, len(LEXICAL))
+    corpus = np.stack(
+        [
+            np.log1p(evidence.docfreq),
+            np.log1p(evidence.site_docfreq),
+            evidence.rule_template.astype(np.float64),
+            evidence.repeat.astype(np.float64),
+            np.log1p(evidence.variants),
+        ],
+        axis=1,
+    )
+    # Position in the page.
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if n else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, n])
+    first = np.repeat(starts, lengths)
+    count = np.repeat(lengths, lengths).astype(np.float64)
+    idx = np.arange(n) - first
+    words = np.expm1(lex[:, 0])
+    doc_words = np.bincount(np.repeat(np.arange(len(starts)), lengths), weights=words)
+    doc_words_b = np.repeat(doc_words, lengths)
+    # The page's longest block: main content sits around it.
+    longest = np.zeros(len(starts), dtype=np.int64)
+    if n:
+        order = np.lexsort((-words, np.repeat(np.arange(len(starts)), lengths)))
+        firsts = np.r_[0, np.cumsum(lengths)[:-1]]
+        longest = order[firsts] - starts
+    longest_b = np.repeat(longest, lengths)
+    position = np.stack(
+        [
+            idx / np.maximum(count - 1, 1),
+            np.log1p(idx),
+            np.log1p(count - 1 - idx),
+            np.log1p(count),
+            np.log1p(doc_words_b),
+            words / np.maximum(doc_words_b, 1),
+            (idx - longest_b) / np.maximum(count, 1),
+            (idx > longest_b).astype(np.float64),
+        ],
+        axis=1,
+    )
+    return np.concatenate([lex, corpus, position], axis=1).astype(np.float32)
+
+
+def _shift(values: np.ndarray, doc: np.ndarray, k: int) -> np.ndarray:
+    """``values`` of the block ``k`` places away in the same document, NaN past its edges."""
+    n = len(values)
+    out = np.full(values.shape, np.nan, dtype=np.float64)
+    src = np.arange(n) + k
+    ok = (src >= 0) & (src < n)
+    ok[ok] &= doc[src[ok]] == doc[np.arange(n)[ok]]
+    out[ok] = values[src[ok]]
+    return out
+
+
+def _window_mean(values: np.ndarray, doc: np.ndarray, w: int) -> np.ndarray:
+    """Mean of ``values`` over the blocks within ``w`` places, same document."""
+    total = np.zeros(len(values))
+    count = np.zeros(len(values))
+    for k in range(-w, w + 1):
+        s = _shift(values, doc, k)
+        ok = ~np.isnan(s)
+        total[ok] += s[ok]
+        count[ok] += 1
+    return total / np.maximum(count, 1)
+
+
+def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Neighbours' features and window means: boilerplate comes in runs.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, n_context)
+    """
+    cols = []
+    for name in _NEIGHBOUR:
+        v = base[:, BASE_NAMES.index(name)].astype(np.float64)
+        cols += [_shift(v, doc, k) for k in _OFFSETS]
+        cols += [_window_mean(v, doc, w) for w in _WINDOWS]
+    return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((len(doc), 0), np.float32)
+
+
+def stacked_features(proba: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """The first model's content probability of the neighbours: a second pass
+    over the sequence of lines, so one confident line pulls its run along."""
+    cols = [_shift(proba, doc, k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)]
+    cols += [_window_mean(proba, doc, w) for w in (1, 3, 6, 12)]
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
+    lengths = np.diff(np.r_[starts, len(doc)])
+    doc_mean = np.add.reduceat(proba, starts) / lengths if len(doc) else np.zeros(0)
+    cols.append(np.repeat(doc_mean, lengths))
+    cols.append(proba)
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
+def tag_features(tag_paths: Optional[Sequence[Optional[str]]], n: int) -> np.ndarray:
+    """Cues from each block's HTML tag path; NaN where there is none."""
+    out = np.full((n, len(_TAGS)), np.nan, dtype=np.float32)
+    if tag_paths is None:
+        return out
+    for i, path in enumerate(tag_paths):
+        if path is None:
+            continue
+        parts = path.split(">")
+        out[i] = [float(any(p == t or (t == "h" and len(p) == 2 and p[0] == "h" and p[1].isdigit()) for p in parts))
+                  for t in _TAGS]
+    return out
