@@ -8,6 +8,7 @@ read files (and :func:`clean` writes the cleaned corpus).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -18,6 +19,7 @@ import numpy as np
 from . import blocks as blocks_mod
 from . import boilerplate, cluster, lsh, minhash, shingle, syndication, verify
 from .config import Config
+from .htmlreport import write_html
 from .io import check_output, discover, read_corpus, write_corpus
 from .io.readers import Corpus
 from .model import Document
@@ -26,6 +28,7 @@ from .report import Report, build_report
 __all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
 PathLike = Union[str, os.PathLike]
+_PUNCT = re.compile(r"[^\w\s]")
 
 
 @dataclass
@@ -81,15 +84,20 @@ def _host(url: Optional[str]) -> Optional[str]:
 # Documents are compared as copies on their prose: a site menu or a sidebar
 # is many short lines, a republished article is paragraphs, and a page whose
 # menu outweighs its body must not look like a copy of every other page of
-# its site. A page with almost no prose (a list, a poem) is compared on all
-# its lines instead, so two copies of it are still copies.
+# its site. Prose is a line of `short_block_words`+ words that is not dense
+# with punctuation (markup and code left in a page are). A page with almost
+# no prose (a list, a poem) is compared on all its lines instead, so two
+# copies of it are still copies.
 _MIN_PROSE_CHARS = 200
+_MAX_PROSE_PUNCT = 0.1
 
 
 def _block_weights(texts: Sequence[str], doc_of: np.ndarray, n_docs: int, short_words: int) -> np.ndarray:
     """Characters per block for comparing documents: prose blocks only, where a document has prose."""
     chars = np.fromiter((len(t.strip()) for t in texts), dtype=np.float64, count=len(texts))
-    prose = np.fromiter((len(t.split()) >= short_words for t in texts), dtype=bool, count=len(texts))
+    words = np.fromiter((len(t.split()) for t in texts), dtype=np.float64, count=len(texts))
+    punct = np.fromiter((len(_PUNCT.findall(t)) for t in texts), dtype=np.float64, count=len(texts))
+    prose = (words >= short_words) & (punct <= _MAX_PROSE_PUNCT * np.maximum(chars, 1))
     prose_chars = np.bincount(doc_of, weights=chars * prose, minlength=n_docs)
     has_prose = prose_chars[doc_of] >= _MIN_PROSE_CHARS
     return np.where(prose | ~has_prose, chars, 0.0)
@@ -236,7 +244,9 @@ def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **optio
     Parameters
     ----------
     inputs : sequence of path-like
-        Folders of ``.txt`` files, and JSONL files (``.jsonl``, ``.jsonl.gz``).
+        Files and folders of any supported format (text, HTML, JSONL,
+        CSV/TSV, Parquet, WARC/WET; see :mod:`dedupe.io`), and "-" for
+        JSONL on standard input.
     config : Config, optional
         Defaults, changed by ``options``.
     **options
@@ -266,14 +276,16 @@ def clean(
     output: PathLike,
     *,
     report: Optional[PathLike] = None,
+    html: Optional[PathLike] = None,
     config: Optional[Config] = None,
     **options,
 ) -> Result:
     """Strip boilerplate and write the cleaned corpus under the folder ``output``.
 
     Every input file that yielded documents gets one output file at
-    ``output/<name>`` in its own format; ``report`` (optional) gets the JSON
-    report. Inputs are never modified.
+    ``output/<name>`` in its own format (text for HTML, JSONL for WARC/WET);
+    ``report`` (optional) gets the JSON report, ``html`` the HTML report.
+    Inputs are never modified.
 
     Parameters
     ----------
@@ -282,6 +294,8 @@ def clean(
         The output folder (created if missing).
     report : path-like, optional
         Where to write the JSON report.
+    html : path-like, optional
+        Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
     config, **options
         As for :func:`scan`.
 
@@ -291,11 +305,15 @@ def clean(
         If an output would overwrite an input or lie inside an input folder.
     """
     output = Path(output)
-    check_output(discover(inputs), inputs, output, Path(report) if report is not None else None)
-    result = scan(inputs, config=config, **options)
+    config = _resolve(config, options)
+    paths = [Path(p) if p is not None else None for p in (report, html)]
+    check_output(discover(inputs, config.read.format), inputs, output, *paths)
+    result = scan(inputs, config=config)
     cleaned = {(d.source, d.line): text for d, text in zip(result.analysis.documents, result.analysis.cleaned)}
     output.mkdir(parents=True, exist_ok=True)
-    result.written = write_corpus(result.corpus.files, cleaned, output, _resolve(config, options).read)
+    result.written = write_corpus(result.corpus.files, cleaned, output, config.read)
     if report is not None:
         result.report.write(Path(report))
+    if html is not None:
+        write_html(result, Path(html))
     return result
