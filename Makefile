@@ -4,7 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: install demo test bench clean-out
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install browser demo screenshots test bench clean-out
 
 $(BIN)/dedupe: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,15 +16,27 @@ $(BIN)/dedupe: pyproject.toml
 
 install: $(BIN)/dedupe
 
+# Debian's chromium, for the browser test of the HTML report (which skips,
+# saying why, only when it cannot be installed here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "warning: chromium could not be installed; the browser test will be skipped"
+
 # Clean the sample corpus and show what was removed.
 demo: install
 	rm -rf $(OUT)
-	$(BIN)/dedupe clean seeds/ -o $(OUT)/seeds --report $(OUT)/report.json
+	$(BIN)/dedupe clean seeds/ -o $(OUT)/seeds --report $(OUT)/report.json --html $(OUT)/report.html
 	@echo; echo "--- lines removed, per file (diff seeds/ $(OUT)/seeds/):"
 	@for f in seeds/*; do echo "== $$f"; diff "$$f" "$(OUT)/seeds/$${f#seeds/}" | grep '^<' | cut -c1-110 || true; done
-	@echo; echo "report: $(OUT)/report.json"
+	@echo; echo "report: $(OUT)/report.json, $(OUT)/report.html"
+	@$(MAKE) --no-print-directory screenshots
 
-test: install
+# Screenshots of the HTML report (docs/screenshots.py; needs chromium, which make test installs).
+screenshots: install
+	@$(BIN)/python docs/screenshots.py $(OUT)/report.html $(OUT)
+
+test: install browser
 	$(BIN)/python -m pytest -q
 
 # Quality on the public benchdata sets (needs ../shared/benchdata or DEDUPE_BENCHDATA).

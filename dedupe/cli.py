@@ -1,22 +1,35 @@
-"""The command line: thin over :mod:`dedupe.pipeline`.
+"""The command line: thin over the library.
 
 Each command parses options, calls one library function, renders the
-result. Every :class:`~dedupe.config.Config` field is an option of the same
-name in kebab-case, with its help taken from the config's docstring.
+result: the machine report as JSON (files, or standard output with
+``--json``), the human summary as a table on stderr. Every
+:class:`~dedupe.config.Config` field is an option of the same name in
+kebab-case, with its help taken from the config's docstring; ``--config``
+reads the same names from a TOML file, and an option given on the command
+line wins over the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import click
+from click.core import ParameterSource
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from . import __version__
-from .config import Config, _STAGES
+from .config import _STAGES, FORMATS, Config
+from .explain import SIMILARITIES
+from .explain import explain as explain_corpus
+from .htmlreport import write_html
 from .io import check_output, discover
 from .model import InputError, UsageError
 from .pipeline import clean as clean_corpus
@@ -29,6 +42,9 @@ Exit codes:
   2  usage error (bad option, missing input, output inside the input)
   3  stopped: a bad input under --strict, or an output could not be written
 """
+
+_SUMMARY_TEMPLATES = 10
+_SUMMARY_LINES = 20
 
 
 def _field_help(klass: type) -> dict[str, str]:
@@ -58,16 +74,53 @@ def config_options(command: Callable) -> Callable:
             if f.type in (bool, "bool"):
                 decl = f"{flag}/--no-{f.name.replace('_', '-')}"
                 command = click.option(decl, f.name, default=f.default, show_default=True, help=helps.get(f.name))(command)
+                continue
+            if f.name == "format":
+                kind: Any = click.Choice(FORMATS)
             else:
-                kind = {"int": int, "float": float, "str": str}.get(str(f.type), type(f.default))
-                command = click.option(flag, f.name, type=kind, default=f.default, show_default=True, help=helps.get(f.name))(command)
+                kind = {"int": int, "float": float, "str": str, "Optional[str]": str}.get(str(f.type), type(f.default))
+            command = click.option(
+                flag, f.name, type=kind, default=f.default, show_default=f.default is not None, help=helps.get(f.name)
+            )(command)
     return command
 
 
-def _config(options: dict[str, Any]) -> Config:
+config_file_option = click.option(
+    "--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+    help="TOML file of options, by the names below (block-threshold = 0.7); an option given here wins.",
+)
+
+
+def report_options(command: Callable) -> Callable:
+    """The options every command that makes a report shares."""
+    for decorator in reversed(
+        [
+            click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
+            click.option(
+                "--html", "html_path", type=click.Path(dir_okay=False),
+                help="Write the HTML report here: one self-contained file (no script, no network) with the summary, "
+                "a chart per site, and every page with its removed lines struck through and its shared passages linked.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print the JSON report on standard output."),
+            click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+            config_file_option,
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def _config(options: dict[str, Any], config_file: Optional[str]) -> Config:
+    """The run's config: defaults, then the config file, then the options given."""
+    ctx = click.get_current_context()
     names = Config.option_names()
+    given = {k: v for k, v in options.items() if k in names and ctx.get_parameter_source(k) is not ParameterSource.DEFAULT}
     try:
-        return Config.from_options(**{k: v for k, v in options.items() if k in names})
+        if config_file is not None:
+            return Config.from_file(config_file, **given)
+        return Config.from_options(**given)
+    except OSError as exc:
+        raise click.UsageError(f"{config_file}: cannot read the config file ({exc.strerror or exc})") from None
     except (TypeError, ValueError) as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -85,10 +138,62 @@ def _run(fn: Callable, *args, **kwargs):
         sys.exit(3)
 
 
-def _finish(result, quiet: bool) -> None:
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _print_summary(data: dict[str, Any], console: Console) -> None:
+    """The human summary of a report: a headline, tables, then skipped inputs."""
+    s = data["summary"]
+    skipped = sum(s["documents_skipped"].values())
+    console.print(
+        Text(
+            f"dedupe: {s['documents_read']} documents read, {skipped} skipped; {s['documents_cleaned']} cleaned, "
+            f"{s['documents_emptied']} emptied, {s['documents_unchanged']} unchanged"
+        )
+    )
+    table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
+    table.add_column("", style="bold")
+    table.add_column("in", justify="right")
+    table.add_column("out", justify="right")
+    table.add_column("removed", justify="right")
+    table.add_column("by reason")
+    removed = ", ".join(f"{r.replace('_', ' ')} {_n(n)}" for r, n in s["blocks_removed"].items() if n)
+    table.add_row("blocks", _n(s["blocks_in"]), _n(s["blocks_out"]), _n(s["blocks_in"] - s["blocks_out"]), Text(removed or "-"))
+    table.add_row("characters", _n(s["chars_in"]), _n(s["chars_out"]), _n(s["chars_in"] - s["chars_out"]), "")
+    console.print(table)
+    if skipped:
+        by_reason = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in s["documents_skipped"].items() if n)
+        console.print(Text(f"skipped inputs by reason: {by_reason}"))
+    console.print(
+        Text(
+            f"{s['templates']} boilerplate templates, {s['syndication_clusters']} syndication clusters, "
+            f"{s['overlaps']} partial overlaps"
+        )
+    )
+    if data["boilerplate"]:
+        templates = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        templates.add_column("#", justify="right")
+        templates.add_column("pages", justify="right")
+        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis")
+        for t in data["boilerplate"][:_SUMMARY_TEMPLATES]:
+            templates.add_row(str(t["template"]), _n(len(t["documents"])), Text(t["text"]))
+        console.print(templates)
+        if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
+            console.print(Text(f"... and {len(data['boilerplate']) - _SUMMARY_TEMPLATES} more templates (see the report)"))
+    for c in data["syndication"][:_SUMMARY_LINES]:
+        console.print(Text(f"syndicated: {', '.join(c['documents'])}"), soft_wrap=True)
+    for item in data["skipped"][:_SUMMARY_LINES]:
+        console.print(Text(f"skipped: {item['message']}"), soft_wrap=True)
+    if len(data["skipped"]) > _SUMMARY_LINES:
+        console.print(Text(f"... and {len(data['skipped']) - _SUMMARY_LINES} more skipped (see the report)"))
+
+
+def _finish(result, quiet: bool, as_json: bool) -> None:
+    if as_json:
+        click.echo(result.report.to_json(), nl=False)
     if not quiet:
-        for line in result.report.summary_lines():
-            click.echo(line, err=True)
+        _print_summary(result.report.data, Console(stderr=True, highlight=False))
     sys.exit(result.report.exit_code)
 
 
@@ -97,45 +202,108 @@ def _finish(result, quiet: bool) -> None:
 def main() -> None:
     """Strip cross-page boilerplate from a scraped corpus and report syndicated text.
 
-    A corpus is any mix of folders of .txt files (read recursively; a
-    document's id is its path inside the folder; hidden files are passed
-    over) and JSONL files (.jsonl, .jsonl.gz; one JSON object per line).
+    A corpus is any mix of files and folders (read recursively; a text or
+    HTML file's id is its path inside the folder; hidden files are passed
+    over).
+
+    \b
+    Formats, told from the extension (--format names one for every file):
+      .txt  .html .htm           one document per file
+      .jsonl .ndjson             one JSON object per line; "-" reads it on stdin
+      .csv  .tsv                 a header row, then one record per row
+      .parquet                   one record per row
+      .warc  .warc.wet .wet      WARC HTML/text responses; WET text records
+      + .gz .zst .bz2            compressed (all but Parquet)
+
+    The output mirrors the input's format and name under -o, except that
+    HTML files are written as .txt and WARC/WET files as JSONL (id, url,
+    date, text).
     """
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Output folder: one output file per input file, under the same relative name, in the same format.")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(file_okay=False),
+    help="Output folder: one output file per input file, under the same relative name, in the same format "
+    "(HTML files are written as .txt, WARC/WET files as JSONL).",
+)
+@report_options
 @config_options
-def clean(corpus, output, report_path, quiet, **options) -> None:
+def clean(corpus, output, report_path, html_path, as_json, quiet, config_file, **options) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
 
     Every document is kept (an emptied one too, with its reason in the
     report); inputs are never modified; files are written atomically.
+    WARC/WET input is written as JSONL.
     """
-    result = _run(clean_corpus, list(corpus), output, report=report_path, config=_config(options))
-    _finish(result, quiet)
+    config = _config(options, config_file)
+    result = _run(clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config)
+    _finish(result, quiet, as_json)
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here instead of standard output.")
-@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@report_options
 @config_options
-def report(corpus, report_path, quiet, **options) -> None:
+def report(corpus, report_path, html_path, as_json, quiet, config_file, **options) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
 
-    The JSON report goes to standard output (or --report FILE), the
-    summary to stderr.
+    The JSON report goes to standard output (or --report FILE; --json
+    prints it too), the summary to stderr.
     """
-    config = _config(options)
-    if report_path:
-        _run(check_output, discover(corpus), corpus, None, Path(report_path))
+    config = _config(options, config_file)
+    if report_path or html_path:
+        paths = [Path(p) if p else None for p in (report_path, html_path)]
+        _run(check_output, discover(corpus, config.read.format), corpus, None, *paths)
     result = _run(scan_corpus, list(corpus), config=config)
     if report_path:
         _run(result.report.write, Path(report_path))
-    else:
-        click.echo(result.report.to_json(), nl=False)
-    _finish(result, quiet)
+    if html_path:
+        _run(write_html, result, Path(html_path))
+    _finish(result, quiet, as_json or not report_path)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("corpus", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@config_file_option
+@config_options
+def explain(corpus, as_json, config_file, **options) -> None:
+    """Explain --block-threshold, --lsh-threshold and --num-perm, and warn about CORPUS.
+
+    Prints how LSH cuts the signatures (bands x rows) and the S-curve: the
+    probability that a pair of a given Jaccard similarity is proposed for
+    verification (pairs never proposed are never found). With a CORPUS,
+    warns about documents the shingling suits badly (very short ones, text
+    written without spaces).
+    """
+    config = _config(options, config_file)
+    explanation = _run(explain_corpus, list(corpus), config=config)
+    if as_json:
+        click.echo(json.dumps(explanation.as_dict(), indent=2))
+        return
+    console = Console(highlight=False)
+    num_perm = explanation.plans[0].num_perm
+    console.print(Text(f"MinHash-LSH with {num_perm} permutations (--num-perm):"))
+    plans = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for head in ("index", "option", "threshold", "bands x rows", "P at threshold"):
+        plans.add_column(head, justify="right" if head != "index" and head != "option" else "left")
+    for p in explanation.plans:
+        plans.add_row(
+            p.name, f"--{p.option.replace('_', '-')}", str(p.threshold), f"{p.bands} x {p.rows}",
+            f"{p.probability(p.threshold):.0%}",
+        )
+    console.print(plans)
+    console.print(Text("Probability that a pair of Jaccard similarity s is a candidate, 1 - (1 - s^rows)^bands:"))
+    curve = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    curve.add_column("s", justify="right")
+    for p in explanation.plans:
+        curve.add_column(p.name, justify="right")
+    for s in SIMILARITIES:
+        curve.add_row(f"{s:.2f}", *(f"{p.probability(s):.3f}" for p in explanation.plans))
+    console.print(curve)
+    for w in explanation.warnings:
+        console.print(Text(f"warning: {w}"))
+    if corpus and not explanation.warnings:
+        console.print(Text(f"No warnings for the {explanation.documents} documents read."))

@@ -3,13 +3,21 @@
 Every field name is also the keyword of the library functions and, in
 kebab-case, the CLI option (``block_threshold`` -> ``--block-threshold``).
 Values are validated on construction, with messages a person can act on.
+A TOML file can hold the same options (:meth:`Config.from_file`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Optional, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 __all__ = [
     "Config",
@@ -18,6 +26,8 @@ __all__ = [
     "MinHashConfig",
     "BoilerplateConfig",
     "SyndicationConfig",
+    "FORMATS",
+    "read_config_file",
 ]
 
 
@@ -37,32 +47,55 @@ def _check_field_name(name: str, value: Any) -> None:
         raise ValueError(f"The {name!r} parameter must be a non-empty string. Got {value!r} instead.")
 
 
+#: Corpus file formats ``--format`` can name; "auto" reads it from each file's extension.
+FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet")
+
+
 @dataclass(frozen=True)
 class ReadConfig:
-    """How a corpus is read.
+    """How a corpus is read (and how its records are written back).
 
     Parameters
     ----------
+    format : str
+        Input format: "auto" (from each file's extension) or one of txt,
+        html, jsonl, csv, tsv, parquet, warc, wet for every file given
+        (standard input "-" is jsonl unless told).
     id_field : str
-        JSONL field holding the document id; a record without one is named
-        ``file:line``.
+        Record field (JSONL key, CSV/Parquet column) holding the document
+        id; a record without one is named ``file:line``.
     text_field : str
-        JSONL field holding the document text.
+        Record field holding the document text.
     url_field : str
-        JSONL field holding the page URL (its host is template evidence).
+        Record field holding the page URL (its host is template evidence).
+    html_field : str
+        Record field holding the page HTML, used when the text field is
+        absent or empty: the page becomes its visible-text lines.
+    output_field : str or None
+        Record field the cleaned text is written to (added if missing); by
+        default the text field itself, replaced.
     strict : bool
         Stop at the first bad input (invalid UTF-8, malformed JSON, empty
         document, unreadable file) instead of recording it and going on.
     """
 
+    format: str = "auto"
     id_field: str = "id"
     text_field: str = "text"
     url_field: str = "url"
+    html_field: str = "html"
+    output_field: Optional[str] = None
     strict: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("id_field", "text_field", "url_field"):
+        if self.format not in FORMATS:
+            raise ValueError(
+                f"The 'format' parameter must be one of {', '.join(FORMATS)}. Got {self.format!r} instead."
+            )
+        for name in ("id_field", "text_field", "url_field", "html_field"):
             _check_field_name(name, getattr(self, name))
+        if self.output_field is not None:
+            _check_field_name("output_field", self.output_field)
 
 
 @dataclass(frozen=True)
@@ -147,6 +180,21 @@ class BoilerplateConfig:
     strip_repeats : bool
         Remove the repeats of a block inside one document after its first
         occurrence.
+    block_model : str
+        The learned block model that weighs every block's evidence:
+        ``builtin`` (shipped with dedupe), a folder written by
+        ``benchmarks/train_block_model.py``, or ``none`` for the repetition
+        rule alone.
+    content_threshold : float
+        Blocks the model gives a content probability below this are removed
+        (``learned_boilerplate``). Low on purpose: losing content is worse
+        than leaving a menu line. Text a copy of the page shares is never
+        removed by the model.
+    model_min_site_pages : int
+        The model judges the pages of sites (URL hosts) with at least this
+        many pages in the corpus: there it has the cross-page evidence it was
+        trained with. Other pages get the repetition rule alone. 0 lets it
+        judge every page, URL or not.
     """
 
     block_threshold: float = 0.8
@@ -156,6 +204,9 @@ class BoilerplateConfig:
     cross_site_min_sites: int = 3
     copy_check_limit: int = 1000
     strip_repeats: bool = True
+    block_model: str = "builtin"
+    content_threshold: float = 0.15
+    model_min_site_pages: int = 3
 
     def __post_init__(self) -> None:
         _check_range("block_threshold", self.block_threshold, 0.05, 1.0)
@@ -164,6 +215,9 @@ class BoilerplateConfig:
         _check_range("same_site_copy_containment", self.same_site_copy_containment, 0.0, 1.0)
         _check_range("cross_site_min_sites", self.cross_site_min_sites, 2, 2**31, int)
         _check_range("copy_check_limit", self.copy_check_limit, 2, 2**31, int)
+        _check_field_name("block_model", self.block_model)
+        _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
+        _check_range("model_min_site_pages", self.model_min_site_pages, 0, 2**31, int)
 
 
 @dataclass(frozen=True)
@@ -251,6 +305,27 @@ class Config:
             per_stage[owners[name]][name] = value
         return cls(**{stage: _STAGES[stage](**kw) for stage, kw in per_stage.items()})
 
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike], **options: Any) -> "Config":
+        """Build a config from a TOML file, with ``options`` taking precedence.
+
+        See :func:`read_config_file` for the file's shape.
+
+        Raises
+        ------
+        OSError
+            If the file cannot be read.
+        ValueError
+            For a file that is not TOML, an unknown key or a bad value; the
+            message starts with the file's path.
+        """
+        from_file = read_config_file(path)
+        try:
+            cls.from_options(**from_file)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{os.fspath(path)}: {exc}") from None
+        return cls.from_options(**{**from_file, **options})
+
     def replace(self, **options: Any) -> "Config":
         """Return a copy with some flat options changed."""
         return Config.from_options(**{**self.options(), **options})
@@ -258,3 +333,47 @@ class Config:
     def options(self) -> dict[str, Any]:
         """The flat options, in stage order: what reports record."""
         return {k: v for stage in _STAGES for k, v in dataclasses.asdict(getattr(self, stage)).items()}
+
+
+def read_config_file(path: Union[str, os.PathLike]) -> dict[str, Any]:
+    r"""The options a TOML config file sets, by their flat names.
+
+    The keys are the option names, as on the command line or as keywords
+    (``block-threshold = 0.7`` or ``block_threshold = 0.7``), at the top
+    level of the file. Values are checked when a :class:`Config` is built.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read.
+    ValueError
+        If it is not TOML, holds a table, or names an unknown option; the
+        message starts with the file's path.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "dedupe.toml"
+    >>> _ = path.write_text('block-threshold = 0.7\nformat = "jsonl"\n')
+    >>> read_config_file(path)
+    {'block_threshold': 0.7, 'format': 'jsonl'}
+    """
+    where = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{where}: not a TOML file ({exc})") from None
+    owners = Config.option_names()
+    options: dict[str, Any] = {}
+    for key, value in data.items():
+        name = key.replace("-", "_")
+        if isinstance(value, dict):
+            raise ValueError(f"{where}: [{key}] is a table; options go at the top level (block-threshold = 0.7)")
+        if name not in owners:
+            raise ValueError(
+                f"{where}: unknown option {key!r}; valid options are: {', '.join(n.replace('_', '-') for n in sorted(owners))}"
+            )
+        options[name] = value
+    return options

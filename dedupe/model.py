@@ -17,6 +17,8 @@ SKIP_REASONS = {
     "unreadable": "file cannot be read",
     "invalid_json": "invalid JSON",
     "invalid_record": "record has no usable text field",
+    "invalid_encoding": "not valid in its declared character encoding",
+    "unsupported_record": "not an HTML or text page",
     "unsupported_file": "not a supported corpus file",
 }
 
@@ -28,17 +30,26 @@ class Document:
     Parameters
     ----------
     id : str
-        Its id: the path relative to the input folder for a text file, the
-        JSONL id field, or ``file:line`` when the record has none.
+        Its id: the path relative to the input folder for a text or HTML
+        file, the record's id field (JSONL, CSV, Parquet), the
+        WARC-Record-ID of a WARC record, or ``file:line`` when a record has
+        none.
     text : str
-        The text as read.
+        The text as read; for an HTML page, its visible-text lines
+        (:func:`dedupe.io.html.html_to_blocks`) joined by blank lines.
     source : str
         The input file it came from, as given on the command line (or inside
-        the folder given).
+        the folder given); ``<stdin>`` for standard input.
     line : int or None
-        1-based line of the JSONL record, None for a text file.
+        Where in its file: the 1-based line of a JSONL record, the 1-based
+        row of a CSV/TSV or Parquet record (header not counted), the 1-based
+        record number in a WARC/WET file; None for a text or HTML file.
     url : str or None
         The page URL where known; its host is evidence for templates.
+    tag_paths : tuple of str, or None
+        For a document converted from HTML, the tag path of the block
+        element each non-blank line of ``text`` came from
+        (``"html>body>div>p"``), one per line in order; None otherwise.
     """
 
     id: str
@@ -46,6 +57,7 @@ class Document:
     source: str
     line: Optional[int] = None
     url: Optional[str] = None
+    tag_paths: Optional[tuple[str, ...]] = None
 
     @property
     def location(self) -> str:
@@ -61,7 +73,8 @@ class InputError(Exception):
     path : str
         The file.
     line : int or None
-        1-based line number for JSONL records.
+        1-based line (JSONL), row (CSV/TSV, Parquet) or record (WARC/WET)
+        number; None for a whole file.
     reason : str
         One of :data:`SKIP_REASONS`.
     detail : str

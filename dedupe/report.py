@@ -79,31 +79,6 @@ class Report:
         with atomic_write(Path(path)) as f:
             f.write(self.to_json())
 
-    def summary_lines(self) -> list[str]:
-        """A human summary, for stderr."""
-        s = self.data["summary"]
-        skipped = sum(s["documents_skipped"].values())
-        lines = [
-            f"{s['documents_read']} documents read, {skipped} skipped; "
-            f"{s['documents_cleaned']} cleaned, {s['documents_emptied']} emptied, "
-            f"{s['documents_unchanged']} unchanged",
-            f"blocks: {s['blocks_in']} in, {s['blocks_out']} out "
-            + "(" + ", ".join(f"{n} {r}" for r, n in s["blocks_removed"].items()) + ")",
-            f"characters: {s['chars_in']} in, {s['chars_out']} out",
-            f"{s['templates']} boilerplate templates, {s['syndication_clusters']} syndication clusters, "
-            f"{s['overlaps']} partial overlaps",
-        ]
-        for t in self.data["boilerplate"][:10]:
-            text = t["text"] if len(t["text"]) <= 60 else t["text"][:57] + "..."
-            lines.append(f"  template {t['template']}: {text!r} removed from {len(t['documents'])} documents")
-        for c in self.data["syndication"][:10]:
-            lines.append(f"  syndicated: {', '.join(c['documents'])}")
-        for item in self.data["skipped"][:20]:
-            lines.append(f"  skipped: {item['message']}")
-        if len(self.data["skipped"]) > 20:
-            lines.append(f"  ... and {len(self.data['skipped']) - 20} more skipped (see the report)")
-        return lines
-
 
 def _round(x: float) -> float:
     return round(float(x), 4)

@@ -1,8 +1,10 @@
 """Tests for dedupe.cli: exit codes, messages, the files written, and inputs left alone."""
 
+import csv
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,8 +111,12 @@ def test_group_help_lists_the_commands():
     result = run("--help")
 
     assert result.exit_code == 0
-    assert "clean   Strip boilerplate from CORPUS" in result.stdout
-    assert "report  Report boilerplate and syndication in CORPUS" in result.stdout
+    assert "clean    Strip boilerplate from CORPUS" in result.stdout
+    assert "report   Report boilerplate and syndication in CORPUS" in result.stdout
+    assert "explain  Explain --block-threshold, --lsh-threshold and --num-perm" in result.stdout
+    # The formats, and what WARC input becomes.
+    for line in [".parquet", ".warc  .warc.wet .wet", "+ .gz .zst .bz2", "WARC/WET files as JSONL"]:
+        assert line in " ".join(result.stdout.split()) or line in result.stdout
 
 
 def test_version():
@@ -150,13 +156,15 @@ def test_clean_writes_the_cleaned_corpus_and_the_report(tmp_path):
         ("news/page2.txt", "cleaned", 4, 2),
     ]
     assert data["summary"]["documents_read"] == 4
-    assert data["summary"]["blocks_removed"] == {"boilerplate": 8, "repeated_in_document": 0}
+    assert data["summary"]["blocks_removed"]["boilerplate"] == sum(data["summary"]["blocks_removed"].values()) == 8
     assert sum(data["summary"]["documents_skipped"].values()) == 0
     assert data["config"]["block_threshold"] == 0.8
     assert data["inputs"] == [str(site)]
 
-    assert "4 documents read, 0 skipped; 4 cleaned, 0 emptied, 0 unchanged" in result.stderr
-    assert f"template 0: {HEADER!r} removed from 4 documents" in result.stderr
+    assert result.stderr.startswith("dedupe: 4 documents read, 0 skipped; 4 cleaned, 0 emptied, 0 unchanged\n")
+    assert re.search(r"blocks +18 +10 +8 +boilerplate 8\b", result.stderr)
+    assert re.search(rf"0 +4 +{HEADER}", result.stderr)
+    assert re.search(rf"1 +4 +{FOOTER}", result.stderr)
     assert result.stdout == ""
 
 
@@ -423,3 +431,204 @@ def test_report_path_that_is_an_input_file_is_refused(tmp_path):
 
     assert hashes(site) == before
     assert result.exit_code == 2
+
+
+# --- formats, standard input, reports, config files, explain -------------------------
+
+
+def test_clean_json_prints_the_machine_report_on_stdout(tmp_path):
+    site = make_site(tmp_path / "site")
+
+    result = run("clean", site, "-o", tmp_path / "out", "--json", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert [t["text"] for t in json.loads(result.stdout)["boilerplate"]] == [HEADER, FOOTER]
+
+
+@pytest.mark.parametrize("command", ["clean", "report"])
+def test_html_report_is_written(tmp_path, command):
+    site = make_site(tmp_path / "site")
+    extra = ["-o", tmp_path / "out"] if command == "clean" else []
+
+    result = run(command, site, *extra, "--html", tmp_path / "r" / "report.html", "-q")
+
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "r" / "report.html").read_text("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and HEADER in page
+
+
+@pytest.mark.parametrize("command", ["clean", "report"])
+def test_html_report_inside_the_input_is_refused(tmp_path, command):
+    site = make_site(tmp_path / "site")
+    before = hashes(site)
+    extra = ["-o", tmp_path / "out"] if command == "clean" else []
+
+    result = run(command, site, *extra, "--html", site / "report.html")
+
+    assert result.exit_code == 2
+    assert f"{site / 'report.html'}: the HTML report must not be the input folder {site} or inside it" in result.stderr
+    assert hashes(site) == before
+
+
+def test_jsonl_on_standard_input_is_cleaned_as_the_same_file_would_be(tmp_path):
+    src = make_jsonl(tmp_path / "in" / "pages.jsonl")
+    data = src.read_bytes()
+
+    from_file = run("clean", src, "-o", tmp_path / "file-out", "-q")
+    cleaned = CliRunner().invoke(main, ["clean", "-", "-o", str(tmp_path / "out"), "-q"], input=data)
+    reported = CliRunner().invoke(main, ["report", "-", "-q"], input=gzip.compress(data, mtime=0))
+
+    assert from_file.exit_code == cleaned.exit_code == 0, cleaned.output
+    assert (tmp_path / "out" / "stdin.jsonl").read_bytes() == (tmp_path / "file-out" / "pages.jsonl").read_bytes()
+    assert reported.exit_code == 0, reported.output
+    report = json.loads(reported.stdout)
+    assert [(d["id"], d["source"], d["line"]) for d in report["documents"]] == [(f"p{i}", "<stdin>", i + 1) for i in range(4)]
+    assert report["inputs"] == ["-"]
+
+
+def test_format_option_names_the_format(tmp_path):
+    src = tmp_path / "pages.dat"
+    src.write_bytes(make_jsonl(tmp_path / "x.jsonl").read_bytes())
+
+    unknown = run("report", src, "-q")
+    told = run("clean", src, "-o", tmp_path / "out", "--format", "jsonl", "-q")
+    bad = run("report", src, "--format", "xml")
+
+    assert unknown.exit_code == 1
+    assert json.loads(unknown.stdout)["skipped"][0]["reason"] == "unsupported_file"
+    assert told.exit_code == 0, told.output
+    assert len((tmp_path / "out" / "pages.dat").read_text("utf-8").splitlines()) == 4
+    assert bad.exit_code == 2
+    assert "Invalid value for '--format': 'xml' is not one of 'auto', 'txt', 'html'" in bad.stderr
+
+
+def test_html_pages_in_a_folder_are_cleaned_to_text(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    for i in range(4):
+        paragraphs = "".join(f"<p>{line}</p>" for line in BODIES[i])
+        (site / f"page{i}.html").write_text(
+            f"<html><body><nav>{HEADER}</nav><article>{paragraphs}</article><footer>{FOOTER}</footer></body></html>", encoding="utf-8"
+        )
+
+    result = run("clean", site, "-o", tmp_path / "out", "-q")
+
+    assert result.exit_code == 0, result.output
+    assert listing(tmp_path / "out") == [f"page{i}.txt" for i in range(4)]
+    assert (tmp_path / "out" / "page1.txt").read_text("utf-8") == "\n\n".join(BODIES[1]) + "\n\n"
+
+
+def test_every_real_format_is_cleaned_with_its_documents_and_ids(tmp_path, formats_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in formats_dir.iterdir():
+        (corpus / f.name).write_bytes(f.read_bytes())
+    ccnet = [json.loads(line) for line in gzip.open(formats_dir / "ccnet_sample.jsonl.gz", "rt", encoding="utf-8")]
+    pq.write_table(pa.table({"id": [r["id"] for r in ccnet], "text": [r["text"] for r in ccnet]}), corpus / "ccnet.parquet")
+    with open(corpus / "ccnet.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["id", "text"]] + [[r["id"], r["text"]] for r in ccnet])
+    before = hashes(corpus)
+
+    result = run("clean", corpus, "-o", tmp_path / "out", "--report", tmp_path / "report.json", "-q")
+
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert report["skipped"] == []
+    ids_in: dict = {}
+    for d in report["documents"]:
+        ids_in.setdefault(Path(d["source"]).name, []).append(d["id"])
+    out = tmp_path / "out"
+    assert listing(out) == sorted(
+        ["ccnet.csv", "ccnet.parquet", "ccnet_sample.jsonl.gz", "sample-0000.warc.jsonl.gz", "whirlwind.warc.jsonl.gz", "whirlwind.warc.wet.jsonl.gz"]
+    )
+    ids_out = {
+        "ccnet.csv": [row["id"] for row in csv.DictReader(open(out / "ccnet.csv", encoding="utf-8", newline=""))],
+        "ccnet.parquet": pq.read_table(out / "ccnet.parquet").column("id").to_pylist(),
+    }
+    for name, source in [("ccnet_sample.jsonl.gz", "ccnet_sample.jsonl.gz"), ("sample-0000.warc.jsonl.gz", "sample-0000.warc.gz"),
+                         ("whirlwind.warc.jsonl.gz", "whirlwind.warc.gz"), ("whirlwind.warc.wet.jsonl.gz", "whirlwind.warc.wet.gz")]:
+        ids_out[source] = [json.loads(line)["id"] for line in gzip.decompress((out / name).read_bytes()).splitlines()]
+    assert ids_out == ids_in
+    assert len(ids_in["sample-0000.warc.gz"]) == 22 and len(ids_in["ccnet.csv"]) == 10
+    assert hashes(corpus) == before
+
+
+def write_toml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_file_sets_options_and_the_command_line_wins(tmp_path):
+    site = make_site(tmp_path / "site")
+    toml = write_toml(tmp_path / "dedupe.toml", 'min-documents = 5\nblock_threshold = 0.9\ntext-field = "body"\n')
+
+    from_file = run("report", site, "--config", toml, "-q")
+    overridden = run("report", site, "--config", toml, "--min-documents", "2", "-q")
+
+    config = json.loads(from_file.stdout)["config"]
+    assert (config["min_documents"], config["block_threshold"], config["text_field"]) == (5, 0.9, "body")
+    assert json.loads(from_file.stdout)["boilerplate"] == []
+    config = json.loads(overridden.stdout)["config"]
+    assert (config["min_documents"], config["block_threshold"]) == (2, 0.9)
+    assert [t["text"] for t in json.loads(overridden.stdout)["boilerplate"]] == [HEADER, FOOTER]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("block-treshold = 0.5\n", "dedupe.toml: unknown option 'block-treshold'; valid options are: "),
+        ("block-threshold = 1.5\n", "dedupe.toml: The 'block_threshold' parameter must be a float in [0.05, 1.0]. Got 1.5 instead."),
+        ('min-documents = "2"\n', "dedupe.toml: The 'min_documents' parameter must be an int"),
+        ("[boilerplate]\nmin-documents = 2\n", "dedupe.toml: [boilerplate] is a table; options go at the top level"),
+        ("min-documents = \n", "dedupe.toml: not a TOML file ("),
+    ],
+)
+def test_bad_config_file_is_a_usage_error_naming_it(tmp_path, text, message):
+    site = make_site(tmp_path / "site")
+    toml = write_toml(tmp_path / "dedupe.toml", text)
+
+    result = run("clean", site, "-o", tmp_path / "out", "--config", toml)
+
+    assert result.exit_code == 2
+    assert message.replace("dedupe.toml", str(toml)) in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_explain_prints_bands_rows_and_the_s_curve():
+    from dedupe.lsh import bands_rows
+
+    default = run("explain")
+    changed = run("explain", "--block-threshold", "0.9", "--num-perm", "256")
+
+    assert default.exit_code == 0, default.output
+    b, r = bands_rows(0.8, 128)
+    assert re.search(rf"blocks +--block-threshold +0\.8 +{b} x {r} ", default.stdout)
+    assert re.search(r"documents +--lsh-threshold +0\.3 +\d+ x \d+ ", default.stdout)
+    curve = {float(m[0]): float(m[1]) for m in re.findall(r"^ *(0\.\d\d|1\.00) +(\d\.\d{3}) +\d\.\d{3} *$", default.stdout, re.M)}
+    assert sorted(curve) == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0]
+    assert curve[0.8] == round(1 - (1 - 0.8**r) ** b, 3) and curve[1.0] == 1.0
+    b, r = bands_rows(0.9, 256)
+    assert f"{b} x {r}" in changed.stdout and "256 permutations" in changed.stdout
+
+
+def test_explain_warns_about_short_and_unspaced_documents(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    japanese = "\u6771\u4eac\u3067\u65b0\u3057\u3044\u6cb3\u5ddd\u5824\u9632\u306e\u8a08\u753b\u304c\u627f\u8a8d\u3055\u308c\u305f\u3002" * 5
+    long_text = " ".join(f"word{i}" for i in range(100))
+    corpus.write_text("\n".join(json.dumps(r) for r in [{"id": "ja", "text": japanese}, {"id": "tiny", "text": "Read more"}, {"id": "ok", "text": long_text}]) + "\n")
+
+    result = run("explain", corpus)
+    quiet = run("explain", corpus, "--json")
+
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "warning: 2 of 3 documents are very short, under 20 words (e.g. ja, tiny)" in flat
+    assert "warning: 1 of 3 documents are mostly text written without spaces (Chinese, Japanese, Thai, ...) (e.g. ja)" in flat
+    assert "character 5-grams" in flat
+    data = json.loads(quiet.stdout)
+    assert data["documents"] == 3 and len(data["warnings"]) == 2
+    assert [p["name"] for p in data["lsh"]] == ["blocks", "documents"]

@@ -173,7 +173,7 @@ def test_custom_field_names(tmp_path):
     assert [d.text for d in corpus.documents] == ["alpha", "beta"]
     assert [d.url for d in corpus.documents] == ["https://a.example/", None]
     assert skipped(corpus) == [("invalid_record", str(path), 3)]
-    assert "no 'body' field" in corpus.skipped[0].message
+    assert "no 'body' or 'html' field" in corpus.skipped[0].message
 
 
 def test_blank_lines_in_jsonl_are_not_errors(tmp_path):
@@ -206,8 +206,8 @@ BAD_LINES = {
     "trailing_garbage": (b'{"text": "x"} extra', "invalid_json", "invalid JSON"),
     "array": (b'["text", "an array"]', "invalid_record", "a JSON list, not an object"),
     "scalar": (b'"just a string"', "invalid_record", "a JSON str, not an object"),
-    "missing_text": (b'{"id": "z", "body": "x"}', "invalid_record", "no 'text' field"),
-    "null_text": (b'{"text": null}', "invalid_record", "no 'text' field"),
+    "missing_text": (b'{"id": "z", "body": "x"}', "invalid_record", "no 'text' or 'html' field"),
+    "null_text": (b'{"text": null}', "invalid_record", "no 'text' or 'html' field"),
     "number_text": (b'{"text": 42}', "invalid_record", "'text' is not a string"),
     "list_text": (b'{"text": ["a", "b"]}', "invalid_record", "'text' is not a string"),
     "empty_text": (b'{"text": ""}', "empty", "empty document"),
@@ -269,7 +269,10 @@ def test_bad_txt_files_are_skipped_and_the_others_read(tmp_path):
         ("unsupported_file", src("e.md"), None),
     ]
     assert corpus.skipped[0].message == f"{src('b.txt')}: not valid UTF-8 (byte 0xe9 at offset 11)"
-    assert corpus.skipped[3].message == f"{src('e.md')}: not a supported corpus file (expected one of .jsonl, .jsonl.gz, .txt)"
+    assert corpus.skipped[3].message == (
+        f"{src('e.md')}: not a supported corpus file (expected one of .csv, .htm, .html, .jsonl, .ndjson, .parquet, "
+        ".tsv, .txt, .warc, .warc.wet, .wet, optionally compressed (.gz, .zst, .bz2), or a --format)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -370,7 +373,7 @@ def test_not_gzip_at_all_is_unreadable(tmp_path):
 def test_every_input_is_accounted_for(tmp_path):
     (tmp_path / "a.txt").write_text("good", encoding="utf-8")
     (tmp_path / "b.txt").write_bytes(b"")
-    (tmp_path / "notes.csv").write_text("x,y", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("x,y", encoding="utf-8")
     write_lines(tmp_path / "c.jsonl", [{"text": "1"}, b"", b"[1]", {"text": "2"}, b"{", {"text": ""}])
 
     corpus = read_corpus([tmp_path])

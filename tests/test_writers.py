@@ -1,17 +1,18 @@
 """Tests for dedupe.io.writers: atomic files, deterministic gzip, refusing an
 output that would touch the input, and writing the corpus in its own shape."""
 
+import bz2
 import gzip
 import json
 import os
 from pathlib import Path
 
 import pytest
+import zstandard
 
 from dedupe.config import ReadConfig
 from dedupe.io.readers import discover, read_corpus
 from dedupe.io.writers import atomic_write, check_output, write_corpus
-from dedupe.model import InputError
 
 
 def write_lines(path: Path, lines) -> Path:
@@ -54,12 +55,12 @@ def test_atomic_write_target_does_not_appear_before_the_end(tmp_path):
     assert target.read_bytes() == b"partial"
 
 
-@pytest.mark.parametrize("compress", [False, True])
-def test_atomic_write_failure_creates_nothing(tmp_path, compress):
+@pytest.mark.parametrize("compression", [None, "gz", "zst", "bz2"])
+def test_atomic_write_failure_creates_nothing(tmp_path, compression):
     target = tmp_path / "a.jsonl.gz"
 
     with pytest.raises(RuntimeError, match="boom"):
-        with atomic_write(target, compress=compress) as f:
+        with atomic_write(target, compression) as f:
             f.write(b"half a file")
             raise RuntimeError("boom")
 
@@ -67,13 +68,13 @@ def test_atomic_write_failure_creates_nothing(tmp_path, compress):
     assert os.listdir(tmp_path) == []
 
 
-@pytest.mark.parametrize("compress", [False, True])
-def test_atomic_write_failure_keeps_previous_content(tmp_path, compress):
+@pytest.mark.parametrize("compression", [None, "gz", "zst", "bz2"])
+def test_atomic_write_failure_keeps_previous_content(tmp_path, compression):
     target = tmp_path / "a.txt"
     target.write_bytes(b"previous content")
 
     with pytest.raises(KeyboardInterrupt):
-        with atomic_write(target, compress=compress) as f:
+        with atomic_write(target, compression) as f:
             f.write(b"new content, never finished")
             raise KeyboardInterrupt
 
@@ -110,7 +111,7 @@ def test_gzip_output_is_deterministic(tmp_path, monkeypatch):
     for clock, name in [(1_000_000_000.0, "a.jsonl.gz"), (1_700_000_000.0, "a.jsonl.gz"), (1_234_567_890.0, "other.jsonl.gz")]:
         monkeypatch.setattr(gzip.time, "time", lambda clock=clock: clock)
         target = tmp_path / name
-        with atomic_write(target, compress=True) as f:
+        with atomic_write(target, "gz") as f:
             f.write(content)
         outputs.append(target.read_bytes())
 
@@ -119,6 +120,19 @@ def test_gzip_output_is_deterministic(tmp_path, monkeypatch):
     assert outputs[0][3] == 0  # no FNAME (or any other) flag: the file name is not stored
     assert outputs[0][4:8] == b"\x00\x00\x00\x00"  # mtime 0
     assert gzip.decompress(outputs[0]) == content
+
+
+@pytest.mark.parametrize("compression, decompress", [("zst", lambda b: zstandard.ZstdDecompressor().stream_reader(b).read()), ("bz2", bz2.decompress)])
+def test_zstd_and_bzip2_output_is_deterministic(tmp_path, compression, decompress):
+    content = "".join(json.dumps({"id": i, "text": f"caf\u00e9 {i}"}) + "\n" for i in range(50)).encode("utf-8")
+    outputs = []
+    for name in ["a.jsonl", "b.jsonl"]:
+        with atomic_write(tmp_path / name, compression) as f:
+            f.write(content)
+        outputs.append((tmp_path / name).read_bytes())
+
+    assert outputs[0] == outputs[1]
+    assert decompress(outputs[0]) == content
 
 
 # --- check_output --------------------------------------------------------------

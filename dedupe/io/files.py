@@ -1,0 +1,293 @@
+"""Corpus files: which they are, what format and compression each is in, how
+to open one, and how an output file is written atomically.
+
+The format is read from the extension (``--format`` overrides it for every
+file); compression from a last ``.gz``, ``.zst`` or ``.bz2``. Standard input
+("-") is read once into memory, its compression told from its first bytes.
+"""
+
+from __future__ import annotations
+
+import bz2
+import dataclasses
+import gzip
+import io
+import os
+import sys
+import tempfile
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator, Optional, Sequence, Union
+
+import zstandard
+
+__all__ = [
+    "InputFile",
+    "SUFFIXES",
+    "STDIN",
+    "discover",
+    "load_stdin",
+    "open_input",
+    "atomic_write",
+    "compression_of",
+    "DECOMPRESSION_ERRORS",
+]
+
+PathLike = Union[str, os.PathLike]
+
+#: Format -> the file name suffixes it is recognised by (compression suffix aside).
+SUFFIXES = {
+    "txt": (".txt",),
+    "html": (".html", ".htm"),
+    "jsonl": (".jsonl", ".ndjson"),
+    "csv": (".csv",),
+    "tsv": (".tsv",),
+    "parquet": (".parquet",),
+    "warc": (".warc",),
+    "wet": (".warc.wet", ".wet"),
+}
+_COMPRESSIONS = {".gz": "gz", ".zst": "zst", ".bz2": "bz2"}
+# What a format is written as when it is not written back in its own shape.
+_OUTPUT_FORMAT = {"html": "txt", "warc": "jsonl", "wet": "jsonl"}
+# First bytes of each compressed stream, for standard input (it has no name).
+_MAGIC = {b"\x1f\x8b": "gz", b"\x28\xb5\x2f\xfd": "zst", b"BZh": "bz2"}
+
+#: The argument that names standard input, and how messages name it.
+STDIN = "-"
+_STDIN_SOURCE = "<stdin>"
+
+#: What a broken compressed stream raises part way through.
+DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
+def compression_of(name: str) -> Optional[str]:
+    """``gz``, ``zst`` or ``bz2`` from a file name's last suffix, else None."""
+    return _COMPRESSIONS.get(os.path.splitext(name.lower())[1])
+
+
+def _strip_compression(name: str) -> str:
+    return name[: -len(os.path.splitext(name)[1])] if compression_of(name) else name
+
+
+def _format_of(name: str) -> Optional[str]:
+    lower = _strip_compression(name).lower()
+    found = [(len(s), fmt) for fmt, suffixes in SUFFIXES.items() for s in suffixes if lower.endswith(s)]
+    return max(found)[1] if found else None
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file of the corpus.
+
+    Attributes
+    ----------
+    path : Path or None
+        Where it is; None for standard input.
+    source : str
+        How messages and the report name it: the path as given, or inside
+        the folder given; ``<stdin>`` for standard input.
+    name : str
+        Its path relative to the folder given (or its base name for a file
+        given directly): the document id of a text or HTML file, and where
+        its output goes under ``-o`` (see :attr:`output_name`).
+    format : str or None
+        One of :data:`SUFFIXES`' keys; None when the file is of no known kind.
+    compression : str or None
+        ``gz``, ``zst``, ``bz2`` or None.
+    data : bytes or None
+        The bytes of standard input once read (:func:`load_stdin`).
+    """
+
+    path: Optional[Path]
+    source: str
+    name: str
+    format: Optional[str]
+    compression: Optional[str] = None
+    data: Optional[bytes] = field(default=None, repr=False, compare=False)
+
+    @property
+    def output_format(self) -> Optional[str]:
+        """The format its cleaned output is written in: its own, but text for
+        HTML and JSONL for WARC/WET."""
+        return _OUTPUT_FORMAT.get(self.format, self.format)
+
+    @property
+    def output_name(self) -> str:
+        """Its output path under ``-o``: its name, with the suffix of the
+        output format when that differs (``a.html`` -> ``a.txt``,
+        ``crawl.warc.gz`` -> ``crawl.warc.jsonl.gz``); compression is kept."""
+        if self.output_format == self.format:
+            return self.name
+        stem = _strip_compression(self.name)
+        compressed = self.name[len(stem) :]
+        if self.format == "html":  # a page becomes text: a.html -> a.txt, not a.html.txt
+            stem = next((stem[: -len(s)] for s in SUFFIXES["html"] if stem.lower().endswith(s)), stem)
+        return stem + SUFFIXES[self.output_format][0] + compressed
+
+
+def _file(path: Path, source: str, name: str, format: str) -> InputFile:
+    detected = _format_of(name)
+    fmt = detected if format == "auto" else format
+    compression = compression_of(name)
+    if fmt == "parquet" and compression:
+        fmt = None  # Parquet compresses inside; an outer layer is no Parquet file
+    return InputFile(path, source, name, fmt, compression)
+
+
+def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile]:
+    """List the files of the corpus, in a stable order.
+
+    Folders are walked recursively in sorted order; hidden files and folders
+    (names starting with ".") are not corpus files and are passed over.
+    "-" stands for standard input, which is not read here (see
+    :func:`load_stdin`).
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        Files, folders, and "-".
+    format : str, default "auto"
+        "auto" tells each file's format from its extension; any other
+        format name (:data:`dedupe.config.FORMATS`) applies to every file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an input does not exist.
+    """
+    files: list[InputFile] = []
+    for given in inputs:
+        if os.fspath(given) == STDIN:
+            fmt = "jsonl" if format == "auto" else format
+            files.append(InputFile(None, _STDIN_SOURCE, "stdin" + SUFFIXES[fmt][0], fmt))
+            continue
+        root = Path(given)
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for fname in sorted(f for f in filenames if not f.startswith(".")):
+                    path = Path(dirpath) / fname
+                    rel = path.relative_to(root).as_posix()
+                    files.append(_file(path, os.path.join(str(given), rel), rel, format))
+        elif root.exists():
+            files.append(_file(root, str(given), root.name, format))
+        else:
+            raise FileNotFoundError(f"{given}: no such file or folder")
+    return files
+
+
+def load_stdin(f: InputFile, stream: Optional[BinaryIO] = None) -> InputFile:
+    """Read standard input into the file (once: it cannot be read again to
+    write the output), telling its compression from its first bytes."""
+    data = (stream or sys.stdin.buffer).read()
+    compression = next((c for magic, c in _MAGIC.items() if data.startswith(magic)), None)
+    return dataclasses.replace(f, data=data, compression=compression)
+
+
+class _ZstdReader(io.RawIOBase):
+    """Zstandard frames one after another (pzstd output, appended shards),
+    decompressed. A stream that stops inside a frame raises EOFError, as gzip
+    does: zstandard's own stream reader returns what it has, and a cut file
+    would pass for a whole one."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+        self._frame = None
+        self._pending = b""
+        self._out = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not len(self._out):
+            data = self._pending or self._raw.read(1 << 17)
+            self._pending = b""
+            if not data:
+                if self._frame is not None and not self._frame.eof:
+                    raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+                return 0
+            if self._frame is None or self._frame.eof:
+                self._frame = zstandard.ZstdDecompressor().decompressobj()
+            self._out = memoryview(self._frame.decompress(data))
+            if self._frame.eof:
+                self._pending = self._frame.unused_data
+        n = min(len(buffer), len(self._out))
+        buffer[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+@contextmanager
+def open_input(f: InputFile) -> Iterator[BinaryIO]:
+    """Open a corpus file for reading, decompressed.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be opened.
+    """
+    if f.path is None and f.data is None:
+        raise ValueError("standard input is read by load_stdin() first")
+    raw: BinaryIO = io.BytesIO(f.data) if f.path is None else open(f.path, "rb")
+    try:
+        if f.compression == "gz":
+            stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif f.compression == "bz2":
+            stream = bz2.BZ2File(raw, "rb")
+        elif f.compression == "zst":
+            stream = io.BufferedReader(_ZstdReader(raw))
+        else:
+            stream = raw
+        with stream:
+            yield stream
+    finally:
+        raw.close()
+
+
+def _new_file_mode() -> int:
+    # mkstemp creates 0600 files; give the output the mode a new file gets.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_write(target: Path, compression: Optional[str] = None) -> Iterator[BinaryIO]:
+    """Open a binary file that appears at ``target`` only once fully written.
+
+    Parameters
+    ----------
+    target : Path
+    compression : {"gz", "zst", "bz2"} or None
+        Compress what is written. Each gives the same bytes for the same
+        content: gzip with a fixed header (no name, no timestamp), zstd and
+        bzip2 at a fixed level.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            if compression == "gz":
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+                    yield gz
+            elif compression == "zst":
+                with zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False) as zst:
+                    yield zst
+            elif compression == "bz2":
+                with bz2.BZ2File(raw, "wb", compresslevel=9) as bz:
+                    yield bz
+            else:
+                yield raw
+            raw.flush()
+            os.fchmod(raw.fileno(), _new_file_mode())
+            os.fsync(raw.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

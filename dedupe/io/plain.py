@@ -1,0 +1,61 @@
+"""Text and HTML files: one document per file, its id the file's name.
+
+A text file is read byte for byte; an HTML file becomes its visible-text
+lines. Both are written back as the cleaned text (``a.html`` -> ``a.txt``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Mapping, Optional
+
+from ..model import Document, InputError
+from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
+from .records import decode_html, decode_utf8, html_document
+
+__all__ = ["read_txt", "read_html", "write_text"]
+
+
+def _read_bytes(f: InputFile) -> bytes:
+    try:
+        with open_input(f) as fh:
+            return fh.read()
+    except DECOMPRESSION_ERRORS as exc:
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise InputError(f.source, None, "unreadable", detail) from None
+
+
+def read_txt(f: InputFile) -> Iterator[Document]:
+    """The document of a text file (UTF-8).
+
+    Raises
+    ------
+    InputError
+        ``unreadable``, ``invalid_utf8`` or ``empty``.
+    """
+    text = decode_utf8(_read_bytes(f), f.source, None)
+    if not text.strip():
+        raise InputError(f.source, None, "empty")
+    yield Document(id=f.name, text=text, source=f.source)
+
+
+def read_html(f: InputFile) -> Iterator[Document]:
+    """The document of an HTML file: its visible-text lines, with tag paths.
+
+    Raises
+    ------
+    InputError
+        ``unreadable``, ``invalid_utf8`` / ``invalid_encoding`` (for the
+        charset a ``<meta>`` declares) or ``empty``.
+    """
+    yield html_document(decode_html(_read_bytes(f), f.source, None), id=f.name, source=f.source, line=None)
+
+
+def write_text(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str]) -> bool:
+    """Write a text or HTML file's cleaned text; False when it has none (skipped)."""
+    text = cleaned.get((f.source, None))
+    if text is None:
+        return False
+    with atomic_write(target, compression_of(target.name)) as out:
+        out.write(text.encode("utf-8"))
+    return True

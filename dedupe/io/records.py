@@ -1,0 +1,146 @@
+"""From raw bytes and records to documents, the same way for every format.
+
+A record (a JSONL object, a CSV row, a Parquet row) gives its text from the
+text field, or, when that is absent or empty, from the HTML field: the page
+becomes its visible-text lines (:mod:`dedupe.io.html`), one per block
+element, joined by blank lines, with each line's tag path kept.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any, Mapping, Optional
+
+from ..config import ReadConfig
+from ..model import Document, InputError
+from .html import html_to_blocks
+
+__all__ = ["decode_utf8", "decode_text", "decode_html", "html_document", "record_document"]
+
+# <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">,
+# looked for in the first 1024 bytes as the HTML standard's prescan does.
+_META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_utf8(raw: bytes, source: str, line: Optional[int]) -> str:
+    """Decode UTF-8 strictly.
+
+    Raises
+    ------
+    InputError
+        ``invalid_utf8``, naming the first bad byte and its offset.
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        detail = f"byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        raise InputError(source, line, "invalid_utf8", detail) from None
+
+
+def _codec(label: Optional[str]) -> Optional[str]:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+
+
+def decode_text(raw: bytes, source: str, line: Optional[int], declared: Optional[str] = None) -> str:
+    """Decode text: a byte order mark, else the declared charset, else UTF-8.
+
+    Raises
+    ------
+    InputError
+        ``invalid_utf8`` (or ``invalid_encoding`` for another charset) when
+        the bytes are not valid in it.
+    """
+    codec = next((c for bom, c in _BOMS if raw.startswith(bom)), None) or _codec(declared) or "utf-8"
+    if codec == "utf-8":
+        return decode_utf8(raw, source, line)
+    try:
+        return raw.decode(codec)
+    except UnicodeDecodeError as exc:
+        detail = f"{codec}: byte 0x{raw[exc.start]:02x} at offset {exc.start}"
+        raise InputError(source, line, "invalid_encoding", detail) from None
+
+
+def decode_html(raw: bytes, source: str, line: Optional[int], declared: Optional[str] = None) -> str:
+    """Decode a page as :func:`decode_text` does, with the charset of a
+    ``<meta>`` tag when the HTTP header declared none."""
+    if not _codec(declared):
+        meta = _META_CHARSET.search(raw[:1024])
+        declared = meta.group(1).decode("ascii") if meta else None
+    return decode_text(raw, source, line, declared)
+
+
+def html_document(html: str, *, id: str, source: str, line: Optional[int], url: Optional[str] = None) -> Document:
+    """A document from a page's HTML: its visible-text lines and their tag paths.
+
+    Raises
+    ------
+    InputError
+        ``empty`` when the page shows no text.
+    """
+    blocks = html_to_blocks(html)
+    if not blocks:
+        raise InputError(source, line, "empty", "no visible text in the HTML")
+    return Document(
+        id=id,
+        text="\n\n".join(text for text, _ in blocks),
+        source=source,
+        line=line,
+        url=url,
+        tag_paths=tuple(path for _, path in blocks),
+    )
+
+
+def _string(value: Any, name: str, source: str, line: int, html: bool = False) -> str:
+    if isinstance(value, bytes):  # a binary Parquet column
+        return decode_html(value, source, line) if html else decode_utf8(value, source, line)
+    if not isinstance(value, str):
+        raise InputError(source, line, "invalid_record", f"{name!r} is not a string")
+    return value
+
+
+def record_document(record: Mapping[str, Any], file_name: str, source: str, line: int, config: ReadConfig) -> Document:
+    """The document a record holds.
+
+    Parameters
+    ----------
+    record : mapping
+        Field name -> value (missing values absent or None).
+    file_name : str
+        The file's name under its folder, for the id of a record without one
+        (``file_name:line``).
+    source : str
+        The file, for messages.
+    line : int
+        1-based line, row or record number.
+    config : ReadConfig
+        The field names.
+
+    Raises
+    ------
+    InputError
+        ``invalid_record`` without a usable text or HTML field, ``empty``
+        when the text is blank, ``invalid_utf8`` for bad bytes.
+    """
+    text, html = record.get(config.text_field), record.get(config.html_field)
+    if text is None and html is None:
+        raise InputError(source, line, "invalid_record", f"no {config.text_field!r} or {config.html_field!r} field")
+    doc_id = record.get(config.id_field)
+    doc_id = f"{file_name}:{line}" if doc_id is None or doc_id == "" else str(doc_id)
+    url = record.get(config.url_field)
+    url = url if isinstance(url, str) and url else None
+    if text is not None:
+        text = _string(text, config.text_field, source, line)
+        if text.strip():
+            return Document(id=doc_id, text=text, source=source, line=line, url=url)
+    if html is not None:
+        page = _string(html, config.html_field, source, line, html=True)
+        if page.strip():
+            return html_document(page, id=doc_id, source=source, line=line, url=url)
+    raise InputError(source, line, "empty")

@@ -1,0 +1,148 @@
+"""WARC and WET files (warcio): crawl records in, JSONL out.
+
+The documents of a WARC file are its HTTP ``response`` records with an HTML
+body (each becomes its visible-text lines, as an ``.html`` file does) or a
+plain-text one; those of a WET file are its ``conversion`` records (text
+already extracted). A document's id is its WARC-Record-ID, its URL the
+WARC-Target-URI, its ``line`` the record's 1-based number in the file.
+Requests, metadata, warcinfo and other records are not documents and are
+passed over; a response that is neither HTML nor text (an image, a PDF) is
+skipped with its reason.
+
+A WARC is not written back: its cleaned output is JSONL, one record per
+document (id, url, WARC-Date as ``date``, and the cleaned text).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Mapping, Optional, Union
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from ..config import ReadConfig
+from ..model import Document, InputError
+from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
+from .jsonl import dump_json
+from .records import decode_html, decode_text, html_document
+
+__all__ = ["iter_records", "read", "write"]
+
+_HTML = {"text/html", "application/xhtml+xml"}
+_TEXT = {"text/plain"}
+_ERRORS = (ArchiveLoadFailed, ValueError, *DECOMPRESSION_ERRORS)
+
+
+def _mime(content_type: Optional[str]) -> tuple[str, Optional[str]]:
+    """``(media type, charset)`` of a Content-Type header."""
+    if not content_type:
+        return "", None
+    media, *params = content_type.split(";")
+    charset = next((p.split("=", 1)[1].strip() for p in params if p.strip().lower().startswith("charset=")), None)
+    return media.strip().lower(), charset
+
+
+class _Watched:
+    """A stream that keeps the error that ended it: warcio takes an EOFError
+    for the end of the archive, and a cut download must not pass for one."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.error: Optional[BaseException] = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.stream.read(size)
+        except DECOMPRESSION_ERRORS as exc:
+            self.error = exc
+            raise
+
+
+def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
+    """Yield ``(record number, warcio record)`` for the records that can be
+    documents (responses and conversions).
+
+    Raises
+    ------
+    InputError
+        ``unreadable`` when the file breaks part way (records already
+        yielded stand).
+    """
+    index = 0
+    try:
+        with open_input(f) as fh:
+            stream = _Watched(fh)
+            for index, record in enumerate(ArchiveIterator(stream), start=1):
+                if record.rec_type == "conversion" or (record.rec_type == "response" and record.http_headers is not None):
+                    yield index, record
+            if stream.error is not None:
+                raise stream.error
+    except _ERRORS as exc:
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise InputError(f.source, index + 1, "unreadable", detail) from exc
+
+
+def _id(f: InputFile, index: int, record) -> str:
+    return record.rec_headers.get_header("WARC-Record-ID") or f"{f.name}:{index}"
+
+
+def _document(f: InputFile, index: int, record) -> Document:
+    headers = record.rec_headers
+    media, charset = _mime((record.http_headers or headers).get_header("Content-Type"))
+    is_html = record.rec_type == "response" and media in _HTML
+    if not is_html and media not in _TEXT and not (record.rec_type == "conversion" and not media):
+        raise InputError(f.source, index, "unsupported_record", f"{record.rec_type} of type {media or 'unknown'}")
+    try:
+        body = record.content_stream().read()
+        while record.raw_stream.read(1 << 16):  # what decoding left (a chunked body's trailer)
+            pass
+    except _ERRORS as exc:  # a broken chunked or gzip-encoded body
+        raise InputError(f.source, index, "unreadable", str(exc) or type(exc).__name__) from None
+    if record.raw_stream.limit > 0:
+        raise InputError(f.source, index, "unreadable", f"the record ends {record.raw_stream.limit} bytes short")
+    doc_id, url = _id(f, index, record), headers.get_header("WARC-Target-URI") or None
+    if is_html:
+        page = decode_html(body, f.source, index, charset)
+        return html_document(page, id=doc_id, source=f.source, line=index, url=url)
+    text = decode_text(body, f.source, index, charset)
+    if not text.strip():
+        raise InputError(f.source, index, "empty")
+    return Document(id=doc_id, text=text, source=f.source, line=index, url=url)
+
+
+def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
+    """Yield the documents of a WARC/WET file, and an :class:`InputError` for each bad record."""
+    try:
+        for index, record in iter_records(f):
+            try:
+                yield _document(f, index, record)
+            except InputError as err:
+                yield err
+    except InputError as err:
+        yield err
+
+
+def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
+    """Write one JSONL record per document: id, url, date and cleaned text."""
+    field = config.output_field or config.text_field
+    with atomic_write(target, compression_of(target.name)) as out:
+        try:
+            for index, record in iter_records(f):
+                text = cleaned.get((f.source, index))
+                if text is None:
+                    continue
+                headers = record.rec_headers
+                out.write(
+                    dump_json(
+                        {
+                            config.id_field: _id(f, index, record),
+                            config.url_field: headers.get_header("WARC-Target-URI"),
+                            "date": headers.get_header("WARC-Date"),
+                            field: text,
+                        }
+                    )
+                    + b"\n"
+                )
+        except InputError:
+            pass  # the file breaks where reading it broke: that is in the report already
