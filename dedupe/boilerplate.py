@@ -1,8 +1,9 @@
 """Decide which repeated blocks are boilerplate.
 
 A repeated block (a cluster of identical or near-identical blocks) is a
-template when the documents that carry it are *not all copies* of each
-other: a teaser that two different articles carry, a footer every page of
+template when the documents that carry it are *not all copies* of one
+another (two differently truncated republications of one story count as
+copies of each other: both lie in the original): a teaser that two different articles carry, a footer every page of
 a site ends with. When the documents are copies (one article republished,
 truncated or lightly edited), the blocks they share are their content and
 stay.
@@ -28,13 +29,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipy import sparse
+
 from .config import BoilerplateConfig
 
-__all__ = ["Decision", "decide", "KEEP", "BOILERPLATE", "REPEAT", "REASONS"]
+__all__ = ["Decision", "decide", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
 
-KEEP, BOILERPLATE, REPEAT = 0, 1, 2
-#: Removal reasons by code, as reports name them.
-REASONS = {BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document"}
+KEEP, BOILERPLATE, REPEAT, LEARNED = 0, 1, 2, 3
+#: Removal reasons by code, as reports name them: a cross-page template, a
+#: repeat inside the page, or a block the learned model scores as boilerplate.
+REASONS = {BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document", LEARNED: "learned_boilerplate"}
 
 # Fixed-point iterations; in practice it settles in 2-4.
 _MAX_ROUNDS = 10
@@ -52,11 +56,15 @@ class Decision:
         Document pairs ``(d, e)``, ``d < e``, judged copies of each other.
     shared : ndarray of int64, shape (n_pairs, 2)
         Document pairs that share at least one kept repeated block.
+    syndicated : ndarray of bool, shape (n_blocks,)
+        Blocks whose text a copy of their document carries too: content
+        that nothing downstream may strip.
     """
 
     action: np.ndarray
     copies: np.ndarray
     shared: np.ndarray
+    syndicated: np.ndarray
 
 
 def _group_pairs(group_start: np.ndarray, group_size: np.ndarray, member_group: np.ndarray, member_rank: np.ndarray):
@@ -169,11 +177,19 @@ def decide(
         num_hi = np.bincount(pair_of, weights=counted * ~lower_is_left, minlength=len(upair))
         res_lo = np.bincount(pair_of, weights=restored * lower_is_left, minlength=len(upair))
         res_hi = np.bincount(pair_of, weights=restored * ~lower_is_left, minlength=len(upair))
-        share = np.maximum(
-            num_lo / np.maximum(kept[lo] + res_lo, 1e-9), num_hi / np.maximum(kept[hi] + res_hi, 1e-9)
-        )
-        is_copy = (share >= bar) & (num_lo + num_hi > 0)
-        bad = ~is_copy[pair_of] & evidence
+        # Directed: the share of lo's prose found in hi, and of hi's in lo.
+        in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
+        in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
+        is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
+        # Copies of one article are one group even when two copies, cut
+        # differently, share little with each other: both lie in the original.
+        src = np.r_[lo[in_hi & is_copy], hi[in_lo & is_copy]]
+        dst = np.r_[hi[in_hi & is_copy], lo[in_lo & is_copy]]
+        inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
+        common = (inside @ inside.T).tocsr()
+        both_inside = np.asarray(common[dl, dr]).ravel() > 0 if len(dl) else np.zeros(0, dtype=bool)
+        same_story = is_copy[pair_of] | both_inside
+        bad = ~same_story & evidence
         votes = np.bincount(tri_cluster[bad], minlength=n_clusters)
         # A template: carried by documents that are not all copies of each other.
         new = forced | (eligible & (votes[ent_cluster] > 0))
@@ -200,4 +216,11 @@ def decide(
     both = active[left] & active[right]
     shared_keys = np.unique(pair_key[both])
     shared = np.stack([shared_keys // n_docs, shared_keys % n_docs], axis=1) if len(shared_keys) else np.zeros((0, 2), np.int64)
-    return Decision(action=action, copies=copies.astype(np.int64), shared=shared.astype(np.int64))
+    # Entries shared with a copy of their document.
+    with_copy = np.zeros(len(ukey), dtype=bool)
+    with_copy[left[both & is_copy[pair_of]]] = True
+    syndicated = np.zeros(n_blocks, dtype=bool)
+    syndicated[live] = with_copy[ent_of_block[live]]
+    return Decision(
+        action=action, copies=copies.astype(np.int64), shared=shared.astype(np.int64), syndicated=syndicated & ~is_template
+    )

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from . import blocks as blocks_mod
-from . import boilerplate, cluster, lsh, minhash, shingle, syndication, verify
+from . import blockmodel, boilerplate, cluster, lsh, minhash, shingle, syndication, verify
 from .config import Config
 from .htmlreport import write_html
 from .io import check_output, discover, read_corpus, write_corpus
@@ -202,6 +202,29 @@ def block_table(documents: Sequence[Document], config: Config) -> BlockTable:
     return BlockTable(per_doc, texts, doc_of, labels, keys, repeat, host, decision)
 
 
+def _apply_model(table: BlockTable, config) -> np.ndarray:
+    """Final action per block: the rule's, plus what the learned model removes."""
+    action = table.decision.action.copy()
+    if config.block_model == "none" or len(action) == 0:
+        return action
+    model = blockmodel.load() if config.block_model == "builtin" else blockmodel.load(Path(config.block_model))
+    content = model.content_probability(table)
+    if config.model_min_site_pages > 0:
+        known = table.host >= 0
+        pages = np.bincount(table.host[known], minlength=int(table.host.max()) + 1 if known.any() else 0)
+        judged = known & (pages[np.maximum(table.host, 0)] >= config.model_min_site_pages) if known.any() else known
+    else:
+        judged = np.ones(len(table.host), dtype=bool)
+    learned = (
+        (action == boilerplate.KEEP)
+        & (content < config.content_threshold)
+        & ~table.decision.syndicated
+        & judged[table.doc]
+    )
+    action[learned] = boilerplate.LEARNED
+    return action
+
+
 def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> Analysis:
     """Find boilerplate and syndication in documents held in memory.
 
@@ -218,7 +241,7 @@ def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> A
     documents = list(documents)
     n_docs = len(documents)
     table = block_table(documents, config)
-    action_flat = table.decision.action
+    action_flat = _apply_model(table, config.boilerplate)
     counts = np.array([len(b) for b in table.blocks], dtype=np.int64)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     action = [action_flat[bounds[i] : bounds[i + 1]] for i in range(n_docs)]

@@ -54,3 +54,25 @@ def test_passages_tolerate_a_changed_word():
     assert len(found) == 1 and found[0].words >= 17
     (s, e), (s2, e2) = found[0].a, found[0].b
     assert a[s:e].startswith("the council") and b[s2:e2].endswith("the bank")
+
+
+@pytest.mark.parametrize("block_model", ["none", "builtin"])
+def test_story_on_three_sites_truncated_differently(data_dir, block_model):
+    """The original and two copies cut at different places (sharing little with
+    each other): the body stays on all three and they form one cluster; each
+    site's header and footer go."""
+    src = data_dir / "three_sites.jsonl"
+    records = [json.loads(l) for l in src.read_text(encoding="utf-8").splitlines()]
+    result = dedupe.scan([src], block_model=block_model)
+    cleaned = dict(zip((d.id for d in result.analysis.documents), result.analysis.cleaned))
+    stories = sorted(r["id"] for r in records if r.get("story"))
+    for r in records:
+        paragraphs = r["text"].split("\n\n")
+        if r.get("story"):
+            for para in paragraphs[3:-3]:
+                if "first published" not in para:
+                    assert para in cleaned[r["id"]], (r["id"], para[:50])
+        for template in paragraphs[:3] + paragraphs[-3:]:
+            assert template not in cleaned[r["id"]].split("\n\n"), (r["id"], template)
+    clusters = [sorted(c["documents"]) for c in result.report.data["syndication"]]
+    assert clusters == [stories]

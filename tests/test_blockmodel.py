@@ -1,0 +1,82 @@
+"""The shipped block model: loads without running code, refuses what it cannot trust."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import dedupe
+from dedupe import blockmodel
+from dedupe.model import Document
+from dedupe.pipeline import block_table
+
+
+def test_shipped_model_loads_and_scores_every_block(seeds_dir):
+    model = blockmodel.load()
+    assert model.meta["format_version"] == blockmodel.FORMAT_VERSION
+    docs = dedupe.io.read_corpus([seeds_dir]).documents
+    table = block_table(docs, dedupe.Config())
+    p = model.content_probability(table)
+    assert p.shape == (len(table.texts),) and ((p >= 0) & (p <= 1)).all()
+    # Article paragraphs score as content; the footer run that closes 001 and 004 does not.
+    body = [q for q, t in zip(p, table.texts) if len(t.split()) > 40]
+    ids = [docs[d].id[:3] for d in table.doc]
+    footer = [q for q, t, i in zip(p, table.texts, ids) if t.strip() == "Popular posts from this blog" and i in ("001", "004")]
+    assert len(footer) == 2 and min(body) > 0.5 > max(footer)
+
+
+def copy_model(tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(blockmodel.MODEL_DIR, target)
+    return target
+
+
+def test_other_format_version_is_refused(tmp_path):
+    target = copy_model(tmp_path)
+    meta = json.loads((target / "meta.json").read_text())
+    meta["format_version"] = blockmodel.FORMAT_VERSION + 1
+    (target / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(blockmodel.ModelError, match="format .*retrain"):
+        blockmodel.load(target)
+
+
+def test_corrupt_model_file_is_refused(tmp_path):
+    target = copy_model(tmp_path)
+    (target / "second.skops").write_bytes(b"not a zip file at all")
+    with pytest.raises(blockmodel.ModelError, match="second.skops"):
+        blockmodel.load(target)
+
+
+def test_untrusted_type_is_refused(tmp_path):
+    import skops.io as sio
+
+    target = copy_model(tmp_path)
+    # A file that would need a type outside the trusted list (a custom class) to load.
+    sio.dump({"model": np.float64(1.0), "hook": shutil.copytree}, target / "first.skops")
+    with pytest.raises(blockmodel.ModelError):
+        blockmodel.load(target)
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(blockmodel.ModelError, match="meta.json"):
+        blockmodel.load(tmp_path)
+
+
+def test_model_none_is_the_rule_alone(seeds_dir):
+    with_model = dedupe.scan([seeds_dir]).report.data["summary"]
+    rule = dedupe.scan([seeds_dir], block_model="none").report.data["summary"]
+    assert rule["blocks_removed"]["learned_boilerplate"] == 0
+    assert with_model["blocks_removed"]["boilerplate"] == rule["blocks_removed"]["boilerplate"]
+
+
+def test_syndicated_text_is_never_removed_by_the_model(data_dir):
+    # With every block below the threshold the model would strip everything it may:
+    # the republished story's paragraphs must survive anyway.
+    result = dedupe.scan([data_dir / "two_sites.jsonl"], content_threshold=1.0)
+    docs = {d.id: (d, c) for d, c in zip(result.analysis.documents, result.analysis.cleaned)}
+    for doc_id in ("gazette/flood-barriers", "courier/flood-barriers"):
+        doc, cleaned = docs[doc_id]
+        assert "City council approves new flood barriers" in cleaned
+        assert "Opponents on the council argued" in cleaned
+    assert dedupe.scan([data_dir / "two_sites.jsonl"], content_threshold=1.0).report.data["syndication"]
