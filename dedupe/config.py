@@ -197,14 +197,14 @@ class BoilerplateConfig:
         judge every page, URL or not.
     """
 
-    block_threshold: float = 0.8
+    block_threshold: float = 0.7
     min_documents: int = 2
     copy_containment: float = 0.5
     same_site_copy_containment: float = 0.9
     cross_site_min_sites: int = 3
     copy_check_limit: int = 1000
     strip_repeats: bool = True
-    block_model: str = "builtin"
+    block_model: str = "none"
     content_threshold: float = 0.15
     model_min_site_pages: int = 3
 

@@ -2,8 +2,11 @@
 
 LSH proposes, verification decides (see :mod:`dedupe.verify`): the pairs
 returned here are only candidates. The bands x rows split is datasketch's,
-chosen for the threshold by its optimiser (weighing false positives and
-false negatives equally).
+chosen for the threshold by its optimiser, told that a missed pair costs
+nine times a false candidate: a false candidate costs one verification, a
+missed near-duplicate is a template left in or a copy not reported. (With
+equal weights a pair exactly at a 0.8 threshold is proposed 40% of the
+time; with these, 87%.)
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ from .minhash import lean_minhash
 __all__ = ["candidate_pairs", "bands_rows"]
 
 
+# (false positive, false negative) weights for datasketch's optimiser.
+WEIGHTS = (0.1, 0.9)
+
+
 def bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
     """The (bands, rows) datasketch picks for this threshold and num_perm."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=WEIGHTS)
     return lsh.b, lsh.r
 
 
@@ -41,7 +48,7 @@ def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.n
     n, num_perm = signatures.shape
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=WEIGHTS)
     with lsh.insertion_session() as session:
         for i in range(n):
             session.insert(i, lean_minhash(signatures[i], seed), check_duplication=False)

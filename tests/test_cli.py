@@ -104,7 +104,7 @@ def test_command_help_lists_config_options(command):
     assert result.exit_code == 0
     for option in ["--block-threshold FLOAT", "--min-documents INTEGER", "--text-field TEXT", "--strict / --no-strict"]:
         assert option in result.stdout
-    assert "[default: 0.8]" in result.stdout
+    assert "[default: 0.7]" in result.stdout
 
 
 def test_group_help_lists_the_commands():
@@ -158,7 +158,7 @@ def test_clean_writes_the_cleaned_corpus_and_the_report(tmp_path):
     assert data["summary"]["documents_read"] == 4
     assert data["summary"]["blocks_removed"]["boilerplate"] == sum(data["summary"]["blocks_removed"].values()) == 8
     assert sum(data["summary"]["documents_skipped"].values()) == 0
-    assert data["config"]["block_threshold"] == 0.8
+    assert data["config"]["block_threshold"] == 0.7
     assert data["inputs"] == [str(site)]
 
     assert result.stderr.startswith("dedupe: 4 documents read, 0 skipped; 4 cleaned, 0 emptied, 0 unchanged\n")
@@ -605,12 +605,12 @@ def test_explain_prints_bands_rows_and_the_s_curve():
     changed = run("explain", "--block-threshold", "0.9", "--num-perm", "256")
 
     assert default.exit_code == 0, default.output
-    b, r = bands_rows(0.8, 128)
-    assert re.search(rf"blocks +--block-threshold +0\.8 +{b} x {r} ", default.stdout)
+    b, r = bands_rows(0.7, 128)
+    assert re.search(rf"blocks +--block-threshold +0\.7 +{b} x {r} ", default.stdout)
     assert re.search(r"documents +--lsh-threshold +0\.3 +\d+ x \d+ ", default.stdout)
     curve = {float(m[0]): float(m[1]) for m in re.findall(r"^ *(0\.\d\d|1\.00) +(\d\.\d{3}) +\d\.\d{3} *$", default.stdout, re.M)}
     assert sorted(curve) == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0]
-    assert curve[0.8] == round(1 - (1 - 0.8**r) ** b, 3) and curve[1.0] == 1.0
+    assert curve[0.7] == round(1 - (1 - 0.7**r) ** b, 3) and curve[1.0] == 1.0
     b, r = bands_rows(0.9, 256)
     assert f"{b} x {r}" in changed.stdout and "256 permutations" in changed.stdout
 

@@ -6,8 +6,8 @@ from dedupe.config import BoilerplateConfig, Config, read_config_file
 def test_defaults_and_flat_options_round_trip():
     c = Config()
     assert Config.from_options(**c.options()) == c
-    assert c.replace(block_threshold=0.7).boilerplate.block_threshold == 0.7
-    assert c.boilerplate.block_threshold == 0.8  # frozen: replace made a copy
+    assert c.replace(block_threshold=0.6).boilerplate.block_threshold == 0.6
+    assert c.boilerplate.block_threshold == 0.7  # frozen: replace made a copy
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import numpy as np
 from datasketch import MinHashLSH
 
-from dedupe.lsh import bands_rows, candidate_pairs
+from dedupe.lsh import WEIGHTS, bands_rows, candidate_pairs
 from dedupe.minhash import lean_minhash, signatures
 from dedupe.shingle import char_shingles
 
@@ -10,7 +10,7 @@ def test_candidates_equal_datasketch_queries():
     texts = [f"line number {i % 7} of the footer {i % 3}" for i in range(30)] + ["something else entirely"]
     sigs = signatures(char_shingles(texts, 5), 64, 1)
     got = candidate_pairs(sigs, 0.5, 1)
-    lsh = MinHashLSH(threshold=0.5, num_perm=64)
+    lsh = MinHashLSH(threshold=0.5, num_perm=64, weights=WEIGHTS)
     for i in range(len(texts)):
         lsh.insert(i, lean_minhash(sigs[i], 1))
     want = sorted({(i, j) for i in range(len(texts)) for j in lsh.query(lean_minhash(sigs[i], 1)) if j > i})
