@@ -26,6 +26,7 @@ any site, so they count as the same site.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -91,6 +92,7 @@ def decide(
     host: np.ndarray,
     n_docs: int,
     config: BoilerplateConfig,
+    loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -109,6 +111,12 @@ def decide(
         Host id of each document, -1 when unknown.
     n_docs : int
     config : BoilerplateConfig
+    loose : callable, optional
+        ``loose(d, e)`` for arrays of documents: how much of each ``d``'s
+        unrepeated text (blocks in no cross-document cluster, weighted like
+        ``weight``) is found in ``e`` all the same, edited or re-wrapped.
+        It counts towards ``d`` being a copy of ``e``: a lightly edited
+        copy shares few blocks exactly but most of its words.
 
     Returns
     -------
@@ -165,6 +173,8 @@ def decide(
     w = ent_weight[left]
     tri_cluster = ent_cluster[left]
     is_copy = np.zeros(len(upair), dtype=bool)
+    loose_lo = loose(lo, hi) if loose is not None and len(upair) else np.zeros(len(upair))
+    loose_hi = loose(hi, lo) if loose is not None and len(upair) else np.zeros(len(upair))
     for _ in range(_MAX_ROUNDS):
         kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
         # When judging the pair (d, e), a block that is a template only
@@ -173,8 +183,8 @@ def decide(
         because_of_pair = template[left] & ~forced[left] & (votes[tri_cluster] - 2 * bad == 0)
         counted = w * (~template[left] | because_of_pair)
         restored = w * because_of_pair
-        num_lo = np.bincount(pair_of, weights=counted * lower_is_left, minlength=len(upair))
-        num_hi = np.bincount(pair_of, weights=counted * ~lower_is_left, minlength=len(upair))
+        num_lo = np.bincount(pair_of, weights=counted * lower_is_left, minlength=len(upair)) + loose_lo
+        num_hi = np.bincount(pair_of, weights=counted * ~lower_is_left, minlength=len(upair)) + loose_hi
         res_lo = np.bincount(pair_of, weights=restored * lower_is_left, minlength=len(upair))
         res_hi = np.bincount(pair_of, weights=restored * ~lower_is_left, minlength=len(upair))
         # Directed: the share of lo's prose found in hi, and of hi's in lo.

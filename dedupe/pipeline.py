@@ -15,6 +15,7 @@ from typing import Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 import numpy as np
+from scipy import sparse
 
 from . import blocks as blocks_mod
 from . import blockmodel, boilerplate, cluster, lsh, minhash, shingle, syndication, verify
@@ -147,6 +148,38 @@ def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
     return first[order][rep_label][key_of].astype(np.int64), key_of.astype(np.int64)
 
 
+def _loose_share(texts: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int, n: int):
+    """``share(d, e)``: weight of d's blocks that no other document repeats,
+    times the share of each block's word n-grams found anywhere in e.
+
+    A lightly edited or re-wrapped copy shares few whole blocks with its
+    original but most of its words; this is the evidence the block clusters
+    miss. Blocks with zero weight (menus beside prose) take no part, nor do
+    n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
+    """
+    sized = np.flatnonzero(weight > 0)
+    batch = shingle.word_shingles([blocks_mod.normalise(texts[i]) for i in sized], n)
+    owner = doc_of[sized]
+    member = sparse.csr_matrix((np.ones(len(sized)), (owner, np.arange(len(sized)))), shape=(n_docs, len(sized)))
+    grams = verify.shingle_matrix(batch)  # blocks x n-grams
+    doc_grams = (member @ grams).tocsr()
+    doc_grams.data[:] = 1.0
+    keep = np.flatnonzero(np.diff(doc_grams.tocsc().indptr) <= verify.MAX_DF)
+    grams, doc_grams = grams[:, keep], doc_grams[:, keep]
+    n_grams = np.diff(grams.tocsr().indptr)
+    # Blocks of a cluster that spans one document only are unrepeated.
+    spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
+    lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
+    per_gram = np.where(lone & (n_grams > 0), weight[sized] / np.maximum(n_grams, 1), 0.0)
+    lone_weights = sparse.csr_matrix((per_gram, (owner, np.arange(len(sized)))), shape=(n_docs, len(sized))) @ grams
+    found = (lone_weights @ doc_grams.T).tocsr()
+
+    def share(d: np.ndarray, e: np.ndarray) -> np.ndarray:
+        return np.asarray(found[d, e]).ravel()
+
+    return share
+
+
 @dataclass
 class BlockTable:
     """The corpus stage's view of every block, flat in document order.
@@ -198,7 +231,8 @@ def block_table(documents: Sequence[Document], config: Config) -> BlockTable:
     hosts = [_host(d.url) for d in documents]
     host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
     host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
-    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate)
+    loose = _loose_share(texts, doc_of, labels, weight, n_docs, config.shingle.word_ngram)
+    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate, loose)
     return BlockTable(per_doc, texts, doc_of, labels, keys, repeat, host, decision)
 
 

@@ -14,15 +14,16 @@ character offsets in each input document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
+from scipy import sparse
 
 from . import cluster, lsh, minhash, shingle, verify
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 
-__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs"]
+__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index", "sharing_pairs"]
 
 # Passages separated by at most this many changed words are one passage
 # ("lightly edited" copies change a word here and there).
@@ -72,24 +73,46 @@ class Syndication:
     overlaps: list[Pair]
 
 
-def _tokens(text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[str], np.ndarray]:
-    """Words of the kept spans of a text, lower-cased, with their offsets in the text."""
-    words: list[str] = []
-    pos: list[tuple[int, int]] = []
-    for a, b in spans:
-        for m in WORD.finditer(text, a, b):
-            words.append(m.group().casefold())
-            pos.append((m.start(), m.end()))
-    return words, np.array(pos, dtype=np.int64).reshape(-1, 2)
+class _Tokens:
+    """Words of the kept spans of a text, lower-cased, with their offsets in
+    the text, and (built once, on demand) their anchor index."""
+
+    __slots__ = ("words", "pos", "_index")
+
+    def __init__(self, text: str, spans: Sequence[tuple[int, int]]):
+        words: list[str] = []
+        pos: list[tuple[int, int]] = []
+        for a, b in spans:
+            for m in WORD.finditer(text, a, b):
+                words.append(m.group().casefold())
+                pos.append((m.start(), m.end()))
+        self.words = words
+        self.pos = np.array(pos, dtype=np.int64).reshape(-1, 2)
+        self._index: dict[int, dict] = {}
+
+    def index(self, k: int) -> dict[tuple[str, ...], list[int]]:
+        if k not in self._index:
+            self._index[k] = anchor_index(self.words, k)
+        return self._index[k]
 
 
-def match_runs(wa: Sequence[str], wb: Sequence[str], k: int) -> list[tuple[int, int, int]]:
+def anchor_index(words: Sequence[str], k: int) -> dict[tuple[str, ...], list[int]]:
+    """Where each ``k``-word sequence starts in ``words``."""
+    index: dict[tuple[str, ...], list[int]] = {}
+    for j in range(len(words) - k + 1):
+        index.setdefault(tuple(words[j : j + k]), []).append(j)
+    return index
+
+
+def match_runs(
+    wa: Sequence[str], wb: Sequence[str], k: int, index: Optional[dict] = None
+) -> list[tuple[int, int, int]]:
     """Greedy maximal matches ``(i, j, n)``: ``wa[i:i+n] == wb[j:j+n]``, found
     from ``k``-word anchors scanning ``wa`` left to right (linear in practice,
-    where difflib's alignment is quadratic on long pages)."""
-    index: dict[tuple[str, ...], list[int]] = {}
-    for j in range(len(wb) - k + 1):
-        index.setdefault(tuple(wb[j : j + k]), []).append(j)
+    where difflib's alignment is quadratic on long pages). ``index`` is
+    ``anchor_index(wb, k)`` when the caller has it already."""
+    if index is None:
+        index = anchor_index(wb, k)
     found = []
     i = 0
     while i <= len(wa) - k:
@@ -109,18 +132,16 @@ def match_runs(wa: Sequence[str], wb: Sequence[str], k: int) -> list[tuple[int, 
     return found
 
 
-def passages(
-    ta: tuple[list[str], np.ndarray], tb: tuple[list[str], np.ndarray], min_words: int
-) -> list[Passage]:
+def passages(ta: _Tokens, tb: _Tokens, min_words: int) -> list[Passage]:
     """Passages of at least ``min_words`` words two token sequences share.
 
     Matches a few changed words apart (at most ``_MAX_GAP`` on both sides)
     are one passage, so a lightly edited copy gives one passage, not many.
     """
-    wa, pa = ta
-    wb, pb = tb
+    pa, pb = ta.pos, tb.pos
+    k = min(min_words, _ANCHOR)
     merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
-    for i, j, n in match_runs(wa, wb, min(min_words, _ANCHOR)):
+    for i, j, n in match_runs(ta.words, tb.words, k, tb.index(k)):
         last = merged[-1] if merged else None
         if last and 0 <= i - last[2] <= _MAX_GAP and 0 <= j - last[3] <= _MAX_GAP:
             last[2], last[3], last[4] = i + n, j + n, last[4] + n
@@ -131,6 +152,41 @@ def passages(
         for i, j, ie, je, n in merged
         if n >= min_words
     ]
+
+
+def sharing_pairs(matrix, min_shared: int) -> np.ndarray:
+    """Pairs of rows that share at least ``min_shared`` uncommon n-grams.
+
+    The candidates for partial overlaps: a page that quotes a passage of
+    another has a low Jaccard with it (LSH does not propose the pair) but
+    shares the passage's n-grams. An inverted index, as text-reuse
+    detectors use, limited to n-grams in at most ``verify.MAX_DF`` documents
+    so the cost stays linear in the corpus (LSH still proposes near-duplicates
+    whose n-grams are all common).
+
+    Parameters
+    ----------
+    matrix : csr_matrix, shape (n, m)
+        Binary shingle sets (:func:`dedupe.verify.shingle_matrix`).
+    min_shared : int
+
+    Returns
+    -------
+    ndarray of int64, shape (p, 2)
+        ``(i, j)``, ``i < j``, sorted.
+    """
+    sub = verify.uncommon(matrix)
+    counts = sparse.triu(sub @ sub.T, k=1).tocoo()
+    ok = counts.data >= min_shared
+    pairs = np.stack([counts.row[ok], counts.col[ok]], axis=1).astype(np.int64)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def _min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
+    """Shared n-grams below which a pair cannot share ``overlap_min_words``
+    words of passages: each passage of L words has L - n + 1 n-grams, and a
+    lightly edited one (a word changed every ten) keeps about half."""
+    return max((config.overlap_min_words - n + 1) // 2, config.min_passage_words - n + 1, 1)
 
 
 def find(
@@ -157,20 +213,25 @@ def find(
     batch = shingle.word_shingles([normalise(c) for c in cleaned], shingle_config.doc_ngram)
     sigs = minhash.signatures(batch, minhash_config.num_perm, minhash_config.seed)
     empty = np.diff(batch.offsets) == 0
-    cand = lsh.candidate_pairs(sigs, config.lsh_threshold, minhash_config.seed)
-    if len(hint_pairs):
-        cand = np.unique(np.concatenate([cand, hint_pairs.astype(np.int64)]), axis=0)
-    cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
     matrix = verify.shingle_matrix(batch)
+    cand = np.concatenate(
+        [
+            lsh.candidate_pairs(sigs, config.lsh_threshold, minhash_config.seed),
+            hint_pairs.astype(np.int64).reshape(-1, 2),
+            sharing_pairs(matrix, _min_shared_ngrams(config, shingle_config.doc_ngram)),
+        ]
+    )
+    cand = np.unique(cand, axis=0) if len(cand) else cand
+    cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
     inter, jac, con = verify.overlap(matrix, cand)
     near = (con >= config.syndication_threshold) & (inter > 0)
     centre = cluster.stars(n, cand[near])
 
-    token_cache: dict[int, tuple[list[str], np.ndarray]] = {}
+    token_cache: dict[int, _Tokens] = {}
 
-    def toks(i: int):
+    def toks(i: int) -> _Tokens:
         if i not in token_cache:
-            token_cache[i] = _tokens(texts[i], spans[i])
+            token_cache[i] = _Tokens(texts[i], spans[i])
         return token_cache[i]
 
     clusters: list[Cluster] = []

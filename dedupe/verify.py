@@ -12,7 +12,12 @@ from scipy import sparse
 
 from .shingle import ShingleBatch
 
-__all__ = ["shingle_matrix", "overlap"]
+__all__ = ["shingle_matrix", "overlap", "uncommon", "MAX_DF"]
+
+#: An n-gram in more documents than this is too common to be evidence that
+#: two of them share a passage (a phrase, or a template left in); keeping
+#: such n-grams out also keeps pairwise products linear in the corpus.
+MAX_DF = 100
 
 
 def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
@@ -58,3 +63,9 @@ def overlap(matrix: sparse.csr_matrix, pairs: np.ndarray) -> tuple[np.ndarray, n
         jac = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
         con = np.where(smaller > 0, inter / np.maximum(smaller, 1), 1.0)
     return inter, jac, con
+
+
+def uncommon(matrix: sparse.csr_matrix, max_df: int = MAX_DF) -> sparse.csr_matrix:
+    """The columns (n-grams) of a binary matrix found in at most ``max_df`` rows."""
+    df = np.diff(matrix.tocsc().indptr)
+    return matrix[:, np.flatnonzero(df <= max_df)].tocsr()

@@ -1,11 +1,15 @@
 """A story republished on a second site: its body stays on both and is reported."""
 
 import json
+import random
 
+import numpy as np
 import pytest
 
 import dedupe
-from dedupe.syndication import passages, _tokens
+from dedupe.model import Document
+from dedupe.pipeline import analyse
+from dedupe.syndication import _Tokens, passages, sharing_pairs
 
 BODY_MARK = "flood barriers"
 
@@ -50,7 +54,7 @@ def test_unrelated_pages_are_not_clustered(data_dir, tmp_path):
 def test_passages_tolerate_a_changed_word():
     a = "the council voted seven to two on tuesday night to fund a network of barriers along the bank"
     b = "late news the council voted seven to three on tuesday night to fund a network of barriers along the bank"
-    found = passages(_tokens(a, [(0, len(a))]), _tokens(b, [(0, len(b))]), 8)
+    found = passages(_Tokens(a, [(0, len(a))]), _Tokens(b, [(0, len(b))]), 8)
     assert len(found) == 1 and found[0].words >= 17
     (s, e), (s2, e2) = found[0].a, found[0].b
     assert a[s:e].startswith("the council") and b[s2:e2].endswith("the bank")
@@ -76,3 +80,72 @@ def test_story_on_three_sites_truncated_differently(data_dir, block_model):
             assert template not in cleaned[r["id"]].split("\n\n"), (r["id"], template)
     clusters = [sorted(c["documents"]) for c in result.report.data["syndication"]]
     assert clusters == [stories]
+
+
+def _prose(rng, n_words):
+    """Seeded nonsense prose: words that no two generated texts share by chance."""
+    syllables = ["ka", "lo", "mi", "ren", "tu", "sa", "vo", "pel", "dri", "na", "qua", "ti", "mor", "ex", "bu"]
+    words = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(n_words)]
+    return " ".join(words).capitalize() + "."
+
+
+def _doc(doc_id, paragraphs):
+    return Document(id=doc_id, text="\n\n".join(paragraphs) + "\n", source="mem")
+
+
+def _edited(paragraph, every, rng):
+    """The paragraph with every ``every``-th word replaced: a light edit."""
+    words = paragraph.split()
+    return " ".join(_prose(rng, 1).rstrip(".").lower() if i % every == every - 1 else w for i, w in enumerate(words))
+
+
+def test_lightly_edited_copy_keeps_the_paragraph_it_shares_verbatim():
+    # No URLs: a paragraph two pages share is a template unless the pages are
+    # copies. Here every other paragraph was edited (no block of the copy
+    # matches its original), so only word-level evidence says "copy".
+    rng = random.Random(7)
+    original = [_prose(rng, 60) for _ in range(5)]
+    copy = [_edited(p, 8, rng) if i != 2 else p for i, p in enumerate(original)]
+    teaser = _prose(rng, 30)
+    others = [_doc(f"other-{k}", [teaser, _prose(rng, 80), _prose(rng, 80)]) for k in range(2)]
+    analysis = analyse([_doc("original", original), _doc("copy", copy), *others])
+    for i in (0, 1):
+        assert original[2] in analysis.cleaned[i]
+    # The teaser two unrelated pages carry is still a template.
+    assert all(teaser not in c for c in analysis.cleaned[2:])
+    pairs = {(p.a, p.b) for c in analysis.syndication.clusters for p in c.pairs}
+    assert (0, 1) in pairs
+
+
+def test_a_quote_inside_a_longer_paragraph_is_reported_as_overlap():
+    # The quote matches no whole block and the pages' Jaccard is low: only
+    # the shared uncommon n-grams propose the pair.
+    rng = random.Random(11)
+    source = [_prose(rng, 70) for _ in range(15)]
+    quote = " ".join(source[3].split()[10:60])
+    quoting = [_prose(rng, 70) for _ in range(15)]
+    quoting[2] = _prose(rng, 30) + " " + quote + " " + _prose(rng, 30)
+    analysis = analyse([_doc("source", source), _doc("quoting", quoting), _doc("third", [_prose(rng, 90)])])
+    assert analysis.syndication.clusters == []
+    (overlap,) = analysis.syndication.overlaps
+    assert (overlap.a, overlap.b) == (0, 1) and overlap.shared_words >= 45
+    (passage,) = overlap.passages
+    text = analysis.documents[1].text
+    assert text[passage.b[0] : passage.b[1]].split()[:5] == quote.split()[:5]
+
+
+def test_sharing_pairs_ignores_common_ngrams():
+    # Rows 0 and 1 share three uncommon n-grams; all rows share column 9,
+    # which is too common (above MAX_DF) only when MAX_DF is small, so it is
+    # checked with a matrix where column 9 is in every row.
+    from scipy import sparse
+
+    from dedupe.verify import MAX_DF
+
+    n = MAX_DF + 1
+    rows = [0, 0, 0, 1, 1, 1, 2] + list(range(n))
+    cols = [1, 2, 3, 1, 2, 3, 1] + [9] * n
+    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 10))
+    m.data[:] = 1.0
+    assert sharing_pairs(m, 3).tolist() == [[0, 1]]
+    assert sharing_pairs(m, 1).tolist() == [[0, 1], [0, 2], [1, 2]]
