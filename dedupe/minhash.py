@@ -6,6 +6,10 @@ with the MurmurHash3 32-bit finalizer, then permutation ``k`` maps it to
 permutations come from datasketch itself for the given seed, so a signature
 here equals ``datasketch.MinHash(num_perm, seed, scheme="affine32")`` fed the
 same hashes (tests check it bit for bit).
+
+The products and minima run in one compiled loop (numba) in uint32
+arithmetic, which wraps mod 2^32 as the scheme does; no (shingles x
+permutations) array is ever built.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
+from numba import njit
 
 from .shingle import ShingleBatch
 
@@ -26,9 +31,6 @@ SCHEME = "affine32"
 EMPTY = np.uint32(0xFFFFFFFF)
 
 _U32 = np.uint32
-# Rows of the (shingles x permutations) product handled at once: bounds the
-# temporary to _CHUNK * num_perm * 4 bytes (32 MB at 128 permutations).
-_CHUNK = 1 << 16
 
 
 @lru_cache(maxsize=8)
@@ -38,12 +40,39 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(a, dtype=_U32), np.ascontiguousarray(b, dtype=_U32)
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _U32(16))
-    h = h * _U32(0x85EBCA6B)
-    h = h ^ (h >> _U32(13))
-    h = h * _U32(0xC2B2AE35)
-    return h ^ (h >> _U32(16))
+@njit(cache=True, inline="always")
+def _fmix32(h):
+    """MurmurHash3 fmix32, datasketch's pre-mix of a 32-bit input hash."""
+    h = np.uint32(h ^ (h >> np.uint32(16)))
+    h = np.uint32(h * np.uint32(0x85EBCA6B))
+    h = np.uint32(h ^ (h >> np.uint32(13)))
+    h = np.uint32(h * np.uint32(0xC2B2AE35))
+    return np.uint32(h ^ (h >> np.uint32(16)))
+
+
+@njit(cache=True)
+def _kernel(hashes, offsets, a, b, sig):
+    """Fill ``sig`` (pre-set to EMPTY) with every text's minima.
+
+    Shingles go four at a time through one pass over the permutations (the
+    vector lanes run along the permutations; four products per load and
+    store of the running minima). A text's last group is padded with its
+    last shingle again, which leaves a minimum unchanged.
+    """
+    for t in range(len(offsets) - 1):
+        text = hashes[offsets[t] : offsets[t + 1]]  # a slice: see dedupe.shingle's kernels
+        row = sig[t]
+        last = len(text) - 1
+        for i in range(0, len(text), 4):
+            h0 = _fmix32(text[i])
+            h1 = _fmix32(text[min(i + 1, last)])
+            h2 = _fmix32(text[min(i + 2, last)])
+            h3 = _fmix32(text[min(i + 3, last)])
+            for k in range(len(a)):
+                ak, bk = a[k], b[k]
+                low01 = min(np.uint32(ak * h0 + bk), np.uint32(ak * h1 + bk))
+                low23 = min(np.uint32(ak * h2 + bk), np.uint32(ak * h3 + bk))
+                row[k] = min(row[k], min(low01, low23))
 
 
 def signatures(batch: ShingleBatch, num_perm: int = 128, seed: int = 1) -> np.ndarray:
@@ -64,23 +93,8 @@ def signatures(batch: ShingleBatch, num_perm: int = 128, seed: int = 1) -> np.nd
         A text without shingles gets the all-``EMPTY`` signature.
     """
     a, b = permutations(num_perm, seed)
-    n = len(batch)
-    sig = np.full((n, num_perm), EMPTY, dtype=_U32)
-    offsets = batch.offsets
-    hv = _fmix32(batch.hashes.astype(_U32, copy=False))
-    lo = 0
-    while lo < n:
-        # Take whole texts up to about _CHUNK shingles (at least one text).
-        hi = max(int(np.searchsorted(offsets, offsets[lo] + _CHUNK, side="right")) - 1, lo + 1)
-        hi = min(hi, n)
-        s0, s1 = offsets[lo], offsets[hi]
-        if s1 > s0:
-            phv = hv[s0:s1, None] * a[None, :] + b[None, :]
-            local = offsets[lo:hi] - s0
-            nonempty = offsets[lo + 1 : hi + 1] > offsets[lo:hi]
-            mins = np.minimum.reduceat(phv, local[nonempty], axis=0)
-            sig[lo:hi][nonempty] = mins
-        lo = hi
+    sig = np.full((len(batch), num_perm), EMPTY, dtype=_U32)
+    _kernel(batch.hashes.astype(_U32, copy=False), batch.offsets.astype(np.int64, copy=False), a, b, sig)
     return sig
 
 

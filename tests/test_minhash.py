@@ -40,8 +40,7 @@ def test_text_shingles_match_datasketch_update_loop():
             np.testing.assert_array_equal(sig[i], m.hashvalues)
 
 
-def test_large_batch_spans_chunks():
-    # More shingles than one chunk of the vectorised product, one text among them huge.
+def test_huge_text_among_small_and_empty_ones():
     rng = np.random.default_rng(0)
     sizes = np.array([5, 200_000, 0, 17])
     hashes = rng.integers(0, 2**32, size=int(sizes.sum()), dtype=np.uint64).astype(np.uint32)
@@ -49,6 +48,17 @@ def test_large_batch_spans_chunks():
     sig = signatures(batch, 32, 3)
     for i, s in enumerate(batch.sets()):
         np.testing.assert_array_equal(sig[i], datasketch_signature(s.tolist(), 32, 3))
+
+
+def test_every_set_size_up_to_a_few_groups():
+    # Shingles go through the kernel four at a time: sizes around multiples of 4.
+    rng = np.random.default_rng(2)
+    sizes = np.arange(0, 14)
+    hashes = rng.integers(0, 2**32, size=int(sizes.sum()), dtype=np.uint64).astype(np.uint32)
+    batch = ShingleBatch(hashes, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+    sig = signatures(batch, 128, 9)
+    for i, s in enumerate(batch.sets()):
+        np.testing.assert_array_equal(sig[i], datasketch_signature(s.tolist(), 128, 9))
 
 
 def test_permutations_are_datasketch_affine32():
