@@ -6,7 +6,7 @@ OUT    ?= out
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install browser demo screenshots test bench clean-out
+.PHONY: install browser demo screenshots test bench speed clean-out
 
 $(BIN)/dedupe: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: install browser
 # Quality on the public benchdata sets (needs ../shared/benchdata or DEDUPE_BENCHDATA).
 bench: install
 	$(BIN)/python benchmarks/quality.py
+
+# Speed and scale on a generated corpus (benchmarks/speed.py; rensa as a peer).
+# SPEED_ARGS="--pipeline-sizes 10000,100000" for a shorter run.
+speed: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/speed.py $(SPEED_ARGS)
 
 clean-out:
 	rm -rf $(OUT)
