@@ -8,17 +8,21 @@ the original text with whole lines taken out, never rewritten.
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 
 import numpy as np
+from numba import njit
 
 __all__ = ["segment", "rebuild", "kept_spans", "normalise", "light_key", "WORD"]
 
 # A line holding at least one non-space character; \r and \n end a line.
 _LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
-_PUNCT = re.compile(r"[^\w\s]|_")
 _DIGIT = re.compile(r"\d")
+# Whitespace, punctuation, symbols and "_": what normalise makes spaces.
+_NOT_WORD = re.compile(r"[\W_]+")
 _SPACE = re.compile(r"\s+")
 #: What counts as a word everywhere (the benchmark metric's tokens too).
 WORD = re.compile(r"\w+")
@@ -78,11 +82,70 @@ def normalise(text: str) -> str:
     made 0, punctuation and symbols made spaces, whitespace collapsed; as
     in cc_net's line deduplication (Wenzek et al. 2020), so "Posted 3 May"
     and "posted 12 may." are one line.
+
+    Notes
+    -----
+    After NFKC and case folding, digits and punctuation are mapped one code
+    point at a time, so a table of what becomes of each (:func:`_map_each`
+    over every code point) maps the text, and runs of spaces are squeezed,
+    in one compiled pass. ASCII text skips NFKC, which leaves it unchanged,
+    and case folding, which its table does (``lower`` is ASCII's case fold).
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _DIGIT.sub("0", text)
-    text = _PUNCT.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    if text.isascii():
+        buf = bytearray(text.encode("ascii"))
+        return buf[: _map_squeeze(buf, _ASCII_TABLE)].decode("ascii")
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    buf = bytearray(folded.encode(_UTF32, "surrogatepass"))  # lone surrogates pass (and become spaces)
+    n = _map_squeeze(np.frombuffer(buf, dtype=np.uint32), _unicode_table())
+    return buf[: 4 * n].decode(_UTF32)
+
+
+def _map_each(chars: str) -> str:
+    """What :func:`normalise` makes of each character once case folded, one for one.
+
+    A decimal digit of any script becomes "0"; whitespace, punctuation,
+    symbols, "_" (and unassigned code points, lone surrogates) become " ";
+    letters and the other numbers stay.
+    """
+    return _NOT_WORD.sub(lambda m: " " * len(m[0]), _DIGIT.sub("0", chars))
+
+
+# UTF-32 in this machine's byte order: its bytes are numpy's uint32 code points.
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+# normalise's map of the ASCII code points, lower-casing (= case folding) included.
+_ASCII_TABLE = np.frombuffer(_map_each(bytes(range(128)).decode("ascii").lower()).encode("ascii"), dtype=np.uint8)
+
+
+@functools.cache
+def _unicode_table() -> np.ndarray:
+    """normalise's map of every code point, uint32 (4.5 MB), made at first use."""
+    every = np.arange(sys.maxunicode + 1, dtype=np.uint32).tobytes().decode(_UTF32, "surrogatepass")
+    return np.frombuffer(_map_each(every).encode(_UTF32), dtype=np.uint32)
+
+
+@njit(cache=True)
+def _map_squeeze(codes, table):
+    """Map the code points through ``table`` and squeeze the spaces, in place.
+
+    A run of spaces becomes one space, and none is kept at either end.
+    Returns the length ``n`` of the result, ``codes[:n]``; it is never
+    longer than what has been read, so only code points already read are
+    overwritten.
+    """
+    n = 0
+    pending = False  # a space is due before the next code point kept
+    for c in codes:
+        m = table[c]
+        if m == 32:
+            pending = n > 0
+        else:
+            if pending:
+                codes[n] = 32
+                n += 1
+                pending = False
+            codes[n] = m
+            n += 1
+    return n
 
 
 def light_key(text: str) -> str:

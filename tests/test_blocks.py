@@ -1,6 +1,37 @@
+import re
+import sys
+import unicodedata
+
 import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedupe.blocks import kept_spans, light_key, normalise, rebuild, segment
+
+_PUNCT = re.compile(r"[^\w\s]|_")
+_DIGIT = re.compile(r"\d")
+_SPACE = re.compile(r"\s+")
+
+
+def _reference_normalise(text: str) -> str:
+    """normalise as first written, with regexes: the oracle of the compiled one."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _DIGIT.sub("0", text)
+    text = _PUNCT.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+# Where a faster normalise could part from the regexes: compatibility forms,
+# case folds to several characters, digits of other scripts, other numbers,
+# whitespace outside ASCII or between ASCII control characters, zero-width
+# and combining characters (one that composes with ASCII), emoji, surrogates.
+TRICKY = [
+    "ﬁ", "ﬀ", "ẞ", "ß", "İ", "ǅ", "ŉ", "ΣΑΣ", "ﬆ", "１２", "٣٤", "۵", "߁", "໕", "𝟗", "²", "½", "Ⅻ", "⑴", "㍱",
+    "ﷺ", "™", "…", "\xa0", "\u2028", "\u2029", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u3000", "\u200b",
+    "\u200d", "\ufeff", "e\u0301", "\u0301", "=\u0338", "\u0338", "👍🏽", "🇫🇷", "\ud800", "\udfff", "\x00",
+    "_", "a_b", "\t\n\r\x0b\x0c", " ", "Posted 3 May, 2021!", "ＡＢ", "Ǆ-9",
+]  # fmt: skip
 
 
 def test_segment_offsets_and_lines():
@@ -29,6 +60,32 @@ def test_normalise_like_cc_net():
     assert normalise("  Comments ") == "comments"
     assert normalise("NCR-Iran") == "ncr iran"
     assert normalise("ＦＵＬＬ width") == "full width"
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_normalise_tricky_characters_as_the_regexes(text):
+    assert normalise(text) == _reference_normalise(text)
+    assert normalise(f"Ab {text}{text} 9{text}.") == _reference_normalise(f"Ab {text}{text} 9{text}.")
+
+
+_ANY_CHAR = st.characters(exclude_categories=())  # every category, surrogates included
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(_ANY_CHAR, st.characters(max_codepoint=0x7F), st.sampled_from(TRICKY))).map("".join))
+def test_normalise_any_text_as_the_regexes(text):
+    assert normalise(text) == _reference_normalise(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=0x7F)))
+def test_normalise_ascii_text_as_the_regexes(text):
+    assert normalise(text) == _reference_normalise(text)
+
+
+def test_normalise_every_code_point_as_the_regexes():
+    chars = [chr(i) for i in range(sys.maxunicode + 1)]
+    assert [hex(ord(c)) for c in chars if normalise(c) != _reference_normalise(c)] == []
 
 
 def test_light_key_keeps_numbers():
