@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/train_block_model.py [--sets ...] [--folds 5] [--no-save]
+                                           [--weight page] [--save-folds DIR]
 
 1. Every public set in the benchdata boilerplate folder is converted to
    visible-text lines (as benchmarks/quality.py does) and run through the
@@ -14,11 +15,18 @@ Usage::
    "Home News Sport" content whenever the article uses those words.
 3. Two gradient-boosted models: the first on each line's own features and
    its neighbours', the second adds the first's content probability of the
-   neighbouring lines (a second pass over the sequence of lines).
+   neighbouring lines and where the line sits relative to the page's
+   main-content region (a second pass over the sequence of lines). Lines are
+   weighted by their words within their page (``--weight page``), so the
+   loss counts what the metric counts: tokens, every page alike.
 4. Every figure printed comes from cross-validation by site: pages of one
    site (dataset + site, or the page itself when the site is unknown) are
-   never in both the training and the evaluation folds. The shipped model is
-   then fitted on all pages.
+   never in both the training and the evaluation folds. It is nested: each
+   fold's second pass learns from first-pass probabilities that are
+   out-of-fold within that fold's training pages too. ``--save-folds`` keeps
+   each fold's model and the sites it held out, so benchmarks/quality.py can
+   score every page through the whole pipeline with a model that never saw
+   its site. The shipped model is then fitted on all pages.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from sklearn.model_selection import GroupKFold  # noqa: E402
 
 from dedupe import blockmodel  # noqa: E402
 from dedupe.config import Config  # noqa: E402
+from dedupe.features import BASE_NAMES  # noqa: E402
 from dedupe.model import Document  # noqa: E402
 from dedupe.pipeline import block_table  # noqa: E402
 from dedupe.syndication import match_runs  # noqa: E402
@@ -100,6 +109,10 @@ def cached_set_matrix(name: str, pages: list[dict], config: Config):
     return X, y, groups, doc
 
 
+def _fit(X, y, weight) -> HistGradientBoostingClassifier:
+    return _model(0).fit(X, y, sample_weight=weight)
+
+
 def _model(seed: int) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
@@ -107,21 +120,41 @@ def _model(seed: int) -> HistGradientBoostingClassifier:
     )
 
 
-def out_of_fold(X, y, groups, folds, fit):
+def out_of_fold(X, y, groups, folds, fit, weight):
     """Content probability of every row from a model that never saw its site."""
     proba = np.zeros(len(y))
     for train, test in GroupKFold(n_splits=folds).split(X, y, groups):
-        proba[test] = fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+        proba[test] = fit(X[train], y[train], weight[train]).predict_proba(X[test])[:, 1]
     return proba
+
+
+def sample_weights(X, doc, how: str) -> np.ndarray:
+    """Weights that make the training loss look like the metric: token F1
+    averaged over pages. ``words``: a line counts by its words (a one-word
+    menu item costs little); ``page``: and every page counts the same."""
+    if how == "none":
+        return np.ones(len(X))
+    words = np.expm1(X[:, BASE_NAMES.index("log_words")].astype(np.float64)) + 1.0
+    if how == "words":
+        return words / words.mean()
+    _, inv = np.unique(doc, return_inverse=True)
+    per_page = np.bincount(inv, weights=words)[inv]
+    w = words / per_page
+    return w / w.mean()
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(ALL_SETS))
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--weight", choices=("none", "words", "page"), default="page",
+                    help="sample weights: none, by words, or by words within each page (default)")
     ap.add_argument("--no-save", action="store_true", help="measure only; do not write a model")
     ap.add_argument("--no-cv", action="store_true", help="fit and save only; skip the cross-validated table")
     ap.add_argument("--exclude", default="", help="leave this set out of training (for honest benchmarks)")
+    ap.add_argument("--save-folds", type=Path, default=None,
+                    help="also write each outer fold's model under this folder (fold-K/, with the sites it"
+                         " held out), for benchmarks/quality.py --model cv")
     ap.add_argument("--save", type=Path, default=blockmodel.MODEL_DIR, help="where to write the model (default: the shipped one)")
     args = ap.parse_args(argv)
     root = benchdata_dir()
@@ -144,20 +177,45 @@ def main(argv=None) -> int:
     offsets = np.cumsum([0] + [len(p[2]) for p in parts.values()])
     doc = np.concatenate([p[4] + 10_000_000 * k for k, p in enumerate(parts.values())])
 
-    fit = lambda Xt, yt: _model(0).fit(Xt, yt)  # noqa: E731
+    weight = sample_weights(X, doc, args.weight)
     t0 = time.monotonic()
-    # The second pass learns from first-pass probabilities of models that did
-    # not see the page's site: what it will get at inference.
-    p1 = out_of_fold(X, y, groups, args.folds, fit)
-    X2 = np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1)
-    if not args.no_cv:
-        report_cv(parts, out_of_fold(X2, y, groups, args.folds, fit), y, offsets)
-    log(f"fitting: {time.monotonic() - t0:.0f}s")
+    if not args.no_cv or args.save_folds:
+        # Nested: each outer fold's two passes are fitted on the other folds
+        # only, their second pass on first-pass probabilities that are
+        # out-of-fold inside that training set too.
+        p2 = np.zeros(len(y))
+        for k, (train, test) in enumerate(GroupKFold(n_splits=args.folds).split(X, y, groups)):
+            first, second = fit_two_pass(X[train], y[train], groups[train], doc[train], weight[train], args.folds)
+            p2[test] = predict(first, second, X[test], doc[test])
+            if args.save_folds:
+                held = sorted(set(groups[test].tolist()))
+                blockmodel.save(first, second, {"trained_on": names, "fold": k, "held_out_sites": held},
+                                args.save_folds / f"fold-{k}")
+            log(f"fold {k + 1}/{args.folds}: {time.monotonic() - t0:.0f}s")
+        if not args.no_cv:
+            report_cv(parts, p2, y, offsets)
     if args.no_save:
         return 0
-    blockmodel.save(fit(X, y), fit(X2, y), {"trained_on": names, "lines": int(len(y)), "folds": args.folds}, args.save)
-    log(f"saved to {args.save}")
+    first, second = fit_two_pass(X, y, groups, doc, weight, args.folds)
+    blockmodel.save(first, second, {"trained_on": names, "lines": int(len(y)), "folds": args.folds,
+                                    "weight": args.weight}, args.save)
+    log(f"saved to {args.save} ({time.monotonic() - t0:.0f}s)")
     return 0
+
+
+def fit_two_pass(X, y, groups, doc, weight, folds):
+    """The two passes: the second learns from first-pass probabilities of
+    models that did not see the page's site, which is what it gets at
+    inference."""
+    p1 = out_of_fold(X, y, groups, folds, _fit, weight)
+    first = _fit(X, y, weight)
+    second = _fit(np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1), y, weight)
+    return first, second
+
+
+def predict(first, second, X, doc) -> np.ndarray:
+    p1 = first.predict_proba(X)[:, 1]
+    return second.predict_proba(np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1))[:, 1]
 
 
 def report_cv(parts, p2, y, offsets) -> None:

@@ -186,15 +186,52 @@ def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((len(doc), 0), np.float32)
 
 
+def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.ndarray:
+    """Max or min (``pick``) of ``values`` over the blocks within ``w`` places, same document."""
+    out = values.astype(np.float64).copy()
+    for k in range(-w, w + 1):
+        s = _shift(values, doc, k)
+        ok = ~np.isnan(s)
+        out[ok] = pick(out[ok], s[ok])
+    return out
+
+
+def _content_region(proba: np.ndarray, doc: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Where each block sits relative to its page's main-content region (the
+    span from the first to the last block the first pass calls content):
+    inside (0..1 across it), or blocks before (negative) / after (positive)
+    it, scaled by page length. Main content is one run with a few boilerplate
+    lines inside; menus and footers lie outside."""
+    n = len(doc)
+    idx = np.arange(n) - np.repeat(starts, lengths)
+    sure = proba >= 0.5
+    big = np.iinfo(np.int64).max
+    first = np.minimum.reduceat(np.where(sure, idx, big), starts) if n else np.zeros(0, np.int64)
+    last = np.maximum.reduceat(np.where(sure, idx, -1), starts) if n else np.zeros(0, np.int64)
+    found = last >= 0
+    f, l_, c = np.repeat(first, lengths), np.repeat(last, lengths), np.repeat(lengths, lengths).astype(np.float64)
+    has = np.repeat(found, lengths)
+    inside = (idx - f) / np.maximum(l_ - f, 1)
+    outside = np.where(idx < f, (idx - f) / c, (idx - l_) / c)
+    where = np.where((idx >= f) & (idx <= l_), inside, 1.0 + np.abs(outside))
+    signed = np.where(idx < f, -where, where)
+    return np.where(has, signed, np.nan)
+
+
 def stacked_features(proba: np.ndarray, doc: np.ndarray) -> np.ndarray:
     """The first model's content probability of the neighbours: a second pass
     over the sequence of lines, so one confident line pulls its run along."""
     cols = [_shift(proba, doc, k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)]
     cols += [_window_mean(proba, doc, w) for w in (1, 3, 6, 12)]
+    cols += [_window_extreme(proba, doc, w, np.maximum) for w in (2, 5)]
+    cols += [_window_extreme(proba, doc, w, np.minimum) for w in (2, 5)]
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
     lengths = np.diff(np.r_[starts, len(doc)])
     doc_mean = np.add.reduceat(proba, starts) / lengths if len(doc) else np.zeros(0)
+    doc_max = np.maximum.reduceat(proba, starts) if len(doc) else np.zeros(0)
     cols.append(np.repeat(doc_mean, lengths))
+    cols.append(np.repeat(doc_max, lengths))
+    cols.append(_content_region(proba, doc, starts, lengths))
     cols.append(proba)
     return np.stack(cols, axis=1).astype(np.float32)
 
