@@ -15,6 +15,9 @@ import dataclasses
 import json
 import re
 import sys
+import warnings
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -26,14 +29,17 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
+from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .config import _STAGES, FORMATS, Config
 from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .model import InputError, UsageError
+from .parallel import usable_cpus
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus
+from .progress import for_stderr
 
 EXIT_CODES = """\b
 Exit codes:
@@ -41,6 +47,7 @@ Exit codes:
   1  the run finished, but some inputs were skipped (listed in the report)
   2  usage error (bad option, missing input, output inside the input)
   3  stopped: a bad input under --strict, or an output could not be written
+     (or a worker process died; see --jobs)
 """
 
 _SUMMARY_TEMPLATES = 10
@@ -102,8 +109,29 @@ def report_options(command: Callable) -> Callable:
                 "a chart per site, and every page with its removed lines struck through and its shared passages linked.",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print the JSON report on standard output."),
-            click.option("-q", "--quiet", is_flag=True, help="No summary on stderr."),
+            click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr."),
             config_file_option,
+        ]
+    ):
+        command = decorator(command)
+    return command
+
+
+def run_options(command: Callable) -> Callable:
+    """How a run goes (never what it finds): worker processes and the work folder."""
+    for decorator in reversed(
+        [
+            click.option(
+                "-j", "--jobs", type=click.IntRange(min=0), default=None,
+                help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
+                f"for any number.  [default: every usable core, {usable_cpus()} here]",
+            ),
+            click.option(
+                "--work-dir", type=click.Path(file_okay=False),
+                help="Keep each finished stage here, and reuse what an earlier run with the same inputs, options and "
+                "dedupe version kept: a run that was stopped resumes, and changing a late option (--syndication-"
+                "threshold, say) reruns only the stages after it.",
+            ),
         ]
     ):
         command = decorator(command)
@@ -136,6 +164,30 @@ def _run(fn: Callable, *args, **kwargs):
     except OSError as exc:
         click.echo(f"error: {exc}; nothing was written in its place", err=True)
         sys.exit(3)
+    except BrokenProcessPool:
+        click.echo("error: a worker process died (out of memory?); run again with fewer --jobs", err=True)
+        sys.exit(3)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+@contextmanager
+def _running(quiet: bool, work_dir: Optional[Path] = None):
+    """Progress on stderr while the run goes; checkpoint warnings as ``warning:`` lines; and
+    after a failure, where the finished stages wait for the next run."""
+    with warnings.catch_warnings(), for_stderr(quiet) as progress:
+        warnings.simplefilter("always", CheckpointWarning)
+        warnings.showwarning = _show_warning
+        try:
+            yield progress
+        except (SystemExit, KeyboardInterrupt) as exc:
+            failed = not isinstance(exc, SystemExit) or exc.code not in (0, None)
+            if failed and work_dir is not None and any(work_dir.glob("*.npz")):
+                progress.close()
+                click.echo(f"finished stages are kept in {work_dir}: run the same command again to resume", err=True)
+            raise
 
 
 def _n(value: int) -> str:
@@ -229,8 +281,16 @@ def main() -> None:
     "(HTML files are written as .txt, WARC/WET files as JSONL).",
 )
 @report_options
+@run_options
+@click.option(
+    "--checkpoint/--no-checkpoint", default=True,
+    help=f"Without --work-dir, keep finished stages in OUTPUT/{DEFAULT_NAME} while the run goes (a stopped run "
+    "resumes when run again), removed once it succeeds. --no-checkpoint keeps nothing.  [default: checkpoint]",
+)
 @config_options
-def clean(corpus, output, report_path, html_path, as_json, quiet, config_file, **options) -> None:
+def clean(
+    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, work_dir, checkpoint, **options
+) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
 
     Every document is kept (an emptied one too, with its reason in the
@@ -238,15 +298,23 @@ def clean(corpus, output, report_path, html_path, as_json, quiet, config_file, *
     WARC/WET input is written as JSONL.
     """
     config = _config(options, config_file)
-    result = _run(clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config)
+    if work_dir is not None and not checkpoint:
+        raise click.UsageError("--work-dir and --no-checkpoint contradict each other; give one or the other")
+    work = Path(work_dir) if work_dir else (Path(output) / DEFAULT_NAME if checkpoint else None)
+    with _running(quiet, work) as progress:
+        result = _run(
+            clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config, jobs=jobs,
+            progress=progress, work_dir=work_dir, checkpoint=checkpoint,
+        )
     _finish(result, quiet, as_json)
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @report_options
+@run_options
 @config_options
-def report(corpus, report_path, html_path, as_json, quiet, config_file, **options) -> None:
+def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, work_dir, **options) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
 
     The JSON report goes to standard output (or --report FILE; --json
@@ -256,7 +324,8 @@ def report(corpus, report_path, html_path, as_json, quiet, config_file, **option
     if report_path or html_path:
         paths = [Path(p) if p else None for p in (report_path, html_path)]
         _run(check_output, discover(corpus, config.read.format), corpus, None, *paths)
-    result = _run(scan_corpus, list(corpus), config=config)
+    with _running(quiet, Path(work_dir) if work_dir else None) as progress:
+        result = _run(scan_corpus, list(corpus), config=config, jobs=jobs, progress=progress, work_dir=work_dir)
     if report_path:
         _run(result.report.write, Path(report_path))
     if html_path:

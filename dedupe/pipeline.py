@@ -3,32 +3,51 @@ verify -> cluster -> boilerplate -> strip -> syndication -> report -> write.
 
 :func:`analyse` works on documents in memory; :func:`scan` and :func:`clean`
 read files (and :func:`clean` writes the cleaned corpus).
+
+Three things only change how a run goes, never its result, and are no
+part of the :class:`~dedupe.config.Config` a report records:
+
+* ``jobs``: the work done per file, per document or per block (reading and
+  parsing, segmenting and normalising, shingling and signing) runs in
+  worker processes over contiguous chunks, put back together in order
+  (:mod:`dedupe.parallel`): the same bytes for any number of jobs.
+* ``progress``: what the run tells as it goes (:mod:`dedupe.progress`);
+  silent unless given.
+* ``work_dir``: each finished stage (read, blocks, clusters, boilerplate,
+  model, syndication) is kept there, keyed by its inputs, options and
+  code, and a rerun reuses it (:mod:`dedupe.checkpoint`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 import numpy as np
 from scipy import sparse
 
 from . import blocks as blocks_mod
-from . import blockmodel, boilerplate, cluster, lsh, minhash, shingle, syndication, verify
+from . import boilerplate, cluster, lsh, minhash, shingle, syndication, verify
+from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
-from .io import check_output, discover, read_corpus, write_corpus
-from .io.readers import Corpus
-from .model import Document
+from .io import check_output, discover, write_corpus
+from .io.files import InputFile, load_stdin
+from .io.readers import Corpus, read_file
+from .model import Document, InputError, UsageError
+from .parallel import Workers
+from .progress import Progress, Task, as_progress
 from .report import Report, build_report
 
 __all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
 PathLike = Union[str, os.PathLike]
+Jobs = Union[None, int, Workers]
 _PUNCT = re.compile(r"[^\w\s]")
 
 
@@ -82,6 +101,80 @@ def _host(url: Optional[str]) -> Optional[str]:
     return host[4:] if host.startswith("www.") else host
 
 
+# --- running a stage --------------------------------------------------------------
+
+
+class _Run:
+    """What the stages of one run share: the config, the workers, the progress
+    reporter and the work folder."""
+
+    def __init__(self, config: Config, workers: Workers, progress: Progress, work: checkpoints.WorkDir):
+        self.config = config
+        self.workers = workers
+        self.progress = progress
+        self.work = work
+
+    def key(self, stage: str, previous: Optional[str], *parts: Any) -> Optional[str]:
+        """The stage's checkpoint key, chained to the previous stage's; None without a work folder."""
+        if not self.work.enabled or previous is None:
+            return None
+        return checkpoints.digest(stage, previous, *parts)
+
+    def cached(
+        self,
+        stage: str,
+        key: Optional[str],
+        compute: Callable[[], Any],
+        encode: Callable[[Any], tuple[dict, Any]],
+        decode: Callable[[dict, Any], Any],
+    ) -> Any:
+        """The stage's result: loaded from the work folder when it is there, else computed (and kept)."""
+        if key is not None:
+            found = self.work.load(stage, key)
+            if found is not None:
+                try:
+                    value = decode(*found)
+                except (KeyError, ValueError, IndexError, TypeError) as exc:
+                    self.work.damaged(stage, key, exc)
+                else:
+                    self.progress.end(stage, reused=True)
+                    return value
+        value = compute()
+        if key is not None:
+            self.work.save(stage, key, *encode(value))
+        return value
+
+
+@contextmanager
+def _running(config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None) -> Iterator[_Run]:
+    """A run; workers it starts are stopped at its end (at once, after an error or Ctrl-C).
+    Workers given by the caller are the caller's to stop."""
+    if isinstance(jobs, Workers):
+        yield _Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
+        return
+    with Workers(jobs) as workers:
+        yield _Run(config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
+
+
+# --- steps run on chunks (in worker processes) -------------------------------------
+
+
+def _read_files(files: Sequence[InputFile], config) -> list:
+    """The documents of a chunk of files in order, and ``(path, line, reason,
+    detail)`` for each bad input (an InputError does not cross processes);
+    under ``strict``, up to the first bad input."""
+    out: list = []
+    for f in files:
+        for item in read_file(f, config):
+            if isinstance(item, InputError):
+                out.append((item.path, item.line, item.reason, item.detail))
+                if config.strict:
+                    return out
+            else:
+                out.append(item)
+    return out
+
+
 # Documents are compared as copies on their prose: a site menu or a sidebar
 # is many short lines, a republished article is paragraphs, and a page whose
 # menu outweighs its body must not look like a copy of every other page of
@@ -104,7 +197,153 @@ def _block_weights(texts: Sequence[str], doc_of: np.ndarray, n_docs: int, short_
     return np.where(prose | ~has_prose, chars, 0.0)
 
 
-def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
+def _segment_documents(texts: Sequence[str], short_words: int):
+    """Segment a chunk of documents; everything the corpus stage needs of each block
+    that the block's own document decides.
+
+    Returns
+    -------
+    blocks : ndarray of int64, shape (n_blocks, 3)
+        Every block (start, end, line), document after document.
+    counts : ndarray of int64, shape (n_texts,)
+        Blocks per document.
+    weight : ndarray of float64, shape (n_blocks,)
+        :func:`_block_weights`.
+    repeat : ndarray of bool, shape (n_blocks,)
+        Repeats an earlier block of its document (same light key).
+    keys : list of str
+        Normalised key of each block (:func:`dedupe.blocks.normalise`).
+    """
+    per_doc = [blocks_mod.segment(t) for t in texts]
+    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
+    doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    block_texts = [t[s:e] for t, b in zip(texts, per_doc) for s, e in b[:, :2].tolist()]
+    weight = _block_weights(block_texts, doc_of, len(texts), short_words)
+    repeat = np.zeros(len(block_texts), dtype=bool)
+    seen: set[tuple[int, str]] = set()
+    for i, (d, t) in enumerate(zip(doc_of.tolist(), block_texts)):
+        k = (d, blocks_mod.light_key(t))
+        repeat[i] = k in seen
+        seen.add(k)
+    keys = [blocks_mod.normalise(t) for t in block_texts]
+    flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
+    return flat, counts, weight, repeat, keys
+
+
+def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int):
+    """Shingles of a chunk of texts (``kind`` "char" or "word" n-grams), and
+    their signatures unless ``num_perm`` is 0: ``(hashes, counts, signatures)``."""
+    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
+    batch = make(list(texts), n)
+    sigs = minhash.signatures(batch, num_perm, seed) if num_perm else None
+    return batch.hashes, np.diff(batch.offsets), sigs
+
+
+def _shingles(
+    workers: Workers, texts: Sequence[str], kind: str, n: int, sign: Optional[tuple[int, int]] = None,
+    task: Optional[Task] = None,
+) -> tuple[shingle.ShingleBatch, Optional[np.ndarray]]:
+    """Shingle (and with ``sign=(num_perm, seed)``, sign) texts in chunks:
+    the same batch and signatures as one call on all of them."""
+    num_perm, seed = sign or (0, 0)
+    if not texts:
+        hashes, counts, sigs = _shingle_texts(texts, kind, n, num_perm, seed)
+        parts = [(hashes, counts, sigs)]
+    else:
+        lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+        parts = workers.map(_shingle_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed), task)
+    hashes = np.concatenate([p[0] for p in parts])
+    counts = np.concatenate([p[1] for p in parts])
+    offsets = np.concatenate([np.zeros(1, dtype=counts.dtype), np.cumsum(counts)])
+    sigs = np.concatenate([p[2] for p in parts]) if sign else None
+    return shingle.ShingleBatch(hashes, offsets), sigs
+
+
+# --- the corpus stage: blocks, clusters, boilerplate ---------------------------------
+
+
+@dataclass
+class _Blocks:
+    """The blocks stage: every block, flat in document order, and its distinct normalised keys."""
+
+    blocks: np.ndarray  # int64 (n_blocks, 3)
+    counts: np.ndarray  # int64 (n_docs,)
+    weight: np.ndarray  # float64 (n_blocks,)
+    repeat: np.ndarray  # bool (n_blocks,)
+    key: np.ndarray  # int64 (n_blocks,): id of the block's normalised key, by first occurrence
+    reps: list[str]  # the distinct normalised keys, by id
+
+    @property
+    def first(self) -> np.ndarray:
+        """The first block of each key."""
+        return np.unique(self.key, return_index=True)[1].astype(np.int64)
+
+
+def _key_ids(keys: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Id of each key (ids by first occurrence) and the distinct keys by id."""
+    ids: dict[str, int] = {}
+    key = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(keys))
+    return key, list(ids)
+
+
+def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) -> _Blocks:
+    short_words = run.config.shingle.short_block_words
+
+    def compute() -> _Blocks:
+        with run.progress.stage("blocks", len(documents), "documents") as task:
+            lengths = np.fromiter((len(d.text) for d in documents), dtype=np.float64, count=len(documents))
+            parts = run.workers.map(
+                _segment_documents, lengths, lambda a, b: ([d.text for d in documents[a:b]], short_words), task
+            )
+        if not parts:
+            parts = [_segment_documents([], short_words)]
+        ids, reps = _key_ids([k for p in parts for k in p[4]])
+        return _Blocks(*(np.concatenate([p[i] for p in parts]) for i in range(4)), ids, reps)
+
+    def encode(b: _Blocks):
+        buf, off = checkpoints.pack_strings(b.reps)
+        arrays = {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}
+        return {**arrays, "reps_buf": buf, "reps_off": off}, None
+
+    def decode(a: dict, _) -> _Blocks:
+        reps = checkpoints.unpack_strings(a["reps_buf"], a["reps_off"])
+        b = _Blocks(a["blocks"], a["counts"], a["weight"], a["repeat"], a["key"], reps)
+        n = len(b.key)
+        if b.blocks.shape != (n, 3) or len(b.weight) != n or len(b.repeat) != n or int(b.counts.sum()) != n:
+            raise ValueError("block arrays of different lengths")
+        if n and (b.key.min() < 0 or b.key.max() >= len(reps)):
+            raise ValueError("block keys out of range")
+        return b
+
+    return run.cached("blocks", key, compute, encode, decode)
+
+
+def _cluster_keys(
+    reps: Sequence[str], first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
+    task: Optional[Task] = None,
+) -> np.ndarray:
+    """Cluster label of each block from its normalised key: see :func:`block_clusters`."""
+    n = len(reps)
+    words = np.fromiter((r.count(" ") + 1 if r else 0 for r in reps), dtype=np.int64, count=n)
+    short = words < config.shingle.short_block_words
+    threshold, sign = config.boilerplate.block_threshold, (config.minhash.num_perm, config.minhash.seed)
+    pairs = []
+    for mask, kind, ngram in ((short, "char", config.shingle.char_ngram), (~short, "word", config.shingle.word_ngram)):
+        idx = np.flatnonzero(mask)
+        if len(idx) < 2:
+            if task is not None:
+                task.advance(len(idx))
+            continue
+        batch, sigs = _shingles(workers, [reps[i] for i in idx], kind, ngram, sign, task)
+        cand = lsh.candidate_pairs(sigs, threshold, config.minhash.seed)
+        _, jac, _ = verify.overlap(verify.shingle_matrix(batch), cand)
+        pairs.append(idx[cand[jac >= threshold]])
+    edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+    rep_label = cluster.components(n, edges)
+    return first[rep_label][key].astype(np.int64)
+
+
+def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np.ndarray]:
     """Cluster blocks that are identical once normalised, or near-identical.
 
     Exact repeats share a normalised key. Each distinct key is shingled
@@ -119,36 +358,28 @@ def block_clusters(texts: Sequence[str], config: Config) -> np.ndarray:
     keys : ndarray of int64, shape (len(texts),)
         Normalised-key id of each block (equal ids: exact repeats).
     """
-    keys = [blocks_mod.normalise(t) for t in texts]
-    uniq, first, inverse = np.unique(np.array(keys, dtype=object), return_index=True, return_inverse=True)
-    # Order distinct keys by first occurrence so labels follow input order.
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    reps = [uniq[i] for i in order]
-    n = len(reps)
-    words = np.fromiter((r.count(" ") + 1 if r else 0 for r in reps), dtype=np.int64, count=n)
-    short = words < config.shingle.short_block_words
-    pairs = []
-    for mask, make in (
-        (short, lambda ts: shingle.char_shingles(ts, config.shingle.char_ngram)),
-        (~short, lambda ts: shingle.word_shingles(ts, config.shingle.word_ngram)),
-    ):
-        idx = np.flatnonzero(mask)
-        if len(idx) < 2:
-            continue
-        batch = make([reps[i] for i in idx])
-        sigs = minhash.signatures(batch, config.minhash.num_perm, config.minhash.seed)
-        cand = lsh.candidate_pairs(sigs, config.boilerplate.block_threshold, config.minhash.seed)
-        _, jac, _ = verify.overlap(verify.shingle_matrix(batch), cand)
-        pairs.append(idx[cand[jac >= config.boilerplate.block_threshold]])
-    edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
-    rep_label = cluster.components(n, edges)
-    key_of = rank[inverse.ravel()]
-    return first[order][rep_label][key_of].astype(np.int64), key_of.astype(np.int64)
+    key, reps = _key_ids([blocks_mod.normalise(t) for t in texts])
+    first = np.unique(key, return_index=True)[1].astype(np.int64)
+    return _cluster_keys(reps, first, key, config, Workers(1)), key
 
 
-def _loose_share(texts: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int, n: int):
+def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
+    def compute() -> np.ndarray:
+        with run.progress.stage("clusters", len(b.reps), "distinct blocks") as task:
+            return _cluster_keys(b.reps, b.first, b.key, run.config, run.workers, task)
+
+    def decode(a: dict, _) -> np.ndarray:
+        if len(a["labels"]) != len(b.key):
+            raise ValueError("cluster labels for another number of blocks")
+        return a["labels"]
+
+    return run.cached("clusters", key, compute, lambda labels: ({"labels": labels}, None), decode)
+
+
+def _loose_share(
+    normalised: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int, n: int,
+    workers: Workers,
+):
     """``share(d, e)``: weight of d's blocks that no other document repeats,
     times the share of each block's word n-grams found anywhere in e.
 
@@ -156,9 +387,10 @@ def _loose_share(texts: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, w
     original but most of its words; this is the evidence the block clusters
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
+    ``normalised[i]`` is block i's normalised text.
     """
     sized = np.flatnonzero(weight > 0)
-    batch = shingle.word_shingles([blocks_mod.normalise(texts[i]) for i in sized], n)
+    batch, _ = _shingles(workers, [normalised[i] for i in sized.tolist()], "word", n)
     owner = doc_of[sized]
     member = sparse.csr_matrix((np.ones(len(sized)), (owner, np.arange(len(sized)))), shape=(n_docs, len(sized)))
     grams = verify.shingle_matrix(batch)  # blocks x n-grams
@@ -178,6 +410,44 @@ def _loose_share(texts: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, w
         return np.asarray(found[d, e]).ravel()
 
     return share
+
+
+def _boilerplate_stage(
+    run: _Run, documents: Sequence[Document], b: _Blocks, labels: np.ndarray, key: Optional[str]
+) -> tuple[np.ndarray, boilerplate.Decision]:
+    n_docs = len(documents)
+    config = run.config
+
+    def compute():
+        with run.progress.stage("boilerplate"):
+            hosts = [_host(d.url) for d in documents]
+            host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
+            host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
+            doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), b.counts)
+            normalised = [b.reps[k] for k in b.key.tolist()]
+            loose = _loose_share(normalised, doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers)
+            decision = boilerplate.decide(doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose)
+        return host, decision
+
+    def encode(value):
+        host, d = value
+        arrays = {"action": d.action, "copies": d.copies, "shared": d.shared, "syndicated": d.syndicated}
+        return {"host": host, **arrays}, None
+
+    def decode(a: dict, _):
+        if len(a["host"]) != n_docs or len(a["action"]) != len(b.key) or len(a["syndicated"]) != len(b.key):
+            raise ValueError("decisions for another number of documents or blocks")
+        return a["host"], boilerplate.Decision(a["action"], a["copies"], a["shared"], a["syndicated"])
+
+    return run.cached("boilerplate", key, compute, encode, decode)
+
+
+def _table(documents: Sequence[Document], b: _Blocks, labels, host, decision) -> BlockTable:
+    bounds = np.concatenate([[0], np.cumsum(b.counts)])
+    per_doc = [b.blocks[bounds[i] : bounds[i + 1]] for i in range(len(documents))]
+    texts = [d.text[s:e] for d, blk in zip(documents, per_doc) for s, e in blk[:, :2].tolist()]
+    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), b.counts)
+    return BlockTable(per_doc, texts, doc_of, labels, b.key, b.repeat, host, decision)
 
 
 @dataclass
@@ -210,30 +480,28 @@ class BlockTable:
     decision: boilerplate.Decision
 
 
-def block_table(documents: Sequence[Document], config: Config) -> BlockTable:
-    """Segment, cluster repeated blocks and apply the repetition rule."""
-    n_docs = len(documents)
-    per_doc = [blocks_mod.segment(d.text) for d in documents]
-    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
-    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
-    texts = [d.text[s:e] for d, b in zip(documents, per_doc) for s, e in b[:, :2].tolist()]
-    weight = _block_weights(texts, doc_of, n_docs, config.shingle.short_block_words)
-    labels, keys = block_clusters(texts, config)
+def _corpus_stage(run: _Run, documents: Sequence[Document], read_key: Optional[str]):
+    """Blocks, clusters and the repetition rule's decisions, each a checkpointed stage."""
+    config = run.config
+    blocks_key = run.key("blocks", read_key, asdict(config.shingle))
+    b = _blocks_stage(run, documents, blocks_key)
+    clusters_key = run.key(
+        "clusters", blocks_key, asdict(config.shingle), asdict(config.minhash),
+        config.boilerplate.block_threshold,
+    )
+    labels = _clusters_stage(run, b, clusters_key)
+    decision_key = run.key("boilerplate", clusters_key, asdict(config.shingle), asdict(config.boilerplate))
+    host, decision = _boilerplate_stage(run, documents, b, labels, decision_key)
+    return _table(documents, b, labels, host, decision), decision_key
 
-    # A block repeats inside its document when an earlier block there has the same light key.
-    repeat = np.zeros(len(texts), dtype=bool)
-    seen: set[tuple[int, str]] = set()
-    for i, (d, t) in enumerate(zip(doc_of.tolist(), texts)):
-        k = (d, blocks_mod.light_key(t))
-        repeat[i] = k in seen
-        seen.add(k)
 
-    hosts = [_host(d.url) for d in documents]
-    host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
-    host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
-    loose = _loose_share(texts, doc_of, labels, weight, n_docs, config.shingle.word_ngram)
-    decision = boilerplate.decide(doc_of, labels, weight, repeat, host, n_docs, config.boilerplate, loose)
-    return BlockTable(per_doc, texts, doc_of, labels, keys, repeat, host, decision)
+def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1) -> BlockTable:
+    """Segment, cluster repeated blocks and apply the repetition rule.
+
+    ``jobs`` as for :func:`analyse`.
+    """
+    with _running(config, jobs, None) as run:
+        return _corpus_stage(run, list(documents), None)[0]
 
 
 def _apply_model(table: BlockTable, config) -> np.ndarray:
@@ -241,6 +509,8 @@ def _apply_model(table: BlockTable, config) -> np.ndarray:
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
         return action
+    from . import blockmodel  # scikit-learn: a second to import, for runs that use the model only
+
     model = blockmodel.load() if config.block_model == "builtin" else blockmodel.load(Path(config.block_model))
     content = model.content_probability(table)
     if config.model_min_site_pages > 0:
@@ -259,23 +529,50 @@ def _apply_model(table: BlockTable, config) -> np.ndarray:
     return action
 
 
-def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> Analysis:
-    """Find boilerplate and syndication in documents held in memory.
+def _model_stage(run: _Run, table: BlockTable, previous: Optional[str]) -> tuple[np.ndarray, Optional[str]]:
+    config = run.config.boilerplate
+    if config.block_model == "none":
+        return _apply_model(table, config), previous
+    key = run.key("model", previous, asdict(config), checkpoints.model_fingerprint(config.block_model))
 
-    Parameters
-    ----------
-    documents : sequence of Document
-    config : Config, optional
+    def compute() -> np.ndarray:
+        with run.progress.stage("model"):
+            return _apply_model(table, config)
 
-    Returns
-    -------
-    Analysis
-    """
-    config = config or Config()
-    documents = list(documents)
+    def decode(a: dict, _) -> np.ndarray:
+        if len(a["action"]) != len(table.doc):
+            raise ValueError("actions for another number of blocks")
+        return a["action"]
+
+    return run.cached("model", key, compute, lambda action: ({"action": action}, None), decode), key
+
+
+def _syndication_stage(run: _Run, texts, spans, shared, previous: Optional[str]) -> syndication.Syndication:
+    config = run.config
+    key = run.key(
+        "syndication", previous, asdict(config.shingle), asdict(config.minhash),
+        asdict(config.syndication),
+    )
+
+    def compute() -> syndication.Syndication:
+        with run.progress.stage("syndication"):
+            return syndication.find(texts, spans, shared, config.shingle, config.minhash, config.syndication)
+
+    def decode(a: dict, _) -> syndication.Syndication:
+        for name in ("centre", "members", "pair_ab"):
+            if a[name].size and (a[name].min() < 0 or a[name].max() >= len(texts)):
+                raise ValueError("documents out of range")
+        return checkpoints.decode_syndication(a)
+
+    return run.cached("syndication", key, compute, lambda s: (checkpoints.encode_syndication(s), None), decode)
+
+
+def _analyse(run: _Run, documents: list[Document], read_key: Optional[str]) -> Analysis:
+    if run.workers.would_split(sum(len(d.text) for d in documents)):
+        run.workers.warm_up()
     n_docs = len(documents)
-    table = block_table(documents, config)
-    action_flat = _apply_model(table, config.boilerplate)
+    table, decision_key = _corpus_stage(run, documents, read_key)
+    action_flat, model_key = _model_stage(run, table, decision_key)
     counts = np.array([len(b) for b in table.blocks], dtype=np.int64)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     action = [action_flat[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
@@ -284,10 +581,104 @@ def analyse(documents: Sequence[Document], config: Optional[Config] = None) -> A
         blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, table.blocks, action)
     ]
     cleaned = ["".join(d.text[a:b] for a, b in s) for d, s in zip(documents, spans)]
-    synd = syndication.find(
-        [d.text for d in documents], spans, table.decision.shared, config.shingle, config.minhash, config.syndication
-    )
+    synd = _syndication_stage(run, [d.text for d in documents], spans, table.decision.shared, model_key)
     return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)
+
+
+def analyse(
+    documents: Sequence[Document], config: Optional[Config] = None, *, jobs: Jobs = 1, progress=None
+) -> Analysis:
+    """Find boilerplate and syndication in documents held in memory.
+
+    Parameters
+    ----------
+    documents : sequence of Document
+    config : Config, optional
+    jobs : int or dedupe.parallel.Workers, default 1
+        Processes at work: this one and ``jobs - 1`` workers
+        (:mod:`dedupe.parallel`); 0 or None for every usable core. The
+        result is the same for any. A script that asks for workers runs
+        its work under ``if __name__ == "__main__":`` (they import the
+        script). A :class:`~dedupe.parallel.Workers` is used as it is and
+        left open, so several calls can share its workers.
+    progress : dedupe.progress.Progress or callable, optional
+        Told of every stage as it goes (a callable gets ``(stage, done,
+        total)``); silent by default.
+
+    Returns
+    -------
+    Analysis
+    """
+    with _running(config or Config(), jobs, progress) as run:
+        return _analyse(run, list(documents), None)
+
+
+# --- files in, files out ------------------------------------------------------------
+
+
+def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional[str]]:
+    """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
+    config = run.config.read
+    files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
+    sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
+    weights = sizes * np.array([_READ_COST.get(f.format, _READ_COST_OTHER) for f in files])
+    if run.workers.would_split(sizes.sum()):
+        run.workers.warm_up()  # enough text that the blocks stage will share it out
+    key = None
+    if run.work.enabled:
+        # The output field only changes what is written, not what is read.
+        read_options = {k: v for k, v in asdict(config).items() if k != "output_field"}
+        key = checkpoints.digest(
+            "read", checkpoints.FORMAT_VERSION, checkpoints.code_fingerprint(), read_options,
+            checkpoints.inputs_fingerprint(files),
+        )
+
+    def compute() -> tuple[list[Document], list[InputError]]:
+        documents, skipped = [], []
+        stop = (lambda items: bool(items) and isinstance(items[-1], tuple)) if config.strict else None
+        with run.progress.stage("read", len(files), "files") as task:
+            for items in run.workers.map(_read_files, weights, lambda a, b: (files[a:b], config), task, stop=stop):
+                for item in items:
+                    if isinstance(item, Document):
+                        documents.append(item)
+                    elif config.strict:
+                        raise InputError(*item)
+                    else:
+                        skipped.append(InputError(*item))
+        return documents, skipped
+
+    encode = lambda value: checkpoints.encode_documents(*value)  # noqa: E731
+    documents, skipped = run.cached("read", key, compute, encode, checkpoints.decode_documents)
+    return Corpus(files=files, documents=documents, skipped=skipped), key
+
+
+# What reading a character of a file costs, in the unit chunks are measured
+# in (a character through the blocks stage, about 15 MB/s): HTML pages (files,
+# WARC responses) parse at about 35 MB/s, JSON, CSV and text at 150 MB/s.
+_READ_COST = {"html": 0.4, "warc": 0.4}
+_READ_COST_OTHER = 0.1
+# Characters a compressed byte holds, about.
+_COMPRESSED = 4
+
+
+def _text_size(f: InputFile) -> int:
+    """About how many characters the file holds."""
+    if f.path is None:
+        size = len(f.data or b"")
+    else:
+        try:
+            size = f.path.stat().st_size
+        except OSError:
+            size = 0  # the reader says why it cannot be read
+    return size * (_COMPRESSED if f.compression else 1)
+
+
+def _scan(run: _Run, inputs: Sequence[PathLike]) -> Result:
+    corpus, read_key = _read_stage(run, inputs)
+    analysis = _analyse(run, corpus.documents, read_key)
+    with run.progress.stage("report"):
+        report = build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
 
 
 def _resolve(config: Optional[Config], options: dict) -> Config:
@@ -295,7 +686,38 @@ def _resolve(config: Optional[Config], options: dict) -> Config:
     return config.replace(**options) if options else config
 
 
-def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **options) -> Result:
+def _check_work_dir(path: Path, files: Sequence[InputFile], inputs: Sequence[PathLike]) -> None:
+    """Refuse a work folder that is a file, an input, or inside an input folder
+    (its files would be read as corpus files by the next run)."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path}: the work folder must be a folder, and this is a file")
+    resolved = path.resolve()
+    for given in inputs:
+        if os.fspath(given) != "-" and Path(given).is_dir():
+            folder = Path(given).resolve()
+            if resolved == folder or folder in resolved.parents:
+                raise UsageError(f"{path}: the work folder must not be the input folder {given} or inside it")
+    for f in files:
+        if f.path is not None and f.path.resolve() == resolved:
+            raise UsageError(f"{path}: the work folder would replace this input file ({f.source})")
+
+
+def _work_dir(work_dir: Optional[PathLike], inputs: Sequence[PathLike], format: str) -> checkpoints.WorkDir:
+    if work_dir is None:
+        return checkpoints.WorkDir(None)
+    _check_work_dir(Path(work_dir), discover(inputs, format), inputs)
+    return checkpoints.WorkDir(Path(work_dir))
+
+
+def scan(
+    inputs: Sequence[PathLike],
+    *,
+    config: Optional[Config] = None,
+    jobs: Jobs = 1,
+    progress=None,
+    work_dir: Optional[PathLike] = None,
+    **options,
+) -> Result:
     """Read a corpus and find its boilerplate and syndication; write nothing.
 
     Parameters
@@ -306,6 +728,12 @@ def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **optio
         JSONL on standard input.
     config : Config, optional
         Defaults, changed by ``options``.
+    jobs, progress
+        As for :func:`analyse`.
+    work_dir : path-like, optional
+        Keep each finished stage there and reuse what an earlier run with
+        the same inputs, options and dedupe kept (:mod:`dedupe.checkpoint`);
+        by default nothing is kept.
     **options
         Any :class:`Config` option by its flat name (``block_threshold=0.7``).
 
@@ -320,12 +748,13 @@ def scan(inputs: Sequence[PathLike], *, config: Optional[Config] = None, **optio
         With ``strict=True``, at the first bad input.
     FileNotFoundError
         If an input does not exist.
+    UsageError
+        If ``work_dir`` is a file, or an input folder or inside one.
     """
     config = _resolve(config, options)
-    corpus = read_corpus(inputs, config.read)
-    analysis = analyse(corpus.documents, config)
-    report = build_report(corpus, analysis, config, [str(p) for p in inputs])
-    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+    work = _work_dir(work_dir, inputs, config.read.format)
+    with _running(config, jobs, progress, work) as run:
+        return _scan(run, inputs)
 
 
 def clean(
@@ -335,6 +764,10 @@ def clean(
     report: Optional[PathLike] = None,
     html: Optional[PathLike] = None,
     config: Optional[Config] = None,
+    jobs: Jobs = 1,
+    progress=None,
+    work_dir: Optional[PathLike] = None,
+    checkpoint: bool = True,
     **options,
 ) -> Result:
     """Strip boilerplate and write the cleaned corpus under the folder ``output``.
@@ -353,24 +786,52 @@ def clean(
         Where to write the JSON report.
     html : path-like, optional
         Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
-    config, **options
+    config, jobs, progress
+        As for :func:`scan`.
+    work_dir : path-like, optional
+        Where finished stages are kept (and kept after the run), as for
+        :func:`scan`. By default they are kept in ``output/.dedupe-work``
+        while the run goes, so a run that is stopped or crashes resumes
+        where it was when run again, and that folder is removed once the
+        run succeeds.
+    checkpoint : bool
+        False keeps no stage anywhere.
+    **options
         As for :func:`scan`.
 
     Raises
     ------
     UsageError
-        If an output would overwrite an input or lie inside an input folder.
+        If an output would overwrite an input or lie inside an input folder,
+        if ``work_dir`` is a file or lies in an input folder, or if it is
+        given with ``checkpoint=False``.
     """
     output = Path(output)
     config = _resolve(config, options)
     paths = [Path(p) if p is not None else None for p in (report, html)]
-    check_output(discover(inputs, config.read.format), inputs, output, *paths)
-    result = scan(inputs, config=config)
+    files = discover(inputs, config.read.format)
+    check_output(files, inputs, output, *paths)
+    if work_dir is not None and not checkpoint:
+        raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
+    if not checkpoint:
+        work = checkpoints.WorkDir(None)
+    elif work_dir is None:
+        work = checkpoints.WorkDir(output / checkpoints.DEFAULT_NAME, temporary=True)
+    else:
+        _check_work_dir(Path(work_dir), files, inputs)
+        work = checkpoints.WorkDir(Path(work_dir))
+    with _running(config, jobs, progress, work) as run:
+        result = _scan(run, inputs)
     cleaned = {(d.source, d.line): text for d, text in zip(result.analysis.documents, result.analysis.cleaned)}
     output.mkdir(parents=True, exist_ok=True)
-    result.written = write_corpus(result.corpus.files, cleaned, output, config.read)
-    if report is not None:
-        result.report.write(Path(report))
-    if html is not None:
-        write_html(result, Path(html))
+    with run.progress.stage("write", len(result.corpus.files), "files") as task:
+        for f in result.corpus.files:
+            result.written += write_corpus([f], cleaned, output, config.read)
+            task.advance(1)
+        if report is not None:
+            result.report.write(Path(report))
+        if html is not None:
+            write_html(result, Path(html))
+    work.discard()
     return result
+

@@ -1,0 +1,168 @@
+"""Tests for dedupe.progress: plain lines off a terminal, bars on one, silence by default and with --quiet."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+import dedupe
+from dedupe import progress
+from dedupe.cli import main
+from dedupe.progress import Callback, LogProgress, Progress, RichProgress, as_progress, for_stderr
+
+DATA = Path(__file__).resolve().parent / "data"
+STAGES = ["read", "blocks", "clusters", "boilerplate", "syndication", "report"]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def log(**kw):
+    clock, stream = Clock(), io.StringIO()
+    return LogProgress(stream, clock=clock, **kw), clock, stream
+
+
+# --- plain lines ------------------------------------------------------------------
+
+
+def test_a_run_that_ends_within_a_second_prints_nothing():
+    p, clock, stream = log()
+    with p.stage("blocks", 10, "documents") as task:
+        clock.now += 0.5
+        task.advance(10)
+    assert stream.getvalue() == ""
+
+
+def test_lines_at_start_every_interval_with_eta_and_at_the_end():
+    p, clock, stream = log(interval=5.0, quiet_for=1.0)
+    clock.now += 2.0  # the run is no longer "small": stages are announced
+    p.start("blocks", 50_000, "documents")
+    clock.now += 1.0
+    p.advance("blocks", 1_000)  # within the interval: no line
+    clock.now += 5.0
+    p.advance("blocks", 11_000)
+    clock.now += 1.0
+    p.advance("blocks", 1_000)  # within the interval again
+    clock.now += 6.0
+    p.end("blocks")
+    assert stream.getvalue().splitlines() == [
+        "dedupe: blocks started: 50,000 documents",
+        "dedupe: blocks 12,000/50,000 documents (24%) 6.0s, ETA 19.0s",
+        "dedupe: blocks done: 50,000 documents in 13.0s",
+    ]
+
+
+def test_a_long_first_stage_reports_without_a_start_line():
+    p, clock, stream = log()
+    p.start("read", 3, "files")
+    clock.now += 7.0
+    p.advance("read", 1)
+    clock.now += 1.0
+    p.end("read")
+    assert stream.getvalue().splitlines() == [
+        "dedupe: read 1/3 files (33%) 7.0s, ETA 14.0s",
+        "dedupe: read done: 3 files in 8.0s",
+    ]
+
+
+def test_a_stage_without_counts_and_a_reused_stage():
+    p, clock, stream = log()
+    clock.now += 3.0
+    p.start("syndication", None, "")
+    clock.now += 62.0
+    p.end("syndication")
+    p.end("blocks", reused=True)
+    assert stream.getvalue().splitlines() == [
+        "dedupe: syndication started",
+        "dedupe: syndication done in 1m02s",
+        "dedupe: blocks reused from the work folder",
+    ]
+
+
+def test_a_reused_stage_is_told_even_in_a_small_run():
+    p, _, stream = log()
+    p.end("clusters", reused=True)
+    assert stream.getvalue() == "dedupe: clusters reused from the work folder\n"
+
+
+# --- callbacks and the library ------------------------------------------------------
+
+
+def test_callback_gets_stage_done_total():
+    seen = []
+    p = as_progress(lambda stage, done, total: seen.append((stage, done, total)))
+    assert isinstance(p, Callback)
+    with p.stage("blocks", 3, "documents") as task:
+        task.advance(2)
+        task.advance(1)
+    with p.stage("syndication"):
+        pass
+    assert seen == [("blocks", 0, 3), ("blocks", 2, 3), ("blocks", 3, 3), ("blocks", 3, 3),
+                    ("syndication", 0, None), ("syndication", 0, None)]
+
+
+def test_as_progress_refuses_what_is_neither_a_reporter_nor_callable():
+    assert type(as_progress(None)) is Progress
+    with pytest.raises(TypeError, match="'progress' parameter"):
+        as_progress(42)
+
+
+def test_library_is_silent_by_default(capsys):
+    dedupe.scan([DATA / "three_sites.jsonl"], jobs=1)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_library_reports_every_stage_to_a_callback():
+    seen = []
+    dedupe.scan([DATA / "three_sites.jsonl"], jobs=1, progress=lambda *a: seen.append(a))
+    assert list(dict.fromkeys(s for s, _, _ in seen)) == STAGES
+    blocks = [(done, total) for s, done, total in seen if s == "blocks"]
+    assert blocks[0] == (0, 9) and blocks[-1] == (9, 9)
+
+
+def test_rich_bars_on_a_terminal():
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=120, color_system=None)
+    with RichProgress(console) as bars:
+        dedupe.scan([DATA / "three_sites.jsonl"], jobs=1, progress=bars)
+    text = buf.getvalue()
+    for stage in STAGES:
+        assert stage in text
+    assert "9/9" in text and "documents" in text
+
+
+def test_for_stderr_picks_lines_off_a_terminal_and_nothing_when_quiet():
+    assert isinstance(for_stderr(stream=io.StringIO()), LogProgress)
+    assert type(for_stderr(quiet=True)) is Progress
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+def test_cli_prints_plain_stage_lines_on_stderr_and_keeps_json_on_stdout(monkeypatch):
+    monkeypatch.setattr(progress, "QUIET_FOR", 0.0)
+    result = CliRunner().invoke(main, ["report", str(DATA / "three_sites.jsonl"), "--json", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["documents_read"] == 9
+    lines = [l for l in result.stderr.splitlines() if l.startswith("dedupe: ") and " documents read" not in l]
+    assert lines[0] == "dedupe: read started: 1 files"
+    for stage in STAGES:
+        assert any(l.startswith(f"dedupe: {stage} done") for l in lines), stage
+    assert "dedupe:" not in result.stdout
+
+
+def test_cli_quiet_prints_no_progress(monkeypatch):
+    monkeypatch.setattr(progress, "QUIET_FOR", 0.0)
+    result = CliRunner().invoke(main, ["report", str(DATA / "three_sites.jsonl"), "--json", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    json.loads(result.stdout)
