@@ -207,6 +207,18 @@ def write_corpus(pages: list[dict], path: Path) -> None:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
+def write_html_corpus(pages: list[dict], source: Path, path: Path) -> None:
+    """The set as one JSONL corpus of HTML pages (an ``html`` field, no text),
+    the same pages in the same order with the same ids as :func:`load_set`'s."""
+    with gzip.open(source, "rt", encoding="utf-8") as src, open(path, "w", encoding="utf-8") as fh:
+        for page, raw in zip(pages, src):
+            rec = {"id": page["id"]}
+            if page["url"]:
+                rec["url"] = page["url"]
+            rec["html"] = json.loads(raw).get("html") or ""
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
 # --------------------------------------------------------------------------
 # Methods: each returns {page id: kept text}
 # --------------------------------------------------------------------------
@@ -295,7 +307,14 @@ def method_rule(pages: list[dict], corpus: Path, options: dict) -> dict[str, str
     return method_dedupe(pages, corpus, {**options, "block_model": "none"})
 
 
-METHODS = {"raw": method_raw, "ccnet": method_ccnet, "rule": method_rule, "dedupe": method_dedupe}
+def method_html(pages: list[dict], corpus: Path, options: dict) -> dict[str, str]:
+    """dedupe's defaults on HTML input: ``corpus`` is the HTML corpus
+    (:func:`write_html_corpus`); dedupe turns each page into blocks itself."""
+    return method_dedupe(pages, corpus, options)
+
+
+METHODS = {"raw": method_raw, "ccnet": method_ccnet, "rule": method_rule, "dedupe": method_dedupe,
+           "html": method_html}
 
 
 def held_out_model(name: str) -> Path:
@@ -469,13 +488,17 @@ def run_set(name: str, path: Path, args, options: dict) -> bool:
     with tempfile.TemporaryDirectory(prefix="dedupe-bench-") as tmp:
         corpus = Path(tmp) / f"{name}.jsonl"
         write_corpus(pages, corpus)
+        html_corpus = Path(tmp) / "html" / f"{name}.jsonl"
+        if "html" in args.methods:
+            html_corpus.parent.mkdir()
+            write_html_corpus(pages, path, html_corpus)
         for method in args.methods:
             t0 = time.monotonic()
             try:
                 if method == "dedupe" and args.model == "cv" and "block_model" not in options:
                     kept = method_dedupe_cv(pages, corpus, options, name)
                 else:
-                    kept = METHODS[method](pages, corpus, options)
+                    kept = METHODS[method](pages, html_corpus if method == "html" else corpus, options)
             except Unavailable as exc:
                 results[method] = f"not available ({exc})"
                 continue
@@ -596,8 +619,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(ALL_SETS),
                     help="comma-separated file stems in boilerplate/ (default: all five)")
-    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe",
-                    help="comma-separated subset of raw,ccnet,rule,dedupe")
+    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe,html",
+                    help="comma-separated subset of raw,ccnet,rule,dedupe,html (html: dedupe's"
+                         " defaults reading the pages' HTML itself)")
     ap.add_argument("--limit", type=int, default=None, help="first N pages of each set")
     ap.add_argument("--options", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to dedupe.clean as keyword arguments (repeatable, or"
