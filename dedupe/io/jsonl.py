@@ -15,7 +15,7 @@ from typing import Iterator, Mapping, Optional, Union
 from ..config import ReadConfig
 from ..model import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
-from .records import decode_utf8, record_document
+from .records import decode_utf8, each_document, record_document
 
 __all__ = ["iter_lines", "read", "write", "dump_json"]
 
@@ -60,14 +60,7 @@ def _document(f: InputFile, lineno: int, raw: bytes, config: ReadConfig) -> Docu
 
 def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of a JSONL file, and an :class:`InputError` for each bad line."""
-    try:
-        for lineno, raw in iter_lines(f):
-            try:
-                yield _document(f, lineno, raw, config)
-            except InputError as err:
-                yield err
-    except InputError as err:
-        yield err
+    return each_document(iter_lines(f), lambda lineno, raw: _document(f, lineno, raw, config))
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
 from ..model import Document, InputError
 from .html import html_to_blocks
 
-__all__ = ["decode_utf8", "decode_text", "decode_html", "html_document", "record_document"]
+__all__ = ["decode_utf8", "decode_text", "decode_html", "html_document", "record_document", "each_document"]
 
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">,
 # looked for in the first 1024 bytes as the HTML standard's prescan does.
@@ -144,3 +144,19 @@ def record_document(record: Mapping[str, Any], file_name: str, source: str, line
         if page.strip():
             return html_document(page, id=doc_id, source=source, line=line, url=url)
     raise InputError(source, line, "empty")
+
+
+def each_document(
+    items: Iterable[tuple[int, Any]], make: Callable[[int, Any], Document]
+) -> Iterator[Union[Document, InputError]]:
+    """``make(number, item)`` for each numbered item of a file, yielding the
+    :class:`InputError` of a bad item in its place and stopping, with its
+    error, where the file itself cannot be read further."""
+    try:
+        for number, item in items:
+            try:
+                yield make(number, item)
+            except InputError as err:
+                yield err
+    except InputError as err:
+        yield err

@@ -25,7 +25,7 @@ from ..config import ReadConfig
 from ..model import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
 from .jsonl import dump_json
-from .records import decode_html, decode_text, html_document
+from .records import decode_html, decode_text, each_document, html_document
 
 __all__ = ["iter_records", "read", "write"]
 
@@ -113,14 +113,7 @@ def _document(f: InputFile, index: int, record) -> Document:
 
 def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of a WARC/WET file, and an :class:`InputError` for each bad record."""
-    try:
-        for index, record in iter_records(f):
-            try:
-                yield _document(f, index, record)
-            except InputError as err:
-                yield err
-    except InputError as err:
-        yield err
+    return each_document(iter_records(f), lambda index, record: _document(f, index, record))
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
