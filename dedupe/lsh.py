@@ -27,11 +27,12 @@ datasketch's index as the oracle: same pairs, on random near-duplicates.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Optional
 
 import numpy as np
 from datasketch import MinHashLSH
 
-__all__ = ["candidate_pairs", "bands_rows"]
+__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
 
 
 # (false positive, false negative) weights for datasketch's optimiser.
@@ -57,14 +58,16 @@ def _hash_last_axis(values: np.ndarray) -> np.ndarray:
     return h
 
 
-def _sort_rows(keys: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _sort_rows(keys: np.ndarray, block: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Order the rows of ``block`` so that equal rows are adjacent, exactly.
 
     Parameters
     ----------
     keys : ndarray of uint64, shape (n,)
         A hash of each row: equal rows have equal keys.
-    block : ndarray, shape (n, w)
+    block : ndarray, shape (n, w), or None
+        The rows; None when only their keys are known, which are then
+        taken to be the rows (equal keys, equal rows).
 
     Returns
     -------
@@ -76,6 +79,8 @@ def _sort_rows(keys: np.ndarray, block: np.ndarray) -> tuple[np.ndarray, np.ndar
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
     same = sorted_keys[1:] == sorted_keys[:-1]
+    if block is None:
+        return order, same
     # Rows with different keys differ; check the others value by value.
     t = np.flatnonzero(same)
     if not (block[order[t]] == block[order[t + 1]]).all():
@@ -122,16 +127,18 @@ def _distinct(codes: np.ndarray) -> np.ndarray:
     return codes[keep]
 
 
-def _band_pair_codes(rows: np.ndarray, band_keys: np.ndarray, r: int) -> np.ndarray:
+def _band_pair_codes(rows: Optional[np.ndarray], band_keys: np.ndarray, r: int) -> np.ndarray:
     """Sorted codes ``i * n + j`` of the pairs of rows sharing a band.
 
-    ``band_keys[:, k]`` hashes band ``k``, the values ``rows[:, k * r : (k + 1) * r]``.
+    ``band_keys[:, k]`` hashes band ``k``, the values ``rows[:, k * r : (k + 1) * r]``
+    (``rows`` None: the keys stand for the values).
     """
     n, b = band_keys.shape
     codes = np.zeros(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     for k in range(b):
-        i, j = _pairs_within(*_sort_rows(band_keys[:, k], rows[:, k * r : (k + 1) * r]))
+        values = None if rows is None else rows[:, k * r : (k + 1) * r]
+        i, j = _pairs_within(*_sort_rows(np.ascontiguousarray(band_keys[:, k]), values))
         pending.append(i * n + j)
         # Deduplicate once the new codes outnumber the distinct ones: memory
         # stays within a few times the result plus one band, and the sorts
@@ -143,7 +150,7 @@ def _band_pair_codes(rows: np.ndarray, band_keys: np.ndarray, r: int) -> np.ndar
 
 
 def _pair_codes_of_copies(
-    used: np.ndarray, band_keys: np.ndarray, r: int, members: np.ndarray, same: np.ndarray
+    used: Optional[np.ndarray], band_keys: np.ndarray, r: int, members: np.ndarray, same: np.ndarray
 ) -> np.ndarray:
     """Sorted pair codes when some rows are copies (equal on every band).
 
@@ -151,11 +158,11 @@ def _pair_codes_of_copies(
     copy with the other copies of its run and with every copy of each
     representative its representative pairs with.
     """
-    n = len(used)
+    n = len(band_keys)
     starts, sizes = _groups(same)
     i, j = _pairs_within(members, same)
     reps = members[starts]
-    u, v = np.divmod(_band_pair_codes(used[reps], band_keys[reps], r), len(starts))
+    u, v = np.divmod(_band_pair_codes(None if used is None else used[reps], band_keys[reps], r), len(starts))
     count = sizes[u] * sizes[v]
     t = _segment_arange(count)
     size_v = np.repeat(sizes[v], count)
@@ -165,6 +172,63 @@ def _pair_codes_of_copies(
     codes = np.concatenate([i * n + j, np.minimum(a, c) * n + np.maximum(a, c)])
     codes.sort()
     return codes
+
+
+def band_keys(signatures: np.ndarray, threshold: float) -> np.ndarray:
+    """The LSH bucket of each row in each band, as a 64-bit hash.
+
+    What :func:`pairs_from_band_keys` needs of a signature: ``b`` values per
+    row rather than ``num_perm``, so the signatures of a large corpus need
+    not be held at once (workers sign chunks and keep only these).
+
+    Parameters
+    ----------
+    signatures : ndarray of uint32, shape (n, num_perm)
+    threshold : float
+
+    Returns
+    -------
+    ndarray of uint64, shape (n, b)
+    """
+    n, num_perm = signatures.shape
+    b, r = bands_rows(threshold, num_perm)
+    return _hash_last_axis(signatures[:, : b * r].reshape(n, b, r))
+
+
+def _pairs(used: Optional[np.ndarray], keys: np.ndarray, r: int) -> np.ndarray:
+    n = len(keys)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    members, same = _sort_rows(_hash_last_axis(keys), None if used is None else used)
+    if used is None and same.any():
+        # Equal row hashes: rows equal on every band key (exactly, the keys being the rows).
+        t = np.flatnonzero(same)
+        ok = (keys[members[t]] == keys[members[t + 1]]).all(axis=1)
+        if not ok.all():
+            order = np.lexsort(keys.T[::-1])
+            rows = keys[order]
+            members, same = order, (rows[1:] == rows[:-1]).all(axis=1)
+    if same.any():
+        codes = _pair_codes_of_copies(used, keys, r, members, same)
+    else:
+        codes = _band_pair_codes(used, keys, r)
+    return np.stack(np.divmod(codes, n), axis=1)
+
+
+def pairs_from_band_keys(keys: np.ndarray) -> np.ndarray:
+    """Pairs of rows that share a band, from :func:`band_keys` alone.
+
+    The same pairs as :func:`candidate_pairs` on the signatures the keys
+    were made from, except that two different bands with the same 64-bit
+    key (about one chance in 2^64 per pair of rows) make an extra candidate,
+    which verification then judges like any other.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_pairs, 2)
+        Unique pairs ``(i, j)`` with ``i < j``, sorted.
+    """
+    return _pairs(None, np.ascontiguousarray(keys), 1)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.ndarray:
@@ -188,11 +252,4 @@ def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.n
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
     b, r = bands_rows(threshold, num_perm)
-    used = signatures[:, : b * r]
-    band_keys = _hash_last_axis(used.reshape(n, b, r))
-    members, same = _sort_rows(_hash_last_axis(band_keys), used)
-    if same.any():
-        codes = _pair_codes_of_copies(used, band_keys, r, members, same)
-    else:
-        codes = _band_pair_codes(used, band_keys, r)
-    return np.stack(np.divmod(codes, n), axis=1)
+    return _pairs(signatures[:, : b * r], band_keys(signatures, threshold), r)

@@ -33,7 +33,7 @@ import numpy as np
 
 from .progress import Task
 
-__all__ = ["MIN_CHUNK", "Workers", "usable_cpus", "resolve_jobs", "plan"]
+__all__ = ["MIN_CHUNK", "MAX_CHUNK", "Workers", "usable_cpus", "resolve_jobs", "plan"]
 
 #: Least weight of a chunk, in characters of text through the blocks stage
 #: (segmenting and normalising, the heaviest step per character: tens of
@@ -48,6 +48,10 @@ _MIN_CHUNKS_SHARED = 32
 # here alone, so its progress moves.
 _CHUNKS_PER_JOB = 16
 _LOCAL_CHUNKS = 32
+#: Most weight of a chunk: what one chunk's step holds at once (its text,
+#: shingles and signatures) stays some hundreds of MB however large the
+#: corpus.
+MAX_CHUNK = 1 << 24
 
 
 def usable_cpus() -> int:
@@ -228,7 +232,7 @@ class Workers:
             parts = min(self.jobs * _CHUNKS_PER_JOB, int(total // self.min_chunk))
         else:
             parts = _LOCAL_CHUNKS if total >= self.min_chunk else 1
-        chunks = plan(weights, parts)
+        chunks = plan(weights, max(parts, int(np.ceil(total / MAX_CHUNK))))
         cum = np.concatenate([[0], np.cumsum(counts)]) if counts is not None else None
 
         def done(i: int) -> None:

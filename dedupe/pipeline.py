@@ -318,6 +318,34 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
     return run.cached("blocks", key, compute, encode, decode)
 
 
+def _band_keys_of(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, threshold: float) -> np.ndarray:
+    """LSH band keys of a chunk of texts (:func:`dedupe.lsh.band_keys`): all a
+    worker returns of their shingles and signatures."""
+    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
+    return lsh.band_keys(minhash.signatures(make(list(texts), n), num_perm, seed), threshold)
+
+
+def _near_pairs(
+    workers: Workers, texts: Sequence[str], kind: str, n: int, config: Config, task: Optional[Task] = None
+) -> np.ndarray:
+    """Pairs of texts whose ``kind`` n-gram sets have a Jaccard of ``block_threshold`` or more.
+
+    Workers sign chunks and keep only the LSH band keys (``b`` numbers a
+    text, not ``num_perm``); only the texts in some candidate pair are
+    shingled again, for the exact Jaccard.
+    """
+    threshold, num_perm, seed = config.boilerplate.block_threshold, config.minhash.num_perm, config.minhash.seed
+    lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+    parts = workers.map(_band_keys_of, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, threshold), task)
+    cand = lsh.pairs_from_band_keys(np.concatenate(parts))
+    if len(cand) == 0:
+        return cand
+    involved, local = np.unique(cand, return_inverse=True)
+    batch, _ = _shingles(workers, [texts[i] for i in involved.tolist()], kind, n)
+    _, jac, _ = verify.overlap(verify.shingle_matrix(batch), local.reshape(-1, 2))
+    return cand[jac >= threshold]
+
+
 def _cluster_keys(
     reps: Sequence[str], first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
     task: Optional[Task] = None,
@@ -326,7 +354,6 @@ def _cluster_keys(
     n = len(reps)
     words = np.fromiter((r.count(" ") + 1 if r else 0 for r in reps), dtype=np.int64, count=n)
     short = words < config.shingle.short_block_words
-    threshold, sign = config.boilerplate.block_threshold, (config.minhash.num_perm, config.minhash.seed)
     pairs = []
     for mask, kind, ngram in ((short, "char", config.shingle.char_ngram), (~short, "word", config.shingle.word_ngram)):
         idx = np.flatnonzero(mask)
@@ -334,10 +361,7 @@ def _cluster_keys(
             if task is not None:
                 task.advance(len(idx))
             continue
-        batch, sigs = _shingles(workers, [reps[i] for i in idx], kind, ngram, sign, task)
-        cand = lsh.candidate_pairs(sigs, threshold, config.minhash.seed)
-        _, jac, _ = verify.overlap(verify.shingle_matrix(batch), cand)
-        pairs.append(idx[cand[jac >= threshold]])
+        pairs.append(idx[_near_pairs(workers, [reps[i] for i in idx.tolist()], kind, ngram, config, task)])
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
     return first[rep_label][key].astype(np.int64)

@@ -58,11 +58,16 @@ def near_duplicates(rng: np.random.Generator, n: int, num_perm: int, b: int, r: 
     return np.stack(rows)[rng.permutation(n)]
 
 
-def check_against_datasketch(sigs: np.ndarray, threshold: float) -> list[list[int]]:
+def check_against_datasketch(sigs: np.ndarray, threshold: float, from_keys: bool = True) -> list[list[int]]:
+    """candidate_pairs (and, unless told, pairs_from_band_keys) give datasketch's pairs."""
     want = datasketch_pairs(sigs, threshold)
     got = candidate_pairs(sigs, threshold, SEED)
     assert got.dtype == np.int64 and got.shape == (len(want), 2)
     assert got.tolist() == want
+    if from_keys:
+        keys = lsh.band_keys(sigs, threshold)
+        assert keys.shape == (len(sigs), bands_rows(threshold, sigs.shape[1])[0])
+        assert lsh.pairs_from_band_keys(keys).tolist() == want
     return want
 
 
@@ -115,7 +120,18 @@ def test_hash_collisions_are_resolved_exactly(monkeypatch, fake_hash):
     monkeypatch.setattr(lsh, "_hash_last_axis", fake_hash)
     b, r = bands_rows(0.5, 64)
     sigs = near_duplicates(np.random.default_rng(7), 80, 64, b, r)
-    assert len(check_against_datasketch(sigs, 0.5)) > 0
+    # Band keys alone cannot tell colliding bands apart: only the signatures can.
+    assert len(check_against_datasketch(sigs, 0.5, from_keys=False)) > 0
+
+
+def test_band_key_rows_with_one_hash_are_told_apart():
+    """Rows of band keys whose combined hash collides are compared key by key."""
+    keys = np.array([[1, 2], [3, 4], [1, 2], [3, 5]], dtype=np.uint64)
+    # Make row 1's combined hash equal row 0's: h = k0 * MULT ^ k1.
+    with np.errstate(over="ignore"):
+        keys[1, 1] = (keys[1, 0] * lsh._MULT) ^ (keys[0, 0] * lsh._MULT) ^ keys[0, 1]
+    assert lsh._hash_last_axis(keys[1]) == lsh._hash_last_axis(keys[0])
+    assert lsh.pairs_from_band_keys(keys).tolist() == [[0, 2], [1, 3]]
 
 
 def test_copies_pair_with_each_other_and_with_their_near_duplicates():
