@@ -34,7 +34,7 @@ from scipy import sparse
 
 from .config import BoilerplateConfig
 
-__all__ = ["Decision", "decide", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
+__all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
 
 KEEP, BOILERPLATE, REPEAT, LEARNED = 0, 1, 2, 3
 #: Removal reasons by code, as reports name them: a cross-page template, a
@@ -68,20 +68,62 @@ class Decision:
     syndicated: np.ndarray
 
 
-def _group_pairs(group_start: np.ndarray, group_size: np.ndarray, member_group: np.ndarray, member_rank: np.ndarray):
-    """All ordered pairs (i, j), i != j, of members of the same group.
+def _group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)``, ``i < j``, of rows in the same group; groups are
+    consecutive runs of rows of the given sizes. Pairs come group by group."""
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+    rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    later = np.repeat(sizes, sizes) - rank - 1  # rows after each row in its group
+    first = np.repeat(np.arange(total, dtype=np.int64), later)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    return first, first + 1 + offset
 
-    Members are rows sorted by group; ``member_group[i]`` is row i's group
-    and ``member_rank[i]`` its rank inside the group.
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a well-spread 64-bit hash of each value."""
+    z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int) -> np.ndarray:
+    """Class of each cluster: clusters carried by exactly the same documents
+    share one, labelled by its smallest cluster.
+
+    Such clusters are judged alike in every round of :func:`decide` (same
+    document pairs, same hosts, same size), so :func:`decide` judges each
+    class once, with its blocks' weights summed: a site template of ten
+    lines on every page of the site is one set of page pairs to check, not
+    ten. Entries (one per cluster and document) are sorted by cluster, then
+    document.
     """
-    k = group_size[member_group]
-    left = np.repeat(np.arange(len(member_group)), k - 1)
-    if len(left) == 0:
-        return left, left
-    first = np.concatenate([[0], np.cumsum(k - 1)[:-1]])
-    t = np.arange(len(left)) - np.repeat(first, k - 1)
-    right = group_start[member_group[left]] + t + (t >= member_rank[left])
-    return left, right
+    if n_clusters == 0:
+        return np.zeros(0, dtype=np.int64)
+    size = np.bincount(ent_cluster, minlength=n_clusters)
+    with np.errstate(over="ignore"):
+        fingerprint = np.zeros(n_clusters, dtype=np.uint64)
+        np.add.at(fingerprint, ent_cluster, _mix64(ent_doc))
+    order = np.lexsort((np.arange(n_clusters), fingerprint, size))
+    same = (size[order[1:]] == size[order[:-1]]) & (fingerprint[order[1:]] == fingerprint[order[:-1]])
+    same &= size[order[1:]] > 0
+    # Runs of equal (size, fingerprint); the first of a run is its smallest cluster.
+    run = np.cumsum(np.r_[True, ~same]) - 1
+    head = order[np.flatnonzero(np.r_[True, ~same])][run]
+    label = np.empty(n_clusters, dtype=np.int64)
+    label[order] = head
+    # Check document by document; a cluster whose fingerprint only collides stays alone.
+    start = np.cumsum(size) - size
+    moved = np.flatnonzero(label != np.arange(n_clusters))
+    if len(moved):
+        k = size[moved]
+        t = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+        differs = ent_doc[np.repeat(start[moved], k) + t] != ent_doc[np.repeat(start[label[moved]], k) + t]
+        bad = np.unique(np.repeat(moved, k)[differs])
+        label[bad] = bad
+    return label
 
 
 def decide(
@@ -131,6 +173,10 @@ def decide(
     # Entries: one per (cluster, document), weighted by the block sizes.
     n_clusters = int(cluster.max()) + 1 if n_blocks else 0
     key = cluster[live] * n_docs + doc[live]
+    ukey = np.unique(key)
+    # Clusters on the same documents are judged as one (see same_documents).
+    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters)[cluster]
+    key = cluster[live] * n_docs + doc[live]
     ukey, inverse = np.unique(key, return_inverse=True)
     ent_cluster, ent_doc = ukey // n_docs, ukey % n_docs
     ent_weight = np.bincount(inverse.ravel(), weights=weight[live], minlength=len(ukey))
@@ -145,33 +191,31 @@ def decide(
     hk = np.unique(ent_cluster[known] * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
     n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters)
 
-    # Ordered pairs of entries in the same (repeated, not big) cluster.
-    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster already
+    # Pairs of entries in the same (repeated, not big) cluster, each once:
+    # ``x`` the entry of the pair's lower document, ``y`` the other's.
+    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
     sc = ent_cluster[small]
     starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if len(sc) else np.zeros(0, np.int64)
-    gsize = np.diff(np.r_[starts, len(sc)])
-    member_group = np.repeat(np.arange(len(starts)), gsize)
-    member_rank = np.arange(len(sc)) - np.repeat(starts, gsize)
-    li, ri = _group_pairs(starts, gsize, member_group, member_rank)
-    left, right = small[li], small[ri]
-    dl, dr = ent_doc[left], ent_doc[right]
-    hl, hr = host[dl], host[dr]
-    evidence = (hl < 0) | (hr < 0) | (hl == hr) | (n_hosts[ent_cluster[left]] >= config.cross_site_min_sites)
-    pair_key = np.minimum(dl, dr) * n_docs + np.maximum(dl, dr)
+    xi, yi = _group_pairs(np.diff(np.r_[starts, len(sc)]))
+    index = np.int32 if len(ukey) < 2**31 else np.int64
+    x, y = small[xi].astype(index), small[yi].astype(index)
+    del xi, yi, small, sc
+    hx, hy = host[ent_doc[x]], host[ent_doc[y]]
+    evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
+    del hx, hy
+    pair_key = ent_doc[x] * n_docs + ent_doc[y]
     upair, pair_of = np.unique(pair_key, return_inverse=True)
-    pair_of = pair_of.ravel()
-    lower_is_left = dl < dr
+    pair_of = pair_of.ravel().astype(index)
+    del pair_key
 
     eligible = repeated & (size[ent_cluster] >= config.min_documents)
     forced = big & eligible
     template = forced.copy()
-    votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster (ordered)
-    bad = np.zeros(len(left), dtype=bool)
+    votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
+    bad = np.zeros(len(x), dtype=bool)
     lo, hi = upair // n_docs, upair % n_docs
     same_host = (host[lo] >= 0) & (host[lo] == host[hi])
     bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
-    w = ent_weight[left]
-    tri_cluster = ent_cluster[left]
     is_copy = np.zeros(len(upair), dtype=bool)
     loose_lo = loose(lo, hi) if loose is not None and len(upair) else np.zeros(len(upair))
     loose_hi = loose(hi, lo) if loose is not None and len(upair) else np.zeros(len(upair))
@@ -180,13 +224,15 @@ def decide(
         # When judging the pair (d, e), a block that is a template only
         # because d and e are not copies is put back: otherwise a passage two
         # copies share, once flagged, could never make them copies again.
-        because_of_pair = template[left] & ~forced[left] & (votes[tri_cluster] - 2 * bad == 0)
-        counted = w * (~template[left] | because_of_pair)
-        restored = w * because_of_pair
-        num_lo = np.bincount(pair_of, weights=counted * lower_is_left, minlength=len(upair)) + loose_lo
-        num_hi = np.bincount(pair_of, weights=counted * ~lower_is_left, minlength=len(upair)) + loose_hi
-        res_lo = np.bincount(pair_of, weights=restored * lower_is_left, minlength=len(upair))
-        res_hi = np.bincount(pair_of, weights=restored * ~lower_is_left, minlength=len(upair))
+        pair_cluster = ent_cluster[x]
+        because_of_pair = template[x] & ~forced[x] & (votes[pair_cluster] - bad == 0)
+        counted = ~template[x] | because_of_pair
+        del pair_cluster
+        num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(upair)) + loose_lo
+        num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(upair)) + loose_hi
+        res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(upair))
+        res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(upair))
+        del counted, because_of_pair
         # Directed: the share of lo's prose found in hi, and of hi's in lo.
         in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
         in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
@@ -197,10 +243,9 @@ def decide(
         dst = np.r_[hi[in_hi & is_copy], lo[in_lo & is_copy]]
         inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
         common = (inside @ inside.T).tocsr()
-        both_inside = np.asarray(common[dl, dr]).ravel() > 0 if len(dl) else np.zeros(0, dtype=bool)
-        same_story = is_copy[pair_of] | both_inside
-        bad = ~same_story & evidence
-        votes = np.bincount(tri_cluster[bad], minlength=n_clusters)
+        both_inside = np.asarray(common[lo, hi]).ravel() > 0 if len(upair) else np.zeros(0, dtype=bool)
+        bad = ~(is_copy | both_inside)[pair_of] & evidence
+        votes = np.bincount(ent_cluster[x[bad]], minlength=n_clusters)
         # A template: carried by documents that are not all copies of each other.
         new = forced | (eligible & (votes[ent_cluster] > 0))
         if np.array_equal(new, template):
@@ -221,14 +266,16 @@ def decide(
         is_template[rep_idx[hit]] = template[pos[hit]]
     action[is_template] = BOILERPLATE
 
-    copies = np.stack([upair // n_docs, upair % n_docs], axis=1)[is_copy] if len(upair) else np.zeros((0, 2), np.int64)
-    active = ~template
-    both = active[left] & active[right]
-    shared_keys = np.unique(pair_key[both])
+    copies = np.stack([lo, hi], axis=1)[is_copy] if len(upair) else np.zeros((0, 2), np.int64)
+    # A pair of entries both kept: their documents share kept text (cluster
+    # by cluster, pairs come in document order, so upair is sorted).
+    both = ~template[x] & ~template[y]
+    shared_keys = upair[np.unique(pair_of[both])]
     shared = np.stack([shared_keys // n_docs, shared_keys % n_docs], axis=1) if len(shared_keys) else np.zeros((0, 2), np.int64)
     # Entries shared with a copy of their document.
     with_copy = np.zeros(len(ukey), dtype=bool)
-    with_copy[left[both & is_copy[pair_of]]] = True
+    with_copy[x[both & is_copy[pair_of]]] = True
+    with_copy[y[both & is_copy[pair_of]]] = True
     syndicated = np.zeros(n_blocks, dtype=bool)
     syndicated[live] = with_copy[ent_of_block[live]]
     return Decision(

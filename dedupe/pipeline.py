@@ -400,6 +400,10 @@ def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
     return run.cached("clusters", key, compute, lambda labels: ({"labels": labels}, None), decode)
 
 
+# Documents whose copy evidence is computed at once.
+_SHARE_ROWS = 2048
+
+
 def _loose_share(
     normalised: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int, n: int,
     workers: Workers,
@@ -427,11 +431,23 @@ def _loose_share(
     spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
     lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
     per_gram = np.where(lone & (n_grams > 0), weight[sized] / np.maximum(n_grams, 1), 0.0)
-    lone_weights = sparse.csr_matrix((per_gram, (owner, np.arange(len(sized)))), shape=(n_docs, len(sized))) @ grams
-    found = (lone_weights @ doc_grams.T).tocsr()
+    lone_weights = (sparse.csr_matrix((per_gram, (owner, np.arange(len(sized)))), shape=(n_docs, len(sized))) @ grams).tocsr()
+    in_docs = doc_grams.T.tocsr()
 
     def share(d: np.ndarray, e: np.ndarray) -> np.ndarray:
-        return np.asarray(found[d, e]).ravel()
+        # The product for a slice of documents at a time, keeping only the
+        # pairs asked about: the product for all pairs of documents that
+        # share an n-gram grows much faster than the corpus.
+        out = np.zeros(len(d))
+        order = np.argsort(d, kind="stable")
+        bounds = np.searchsorted(d[order], np.arange(0, n_docs + _SHARE_ROWS, _SHARE_ROWS))
+        for k in range(len(bounds) - 1):
+            idx = order[bounds[k] : bounds[k + 1]]
+            if len(idx):
+                start = k * _SHARE_ROWS
+                found = (lone_weights[start : start + _SHARE_ROWS] @ in_docs).tocsr()
+                out[idx] = np.asarray(found[d[idx] - start, e[idx]]).ravel()
+        return out
 
     return share
 

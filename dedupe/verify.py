@@ -12,12 +12,14 @@ from scipy import sparse
 
 from .shingle import ShingleBatch
 
-__all__ = ["shingle_matrix", "overlap", "uncommon", "MAX_DF"]
+__all__ = ["shingle_matrix", "overlap", "row_products", "uncommon", "MAX_DF"]
 
 #: An n-gram in more documents than this is too common to be evidence that
 #: two of them share a passage (a phrase, or a template left in); keeping
 #: such n-grams out also keeps pairwise products linear in the corpus.
 MAX_DF = 100
+# Pairs verified at once.
+_BATCH = 1 << 17
 
 
 def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
@@ -55,7 +57,7 @@ def overlap(matrix: sparse.csr_matrix, pairs: np.ndarray) -> tuple[np.ndarray, n
         empty = np.zeros(0)
         return np.zeros(0, dtype=np.int64), empty, empty
     sizes = np.diff(matrix.indptr).astype(np.int64)
-    inter = np.asarray(matrix[pairs[:, 0]].multiply(matrix[pairs[:, 1]]).sum(axis=1)).ravel().astype(np.int64)
+    inter = np.rint(row_products(matrix, matrix, pairs[:, 0], pairs[:, 1])).astype(np.int64)
     sa, sb = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
     union = sa + sb - inter
     smaller = np.minimum(sa, sb)
@@ -63,6 +65,23 @@ def overlap(matrix: sparse.csr_matrix, pairs: np.ndarray) -> tuple[np.ndarray, n
         jac = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
         con = np.where(smaller > 0, inter / np.maximum(smaller, 1), 1.0)
     return inter, jac, con
+
+
+def row_products(a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """``a[rows_a[t]] . b[rows_b[t]]`` for each t: the dot products of paired rows.
+
+    In batches, so what is gathered at once (a copy of both rows of each
+    pair) stays small however many pairs there are.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(rows_a),)
+    """
+    out = np.empty(len(rows_a), dtype=np.float64)
+    for s in range(0, len(rows_a), _BATCH):
+        i, j = rows_a[s : s + _BATCH], rows_b[s : s + _BATCH]
+        out[s : s + len(i)] = np.asarray(a[i].multiply(b[j]).sum(axis=1), dtype=np.float64).ravel()
+    return out
 
 
 def uncommon(matrix: sparse.csr_matrix, max_df: int = MAX_DF) -> sparse.csr_matrix:

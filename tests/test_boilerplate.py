@@ -1,5 +1,6 @@
 import numpy as np
 
+from dedupe import boilerplate
 from dedupe.boilerplate import BOILERPLATE, KEEP, REPEAT, decide
 from dedupe.config import BoilerplateConfig
 
@@ -68,3 +69,62 @@ def test_min_documents():
     blocks = [(d, 7, 30, 0) for d in range(3)] + [(d, 10 + d, 900, 0) for d in range(3)]
     assert run(blocks, [-1] * 3, min_documents=4).action.tolist()[:3] == [KEEP] * 3
     assert run(blocks, [-1] * 3, min_documents=3).action.tolist()[:3] == [BOILERPLATE] * 3
+
+
+def test_same_documents_groups_clusters_on_identical_pages():
+    # Entries (cluster, doc), sorted: clusters 0 and 2 on docs {1, 3}; 1 on {1}; 3 on {1, 3, 4}; 4 on {1}.
+    ent = np.array([(0, 1), (0, 3), (1, 1), (2, 1), (2, 3), (3, 1), (3, 3), (3, 4), (4, 1)])
+    label = boilerplate.same_documents(ent[:, 0], ent[:, 1], 6)
+    assert label.tolist() == [0, 1, 0, 3, 1, 5]  # cluster 5 has no entry: alone
+
+
+def test_no_blocks():
+    d = decide(*(np.zeros(0, np.int64),) * 3, np.zeros(0, bool), np.zeros(0, np.int64), 0, BoilerplateConfig())
+    assert d.action.shape == (0,) and d.copies.shape == (0, 2) and d.shared.shape == (0, 2)
+
+
+def test_same_documents_checks_past_a_colliding_fingerprint(monkeypatch):
+    monkeypatch.setattr(boilerplate, "_mix64", lambda x: np.zeros(len(x), dtype=np.uint64))
+    ent = np.array([(0, 1), (0, 3), (1, 1), (1, 2), (2, 1), (2, 3)])
+    assert boilerplate.same_documents(ent[:, 0], ent[:, 1], 3).tolist() == [0, 1, 0]
+
+
+def random_corpus(rng, n_docs):
+    """Blocks of sites whose pages share templates (several clusters on the same pages), some copies."""
+    blocks, hosts = [], []
+    next_cluster = 0
+    for site in range(rng.integers(1, 4)):
+        pages = list(range(len(hosts), len(hosts) + int(rng.integers(2, n_docs))))
+        hosts += [int(rng.integers(-1, 2)) if rng.random() < 0.3 else site] * len(pages)
+        for _ in range(int(rng.integers(1, 5))):  # templates: on all pages, or on a random subset
+            on = pages if rng.random() < 0.6 else [p for p in pages if rng.random() < 0.6]
+            for p in on:
+                blocks.append((p, next_cluster, int(rng.integers(5, 80)), 0))
+            next_cluster += 1
+        for p in pages:  # bodies, some shared with an earlier page (copies)
+            for _ in range(int(rng.integers(1, 4))):
+                c = next_cluster if rng.random() < 0.8 or not blocks else int(rng.choice([b[1] for b in blocks]))
+                blocks.append((p, c, int(rng.integers(50, 900)), 0))
+                next_cluster += 1
+            if rng.random() < 0.2:
+                blocks.append((p, blocks[-1][1], blocks[-1][2], 1))  # a repeat inside the page
+    return blocks, hosts
+
+
+def test_judging_clusters_on_the_same_pages_together_changes_nothing(monkeypatch):
+    """decide gives the same verdicts with clusters grouped by their pages as without."""
+    rng = np.random.default_rng(5)
+    grouped = 0
+    for _ in range(60):
+        blocks, hosts = random_corpus(rng, 8)
+        kw = {"copy_check_limit": int(rng.integers(2, 8)), "cross_site_min_sites": 2}
+        with_groups = run(blocks, hosts, **kw)
+        arr = np.array(blocks)
+        grouped += len(np.unique(arr[:, 1])) > len(np.unique(boilerplate.same_documents(
+            *np.unique(arr[arr[:, 3] == 0][:, [1, 0]], axis=0).T, int(arr[:, 1].max()) + 1)))
+        with monkeypatch.context() as m:
+            m.setattr(boilerplate, "same_documents", lambda c, d, n: np.arange(n, dtype=np.int64))
+            alone = run(blocks, hosts, **kw)
+        for name in ("action", "copies", "shared", "syndicated"):
+            assert getattr(with_groups, name).tolist() == getattr(alone, name).tolist(), name
+    assert grouped > 30  # most corpora had clusters to group

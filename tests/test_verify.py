@@ -1,10 +1,14 @@
 import numpy as np
+import pytest
 
+from dedupe import verify
 from dedupe.shingle import ShingleBatch
 from dedupe.verify import overlap, shingle_matrix
 
 
-def test_overlap_equals_python_sets():
+@pytest.mark.parametrize("batch_size", [5, 1 << 17])
+def test_overlap_equals_python_sets(monkeypatch, batch_size):
+    monkeypatch.setattr(verify, "_BATCH", batch_size)  # several batches, or one
     rng = np.random.default_rng(0)
     sets = [rng.integers(0, 50, size=rng.integers(0, 40)).astype(np.uint32) for _ in range(12)]
     batch = ShingleBatch(np.concatenate(sets), np.concatenate([[0], np.cumsum([len(s) for s in sets])]))
