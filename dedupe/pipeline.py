@@ -40,8 +40,9 @@ from .io import check_output, discover, write_corpus
 from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
-from .parallel import Workers
+from .parallel import Workers, plan
 from .progress import Progress, Task, as_progress
+from .spill import Shards
 from .report import Report, build_report
 
 __all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
@@ -400,56 +401,100 @@ def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
     return run.cached("clusters", key, compute, lambda labels: ({"labels": labels}, None), decode)
 
 
-# Documents whose copy evidence is computed at once.
+# Documents whose copy evidence is computed at once, and the n-gram shards
+# it is computed in (fixed: the sums, added shard by shard, are then the
+# same on any machine).
 _SHARE_ROWS = 2048
+_SHARE_SHARDS = 32
+# Characters of blocks shingled before their n-grams go to the shards.
+_SHARE_SLICE = 1 << 26
 
 
-def _loose_share(
-    normalised: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int, n: int,
-    workers: Workers,
-):
-    """``share(d, e)``: weight of d's blocks that no other document repeats,
-    times the share of each block's word n-grams found anywhere in e.
+class _CopyEvidence:
+    """``evidence(d, e)``: weight of d's blocks that no other document
+    repeats, times the share of each block's word n-grams found anywhere in e.
 
     A lightly edited or re-wrapped copy shares few whole blocks with its
     original but most of its words; this is the evidence the block clusters
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
     ``normalised[i]`` is block i's normalised text.
-    """
-    sized = np.flatnonzero(weight > 0)
-    batch, _ = _shingles(workers, [normalised[i] for i in sized.tolist()], "word", n)
-    owner = doc_of[sized]
-    member = sparse.csr_matrix((np.ones(len(sized)), (owner, np.arange(len(sized)))), shape=(n_docs, len(sized)))
-    grams = verify.shingle_matrix(batch)  # blocks x n-grams
-    doc_grams = (member @ grams).tocsr()
-    doc_grams.data[:] = 1.0
-    keep = np.flatnonzero(np.diff(doc_grams.tocsc().indptr) <= verify.MAX_DF)
-    grams, doc_grams = grams[:, keep], doc_grams[:, keep]
-    n_grams = np.diff(grams.tocsr().indptr)
-    # Blocks of a cluster that spans one document only are unrepeated.
-    spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
-    lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
-    per_gram = np.where(lone & (n_grams > 0), weight[sized] / np.maximum(n_grams, 1), 0.0)
-    lone_weights = (sparse.csr_matrix((per_gram, (owner, np.arange(len(sized)))), shape=(n_docs, len(sized))) @ grams).tocsr()
-    in_docs = doc_grams.T.tocsr()
 
-    def share(d: np.ndarray, e: np.ndarray) -> np.ndarray:
-        # The product for a slice of documents at a time, keeping only the
-        # pairs asked about: the product for all pairs of documents that
-        # share an n-gram grows much faster than the corpus.
+    Every n-gram of every block is more than memory should hold at once on
+    a large corpus: they go to :class:`~dedupe.spill.Shards` by hash, and
+    each shard (all the blocks and documents of its n-grams) is worked on
+    alone; a document pair's evidence is the sum over the shards.
+    """
+
+    def __init__(
+        self, normalised: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
+        n: int, workers: Workers, folder: Optional[Path] = None,
+    ):
+        self.n_docs = n_docs
+        sized = np.flatnonzero(weight > 0)
+        self.owner = owner = doc_of[sized]
+        grams = Shards(_SHARE_SHARDS, folder)
+        lengths = np.fromiter((len(normalised[i]) for i in sized.tolist()), dtype=np.float64, count=len(sized))
+        for start, end in plan(lengths, int(np.ceil(lengths.sum() / _SHARE_SLICE))):
+            batch, _ = _shingles(workers, [normalised[i] for i in sized[start:end].tolist()], "word", n)
+            grams.add(batch.hashes, block=np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+        # Shard by shard: each block's distinct n-grams in at most MAX_DF documents.
+        self.shards = Shards(_SHARE_SHARDS, folder)
+        n_grams = np.zeros(len(sized), dtype=np.int64)
+        with grams:
+            for s in range(_SHARE_SHARDS):
+                rows = grams.load(s)
+                if not rows:
+                    continue
+                order = np.lexsort((rows["block"], rows["key"]))
+                key, block = rows["key"][order], rows["block"][order]
+                first = np.r_[True, (key[1:] != key[:-1]) | (block[1:] != block[:-1])]
+                key, block = key[first], block[first]
+                doc = owner[block]  # blocks are in document order: documents ascend within an n-gram
+                new_gram = np.r_[True, key[1:] != key[:-1]]
+                new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
+                gram = np.cumsum(new_gram) - 1
+                df = np.bincount(gram, weights=new_doc)
+                rare = df[gram] <= verify.MAX_DF
+                n_grams += np.bincount(block[rare], minlength=len(sized))
+                self.shards.put(s, block=block[rare], gram=(np.cumsum(new_gram & rare) - 1)[rare].astype(np.int32),
+                                doc_of_gram=(new_doc & rare)[rare])
+        # Blocks of a cluster that spans one document only are unrepeated.
+        spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
+        lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
+        self.per_gram = np.where(lone & (n_grams > 0), weight[sized] / np.maximum(n_grams, 1), 0.0)
+
+    def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         out = np.zeros(len(d))
         order = np.argsort(d, kind="stable")
-        bounds = np.searchsorted(d[order], np.arange(0, n_docs + _SHARE_ROWS, _SHARE_ROWS))
-        for k in range(len(bounds) - 1):
-            idx = order[bounds[k] : bounds[k + 1]]
-            if len(idx):
-                start = k * _SHARE_ROWS
-                found = (lone_weights[start : start + _SHARE_ROWS] @ in_docs).tocsr()
-                out[idx] = np.asarray(found[d[idx] - start, e[idx]]).ravel()
+        bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + _SHARE_ROWS, _SHARE_ROWS))
+        for s in range(_SHARE_SHARDS):
+            rows = self.shards.load(s)
+            if not rows:
+                continue
+            block, gram = rows["block"], rows["gram"]
+            n_grams = int(gram.max()) + 1
+            weighted = self.per_gram[block] > 0
+            lone = sparse.csr_matrix(
+                (self.per_gram[block[weighted]], (self.owner[block[weighted]], gram[weighted])), shape=(self.n_docs, n_grams)
+            )
+            first = rows["doc_of_gram"]
+            in_docs = sparse.csr_matrix(
+                (np.ones(int(first.sum())), (gram[first], self.owner[block[first]])), shape=(n_grams, self.n_docs)
+            )
+            # A slice of documents at a time, keeping only the pairs asked
+            # about: all pairs of documents sharing an n-gram grow much faster
+            # than the corpus.
+            for k in range(len(bounds) - 1):
+                idx = order[bounds[k] : bounds[k + 1]]
+                if len(idx):
+                    start = k * _SHARE_ROWS
+                    found = (lone[start : start + _SHARE_ROWS] @ in_docs).tocsr()
+                    out[idx] += np.asarray(found[d[idx] - start, e[idx]]).ravel()
         return out
 
-    return share
+    def close(self) -> None:
+        self.shards.close()
 
 
 def _boilerplate_stage(
@@ -465,8 +510,13 @@ def _boilerplate_stage(
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), b.counts)
             normalised = [b.reps[k] for k in b.key.tolist()]
-            loose = _loose_share(normalised, doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers)
-            decision = boilerplate.decide(doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose)
+            loose = _CopyEvidence(
+                normalised, doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
+            )
+            try:
+                decision = boilerplate.decide(doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose)
+            finally:
+                loose.close()
         return host, decision
 
     def encode(value):

@@ -1,0 +1,115 @@
+"""Rows too many to hold at once, kept in shards by a hash key.
+
+A stage that must group or join rows of the whole corpus (every word n-gram
+of every block, say) adds them chunk by chunk to :class:`Shards`; each row
+goes to the shard its key picks (``key % n_shards``), so all rows of one key
+meet in one shard, which is then loaded and worked on alone. How many
+shards there are is fixed by the caller, never by the corpus or the memory
+at hand: a stage's arithmetic is then the same on any machine. Where the rows
+are kept is not: in memory for a small corpus, on disk (one ``.npy`` file per
+column, shard and chunk, under a folder removed on :meth:`Shards.close`) past
+a size, so what a stage holds at once is one shard.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+__all__ = ["Shards", "SPILL_ROWS"]
+
+#: Rows kept in memory before shards go to disk.
+SPILL_ROWS = 1 << 24
+
+
+class Shards:
+    """Columns of rows, partitioned by a uint64 key into ``n`` shards.
+
+    Parameters
+    ----------
+    n : int
+        Number of shards.
+    folder : path-like, optional
+        Where the shard files go once there are more than ``spill_rows``
+        rows (a fresh folder inside it, removed on :meth:`close`); the
+        system's temporary folder by default.
+    spill_rows : int, optional
+        Rows kept in memory before the shards spill to disk
+        (:data:`SPILL_ROWS` by default).
+    """
+
+    def __init__(self, n: int, folder: Optional[Path] = None, spill_rows: Optional[int] = None):
+        self.n = n
+        self._folder = folder
+        self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
+        self._dir: Optional[Path] = None
+        self._parts: list[list] = [[] for _ in range(n)]
+        self._rows = 0
+        self._files = 0
+
+    def add(self, key: np.ndarray, **columns: np.ndarray) -> None:
+        """Add rows: each column has one value per key; the key itself is kept as column ``key``."""
+        shard = (key % np.uint64(self.n)).astype(np.int64)
+        order = np.argsort(shard, kind="stable")
+        bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
+        columns = {"key": key, **columns}
+        for s in range(self.n):
+            idx = order[bounds[s] : bounds[s + 1]]
+            if len(idx):
+                self.put(s, **{name: col[idx] for name, col in columns.items()})
+
+    def put(self, s: int, **columns: np.ndarray) -> None:
+        """Add rows to shard ``s`` itself (rows already worked out shard by shard)."""
+        if self._dir is None:
+            self._rows += len(next(iter(columns.values())))
+            if self._rows > self._spill_rows:
+                self._spill()
+        self._parts[s].append(self._keep(columns))
+
+    def load(self, s: int) -> dict[str, np.ndarray]:
+        """Every row of shard ``s``, in the order added (no columns when it has none)."""
+        parts = [self._read(p) for p in self._parts[s]]
+        if not parts:
+            return {}
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+    def close(self) -> None:
+        """Drop every row (and the shard files)."""
+        self._parts = [[] for _ in range(self.n)]
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> "Shards":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- storage ---
+
+    def _spill(self) -> None:
+        if self._folder is not None:
+            Path(self._folder).mkdir(parents=True, exist_ok=True)
+        self._dir = Path(tempfile.mkdtemp(prefix="dedupe-shards-", dir=self._folder))
+        self._parts = [[self._keep(p) for p in parts] for parts in self._parts]
+
+    def _keep(self, part):
+        if self._dir is None or not isinstance(part, dict):
+            return part
+        stem = self._dir / f"part-{self._files}"
+        self._files += 1
+        for name, col in part.items():
+            np.save(f"{stem}.{name}.npy", col)
+        return (stem, tuple(part))
+
+    @staticmethod
+    def _read(part) -> dict[str, np.ndarray]:
+        if isinstance(part, dict):
+            return part
+        stem, names = part
+        return {name: np.load(f"{stem}.{name}.npy") for name in names}

@@ -1,0 +1,58 @@
+"""The copy evidence decide weighs (pipeline._CopyEvidence), against a plain-set reference."""
+
+import numpy as np
+import pytest
+
+from dedupe import pipeline, shingle, spill, verify
+from dedupe.parallel import Workers
+
+
+def reference(texts, doc_of, labels, weight, n, d, e):
+    """sum over d's unrepeated prose blocks b of weight(b) * |rare(b) & grams(e)| / |rare(b)|,
+    rare: n-grams in at most MAX_DF documents."""
+    grams = [set(s.tolist()) if w > 0 else set() for s, w in zip(shingle.word_shingles(texts, n).sets(), weight)]
+    n_docs = int(doc_of.max()) + 1
+    docs_of_gram: dict = {}
+    for b, g in enumerate(grams):
+        for x in g:
+            docs_of_gram.setdefault(x, set()).add(int(doc_of[b]))
+    rare = [{x for x in g if len(docs_of_gram[x]) <= verify.MAX_DF} for g in grams]
+    in_doc = [set().union(*[rare[b] for b in np.flatnonzero(doc_of == k)]) for k in range(n_docs)]
+    lone = [len({int(doc_of[c]) for c in np.flatnonzero(labels == labels[b])}) == 1 for b in range(len(texts))]
+    out = []
+    for a, z in zip(d.tolist(), e.tolist()):
+        total = 0.0
+        for b in np.flatnonzero(doc_of == a):
+            if lone[b] and rare[b]:
+                total += weight[b] * len(rare[b] & in_doc[z]) / len(rare[b])
+        out.append(total)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
+def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, spill_rows):
+    monkeypatch.setattr(verify, "MAX_DF", 2)  # some n-grams too common to count
+    monkeypatch.setattr(pipeline, "_SHARE_ROWS", 3)  # several slices of documents
+    monkeypatch.setattr(pipeline, "_SHARE_SLICE", 200)  # several slices of blocks
+    monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    rng = np.random.default_rng(2)
+    words = [f"w{i}" for i in range(12)]
+    texts, doc_of = [], []
+    for doc in range(9):
+        for _ in range(int(rng.integers(1, 5))):
+            texts.append(" ".join(rng.choice(words, size=int(rng.integers(2, 14)))))
+            doc_of.append(doc)
+    doc_of = np.array(doc_of)
+    labels = np.arange(len(texts))
+    labels[np.flatnonzero(doc_of != doc_of[0])[0]] = 0  # a block repeating block 0 in another document
+    weight = rng.integers(0, 3, len(texts)).astype(float) * 40  # some blocks carry no weight
+    pairs = np.array([(a, b) for a in range(9) for b in range(9) if a != b])
+    evidence = pipeline._CopyEvidence(texts, doc_of, labels, weight, 9, 2, Workers(1), tmp_path)
+    try:
+        got = evidence(pairs[:, 0], pairs[:, 1])
+        assert any(tmp_path.rglob("*.npy")) == (spill_rows == 0)
+    finally:
+        evidence.close()
+    want = reference(texts, doc_of, labels, weight, 2, pairs[:, 0], pairs[:, 1])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert (want > 0).sum() > 10 and (want == 0).sum() > 5

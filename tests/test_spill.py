@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from dedupe.spill import Shards
+
+
+@pytest.mark.parametrize("spill_rows", [0, 10, 1 << 30], ids=["disk", "spills-midway", "memory"])
+def test_rows_meet_in_their_key_s_shard_in_the_order_added(tmp_path, spill_rows):
+    rng = np.random.default_rng(0)
+    chunks = [rng.integers(0, 50, size=int(rng.integers(0, 30))).astype(np.uint64) for _ in range(6)]
+    with Shards(4, tmp_path, spill_rows) as shards:
+        for i, keys in enumerate(chunks):
+            shards.add(keys, chunk=np.full(len(keys), i), value=keys.astype(np.int64) * 10)
+        shards.put(3, key=np.array([7], np.uint64), chunk=np.array([99]), value=np.array([-1]))
+        got = [shards.load(s) for s in range(4)]
+        on_disk = list(tmp_path.rglob("*.npy"))
+    assert (len(on_disk) > 0) == (spill_rows < 100)
+    assert not list(tmp_path.rglob("*.npy"))  # removed on close
+    for s, rows in enumerate(got):
+        want = [(int(k), i) for i, keys in enumerate(chunks) for k in keys.tolist() if k % 4 == s]
+        if s == 3:
+            want.append((7, 99))
+        assert list(zip(rows["key"].tolist(), rows["chunk"].tolist())) == want
+        assert (rows["value"][:len(want) - (s == 3)] == rows["key"][:len(want) - (s == 3)].astype(np.int64) * 10).all()
+
+
+def test_an_empty_shard_loads_as_no_columns():
+    with Shards(3) as shards:
+        shards.add(np.array([3, 6], np.uint64))
+        assert shards.load(1) == {} and shards.load(0)["key"].tolist() == [3, 6]
