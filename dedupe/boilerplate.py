@@ -33,6 +33,7 @@ import numpy as np
 from scipy import sparse
 
 from .config import BoilerplateConfig
+from .ngrams import group_pairs
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
 
@@ -66,19 +67,6 @@ class Decision:
     copies: np.ndarray
     shared: np.ndarray
     syndicated: np.ndarray
-
-
-def _group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair ``(i, j)``, ``i < j``, of rows in the same group; groups are
-    consecutive runs of rows of the given sizes. Pairs come group by group."""
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    later = np.repeat(sizes, sizes) - rank - 1  # rows after each row in its group
-    first = np.repeat(np.arange(total, dtype=np.int64), later)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
-    return first, first + 1 + offset
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -196,7 +184,7 @@ def decide(
     small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
     sc = ent_cluster[small]
     starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if len(sc) else np.zeros(0, np.int64)
-    xi, yi = _group_pairs(np.diff(np.r_[starts, len(sc)]))
+    xi, yi = group_pairs(np.diff(np.r_[starts, len(sc)]))
     index = np.int32 if len(ukey) < 2**31 else np.int64
     x, y = small[xi].astype(index), small[yi].astype(index)
     del xi, yi, small, sc

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from . import blocks as blocks_mod
-from . import boilerplate, cluster, lsh, minhash, shingle, syndication, verify
+from . import boilerplate, cluster, lsh, syndication, verify
 from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
@@ -40,10 +40,11 @@ from .io import check_output, discover, write_corpus
 from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
+from .ngrams import GramIndex
 from .parallel import Workers, plan
 from .progress import Progress, Task, as_progress
-from .spill import Shards
 from .report import Report, build_report
+from .sign import band_keys_of, shingles
 
 __all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
@@ -231,35 +232,6 @@ def _segment_documents(texts: Sequence[str], short_words: int):
     return flat, counts, weight, repeat, keys
 
 
-def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int):
-    """Shingles of a chunk of texts (``kind`` "char" or "word" n-grams), and
-    their signatures unless ``num_perm`` is 0: ``(hashes, counts, signatures)``."""
-    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
-    batch = make(list(texts), n)
-    sigs = minhash.signatures(batch, num_perm, seed) if num_perm else None
-    return batch.hashes, np.diff(batch.offsets), sigs
-
-
-def _shingles(
-    workers: Workers, texts: Sequence[str], kind: str, n: int, sign: Optional[tuple[int, int]] = None,
-    task: Optional[Task] = None,
-) -> tuple[shingle.ShingleBatch, Optional[np.ndarray]]:
-    """Shingle (and with ``sign=(num_perm, seed)``, sign) texts in chunks:
-    the same batch and signatures as one call on all of them."""
-    num_perm, seed = sign or (0, 0)
-    if not texts:
-        hashes, counts, sigs = _shingle_texts(texts, kind, n, num_perm, seed)
-        parts = [(hashes, counts, sigs)]
-    else:
-        lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-        parts = workers.map(_shingle_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed), task)
-    hashes = np.concatenate([p[0] for p in parts])
-    counts = np.concatenate([p[1] for p in parts])
-    offsets = np.concatenate([np.zeros(1, dtype=counts.dtype), np.cumsum(counts)])
-    sigs = np.concatenate([p[2] for p in parts]) if sign else None
-    return shingle.ShingleBatch(hashes, offsets), sigs
-
-
 # --- the corpus stage: blocks, clusters, boilerplate ---------------------------------
 
 
@@ -319,13 +291,6 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
     return run.cached("blocks", key, compute, encode, decode)
 
 
-def _band_keys_of(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, threshold: float) -> np.ndarray:
-    """LSH band keys of a chunk of texts (:func:`dedupe.lsh.band_keys`): all a
-    worker returns of their shingles and signatures."""
-    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
-    return lsh.band_keys(minhash.signatures(make(list(texts), n), num_perm, seed), threshold)
-
-
 def _near_pairs(
     workers: Workers, texts: Sequence[str], kind: str, n: int, config: Config, task: Optional[Task] = None
 ) -> np.ndarray:
@@ -337,12 +302,12 @@ def _near_pairs(
     """
     threshold, num_perm, seed = config.boilerplate.block_threshold, config.minhash.num_perm, config.minhash.seed
     lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-    parts = workers.map(_band_keys_of, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, threshold), task)
+    parts = workers.map(band_keys_of, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, threshold), task)
     cand = lsh.pairs_from_band_keys(np.concatenate(parts))
     if len(cand) == 0:
         return cand
     involved, local = np.unique(cand, return_inverse=True)
-    batch, _ = _shingles(workers, [texts[i] for i in involved.tolist()], kind, n)
+    batch, _ = shingles(workers, [texts[i] for i in involved.tolist()], kind, n)
     _, jac, _ = verify.overlap(verify.shingle_matrix(batch), local.reshape(-1, 2))
     return cand[jac >= threshold]
 
@@ -401,13 +366,15 @@ def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
     return run.cached("clusters", key, compute, lambda labels: ({"labels": labels}, None), decode)
 
 
-# Documents whose copy evidence is computed at once, and the n-gram shards
-# it is computed in (fixed: the sums, added shard by shard, are then the
-# same on any machine).
+# Documents whose copy evidence is computed at once.
 _SHARE_ROWS = 2048
-_SHARE_SHARDS = 32
-# Characters of blocks shingled before their n-grams go to the shards.
-_SHARE_SLICE = 1 << 26
+# Characters of texts shingled before their n-grams go to the shards.
+_SHINGLE_SLICE = 1 << 26
+
+
+def _slices(lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive ranges of texts of about ``_SHINGLE_SLICE`` characters."""
+    return plan(lengths, int(np.ceil(lengths.sum() / _SHINGLE_SLICE)))
 
 
 class _CopyEvidence:
@@ -418,12 +385,9 @@ class _CopyEvidence:
     original but most of its words; this is the evidence the block clusters
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
-    ``normalised[i]`` is block i's normalised text.
-
-    Every n-gram of every block is more than memory should hold at once on
-    a large corpus: they go to :class:`~dedupe.spill.Shards` by hash, and
-    each shard (all the blocks and documents of its n-grams) is worked on
-    alone; a document pair's evidence is the sum over the shards.
+    ``normalised[i]`` is block i's normalised text. The n-grams are kept in
+    a :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
+    corpus); a pair's evidence is summed over the shards.
     """
 
     def __init__(
@@ -432,55 +396,31 @@ class _CopyEvidence:
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
-        self.owner = owner = doc_of[sized]
-        grams = Shards(_SHARE_SHARDS, folder)
+        self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
         lengths = np.fromiter((len(normalised[i]) for i in sized.tolist()), dtype=np.float64, count=len(sized))
-        for start, end in plan(lengths, int(np.ceil(lengths.sum() / _SHARE_SLICE))):
-            batch, _ = _shingles(workers, [normalised[i] for i in sized[start:end].tolist()], "word", n)
-            grams.add(batch.hashes, block=np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
-        # Shard by shard: each block's distinct n-grams in at most MAX_DF documents.
-        self.shards = Shards(_SHARE_SHARDS, folder)
-        n_grams = np.zeros(len(sized), dtype=np.int64)
-        with grams:
-            for s in range(_SHARE_SHARDS):
-                rows = grams.load(s)
-                if not rows:
-                    continue
-                order = np.lexsort((rows["block"], rows["key"]))
-                key, block = rows["key"][order], rows["block"][order]
-                first = np.r_[True, (key[1:] != key[:-1]) | (block[1:] != block[:-1])]
-                key, block = key[first], block[first]
-                doc = owner[block]  # blocks are in document order: documents ascend within an n-gram
-                new_gram = np.r_[True, key[1:] != key[:-1]]
-                new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
-                gram = np.cumsum(new_gram) - 1
-                df = np.bincount(gram, weights=new_doc)
-                rare = df[gram] <= verify.MAX_DF
-                n_grams += np.bincount(block[rare], minlength=len(sized))
-                self.shards.put(s, block=block[rare], gram=(np.cumsum(new_gram & rare) - 1)[rare].astype(np.int32),
-                                doc_of_gram=(new_doc & rare)[rare])
+        for start, end in _slices(lengths):
+            batch, _ = shingles(workers, [normalised[i] for i in sized[start:end].tolist()], "word", n)
+            self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+        self.grams.build()
         # Blocks of a cluster that spans one document only are unrepeated.
         spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
         lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
-        self.per_gram = np.where(lone & (n_grams > 0), weight[sized] / np.maximum(n_grams, 1), 0.0)
+        rare = self.grams.rare_sizes
+        self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
 
     def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         out = np.zeros(len(d))
         order = np.argsort(d, kind="stable")
         bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + _SHARE_ROWS, _SHARE_ROWS))
-        for s in range(_SHARE_SHARDS):
-            rows = self.shards.load(s)
-            if not rows:
-                continue
-            block, gram = rows["block"], rows["gram"]
-            n_grams = int(gram.max()) + 1
-            weighted = self.per_gram[block] > 0
-            lone = sparse.csr_matrix(
-                (self.per_gram[block[weighted]], (self.owner[block[weighted]], gram[weighted])), shape=(self.n_docs, n_grams)
-            )
-            first = rows["doc_of_gram"]
+        document = self.grams.document
+        for rows in self.grams.shards():
+            owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
+            shape = (self.n_docs, int(gram.max()) + 1)
+            counted = rare & (self.per_gram[owner] > 0)
+            lone = sparse.csr_matrix((self.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            first = rare & rows["new_doc"]
             in_docs = sparse.csr_matrix(
-                (np.ones(int(first.sum())), (gram[first], self.owner[block[first]])), shape=(n_grams, self.n_docs)
+                (np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1]
             )
             # A slice of documents at a time, keeping only the pairs asked
             # about: all pairs of documents sharing an n-gram grow much faster
@@ -494,7 +434,7 @@ class _CopyEvidence:
         return out
 
     def close(self) -> None:
-        self.shards.close()
+        self.grams.close()
 
 
 def _boilerplate_stage(
@@ -646,7 +586,9 @@ def _syndication_stage(run: _Run, texts, spans, shared, previous: Optional[str])
 
     def compute() -> syndication.Syndication:
         with run.progress.stage("syndication"):
-            return syndication.find(texts, spans, shared, config.shingle, config.minhash, config.syndication)
+            return syndication.find(
+                texts, spans, shared, config.shingle, config.minhash, config.syndication, run.workers, run.work.path
+            )
 
     def decode(a: dict, _) -> syndication.Syndication:
         for name in ("centre", "members", "pair_ab"):

@@ -14,16 +14,20 @@ character offsets in each input document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 from scipy import sparse
 
-from . import cluster, lsh, minhash, shingle, verify
+from . import cluster, lsh, verify
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
+from .ngrams import GramIndex
+from .parallel import Workers, plan
+from .sign import shingles
 
-__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index", "sharing_pairs"]
+__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index"]
 
 # Passages separated by at most this many changed words are one passage
 # ("lightly edited" copies change a word here and there).
@@ -32,6 +36,8 @@ _MAX_GAP = 3
 # (a phrase repeated hundreds of times in a page must not make it quadratic).
 _ANCHOR = 4
 _MAX_ANCHOR_HITS = 32
+# Characters of cleaned text shingled before their n-grams go to the shards.
+_SLICE = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -154,34 +160,6 @@ def passages(ta: _Tokens, tb: _Tokens, min_words: int) -> list[Passage]:
     ]
 
 
-def sharing_pairs(matrix, min_shared: int) -> np.ndarray:
-    """Pairs of rows that share at least ``min_shared`` uncommon n-grams.
-
-    The candidates for partial overlaps: a page that quotes a passage of
-    another has a low Jaccard with it (LSH does not propose the pair) but
-    shares the passage's n-grams. An inverted index, as text-reuse
-    detectors use, limited to n-grams in at most ``verify.MAX_DF`` documents
-    so the cost stays linear in the corpus (LSH still proposes near-duplicates
-    whose n-grams are all common).
-
-    Parameters
-    ----------
-    matrix : csr_matrix, shape (n, m)
-        Binary shingle sets (:func:`dedupe.verify.shingle_matrix`).
-    min_shared : int
-
-    Returns
-    -------
-    ndarray of int64, shape (p, 2)
-        ``(i, j)``, ``i < j``, sorted.
-    """
-    sub = verify.uncommon(matrix)
-    counts = sparse.triu(sub @ sub.T, k=1).tocoo()
-    ok = counts.data >= min_shared
-    pairs = np.stack([counts.row[ok], counts.col[ok]], axis=1).astype(np.int64)
-    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
-
-
 def _min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
     """Shared n-grams below which a pair cannot share ``overlap_min_words``
     words of passages: each passage of L words has L - n + 1 n-grams, and a
@@ -196,6 +174,8 @@ def find(
     shingle_config: ShingleConfig,
     minhash_config: MinHashConfig,
     config: SyndicationConfig,
+    workers: Optional[Workers] = None,
+    folder: Optional[Path] = None,
 ) -> Syndication:
     """Find syndication clusters and partial overlaps.
 
@@ -207,25 +187,54 @@ def find(
         The kept character spans of each document (its cleaned text).
     hint_pairs : ndarray of int64, shape (p, 2)
         Pairs to verify besides the LSH candidates (they share kept blocks).
+    workers : dedupe.parallel.Workers, optional
+        Who shingles and signs (this process alone by default).
+    folder : path-like, optional
+        Where the n-gram shards spill on a large corpus (:class:`dedupe.ngrams.GramIndex`).
+
+    Candidates are the LSH pairs, the hint pairs, and pairs sharing enough
+    n-grams found in at most :data:`dedupe.verify.MAX_DF` documents (the
+    inverted index text-reuse detectors use: a page quoting a passage of
+    another has a low Jaccard with it, so LSH does not propose the pair, but
+    it shares the passage's n-grams). Each is verified with the true
+    Jaccard and containment of the two n-gram sets.
     """
     n = len(texts)
-    cleaned = ["".join(t[a:b] for a, b in s) for t, s in zip(texts, spans)]
-    batch = shingle.word_shingles([normalise(c) for c in cleaned], shingle_config.doc_ngram)
-    sigs = minhash.signatures(batch, minhash_config.num_perm, minhash_config.seed)
-    empty = np.diff(batch.offsets) == 0
-    matrix = verify.shingle_matrix(batch)
-    cand = np.concatenate(
-        [
-            lsh.candidate_pairs(sigs, config.lsh_threshold, minhash_config.seed),
-            hint_pairs.astype(np.int64).reshape(-1, 2),
-            sharing_pairs(matrix, _min_shared_ngrams(config, shingle_config.doc_ngram)),
-        ]
-    )
-    cand = np.unique(cand, axis=0) if len(cand) else cand
-    cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
-    inter, jac, con = verify.overlap(matrix, cand)
-    near = (con >= config.syndication_threshold) & (inter > 0)
-    centre = cluster.stars(n, cand[near])
+    workers = workers or Workers(1)
+    n_gram, sign = shingle_config.doc_ngram, (minhash_config.num_perm, minhash_config.seed)
+    lengths = np.fromiter((sum(b - a for a, b in s) for s in spans), dtype=np.float64, count=n)
+    keys = [np.zeros((0, lsh.bands_rows(config.lsh_threshold, minhash_config.num_perm)[0]), np.uint64)]
+    with GramIndex(np.arange(n), verify.MAX_DF, folder) as grams:
+        for start, end in plan(lengths, int(np.ceil(lengths.sum() / _SLICE))):
+            cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
+            batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
+            keys.append(lsh.band_keys(sigs, config.lsh_threshold))
+            grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+        grams.build()
+        sizes, empty = grams.sizes, grams.sizes == 0
+        cand = np.concatenate(
+            [
+                lsh.pairs_from_band_keys(np.concatenate(keys)),
+                hint_pairs.astype(np.int64).reshape(-1, 2),
+                grams.sharing_pairs(_min_shared_ngrams(config, n_gram)),
+            ]
+        )
+        cand = np.unique(cand, axis=0) if len(cand) else cand
+        cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
+        inter = grams.intersections(cand)
+        jac, con = verify.similarity(inter, sizes[cand[:, 0]], sizes[cand[:, 1]])
+        near = (con >= config.syndication_threshold) & (inter > 0)
+        centre = cluster.stars(n, cand[near])
+
+        members_of: dict[int, list[int]] = {}
+        for i in np.flatnonzero(centre != np.arange(n)).tolist():
+            members_of.setdefault(int(centre[i]), []).append(i)
+        groups = [sorted([c, *members_of[c]]) for c in sorted(members_of)]
+        member_pairs = np.array(
+            [(x, y) for members in groups for k, x in enumerate(members) for y in members[k + 1 :]], dtype=np.int64
+        ).reshape(-1, 2)
+        member_inter = grams.intersections(member_pairs)
+    member_jac, member_con = verify.similarity(member_inter, sizes[member_pairs[:, 0]], sizes[member_pairs[:, 1]])
 
     token_cache: dict[int, _Tokens] = {}
 
@@ -235,18 +244,16 @@ def find(
         return token_cache[i]
 
     clusters: list[Cluster] = []
-    members_of: dict[int, list[int]] = {}
-    for i in np.flatnonzero(centre != np.arange(n)).tolist():
-        members_of.setdefault(int(centre[i]), []).append(i)
-    for c in sorted(members_of):
-        members = sorted([c, *members_of[c]])
-        pairs_idx = np.array([(x, y) for k, x in enumerate(members) for y in members[k + 1 :]], dtype=np.int64)
-        _, pj, pc = verify.overlap(matrix, pairs_idx)
+    at = 0
+    for members in groups:
+        k = len(members) * (len(members) - 1) // 2
         pairs = [
             Pair(int(x), int(y), float(j), float(cc), passages(toks(x), toks(y), config.min_passage_words))
-            for (x, y), j, cc in zip(pairs_idx.tolist(), pj, pc)
+            for (x, y), j, cc in zip(member_pairs[at : at + k].tolist(), member_jac[at : at + k], member_con[at : at + k])
         ]
-        clusters.append(Cluster(centre=c, members=members, pairs=pairs))
+        at += k
+        centre_of = next(c for c in members if centre[c] == c)
+        clusters.append(Cluster(centre=centre_of, members=members, pairs=pairs))
 
     overlaps: list[Pair] = []
     for (x, y), i_, j, cc in zip(cand.tolist(), inter, jac, con):

@@ -12,7 +12,7 @@ from scipy import sparse
 
 from .shingle import ShingleBatch
 
-__all__ = ["shingle_matrix", "overlap", "row_products", "uncommon", "MAX_DF"]
+__all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "uncommon", "MAX_DF"]
 
 #: An n-gram in more documents than this is too common to be evidence that
 #: two of them share a passage (a phrase, or a template left in); keeping
@@ -58,13 +58,18 @@ def overlap(matrix: sparse.csr_matrix, pairs: np.ndarray) -> tuple[np.ndarray, n
         return np.zeros(0, dtype=np.int64), empty, empty
     sizes = np.diff(matrix.indptr).astype(np.int64)
     inter = np.rint(row_products(matrix, matrix, pairs[:, 0], pairs[:, 1])).astype(np.int64)
-    sa, sb = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    return (inter, *similarity(inter, sizes[pairs[:, 0]], sizes[pairs[:, 1]]))
+
+
+def similarity(inter: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jaccard and containment of pairs of sets from their intersection and
+    sizes (as :func:`overlap` returns them)."""
     union = sa + sb - inter
     smaller = np.minimum(sa, sb)
     with np.errstate(invalid="ignore", divide="ignore"):
         jac = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
         con = np.where(smaller > 0, inter / np.maximum(smaller, 1), 1.0)
-    return inter, jac, con
+    return jac, con
 
 
 def row_products(a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 import dedupe
 from dedupe.model import Document
 from dedupe.pipeline import analyse
-from dedupe.syndication import _Tokens, passages, sharing_pairs
+from dedupe.syndication import _Tokens, passages
 
 BODY_MARK = "flood barriers"
 
@@ -132,20 +132,3 @@ def test_a_quote_inside_a_longer_paragraph_is_reported_as_overlap():
     (passage,) = overlap.passages
     text = analysis.documents[1].text
     assert text[passage.b[0] : passage.b[1]].split()[:5] == quote.split()[:5]
-
-
-def test_sharing_pairs_ignores_common_ngrams():
-    # Rows 0 and 1 share three uncommon n-grams; all rows share column 9,
-    # which is too common (above MAX_DF) only when MAX_DF is small, so it is
-    # checked with a matrix where column 9 is in every row.
-    from scipy import sparse
-
-    from dedupe.verify import MAX_DF
-
-    n = MAX_DF + 1
-    rows = [0, 0, 0, 1, 1, 1, 2] + list(range(n))
-    cols = [1, 2, 3, 1, 2, 3, 1] + [9] * n
-    m = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, 10))
-    m.data[:] = 1.0
-    assert sharing_pairs(m, 3).tolist() == [[0, 1]]
-    assert sharing_pairs(m, 1).tolist() == [[0, 1], [0, 2], [1, 2]]

@@ -1,0 +1,151 @@
+"""The distinct n-grams of many texts, in shards by hash: sizes, document
+frequencies, and set overlaps of pairs, one shard at a time.
+
+Comparing texts on their n-gram sets (how many n-grams two texts share, how
+many documents an n-gram is in) needs every n-gram of the corpus, far more
+than memory should hold at once. Each n-gram goes to the shard its hash
+picks (:class:`dedupe.spill.Shards`), so an n-gram's every occurrence is in
+one shard; a shard is loaded, worked on and dropped, and what is wanted of
+all of them is a sum over shards (exact: the sums are integer counts, or
+added in a fixed shard order).
+
+Texts are *owners* (a block, a document); each owner belongs to a
+*document*, and document frequency counts documents, not owners.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+from scipy import sparse
+
+from .spill import Shards
+from .verify import row_products
+
+__all__ = ["GramIndex", "group_pairs", "SHARDS"]
+
+#: Shards of a :class:`GramIndex`: fixed, so results are the same on any machine.
+SHARDS = 32
+
+
+def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)``, ``i < j``, of rows in the same group; groups are
+    consecutive runs of rows of the given sizes. Pairs come group by group."""
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    later = np.repeat(sizes, sizes) - rank - 1  # rows after each row in its group
+    first = np.repeat(np.arange(total, dtype=np.int64), later)
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
+    return first, first + 1 + offset
+
+
+class GramIndex:
+    """Distinct n-grams of owners, sharded by hash.
+
+    :meth:`add` the n-gram hashes of owners slice by slice, then
+    :meth:`build` once; then ask for :attr:`sizes`, :attr:`rare_sizes`,
+    :meth:`intersections` and :meth:`sharing_pairs`, or walk the shards
+    (:meth:`shards`) for anything else.
+
+    Parameters
+    ----------
+    document : ndarray of int64, shape (n_owners,)
+        The document of each owner, ascending (owners are in document order).
+    max_df : int
+        An n-gram in more documents than this is common, not rare.
+    folder : path-like, optional
+        Where shards spill to disk (:class:`dedupe.spill.Shards`).
+    """
+
+    def __init__(self, document: np.ndarray, max_df: int, folder: Optional[Path] = None):
+        self.document = np.asarray(document, dtype=np.int64)
+        self.n_owners = len(self.document)
+        self.max_df = max_df
+        self._folder = folder
+        self._raw: Optional[Shards] = Shards(SHARDS, folder)
+        self._built: Optional[Shards] = None
+        #: Distinct n-grams of each owner, and how many of them are rare.
+        self.sizes = np.zeros(self.n_owners, dtype=np.int64)
+        self.rare_sizes = np.zeros(self.n_owners, dtype=np.int64)
+
+    def add(self, hashes: np.ndarray, owner: np.ndarray) -> None:
+        """The n-gram ``hashes[k]`` is in owner ``owner[k]``."""
+        self._raw.add(hashes, owner=owner)
+
+    def build(self) -> None:
+        """Make each shard's rows distinct ``(n-gram, owner)``, sorted, with
+        the n-gram's number in the shard, whether it is rare, and whether the
+        row is its document's first with that n-gram."""
+        self._built = Shards(SHARDS, self._folder)
+        with self._raw as raw:
+            for s in range(SHARDS):
+                rows = raw.load(s)
+                if not rows:
+                    continue
+                order = np.lexsort((rows["owner"], rows["key"]))
+                key, owner = rows["key"][order], rows["owner"][order]
+                del rows, order
+                first = np.r_[True, (key[1:] != key[:-1]) | (owner[1:] != owner[:-1])]
+                key, owner = key[first], owner[first]
+                doc = self.document[owner]  # ascending within an n-gram, as owners are
+                new_gram = np.r_[True, key[1:] != key[:-1]]
+                new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
+                gram = np.cumsum(new_gram) - 1
+                rare = np.bincount(gram, weights=new_doc)[gram] <= self.max_df
+                self.sizes += np.bincount(owner, minlength=self.n_owners)
+                self.rare_sizes += np.bincount(owner[rare], minlength=self.n_owners)
+                self._built.put(s, owner=owner, gram=gram.astype(np.int32), rare=rare, new_doc=new_doc)
+        self._raw = None
+
+    def shards(self) -> Iterator[dict[str, np.ndarray]]:
+        """Each non-empty shard's rows (see :meth:`build`), one at a time."""
+        for s in range(SHARDS):
+            rows = self._built.load(s)
+            if rows:
+                yield rows
+
+    def _matrix(self, rows: dict[str, np.ndarray], only_rare: bool = False) -> sparse.csr_matrix:
+        keep = rows["rare"] if only_rare else slice(None)
+        owner, gram = rows["owner"][keep], rows["gram"][keep]
+        shape = (self.n_owners, int(rows["gram"].max()) + 1)
+        return sparse.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, gram)), shape=shape)
+
+    def intersections(self, pairs: np.ndarray) -> np.ndarray:
+        """How many distinct n-grams the owners of each pair ``(a, b)`` share."""
+        inter = np.zeros(len(pairs), dtype=np.int64)
+        if len(pairs):
+            for rows in self.shards():
+                m = self._matrix(rows)
+                inter += np.rint(row_products(m, m, pairs[:, 0], pairs[:, 1])).astype(np.int64)
+        return inter
+
+    def sharing_pairs(self, min_shared: int) -> np.ndarray:
+        """Pairs of owners ``(a, b)``, ``a < b``, sorted, that share at least
+        ``min_shared`` rare n-grams: each rare n-gram pairs the owners it is
+        in, and the pairs are counted over all shards."""
+        codes, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        n = self.n_owners
+        for rows in self.shards():
+            rare = rows["rare"]
+            owner, gram = rows["owner"][rare], rows["gram"][rare]
+            i, j = group_pairs(np.bincount(gram)[np.unique(gram)])
+            got, many = np.unique(owner[i] * n + owner[j], return_counts=True)
+            codes, inverse = np.unique(np.concatenate([codes, got]), return_inverse=True)
+            counts = np.bincount(inverse, weights=np.concatenate([counts, many]), minlength=len(codes)).astype(np.int64)
+        keep = codes[counts >= min_shared]
+        return np.stack(np.divmod(keep, n), axis=1) if len(keep) else np.zeros((0, 2), np.int64)
+
+    def close(self) -> None:
+        for shards in (self._raw, self._built):
+            if shards is not None:
+                shards.close()
+
+    def __enter__(self) -> "GramIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,53 @@
+"""Shingle and sign texts in chunks, on the workers (:mod:`dedupe.parallel`).
+
+The same batch and signatures as one call of :mod:`dedupe.shingle` and
+:func:`dedupe.minhash.signatures` on all the texts, for any number of jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import lsh, minhash, shingle
+from .parallel import Workers
+from .progress import Task
+
+__all__ = ["shingles", "band_keys_of"]
+
+
+def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int):
+    """Shingles of a chunk of texts (``kind`` "char" or "word" n-grams), and
+    their signatures unless ``num_perm`` is 0: ``(hashes, counts, signatures)``."""
+    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
+    batch = make(list(texts), n)
+    sigs = minhash.signatures(batch, num_perm, seed) if num_perm else None
+    return batch.hashes, np.diff(batch.offsets), sigs
+
+
+def shingles(
+    workers: Workers, texts: Sequence[str], kind: str, n: int, sign: Optional[tuple[int, int]] = None,
+    task: Optional[Task] = None,
+) -> tuple[shingle.ShingleBatch, Optional[np.ndarray]]:
+    """Shingle (and with ``sign=(num_perm, seed)``, sign) texts in chunks:
+    the same batch and signatures as one call on all of them."""
+    num_perm, seed = sign or (0, 0)
+    if not texts:
+        hashes, counts, sigs = _shingle_texts(texts, kind, n, num_perm, seed)
+        parts = [(hashes, counts, sigs)]
+    else:
+        lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+        parts = workers.map(_shingle_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed), task)
+    hashes = np.concatenate([p[0] for p in parts])
+    counts = np.concatenate([p[1] for p in parts])
+    offsets = np.concatenate([np.zeros(1, dtype=counts.dtype), np.cumsum(counts)])
+    sigs = np.concatenate([p[2] for p in parts]) if sign else None
+    return shingle.ShingleBatch(hashes, offsets), sigs
+
+
+def band_keys_of(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, threshold: float) -> np.ndarray:
+    """LSH band keys of a chunk of texts (:func:`dedupe.lsh.band_keys`): all a
+    worker returns of their shingles and signatures."""
+    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
+    return lsh.band_keys(minhash.signatures(make(list(texts), n), num_perm, seed), threshold)
