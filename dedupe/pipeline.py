@@ -24,6 +24,7 @@ import os
 import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
 from urllib.parse import urlsplit
@@ -475,9 +476,8 @@ def _boilerplate_stage(
 def _table(documents: Sequence[Document], b: _Blocks, labels, host, decision) -> BlockTable:
     bounds = np.concatenate([[0], np.cumsum(b.counts)])
     per_doc = [b.blocks[bounds[i] : bounds[i + 1]] for i in range(len(documents))]
-    texts = [d.text[s:e] for d, blk in zip(documents, per_doc) for s, e in blk[:, :2].tolist()]
     doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), b.counts)
-    return BlockTable(per_doc, texts, doc_of, labels, b.key, b.repeat, host, decision)
+    return BlockTable(per_doc, documents, doc_of, labels, b.key, b.repeat, host, decision)
 
 
 @dataclass
@@ -488,8 +488,9 @@ class BlockTable:
     ----------
     blocks : list of ndarray of int64, shape (n_blocks_i, 3)
         Each document's blocks (start, end, line).
-    texts : list of str
-        Every block's text.
+    documents : sequence of Document
+        The documents the blocks are cut from (``texts`` gives every
+        block's text, on demand: only the learned model reads them).
     doc, cluster, key : ndarray of int64, shape (n_blocks,)
         Document, repeated-block cluster and normalised-key id of each block.
     repeat : ndarray of bool, shape (n_blocks,)
@@ -501,13 +502,18 @@ class BlockTable:
     """
 
     blocks: list[np.ndarray]
-    texts: list[str]
+    documents: Sequence[Document]
     doc: np.ndarray
     cluster: np.ndarray
     key: np.ndarray
     repeat: np.ndarray
     host: np.ndarray
     decision: boilerplate.Decision
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """Every block's text, flat in document order."""
+        return [d.text[s:e] for d, blk in zip(self.documents, self.blocks) for s, e in blk[:, :2].tolist()]
 
 
 def _corpus_stage(run: _Run, documents: Sequence[Document], read_key: Optional[str]):
