@@ -42,10 +42,10 @@ from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
 from .ngrams import GramIndex
-from .parallel import Workers, plan
+from .parallel import Workers
 from .progress import Progress, Task, as_progress
 from .report import Report, build_report
-from .sign import band_keys_of, shingles
+from .sign import band_keys_of, shingles, slices
 
 __all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
@@ -369,13 +369,6 @@ def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
 
 # Documents whose copy evidence is computed at once.
 _SHARE_ROWS = 2048
-# Characters of texts shingled before their n-grams go to the shards.
-_SHINGLE_SLICE = 1 << 26
-
-
-def _slices(lengths: np.ndarray) -> list[tuple[int, int]]:
-    """Consecutive ranges of texts of about ``_SHINGLE_SLICE`` characters."""
-    return plan(lengths, int(np.ceil(lengths.sum() / _SHINGLE_SLICE)))
 
 
 class _CopyEvidence:
@@ -399,7 +392,7 @@ class _CopyEvidence:
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
         lengths = np.fromiter((len(normalised[i]) for i in sized.tolist()), dtype=np.float64, count=len(sized))
-        for start, end in _slices(lengths):
+        for start, end in slices(lengths):
             batch, _ = shingles(workers, [normalised[i] for i in sized[start:end].tolist()], "word", n)
             self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
         self.grams.build()

@@ -11,10 +11,19 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import lsh, minhash, shingle
-from .parallel import Workers
+from .parallel import Workers, plan
 from .progress import Task
 
-__all__ = ["shingles", "band_keys_of"]
+__all__ = ["shingles", "band_keys_of", "slices", "SLICE"]
+
+#: Characters of text shingled at once by a stage that sends the n-grams on
+#: (to :class:`dedupe.ngrams.GramIndex`) before shingling more.
+SLICE = 1 << 26
+
+
+def slices(lengths: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive ranges of texts of about :data:`SLICE` characters in all."""
+    return plan(lengths, int(np.ceil(lengths.sum() / SLICE)))
 
 
 def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int):

@@ -24,8 +24,8 @@ from . import cluster, lsh, verify
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 from .ngrams import GramIndex
-from .parallel import Workers, plan
-from .sign import shingles
+from .parallel import Workers
+from .sign import shingles, slices
 
 __all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index"]
 
@@ -36,8 +36,6 @@ _MAX_GAP = 3
 # (a phrase repeated hundreds of times in a page must not make it quadratic).
 _ANCHOR = 4
 _MAX_ANCHOR_HITS = 32
-# Characters of cleaned text shingled before their n-grams go to the shards.
-_SLICE = 1 << 26
 
 
 @dataclass(frozen=True)
@@ -205,7 +203,7 @@ def find(
     lengths = np.fromiter((sum(b - a for a, b in s) for s in spans), dtype=np.float64, count=n)
     keys = [np.zeros((0, lsh.bands_rows(config.lsh_threshold, minhash_config.num_perm)[0]), np.uint64)]
     with GramIndex(np.arange(n), verify.MAX_DF, folder) as grams:
-        for start, end in plan(lengths, int(np.ceil(lengths.sum() / _SLICE))):
+        for start, end in slices(lengths):
             cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
             batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
             keys.append(lsh.band_keys(sigs, config.lsh_threshold))

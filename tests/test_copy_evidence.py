@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dedupe import pipeline, shingle, spill, verify
+from dedupe import pipeline, shingle, sign, spill, verify
 from dedupe.parallel import Workers
 
 
@@ -33,7 +33,7 @@ def reference(texts, doc_of, labels, weight, n, d, e):
 def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, spill_rows):
     monkeypatch.setattr(verify, "MAX_DF", 2)  # some n-grams too common to count
     monkeypatch.setattr(pipeline, "_SHARE_ROWS", 3)  # several slices of documents
-    monkeypatch.setattr(pipeline, "_SHINGLE_SLICE", 200)  # several slices of blocks
+    monkeypatch.setattr(sign, "SLICE", 200)  # several slices of blocks
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     rng = np.random.default_rng(2)
     words = [f"w{i}" for i in range(12)]

@@ -132,3 +132,16 @@ def test_a_quote_inside_a_longer_paragraph_is_reported_as_overlap():
     (passage,) = overlap.passages
     text = analysis.documents[1].text
     assert text[passage.b[0] : passage.b[1]].split()[:5] == quote.split()[:5]
+
+
+def test_slices_and_spilled_shards_change_nothing(data_dir, monkeypatch, tmp_path):
+    """Shingling a few documents at a time, with the n-gram shards on disk, finds the same."""
+    from dedupe import sign, spill
+
+    src = [data_dir / "two_sites.jsonl"]
+    whole = dedupe.scan(src).report.data
+    monkeypatch.setattr(sign, "SLICE", 300)
+    monkeypatch.setattr(spill, "SPILL_ROWS", 0)
+    sliced = dedupe.scan(src, work_dir=tmp_path / "work").report.data
+    assert whole["syndication"] and sliced == whole
+    assert not list((tmp_path / "work").rglob("*.npy"))  # shard files removed
