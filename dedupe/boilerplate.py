@@ -205,8 +205,9 @@ def decide(
     same_host = (host[lo] >= 0) & (host[lo] == host[hi])
     bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
     is_copy = np.zeros(len(upair), dtype=bool)
-    loose_lo = loose(lo, hi) if loose is not None and len(upair) else np.zeros(len(upair))
-    loose_hi = loose(hi, lo) if loose is not None and len(upair) else np.zeros(len(upair))
+    # Both directions in one call (the evidence is worked out a shard at a time).
+    both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(upair) else np.zeros(2 * len(upair))
+    loose_lo, loose_hi = both_ways[: len(upair)], both_ways[len(upair) :]
     for _ in range(_MAX_ROUNDS):
         kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
         # When judging the pair (d, e), a block that is a template only

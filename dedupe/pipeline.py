@@ -368,7 +368,7 @@ def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
 
 
 # Documents whose copy evidence is computed at once.
-_SHARE_ROWS = 2048
+_SHARE_ROWS = 8192
 
 
 class _CopyEvidence:
