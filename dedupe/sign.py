@@ -18,7 +18,7 @@ __all__ = ["shingles", "band_keys_of", "slices", "SLICE"]
 
 #: Characters of text shingled at once by a stage that sends the n-grams on
 #: (to :class:`dedupe.ngrams.GramIndex`) before shingling more.
-SLICE = 1 << 26
+SLICE = 1 << 24
 
 
 def slices(lengths: np.ndarray) -> list[tuple[int, int]]:

@@ -14,6 +14,7 @@ character offsets in each input document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -36,6 +37,10 @@ _MAX_GAP = 3
 # (a phrase repeated hundreds of times in a page must not make it quadratic).
 _ANCHOR = 4
 _MAX_ANCHOR_HITS = 32
+# Documents whose words (and anchor index) are kept while passages are
+# located: clusters are worked on one after the other, so recent ones are
+# what is asked for again.
+_TOKEN_CACHE = 1024
 
 
 @dataclass(frozen=True)
@@ -234,12 +239,9 @@ def find(
         member_inter = grams.intersections(member_pairs)
     member_jac, member_con = verify.similarity(member_inter, sizes[member_pairs[:, 0]], sizes[member_pairs[:, 1]])
 
-    token_cache: dict[int, _Tokens] = {}
-
+    @lru_cache(maxsize=_TOKEN_CACHE)
     def toks(i: int) -> _Tokens:
-        if i not in token_cache:
-            token_cache[i] = _Tokens(texts[i], spans[i])
-        return token_cache[i]
+        return _Tokens(texts[i], spans[i])
 
     clusters: list[Cluster] = []
     at = 0
