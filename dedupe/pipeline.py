@@ -292,14 +292,23 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
     return run.cached("blocks", key, compute, encode, decode)
 
 
-def _near_pairs(
+# Candidate pairs verified between two updates of the components found so far.
+_VERIFY_BATCH = 1 << 18
+
+
+def _near_edges(
     workers: Workers, texts: Sequence[str], kind: str, n: int, config: Config, task: Optional[Task] = None
 ) -> np.ndarray:
-    """Pairs of texts whose ``kind`` n-gram sets have a Jaccard of ``block_threshold`` or more.
+    """Pairs of texts whose ``kind`` n-gram sets have a Jaccard of
+    ``block_threshold`` or more: enough of them to connect every text to the
+    others it has such a pair with (the clusters are connected components).
 
     Workers sign chunks and keep only the LSH band keys (``b`` numbers a
     text, not ``num_perm``); only the texts in some candidate pair are
-    shingled again, for the exact Jaccard.
+    shingled again, for the exact Jaccard. Candidates are verified in
+    batches, and a candidate whose texts are already connected is skipped:
+    a thousand variants of one dated byline line make half a million
+    candidate pairs, of which the first thousand or so connect them all.
     """
     threshold, num_perm, seed = config.boilerplate.block_threshold, config.minhash.num_perm, config.minhash.seed
     lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
@@ -308,9 +317,20 @@ def _near_pairs(
     if len(cand) == 0:
         return cand
     involved, local = np.unique(cand, return_inverse=True)
+    local = local.reshape(-1, 2)
     batch, _ = shingles(workers, [texts[i] for i in involved.tolist()], kind, n)
-    _, jac, _ = verify.overlap(verify.shingle_matrix(batch), local.reshape(-1, 2))
-    return cand[jac >= threshold]
+    matrix = verify.shingle_matrix(batch)
+    label = np.arange(len(involved))
+    edges = [np.zeros((0, 2), np.int64)]
+    for start in range(0, len(local), _VERIFY_BATCH):
+        part = local[start : start + _VERIFY_BATCH]
+        part = part[label[part[:, 0]] != label[part[:, 1]]]
+        if len(part):
+            _, jac, _ = verify.overlap(matrix, part)
+            if (jac >= threshold).any():
+                edges.append(part[jac >= threshold])
+                label = cluster.components(len(involved), np.concatenate(edges))
+    return involved[np.concatenate(edges)]
 
 
 def _cluster_keys(
@@ -328,7 +348,7 @@ def _cluster_keys(
             if task is not None:
                 task.advance(len(idx))
             continue
-        pairs.append(idx[_near_pairs(workers, [reps[i] for i in idx.tolist()], kind, ngram, config, task)])
+        pairs.append(idx[_near_edges(workers, [reps[i] for i in idx.tolist()], kind, ngram, config, task)])
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
     return first[rep_label][key].astype(np.int64)

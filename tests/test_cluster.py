@@ -36,3 +36,30 @@ def test_stars_never_chain_a_path():
 def test_stars_take_a_clique_whole():
     clique = np.array([[i, j] for i in range(4) for j in range(i + 1, 4)])
     assert len(set(stars(4, clique).tolist())) == 1
+
+
+def test_block_clusters_skip_verifying_what_is_already_connected(monkeypatch):
+    """Verifying candidates a few at a time, skipping pairs already connected,
+    gives the clusters that verifying every candidate gives."""
+    from dedupe import pipeline, verify
+    from dedupe.config import Config
+
+    rng = np.random.default_rng(8)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    names = ["".join(rng.choice(letters, 4)) for _ in range(60)]
+    # Two templates that differ in one name (cliques of near-duplicates), and unrelated lines.
+    texts = [f"This article was first published by the {name} daily" for name in names]
+    texts += [f"Read more stories from {name} on our website today" for name in names[:30]]
+    texts += [" ".join(rng.choice(letters, 30)) for _ in range(30)]
+    verified = []
+    real = verify.overlap
+    monkeypatch.setattr(verify, "overlap", lambda m, p: (verified.append(len(p)), real(m, p))[1])
+    whole = pipeline.block_clusters(texts, Config())
+    every = sum(verified)
+    verified.clear()
+    monkeypatch.setattr(pipeline, "_VERIFY_BATCH", 7)
+    batched = pipeline.block_clusters(texts, Config())
+    assert batched[0].tolist() == whole[0].tolist() and batched[1].tolist() == whole[1].tolist()
+    assert sum(verified) < every / 3  # most candidates were already connected
+    assert len(set(whole[0][:60].tolist())) == 1 and len(set(whole[0][60:90].tolist())) < 10  # the templates
+    assert len(set(whole[0][90:].tolist())) == 30  # the unrelated lines alone
