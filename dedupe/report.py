@@ -54,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["Report", "build_report"]
 
 _PREVIEW = 160
+# Characters of JSON encoded and written at once.
+_WRITE_CHUNK = 1 << 20
 
 
 class Report:
@@ -75,9 +77,20 @@ class Report:
         return (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
 
     def write(self, path: Path) -> None:
-        """Write the JSON report atomically."""
+        """Write the JSON report atomically: the bytes of :meth:`to_json`,
+        encoded and written a piece at a time (a large corpus's report is
+        hundreds of MB, and need not be held whole, twice, as text and bytes)."""
         with atomic_write(Path(path)) as f:
-            f.write(self.to_json())
+            pending: list[str] = []
+            size = 0
+            for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(self.data):
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= _WRITE_CHUNK:
+                    f.write("".join(pending).encode("utf-8", "backslashreplace"))
+                    pending, size = [], 0
+            pending.append("\n")
+            f.write("".join(pending).encode("utf-8", "backslashreplace"))
 
 
 def _round(x: float) -> float:

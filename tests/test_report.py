@@ -48,3 +48,15 @@ def test_json_is_stable_bytes(tmp_path, seeds_dir):
     a = dedupe.scan([seeds_dir]).report.to_json()
     b = dedupe.scan([seeds_dir]).report.to_json()
     assert a == b and json.loads(a)["summary"]["templates"] == 7
+
+
+def test_written_report_is_to_json_byte_for_byte(tmp_path, seeds_dir, monkeypatch):
+    """The report is written a piece at a time: the same bytes, non-ASCII and lone surrogates included."""
+    from dedupe import report as report_mod
+
+    monkeypatch.setattr(report_mod, "_WRITE_CHUNK", 64)  # many pieces
+    report = dedupe.scan([seeds_dir]).report
+    report.data["inputs"].append("caf\u00e9 \u6f22\u5b57 \udcff")  # a lone surrogate, as from an undecodable file name
+    report.write(tmp_path / "r.json")
+    written = (tmp_path / "r.json").read_bytes()
+    assert written == report.to_json() and b"\\udcff" in written and "café".encode() in written
