@@ -214,8 +214,11 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         :func:`_block_weights`.
     repeat : ndarray of bool, shape (n_blocks,)
         Repeats an earlier block of its document (same light key).
-    keys : list of str
-        Normalised key of each block (:func:`dedupe.blocks.normalise`).
+    key : ndarray of int64, shape (n_blocks,)
+        Each block's normalised key (:func:`dedupe.blocks.normalise`), as
+        its index in ``reps``.
+    reps : list of str
+        The chunk's distinct normalised keys, by first occurrence.
     """
     per_doc = [blocks_mod.segment(t) for t in texts]
     counts = np.array([len(b) for b in per_doc], dtype=np.int64)
@@ -228,9 +231,9 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         k = (d, blocks_mod.light_key(t))
         repeat[i] = k in seen
         seen.add(k)
-    keys = [blocks_mod.normalise(t) for t in block_texts]
+    key, reps = _key_ids([blocks_mod.normalise(t) for t in block_texts])
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
-    return flat, counts, weight, repeat, keys
+    return flat, counts, weight, repeat, key, reps
 
 
 # --- the corpus stage: blocks, clusters, boilerplate ---------------------------------
@@ -271,8 +274,12 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
             )
         if not parts:
             parts = [_segment_documents([], short_words)]
-        ids, reps = _key_ids([k for p in parts for k in p[4]])
-        return _Blocks(*(np.concatenate([p[i] for p in parts]) for i in range(4)), ids, reps)
+        # Each chunk's distinct keys to ids over the corpus (by first occurrence, as in a chunk).
+        ids: dict[str, int] = {}
+        key = np.concatenate(
+            [np.fromiter((ids.setdefault(r, len(ids)) for r in p[5]), dtype=np.int64, count=len(p[5]))[p[4]] for p in parts]
+        )
+        return _Blocks(*(np.concatenate([p[i] for p in parts]) for i in range(4)), key, list(ids))
 
     def encode(b: _Blocks):
         buf, off = checkpoints.pack_strings(b.reps)
