@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Callable, Iterator, Optional, Union
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -47,7 +48,7 @@ from .progress import Progress, Task, as_progress
 from .report import Report, build_report
 from .sign import band_keys_of, shingles, slices
 
-__all__ = ["Analysis", "Result", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
+__all__ = ["Analysis", "Result", "CleanedTexts", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
 PathLike = Union[str, os.PathLike]
 Jobs = Union[None, int, Workers]
@@ -69,7 +70,9 @@ class Analysis:
         Repeated-block cluster of each block (same cluster = same template).
     spans : list of list of (int, int)
         Character spans of each document that survive.
-    cleaned : list of str
+    cleaned : sequence of str
+        Each document's cleaned text (:class:`CleanedTexts`: made from the
+        spans when asked for, not held).
     syndication : dedupe.syndication.Syndication
     """
 
@@ -78,8 +81,49 @@ class Analysis:
     action: list[np.ndarray]
     template: list[np.ndarray]
     spans: list[list[tuple[int, int]]]
-    cleaned: list[str]
+    cleaned: "CleanedTexts"
     syndication: syndication.Syndication
+
+
+class CleanedTexts(Sequence[str]):
+    """Each document's cleaned text, made from its kept spans when asked
+    for: held all at once they would be the corpus over again."""
+
+    def __init__(self, documents: Sequence[Document], spans: Sequence[Sequence[tuple[int, int]]]):
+        self._documents = documents
+        self._spans = spans
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        text = self._documents[i].text
+        return "".join(text[a:b] for a, b in self._spans[i])
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(a == b for a, b in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"CleanedTexts({len(self)} documents)"
+
+
+class _CleanedByRecord(Mapping):
+    """``(source, line)`` -> cleaned text, as the writers ask for it."""
+
+    def __init__(self, documents: Sequence[Document], cleaned: CleanedTexts):
+        self._index = {(d.source, d.line): i for i, d in enumerate(documents)}
+        self._cleaned = cleaned
+
+    def __getitem__(self, key):
+        return self._cleaned[self._index[key]]
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
 
 @dataclass
@@ -638,7 +682,7 @@ def _analyse(run: _Run, documents: list[Document], read_key: Optional[str]) -> A
     spans = [
         blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, table.blocks, action)
     ]
-    cleaned = ["".join(d.text[a:b] for a, b in s) for d, s in zip(documents, spans)]
+    cleaned = CleanedTexts(documents, spans)
     synd = _syndication_stage(run, [d.text for d in documents], spans, table.decision.shared, model_key)
     return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)
 
@@ -880,7 +924,7 @@ def clean(
         work = checkpoints.WorkDir(Path(work_dir))
     with _running(config, jobs, progress, work) as run:
         result = _scan(run, inputs)
-    cleaned = {(d.source, d.line): text for d, text in zip(result.analysis.documents, result.analysis.cleaned)}
+    cleaned = _CleanedByRecord(result.analysis.documents, result.analysis.cleaned)
     output.mkdir(parents=True, exist_ok=True)
     with run.progress.stage("write", len(result.corpus.files), "files") as task:
         for f in result.corpus.files:

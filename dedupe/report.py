@@ -154,7 +154,7 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
         blk = analysis.blocks[d]
         removed = Counter(REASONS[int(a)] for a in act[act != KEEP].tolist())
         removed_total.update(removed)
-        chars_out = len(analysis.cleaned[d])
+        chars_out = sum(b - a for a, b in analysis.spans[d])
         kept = int((act == KEEP).sum())
         status = "unchanged" if kept == len(act) else ("emptied" if kept == 0 else "cleaned")
         totals[status] += 1

@@ -60,3 +60,12 @@ def test_written_report_is_to_json_byte_for_byte(tmp_path, seeds_dir, monkeypatc
     report.write(tmp_path / "r.json")
     written = (tmp_path / "r.json").read_bytes()
     assert written == report.to_json() and b"\\udcff" in written and "café".encode() in written
+
+
+def test_cleaned_texts_are_made_from_the_kept_spans(seeds_dir):
+    analysis = dedupe.scan([seeds_dir]).analysis
+    cleaned = analysis.cleaned
+    want = ["".join(d.text[a:b] for a, b in s) for d, s in zip(analysis.documents, analysis.spans)]
+    assert len(cleaned) == len(want) and list(cleaned) == want and cleaned == want
+    assert cleaned[1:3] == want[1:3] and cleaned[-1] == want[-1]
+    assert cleaned != want[:-1] and any(c != d.text for c, d in zip(cleaned, analysis.documents))
