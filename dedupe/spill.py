@@ -93,18 +93,35 @@ class Shards:
     # --- storage ---
 
     def _spill(self) -> None:
-        if self._folder is not None:
-            Path(self._folder).mkdir(parents=True, exist_ok=True)
-        self._dir = Path(tempfile.mkdtemp(prefix="dedupe-shards-", dir=self._folder))
+        # The folder asked for, else the system's temporary folder; with
+        # neither writable, the rows stay in memory (slower to fail than to run).
+        for folder in dict.fromkeys((self._folder, None)):
+            try:
+                if folder is not None:
+                    Path(folder).mkdir(parents=True, exist_ok=True)
+                self._dir = Path(tempfile.mkdtemp(prefix="dedupe-shards-", dir=folder))
+                break
+            except OSError:
+                continue
+        else:
+            self._spill_rows = float("inf")
+            return
         self._parts = [[self._keep(p) for p in parts] for parts in self._parts]
 
     def _keep(self, part):
-        if self._dir is None or not isinstance(part, dict):
+        if self._dir is None or self._spill_rows == float("inf") or not isinstance(part, dict):
             return part
         stem = self._dir / f"part-{self._files}"
         self._files += 1
-        for name, col in part.items():
-            np.save(f"{stem}.{name}.npy", col)
+        try:
+            for name, col in part.items():
+                np.save(f"{stem}.{name}.npy", col)
+        except OSError:
+            # The disk is full (or gone): this part and what follows stay in memory.
+            for name in part:
+                Path(f"{stem}.{name}.npy").unlink(missing_ok=True)
+            self._spill_rows = float("inf")
+            return part
         return (stem, tuple(part))
 
     @staticmethod

@@ -1,3 +1,5 @@
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -28,3 +30,43 @@ def test_an_empty_shard_loads_as_no_columns():
     with Shards(3) as shards:
         shards.add(np.array([3, 6], np.uint64))
         assert shards.load(1) == {} and shards.load(0)["key"].tolist() == [3, 6]
+
+
+def test_an_unwritable_folder_spills_to_the_system_temporary_folder(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    system = tmp_path / "system-tmp"
+    system.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    with Shards(2, blocker / "work", spill_rows=0) as shards:
+        shards.add(np.arange(6, dtype=np.uint64))
+        assert list(system.rglob("*.npy")) and shards.load(1)["key"].tolist() == [1, 3, 5]
+    assert not list(system.rglob("*.npy"))
+
+
+def test_with_nowhere_to_spill_rows_stay_in_memory(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    with Shards(2, tmp_path, spill_rows=0) as shards:
+        shards.add(np.arange(6, dtype=np.uint64))
+        assert shards.load(0)["key"].tolist() == [0, 2, 4]
+
+
+def test_a_full_disk_midway_keeps_the_rest_in_memory(tmp_path, monkeypatch):
+    real_save, saved = np.save, []
+
+    def save(path, array):
+        if len(saved) >= 3:
+            raise OSError(28, "No space left on device")
+        saved.append(path)
+        real_save(path, array)
+
+    monkeypatch.setattr(np, "save", save)
+    with Shards(2, tmp_path, spill_rows=0) as shards:
+        for start in range(0, 12, 4):
+            shards.add(np.arange(start, start + 4, dtype=np.uint64), value=np.arange(start, start + 4))
+        assert shards.load(0)["value"].tolist() == [0, 2, 4, 6, 8, 10]
+        assert shards.load(1)["key"].tolist() == [1, 3, 5, 7, 9, 11]
+        assert len(list(tmp_path.rglob("*.npy"))) == 2  # one whole part on disk; the half-written one removed
