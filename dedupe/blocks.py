@@ -12,11 +12,12 @@ import functools
 import re
 import sys
 import unicodedata
+from typing import Sequence
 
 import numpy as np
 from numba import njit
 
-__all__ = ["segment", "rebuild", "kept_spans", "normalise", "light_key", "WORD"]
+__all__ = ["segment", "rebuild", "kept_spans", "normalise", "normalise_many", "light_key", "WORD"]
 
 # A line holding at least one non-space character; \r and \n end a line.
 _LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
@@ -100,6 +101,38 @@ def normalise(text: str) -> str:
     return buf[: 4 * n].decode(_UTF32)
 
 
+def normalise_many(texts: Sequence[str]) -> list[str]:
+    """:func:`normalise` of each text, in one compiled pass over all of them.
+
+    The same strings as ``[normalise(t) for t in texts]``, without a compiled
+    call (and its dispatch, some microseconds) per text: for the blocks
+    stage, which normalises every line of the corpus, a third faster. (For
+    page-long texts the call costs nothing next to the text.)
+    """
+    out: list[str] = [""] * len(texts)
+    ascii_idx = [i for i, t in enumerate(texts) if t.isascii()]
+    if ascii_idx:
+        _normalise_into(out, ascii_idx, [texts[i] for i in ascii_idx], "ascii", np.uint8, _ASCII_TABLE)
+    if len(ascii_idx) < len(texts):
+        other_idx = [i for i, t in enumerate(texts) if not t.isascii()]
+        folded = [unicodedata.normalize("NFKC", texts[i]).casefold() for i in other_idx]
+        _normalise_into(out, other_idx, folded, _UTF32, np.uint32, _unicode_table())
+    return out
+
+
+def _normalise_into(out: list, idx: list, texts: list, encoding: str, dtype, table: np.ndarray) -> None:
+    """Map and squeeze ``texts`` (ASCII, or NFKC case-folded text) as one
+    buffer of code points; ``out[idx[k]]`` gets text k's result."""
+    buf = bytearray("".join(texts).encode(encoding, "surrogatepass"))  # lone surrogates pass (and become spaces)
+    ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    lengths = np.empty(len(texts), dtype=np.int64)
+    n = _map_squeeze_many(np.frombuffer(buf, dtype=dtype), ends, table, lengths)
+    joined = buf[: np.dtype(dtype).itemsize * n].decode(encoding)
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).tolist()
+    for k, i in enumerate(idx):
+        out[i] = joined[bounds[k] : bounds[k + 1]]
+
+
 def _map_each(chars: str) -> str:
     """What :func:`normalise` makes of each character once case folded, one for one.
 
@@ -145,6 +178,35 @@ def _map_squeeze(codes, table):
                 pending = False
             codes[n] = m
             n += 1
+    return n
+
+
+@njit(cache=True)
+def _map_squeeze_many(codes, ends, table, lengths):
+    """:func:`_map_squeeze` of each text of ``codes`` (text t ends at
+    ``ends[t]``), the results packed one after the other from the start;
+    ``lengths[t]`` is result t's length. Returns the total length.
+
+    Without branches on the text (a space every few letters would make
+    them unpredictable): a pending space and the code point are written
+    where they would go, and the write position moves only past those
+    kept. Never writes past what has been read.
+    """
+    n = 0
+    start = 0
+    for t in range(len(ends)):
+        first = n
+        pending = False  # a space is due before the next code point kept
+        for i in range(start, ends[t]):
+            m = table[codes[i]]
+            space = m == 32
+            codes[n] = 32
+            n += pending and not space
+            codes[n] = m
+            n += not space
+            pending = space and n > first
+        lengths[t] = n - first
+        start = ends[t]
     return n
 
 

@@ -275,7 +275,7 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         k = (d, blocks_mod.light_key(t))
         repeat[i] = k in seen
         seen.add(k)
-    key, reps = _key_ids([blocks_mod.normalise(t) for t in block_texts])
+    key, reps = _key_ids(blocks_mod.normalise_many(block_texts))
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
     return flat, counts, weight, repeat, key, reps
 
@@ -420,7 +420,7 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
     keys : ndarray of int64, shape (len(texts),)
         Normalised-key id of each block (equal ids: exact repeats).
     """
-    key, reps = _key_ids([blocks_mod.normalise(t) for t in texts])
+    key, reps = _key_ids(blocks_mod.normalise_many(texts))
     first = np.unique(key, return_index=True)[1].astype(np.int64)
     return _cluster_keys(reps, first, key, config, Workers(1)), key
 

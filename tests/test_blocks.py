@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.blocks import kept_spans, light_key, normalise, rebuild, segment
+from dedupe.blocks import kept_spans, light_key, normalise, normalise_many, rebuild, segment
 
 _PUNCT = re.compile(r"[^\w\s]|_")
 _DIGIT = re.compile(r"\d")
@@ -86,6 +86,20 @@ def test_normalise_ascii_text_as_the_regexes(text):
 def test_normalise_every_code_point_as_the_regexes():
     chars = [chr(i) for i in range(sys.maxunicode + 1)]
     assert [hex(ord(c)) for c in chars if normalise(c) != _reference_normalise(c)] == []
+
+
+_TEXT = st.lists(st.one_of(_ANY_CHAR, st.characters(max_codepoint=0x7F), st.sampled_from(TRICKY))).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_TEXT, st.text(st.characters(max_codepoint=0x7F))), max_size=12))
+def test_normalise_many_is_normalise_of_each(texts):
+    assert normalise_many(texts) == [_reference_normalise(t) for t in texts]
+
+
+def test_normalise_many_every_code_point():
+    chars = [chr(i) for i in range(sys.maxunicode + 1)]
+    assert normalise_many(chars) == [normalise(c) for c in chars]
 
 
 def test_light_key_keeps_numbers():
