@@ -163,21 +163,21 @@ def _map_squeeze(codes, table):
     A run of spaces becomes one space, and none is kept at either end.
     Returns the length ``n`` of the result, ``codes[:n]``; it is never
     longer than what has been read, so only code points already read are
-    overwritten.
+    overwritten. Without branches on the text (a space every few letters
+    would make them unpredictable): a pending space and the code point are
+    written where they would go, and the write position moves only past
+    those kept.
     """
     n = 0
     pending = False  # a space is due before the next code point kept
-    for c in codes:
-        m = table[c]
-        if m == 32:
-            pending = n > 0
-        else:
-            if pending:
-                codes[n] = 32
-                n += 1
-                pending = False
-            codes[n] = m
-            n += 1
+    for i in range(len(codes)):
+        m = table[codes[i]]
+        space = m == 32
+        codes[n] = 32
+        n += pending and not space
+        codes[n] = m
+        n += not space
+        pending = space and n > 0
     return n
 
 
@@ -187,10 +187,7 @@ def _map_squeeze_many(codes, ends, table, lengths):
     ``ends[t]``), the results packed one after the other from the start;
     ``lengths[t]`` is result t's length. Returns the total length.
 
-    Without branches on the text (a space every few letters would make
-    them unpredictable): a pending space and the code point are written
-    where they would go, and the write position moves only past those
-    kept. Never writes past what has been read.
+    Written like :func:`_map_squeeze`, without branches on the text.
     """
     n = 0
     start = 0
