@@ -27,13 +27,24 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 _SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
 _STOP = frozenset(ENGLISH_STOP_WORDS)
+# A time of day, a month name with a day, or a year: the stamp of a byline, a
+# post or a reader's comment ("Todd — June 27th, 2012, 12:39 pm").
+_DATED = re.compile(
+    r"\b\d{1,2}:\d{2}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\b(?:19|20)\d{2}\b",
+    re.I,
+)
+# A dated line longer than this is prose that mentions a date, not a stamp.
+_DATED_MAX_WORDS = 25
 
 # Tag path cues, for blocks that came from HTML.
 _TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main")
 
 LEXICAL = [
     "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
-    "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence",
+    "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence", "dated",
 ]
 CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_variants"]
 POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
@@ -94,6 +105,7 @@ def _lexical(text: str) -> list[float]:
         1.0 if _URL.search(text) else 0.0,
         (sum(len(w) for w in words) / n_words) if n_words else 0.0,
         1.0 if n_words <= 4 and not ends else 0.0,
+        1.0 if n_words <= _DATED_MAX_WORDS and _DATED.search(text) else 0.0,
     ]
 
 
@@ -217,12 +229,14 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     words) around each block, the run's length in lines and in words and its
     share of the page's words; then the share of the page's words, and of its
     words the rule keeps, that come before the block, and the words the rule
-    keeps before and after it. Line counts alone (:func:`base_features`)
-    cannot tell a hundred-link menu from a paragraph.
+    keeps before and after it; and for dated lines (bylines, comment
+    headers), the lines since the last one and how many come before and
+    after. Line counts alone (:func:`base_features`) cannot tell a
+    hundred-link menu from a paragraph.
 
     Returns
     -------
-    ndarray of float32, shape (n_blocks, 13)
+    ndarray of float32, shape (n_blocks, 16)
     """
     words = words_of(base)
     template = base[:, BASE_NAMES.index("rule_template")] > 0
@@ -236,6 +250,17 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     kept_before = _before(kept, doc)
     kept_total = _page_total(kept, doc)
     cols += [kept_before / np.maximum(kept_total, 1), np.log1p(kept_before), np.log1p(kept_total - kept_before - kept)]
+    # Dated lines (bylines, comment headers): lines since the last one, and
+    # how many come before and after. Readers' comments are prose after the
+    # article, each behind a dated header.
+    dated = base[:, BASE_NAMES.index("dated")].astype(np.float64)
+    starts, lengths = _page_bounds(doc)
+    idx = np.arange(len(doc))
+    first = np.repeat(starts, lengths)
+    last = np.maximum.accumulate(np.where(dated > 0, idx, -1)) if len(doc) else idx
+    since = np.where(last >= first, idx - last, np.nan)
+    dated_before = _before(dated, doc)
+    cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
     return np.stack(cols, axis=1).astype(np.float32)
 
 

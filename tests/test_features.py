@@ -72,3 +72,21 @@ def test_confident_runs_and_content_mass_in_the_second_pass():
     mass = proba[:5] * words[:5]
     assert np.allclose(mass_before[:5], np.r_[0, np.cumsum(mass)[:-1]] / mass.sum(), atol=1e-6)
     assert mass_after[4] == 0 and mass_before[5] == 0  # the last line of page 0; the first of page 1
+
+
+def test_dated_lines_mark_comment_headers_and_count_along_the_page():
+    from dedupe.features import _lexical
+
+    dated = BASE_NAMES.index("dated")
+    assert _lexical("Todd — June 27th, 2012, 12:39 pm")[dated] == 1.0
+    assert _lexical("Posted by: Tom | October 13, 2012 at 12:29 PM")[dated] == 1.0
+    assert _lexical("Home")[dated] == 0.0
+    assert _lexical("In 2012 the council " + "voted " * 30)[dated] == 0.0  # prose that mentions a year
+    # Page 0: article, header, comment, header, comment; page 1 has no dated line.
+    base = _base(np.array([60, 6, 40, 6, 30, 20], float))
+    base[:, dated] = [0, 1, 0, 1, 0, 0]
+    cols = segment_features(base, np.array([0, 0, 0, 0, 0, 1]))
+    since, before, after = cols[:, 13], np.expm1(cols[:, 14]), np.expm1(cols[:, 15])
+    assert np.isnan(since[0]) and np.isnan(since[5])  # no dated line yet on its page
+    assert np.allclose(np.expm1(since[1:5]), [0, 1, 0, 1])
+    assert np.allclose(before, [0, 0, 1, 1, 2, 0]) and np.allclose(after, [2, 1, 1, 0, 0, 0])
