@@ -209,13 +209,13 @@ def fit_two_pass(X, y, groups, doc, weight, folds):
     inference."""
     p1 = out_of_fold(X, y, groups, folds, _fit, weight)
     first = _fit(X, y, weight)
-    second = _fit(np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1), y, weight)
+    second = _fit(np.concatenate([X, blockmodel.stacked(p1, doc, X)], axis=1), y, weight)
     return first, second
 
 
 def predict(first, second, X, doc) -> np.ndarray:
     p1 = first.predict_proba(X)[:, 1]
-    return second.predict_proba(np.concatenate([X, blockmodel.stacked(p1, doc)], axis=1))[:, 1]
+    return second.predict_proba(np.concatenate([X, blockmodel.stacked(p1, doc, X)], axis=1))[:, 1]
 
 
 def report_cv(parts, p2, y, offsets) -> None:

@@ -24,7 +24,7 @@ __all__ = ["FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "s
 
 #: Bumped whenever the features or the file layout change: an older or newer
 #: model file is refused rather than fed the wrong columns.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "block-model"
 # The only types a model file may hold besides skops' built-in safe ones.
 _TRUSTED = [
@@ -53,9 +53,10 @@ def block_features(table, tag_paths: Optional[Sequence] = None) -> tuple[np.ndar
     return base, features.context_features(base, table.doc)
 
 
-def stacked(proba: np.ndarray, doc: np.ndarray) -> np.ndarray:
-    """Second-pass features from first-pass probabilities."""
-    return features.stacked_features(proba, doc)
+def stacked(proba: np.ndarray, doc: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Second-pass features from first-pass probabilities (``base``: the
+    blocks' base features, for their word counts)."""
+    return features.stacked_features(proba, doc, features.words_of(base))
 
 
 class BlockModel:
@@ -80,7 +81,7 @@ class BlockModel:
         if X.shape[1] != self.meta["n_features"]:
             raise ModelError(f"model expects {self.meta['n_features']} features, got {X.shape[1]}")
         p1 = self.first.predict_proba(X)[:, 1]
-        return self.second.predict_proba(np.concatenate([X, stacked(p1, table.doc)], axis=1))[:, 1]
+        return self.second.predict_proba(np.concatenate([X, stacked(p1, table.doc, base)], axis=1))[:, 1]
 
 
 def save(first, second, meta: dict, directory: Path = MODEL_DIR) -> None:

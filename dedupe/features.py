@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-__all__ = ["Evidence", "base_features", "context_features", "stacked_features", "BASE_NAMES"]
+__all__ = ["Evidence", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
+           "BASE_NAMES"]
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -26,13 +27,24 @@ _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 _SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
 _STOP = frozenset(ENGLISH_STOP_WORDS)
+# A time of day, a month name with a day, or a year: the stamp of a byline, a
+# post or a reader's comment ("Todd — June 27th, 2012, 12:39 pm").
+_DATED = re.compile(
+    r"\b\d{1,2}:\d{2}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\b(?:19|20)\d{2}\b",
+    re.I,
+)
+# A dated line longer than this is prose that mentions a date, not a stamp.
+_DATED_MAX_WORDS = 25
 
 # Tag path cues, for blocks that came from HTML.
 _TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main")
 
 LEXICAL = [
     "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
-    "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence",
+    "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence", "dated",
 ]
 CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_variants"]
 POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
@@ -93,6 +105,7 @@ def _lexical(text: str) -> list[float]:
         1.0 if _URL.search(text) else 0.0,
         (sum(len(w) for w in words) / n_words) if n_words else 0.0,
         1.0 if n_words <= 4 and not ends else 0.0,
+        1.0 if n_words <= _DATED_MAX_WORDS and _DATED.search(text) else 0.0,
     ]
 
 
@@ -171,8 +184,88 @@ def _window_mean(values: np.ndarray, doc: np.ndarray, w: int) -> np.ndarray:
     return total / np.maximum(count, 1)
 
 
+def _page_bounds(doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First row and number of rows of each document (rows are grouped by document)."""
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
+    return starts, np.diff(np.r_[starts, len(doc)])
+
+
+def _page_total(values: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over each block's document, per block."""
+    starts, lengths = _page_bounds(doc)
+    return np.repeat(np.add.reduceat(values, starts), lengths) if len(doc) else np.zeros(0)
+
+
+def _before(values: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the blocks before each block in its document."""
+    if not len(doc):
+        return np.zeros(0)
+    total = np.cumsum(values)
+    starts, lengths = _page_bounds(doc)
+    offset = np.repeat(np.r_[0.0, total[starts[1:] - 1]], lengths)
+    return total - values - offset
+
+
+def _runs(flag: np.ndarray, doc: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lines and words of the run of consecutive blocks with the same ``flag``
+    (inside one document) that each block belongs to."""
+    if not len(doc):
+        return np.zeros(0), np.zeros(0)
+    run = np.cumsum(np.r_[True, (flag[1:] != flag[:-1]) | (doc[1:] != doc[:-1])]) - 1
+    return np.bincount(run)[run].astype(np.float64), np.bincount(run, weights=words)[run]
+
+
+def words_of(base: np.ndarray) -> np.ndarray:
+    """Words per block, from the ``log_words`` column of :func:`base_features`."""
+    return np.expm1(base[:, BASE_NAMES.index("log_words")].astype(np.float64))
+
+
+def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Where each block sits among its page's runs of lines, counted in words.
+
+    A menu is a run of many short lines, an article a run of prose, a comment
+    section prose after the article behind a run of template lines: for the
+    runs of template lines, of short label-like lines and of prose (10+
+    words) around each block, the run's length in lines and in words and its
+    share of the page's words; then the share of the page's words, and of its
+    words the rule keeps, that come before the block, and the words the rule
+    keeps before and after it; and for dated lines (bylines, comment
+    headers), the lines since the last one and how many come before and
+    after. Line counts alone (:func:`base_features`) cannot tell a
+    hundred-link menu from a paragraph.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, 16)
+    """
+    words = words_of(base)
+    template = base[:, BASE_NAMES.index("rule_template")] > 0
+    page_words = np.maximum(_page_total(words, doc), 1)
+    cols = []
+    for flag in (template, base[:, BASE_NAMES.index("short_no_sentence")] > 0, words >= 10):
+        lines, run_words = _runs(flag, doc, words)
+        cols += [np.log1p(lines), np.log1p(run_words), run_words / page_words]
+    cols.append(_before(words, doc) / page_words)
+    kept = words * ~template
+    kept_before = _before(kept, doc)
+    kept_total = _page_total(kept, doc)
+    cols += [kept_before / np.maximum(kept_total, 1), np.log1p(kept_before), np.log1p(kept_total - kept_before - kept)]
+    # Dated lines (bylines, comment headers): lines since the last one, and
+    # how many come before and after. Readers' comments are prose after the
+    # article, each behind a dated header.
+    dated = base[:, BASE_NAMES.index("dated")].astype(np.float64)
+    starts, lengths = _page_bounds(doc)
+    idx = np.arange(len(doc))
+    first = np.repeat(starts, lengths)
+    last = np.maximum.accumulate(np.where(dated > 0, idx, -1)) if len(doc) else idx
+    since = np.where(last >= first, idx - last, np.nan)
+    dated_before = _before(dated, doc)
+    cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
+    return np.stack(cols, axis=1).astype(np.float32)
+
+
 def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
-    """Neighbours' features and window means: boilerplate comes in runs.
+    """Neighbours' features, window means and runs: boilerplate comes in runs.
 
     Returns
     -------
@@ -183,7 +276,8 @@ def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
         v = base[:, BASE_NAMES.index(name)].astype(np.float64)
         cols += [_shift(v, doc, k) for k in _OFFSETS]
         cols += [_window_mean(v, doc, w) for w in _WINDOWS]
-    return np.stack(cols, axis=1).astype(np.float32) if cols else np.zeros((len(doc), 0), np.float32)
+    neighbours = np.stack(cols, axis=1).astype(np.float32)
+    return np.concatenate([neighbours, segment_features(base, doc)], axis=1)
 
 
 def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.ndarray:
@@ -218,21 +312,36 @@ def _content_region(proba: np.ndarray, doc: np.ndarray, starts: np.ndarray, leng
     return np.where(has, signed, np.nan)
 
 
-def stacked_features(proba: np.ndarray, doc: np.ndarray) -> np.ndarray:
+def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> np.ndarray:
     """The first model's content probability of the neighbours: a second pass
-    over the sequence of lines, so one confident line pulls its run along."""
+    over the sequence of lines, so one confident line pulls its run along.
+
+    Besides the neighbours' probabilities: the run of confident lines (0.5+)
+    each block lies in, in lines and words and as a share of the page's
+    words, and the share of the page's expected content words (probability
+    times words) before and after the block.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, 24)
+    """
     cols = [_shift(proba, doc, k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)]
     cols += [_window_mean(proba, doc, w) for w in (1, 3, 6, 12)]
     cols += [_window_extreme(proba, doc, w, np.maximum) for w in (2, 5)]
     cols += [_window_extreme(proba, doc, w, np.minimum) for w in (2, 5)]
-    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
-    lengths = np.diff(np.r_[starts, len(doc)])
+    starts, lengths = _page_bounds(doc)
     doc_mean = np.add.reduceat(proba, starts) / lengths if len(doc) else np.zeros(0)
     doc_max = np.maximum.reduceat(proba, starts) if len(doc) else np.zeros(0)
     cols.append(np.repeat(doc_mean, lengths))
     cols.append(np.repeat(doc_max, lengths))
     cols.append(_content_region(proba, doc, starts, lengths))
     cols.append(proba)
+    lines, run_words = _runs(proba >= 0.5, doc, words)
+    mass = proba * words
+    mass_total = np.maximum(_page_total(mass, doc), 1e-9)
+    mass_before = _before(mass, doc)
+    cols += [np.log1p(lines), np.log1p(run_words), run_words / np.maximum(_page_total(words, doc), 1),
+             mass_before / mass_total, (mass_total - mass_before - mass) / mass_total]
     return np.stack(cols, axis=1).astype(np.float32)
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from dedupe.features import _content_region, stacked_features
+from dedupe.features import BASE_NAMES, _content_region, segment_features, stacked_features
 
 
 def _region(proba, doc):
@@ -27,10 +27,66 @@ def test_a_page_with_no_confident_line_has_no_region():
 def test_window_extremes_stay_inside_the_page():
     proba = np.array([0.9, 0.1, 0.1, 0.1, 0.2, 0.95])
     doc = np.array([0, 0, 0, 1, 1, 1])
-    cols = stacked_features(proba, doc)
+    cols = stacked_features(proba, doc, np.ones(6))
     names = 8 + 4  # neighbour shifts, window means; then max over 2, max over 5, min over 2, min over 5
     max2 = cols[:, names]
     assert max2.tolist()[:3] == np.float32([0.9, 0.9, 0.9]).tolist()
     assert max2[3] == np.float32(0.95)  # page 1 sees its own 0.95, not page 0's 0.9
     min5 = cols[:, names + 3]
     assert min5[0] == np.float32(0.1) and min5[5] == np.float32(0.1)
+
+
+def _base(words, template=None, short=None):
+    """Base-feature rows with only the columns segment features read."""
+    base = np.zeros((len(words), len(BASE_NAMES)), np.float32)
+    base[:, BASE_NAMES.index("log_words")] = np.log1p(words)
+    base[:, BASE_NAMES.index("rule_template")] = template if template is not None else 0
+    base[:, BASE_NAMES.index("short_no_sentence")] = short if short is not None else 0
+    return base
+
+
+def test_runs_are_counted_in_words_and_stop_at_the_page():
+    # Page 0: a menu of three template links, a 40-word paragraph, a 30-word one; page 1: one line.
+    words = np.array([1, 2, 1, 40, 30, 5], float)
+    template = np.array([1, 1, 1, 0, 0, 1])
+    cols = segment_features(_base(words, template), np.array([0, 0, 0, 0, 0, 1]))
+    lines, run_words, share = np.expm1(cols[:, 0]), np.expm1(cols[:, 1]), cols[:, 2]
+    assert np.allclose(lines, [3, 3, 3, 2, 2, 1]) and np.allclose(run_words, [4, 4, 4, 70, 70, 5], rtol=1e-5)
+    assert np.allclose(share[:5], [4 / 74] * 3 + [70 / 74] * 2) and share[5] == 1.0
+    prose_words = np.expm1(cols[:, 7])  # the run of 10+ word lines
+    assert np.allclose(prose_words, [4, 4, 4, 70, 70, 5], rtol=1e-5)
+    # Share of the page's words before each line, then of the words the rule keeps.
+    assert np.allclose(cols[:, 9], [0, 1 / 74, 3 / 74, 4 / 74, 44 / 74, 0])
+    assert np.allclose(cols[:, 10], [0, 0, 0, 0, 40 / 70, 0])
+    kept_after = np.expm1(cols[:, 12])
+    assert np.allclose(kept_after, [70, 70, 70, 30, 0, 0], rtol=1e-5)
+
+
+def test_confident_runs_and_content_mass_in_the_second_pass():
+    proba = np.array([0.1, 0.9, 0.8, 0.2, 0.7, 0.6, 0.1])
+    doc = np.array([0, 0, 0, 0, 0, 1, 1])
+    words = np.array([2, 50, 30, 3, 40, 20, 5], float)
+    cols = stacked_features(proba, doc, words)
+    run_words, mass_before, mass_after = np.expm1(cols[:, -4]), cols[:, -2], cols[:, -1]
+    assert np.allclose(run_words, [2, 80, 80, 3, 40, 20, 5], rtol=1e-5)
+    mass = proba[:5] * words[:5]
+    assert np.allclose(mass_before[:5], np.r_[0, np.cumsum(mass)[:-1]] / mass.sum(), atol=1e-6)
+    assert mass_after[4] == 0 and mass_before[5] == 0  # the last line of page 0; the first of page 1
+
+
+def test_dated_lines_mark_comment_headers_and_count_along_the_page():
+    from dedupe.features import _lexical
+
+    dated = BASE_NAMES.index("dated")
+    assert _lexical("Todd — June 27th, 2012, 12:39 pm")[dated] == 1.0
+    assert _lexical("Posted by: Tom | October 13, 2012 at 12:29 PM")[dated] == 1.0
+    assert _lexical("Home")[dated] == 0.0
+    assert _lexical("In 2012 the council " + "voted " * 30)[dated] == 0.0  # prose that mentions a year
+    # Page 0: article, header, comment, header, comment; page 1 has no dated line.
+    base = _base(np.array([60, 6, 40, 6, 30, 20], float))
+    base[:, dated] = [0, 1, 0, 1, 0, 0]
+    cols = segment_features(base, np.array([0, 0, 0, 0, 0, 1]))
+    since, before, after = cols[:, 13], np.expm1(cols[:, 14]), np.expm1(cols[:, 15])
+    assert np.isnan(since[0]) and np.isnan(since[5])  # no dated line yet on its page
+    assert np.allclose(np.expm1(since[1:5]), [0, 1, 0, 1])
+    assert np.allclose(before, [0, 0, 1, 1, 2, 0]) and np.allclose(after, [2, 1, 1, 0, 0, 0])
