@@ -157,37 +157,15 @@ def _unicode_table() -> np.ndarray:
 
 
 @njit(cache=True)
-def _map_squeeze(codes, table):
-    """Map the code points through ``table`` and squeeze the spaces, in place.
-
-    A run of spaces becomes one space, and none is kept at either end.
-    Returns the length ``n`` of the result, ``codes[:n]``; it is never
-    longer than what has been read, so only code points already read are
-    overwritten. Without branches on the text (a space every few letters
-    would make them unpredictable): a pending space and the code point are
-    written where they would go, and the write position moves only past
-    those kept.
-    """
-    n = 0
-    pending = False  # a space is due before the next code point kept
-    for i in range(len(codes)):
-        m = table[codes[i]]
-        space = m == 32
-        codes[n] = 32
-        n += pending and not space
-        codes[n] = m
-        n += not space
-        pending = space and n > 0
-    return n
-
-
-@njit(cache=True)
 def _map_squeeze_many(codes, ends, table, lengths):
     """:func:`_map_squeeze` of each text of ``codes`` (text t ends at
     ``ends[t]``), the results packed one after the other from the start;
     ``lengths[t]`` is result t's length. Returns the total length.
 
-    Written like :func:`_map_squeeze`, without branches on the text.
+    Without branches on the text (a space every few letters would make
+    them unpredictable): a pending space and the code point are written
+    where they would go, and the write position moves only past those
+    kept. Never writes past what has been read.
     """
     n = 0
     start = 0
@@ -205,6 +183,20 @@ def _map_squeeze_many(codes, ends, table, lengths):
         lengths[t] = n - first
         start = ends[t]
     return n
+
+
+@njit(cache=True)
+def _map_squeeze(codes, table):
+    """Map the code points through ``table`` and squeeze the spaces, in place.
+
+    A run of spaces becomes one space, and none is kept at either end.
+    Returns the length ``n`` of the result, ``codes[:n]``; it is never
+    longer than what has been read, so only code points already read are
+    overwritten. (:func:`_map_squeeze_many` of one text.)
+    """
+    ends = np.full(1, len(codes), dtype=np.int64)
+    lengths = np.empty(1, dtype=np.int64)
+    return _map_squeeze_many(codes, ends, table, lengths)
 
 
 def light_key(text: str) -> str:
