@@ -108,9 +108,8 @@ class GramIndex:
             if rows:
                 yield rows
 
-    def _matrix(self, rows: dict[str, np.ndarray], only_rare: bool = False) -> sparse.csr_matrix:
-        keep = rows["rare"] if only_rare else slice(None)
-        owner, gram = rows["owner"][keep], rows["gram"][keep]
+    def _matrix(self, rows: dict[str, np.ndarray]) -> sparse.csr_matrix:
+        owner, gram = rows["owner"], rows["gram"]
         shape = (self.n_owners, int(rows["gram"].max()) + 1)
         return sparse.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, gram)), shape=shape)
 

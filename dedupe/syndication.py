@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from . import cluster, lsh, verify
 from .blocks import WORD, normalise

@@ -12,7 +12,7 @@ from scipy import sparse
 
 from .shingle import ShingleBatch
 
-__all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "uncommon", "MAX_DF"]
+__all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "MAX_DF"]
 
 #: An n-gram in more documents than this is too common to be evidence that
 #: two of them share a passage (a phrase, or a template left in); keeping
@@ -87,9 +87,3 @@ def row_products(a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: np.ndarray,
         i, j = rows_a[s : s + _BATCH], rows_b[s : s + _BATCH]
         out[s : s + len(i)] = np.asarray(a[i].multiply(b[j]).sum(axis=1), dtype=np.float64).ravel()
     return out
-
-
-def uncommon(matrix: sparse.csr_matrix, max_df: int = MAX_DF) -> sparse.csr_matrix:
-    """The columns (n-grams) of a binary matrix found in at most ``max_df`` rows."""
-    df = np.diff(matrix.tocsc().indptr)
-    return matrix[:, np.flatnonzero(df <= max_df)].tocsr()
