@@ -36,7 +36,6 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import __version__
-from .model import Document, InputError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -58,6 +57,8 @@ FORMAT_VERSION = 1
 STAGES = ("read", "blocks", "clusters", "boilerplate", "model", "syndication")
 #: The work folder ``clean`` uses under its output folder unless told otherwise.
 DEFAULT_NAME = ".dedupe-work"
+# What a stage keeps: its arrays, and the read stage's document texts.
+_SUFFIXES = (".npz", ".texts")
 _KEY_CHARS = 24
 _META = "meta_json"
 _LOAD_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
@@ -174,8 +175,9 @@ class WorkDir:
     def enabled(self) -> bool:
         return self.path is not None
 
-    def file(self, stage: str, key: str) -> Path:
-        return self.path / f"{stage}-{key[:_KEY_CHARS]}.npz"
+    def file(self, stage: str, key: str, suffix: str = ".npz") -> Path:
+        """The stage's file; a stage may keep files beside its ``.npz`` (other suffixes)."""
+        return self.path / f"{stage}-{key[:_KEY_CHARS]}{suffix}"
 
     def load(self, stage: str, key: str) -> Optional[tuple[dict[str, np.ndarray], Any]]:
         """The arrays and JSON data of a finished stage, or None when there is none to reuse."""
@@ -223,7 +225,7 @@ class WorkDir:
         if not self.enabled or not self.temporary or not self.path.is_dir():
             return
         for p in self.path.iterdir():
-            ours = p.suffix == ".npz" and p.name.split("-", 1)[0] in STAGES
+            ours = p.suffix in _SUFFIXES and p.name.split("-", 1)[0] in STAGES
             if ours or (p.name.startswith(".") and p.name.endswith(".tmp")):
                 p.unlink(missing_ok=True)
         try:
@@ -233,43 +235,6 @@ class WorkDir:
 
 
 # --- what each stage keeps --------------------------------------------------------
-
-
-def encode_documents(documents: Sequence[Document], skipped: Sequence[InputError]) -> tuple[dict, list]:
-    n = len(documents)
-    arrays: dict[str, np.ndarray] = {}
-    for name in ("id", "text", "source"):
-        arrays[f"{name}_buf"], arrays[f"{name}_off"] = pack_strings([getattr(d, name) for d in documents])
-    arrays["url_buf"], arrays["url_off"] = pack_strings([d.url or "" for d in documents])
-    arrays["url_none"] = np.fromiter((d.url is None for d in documents), dtype=bool, count=n)
-    arrays["line"] = np.fromiter((-1 if d.line is None else d.line for d in documents), dtype=np.int64, count=n)
-    arrays["tags_n"] = np.fromiter((-1 if d.tag_paths is None else len(d.tag_paths) for d in documents), np.int64, n)
-    arrays["tags_buf"], arrays["tags_off"] = pack_strings([t for d in documents for t in (d.tag_paths or ())])
-    errors = [[e.path, e.line, e.reason, e.detail] for e in skipped]
-    return arrays, errors
-
-
-def decode_documents(arrays: dict, errors: list) -> tuple[list[Document], list[InputError]]:
-    ids, texts, sources, urls = (
-        unpack_strings(arrays[f"{k}_buf"], arrays[f"{k}_off"]) for k in ("id", "text", "source", "url")
-    )
-    tags = unpack_strings(arrays["tags_buf"], arrays["tags_off"])
-    tag_n = arrays["tags_n"].tolist()
-    starts = np.concatenate([[0], np.cumsum(np.maximum(arrays["tags_n"], 0))]).tolist()
-    if not (len(ids) == len(texts) == len(sources) == len(urls) == len(tag_n)) or starts[-1] != len(tags):
-        raise ValueError("document arrays of different lengths")
-    docs = [
-        Document(
-            id=ids[i],
-            text=texts[i],
-            source=sources[i],
-            line=None if line < 0 else line,
-            url=None if none else urls[i],
-            tag_paths=None if tag_n[i] < 0 else tuple(tags[starts[i] : starts[i + 1]]),
-        )
-        for i, (line, none) in enumerate(zip(arrays["line"].tolist(), arrays["url_none"].tolist()))
-    ]
-    return docs, [InputError(*e) for e in errors]
 
 
 def encode_syndication(synd) -> dict:

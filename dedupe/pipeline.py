@@ -47,6 +47,8 @@ from .parallel import Workers
 from .progress import Progress, Task, as_progress
 from .report import Report, build_report
 from .sign import band_keys_of, shingles, slices
+from . import store as stores
+from .store import DocumentStore
 
 __all__ = ["Analysis", "Result", "CleanedTexts", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
 
@@ -113,7 +115,7 @@ class _CleanedByRecord(Mapping):
     """``(source, line)`` -> cleaned text, as the writers ask for it."""
 
     def __init__(self, documents: Sequence[Document], cleaned: CleanedTexts):
-        self._index = {(d.source, d.line): i for i, d in enumerate(documents)}
+        self._index = {record: i for i, record in enumerate(stores.records(documents))}
         self._cleaned = cleaned
 
     def __getitem__(self, key):
@@ -181,7 +183,7 @@ class _Run:
             if found is not None:
                 try:
                     value = decode(*found)
-                except (KeyError, ValueError, IndexError, TypeError) as exc:
+                except (KeyError, ValueError, IndexError, TypeError, OSError) as exc:
                     self.work.damaged(stage, key, exc)
                 else:
                     self.progress.end(stage, reused=True)
@@ -312,7 +314,7 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
 
     def compute() -> _Blocks:
         with run.progress.stage("blocks", len(documents), "documents") as task:
-            lengths = np.fromiter((len(d.text) for d in documents), dtype=np.float64, count=len(documents))
+            lengths = stores.text_lengths(documents).astype(np.float64)
             parts = run.workers.map(
                 _segment_documents, lengths, lambda a, b: ([d.text for d in documents[a:b]], short_words), task
             )
@@ -510,7 +512,7 @@ def _boilerplate_stage(
 
     def compute():
         with run.progress.stage("boilerplate"):
-            hosts = [_host(d.url) for d in documents]
+            hosts = [_host(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), b.counts)
@@ -669,8 +671,9 @@ def _syndication_stage(run: _Run, texts, spans, shared, previous: Optional[str])
     return run.cached("syndication", key, compute, lambda s: (checkpoints.encode_syndication(s), None), decode)
 
 
-def _analyse(run: _Run, documents: list[Document], read_key: Optional[str]) -> Analysis:
-    if run.workers.would_split(sum(len(d.text) for d in documents)):
+def _analyse(run: _Run, documents: Sequence[Document], read_key: Optional[str]) -> Analysis:
+    lengths = stores.text_lengths(documents).tolist()
+    if run.workers.would_split(sum(lengths)):
         run.workers.warm_up()
     n_docs = len(documents)
     table, decision_key = _corpus_stage(run, documents, read_key)
@@ -680,10 +683,10 @@ def _analyse(run: _Run, documents: list[Document], read_key: Optional[str]) -> A
     action = [action_flat[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
     template = [table.cluster[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
     spans = [
-        blocks_mod.kept_spans(len(d.text), b, a == boilerplate.KEEP) for d, b, a in zip(documents, table.blocks, action)
+        blocks_mod.kept_spans(n, b, a == boilerplate.KEEP) for n, b, a in zip(lengths, table.blocks, action)
     ]
     cleaned = CleanedTexts(documents, spans)
-    synd = _syndication_stage(run, [d.text for d in documents], spans, table.decision.shared, model_key)
+    synd = _syndication_stage(run, stores.texts(documents), spans, table.decision.shared, model_key)
     return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)
 
 
@@ -735,8 +738,8 @@ def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional
             checkpoints.inputs_fingerprint(files),
         )
 
-    def compute() -> tuple[list[Document], list[InputError]]:
-        documents, skipped = [], []
+    def compute() -> tuple[DocumentStore, list[InputError]]:
+        documents, skipped = _new_store(run, key), []
         stop = (lambda items: bool(items) and isinstance(items[-1], tuple)) if config.strict else None
         with run.progress.stage("read", len(files), "files") as task:
             for items in run.workers.map(_read_files, weights, lambda a, b: (files[a:b], config), task, stop=stop):
@@ -744,13 +747,21 @@ def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional
                     if isinstance(item, Document):
                         documents.append(item)
                     elif config.strict:
+                        documents.close()
                         raise InputError(*item)
                     else:
                         skipped.append(InputError(*item))
+        documents.finish()
         return documents, skipped
 
-    encode = lambda value: checkpoints.encode_documents(*value)  # noqa: E731
-    documents, skipped = run.cached("read", key, compute, encode, checkpoints.decode_documents)
+    def encode(value):
+        documents, skipped = value
+        return documents.metadata(), [[e.path, e.line, e.reason, e.detail] for e in skipped]
+
+    def decode(arrays: dict, errors: list):
+        return DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays), [InputError(*e) for e in errors]
+
+    documents, skipped = run.cached("read", key, compute, encode, decode)
     return Corpus(files=files, documents=documents, skipped=skipped), key
 
 
@@ -761,6 +772,17 @@ _READ_COST = {"html": 0.4, "warc": 0.4}
 _READ_COST_OTHER = 0.1
 # Characters a compressed byte holds, about.
 _COMPRESSED = 4
+
+
+def _new_store(run: _Run, key: Optional[str]) -> DocumentStore:
+    """Where the read stage keeps the texts: beside its checkpoint, else (no
+    work folder, or one that cannot be written) in a temporary file."""
+    if key is not None:
+        try:
+            return DocumentStore(run.work.file("read", key, ".texts"))
+        except OSError:
+            pass
+    return DocumentStore()
 
 
 def _text_size(f: InputFile) -> int:
