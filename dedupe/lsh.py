@@ -27,12 +27,12 @@ datasketch's index as the oracle: same pairs, on random near-duplicates.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from datasketch import MinHashLSH
 
-__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
+__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "pairs_from_band_columns", "bands_rows"]
 
 
 # (false positive, false negative) weights for datasketch's optimiser.
@@ -134,11 +134,19 @@ def _band_pair_codes(rows: Optional[np.ndarray], band_keys: np.ndarray, r: int) 
     (``rows`` None: the keys stand for the values).
     """
     n, b = band_keys.shape
+
+    def band(k: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        return np.ascontiguousarray(band_keys[:, k]), None if rows is None else rows[:, k * r : (k + 1) * r]
+
+    return _codes_of_bands(n, b, band)
+
+
+def _codes_of_bands(n: int, b: int, band: Callable[[int], tuple[np.ndarray, Optional[np.ndarray]]]) -> np.ndarray:
+    """Sorted pair codes over bands given one at a time (``band(k)``: keys, values)."""
     codes = np.zeros(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     for k in range(b):
-        values = None if rows is None else rows[:, k * r : (k + 1) * r]
-        i, j = _pairs_within(*_sort_rows(np.ascontiguousarray(band_keys[:, k]), values))
+        i, j = _pairs_within(*_sort_rows(*band(k)))
         pending.append(i * n + j)
         # Deduplicate once the new codes outnumber the distinct ones: memory
         # stays within a few times the result plus one band, and the sorts
@@ -229,6 +237,19 @@ def pairs_from_band_keys(keys: np.ndarray) -> np.ndarray:
         Unique pairs ``(i, j)`` with ``i < j``, sorted.
     """
     return _pairs(None, np.ascontiguousarray(keys), 1)
+
+
+def pairs_from_band_columns(n: int, b: int, band: Callable[[int], np.ndarray]) -> np.ndarray:
+    """:func:`pairs_from_band_keys` with the keys given one band at a time.
+
+    ``band(k)`` is column ``k`` of the keys (uint64, shape (n,)): a stage
+    that spilled its band keys to disk loads one band at a time, so what it
+    holds is one band and the pairs.
+    """
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    codes = _codes_of_bands(n, b, lambda k: (band(k), None))
+    return np.stack(np.divmod(codes, n), axis=1)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.ndarray:

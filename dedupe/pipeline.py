@@ -20,6 +20,7 @@ part of the :class:`~dedupe.config.Config` a report records:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from contextlib import contextmanager
@@ -46,7 +47,8 @@ from .ngrams import GramIndex
 from .parallel import Workers
 from .progress import Progress, Task, as_progress
 from .report import Report, build_report
-from .sign import band_keys_of, shingles, slices
+from .sign import key_band_keys, shingles, slices
+from .spill import Shards
 from . import store as stores
 from .store import DocumentStore
 
@@ -260,11 +262,9 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         :func:`_block_weights`.
     repeat : ndarray of bool, shape (n_blocks,)
         Repeats an earlier block of its document (same light key).
-    key : ndarray of int64, shape (n_blocks,)
-        Each block's normalised key (:func:`dedupe.blocks.normalise`), as
-        its index in ``reps``.
-    reps : list of str
-        The chunk's distinct normalised keys, by first occurrence.
+    digest : ndarray of uint64, shape (n_blocks, 2)
+        A 128-bit hash of each block's normalised key
+        (:func:`dedupe.blocks.normalise`): equal keys, equal digests.
     """
     per_doc = [blocks_mod.segment(t) for t in texts]
     counts = np.array([len(b) for b in per_doc], dtype=np.int64)
@@ -277,9 +277,9 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         k = (d, blocks_mod.light_key(t))
         repeat[i] = k in seen
         seen.add(k)
-    key, reps = _key_ids(blocks_mod.normalise_many(block_texts))
+    digest = _digests(blocks_mod.normalise_many(block_texts))
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
-    return flat, counts, weight, repeat, key, reps
+    return flat, counts, weight, repeat, digest
 
 
 # --- the corpus stage: blocks, clusters, boilerplate ---------------------------------
@@ -287,26 +287,41 @@ def _segment_documents(texts: Sequence[str], short_words: int):
 
 @dataclass
 class _Blocks:
-    """The blocks stage: every block, flat in document order, and its distinct normalised keys."""
+    """The blocks stage: every block, flat in document order, and the id of its normalised key."""
 
     blocks: np.ndarray  # int64 (n_blocks, 3)
     counts: np.ndarray  # int64 (n_docs,)
     weight: np.ndarray  # float64 (n_blocks,)
     repeat: np.ndarray  # bool (n_blocks,)
     key: np.ndarray  # int64 (n_blocks,): id of the block's normalised key, by first occurrence
-    reps: list[str]  # the distinct normalised keys, by id
 
-    @property
+    @cached_property
     def first(self) -> np.ndarray:
-        """The first block of each key."""
+        """The first block of each key (increasing: ids go by first occurrence)."""
         return np.unique(self.key, return_index=True)[1].astype(np.int64)
 
 
-def _key_ids(keys: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Id of each key (ids by first occurrence) and the distinct keys by id."""
-    ids: dict[str, int] = {}
-    key = np.fromiter((ids.setdefault(k, len(ids)) for k in keys), dtype=np.int64, count=len(keys))
-    return key, list(ids)
+def _digests(keys: Sequence[str]) -> np.ndarray:
+    """A 128-bit hash of each string, as two uint64 (equal strings, equal digests)."""
+    raw = b"".join(hashlib.blake2b(k.encode("utf-8", "surrogatepass"), digest_size=16).digest() for k in keys)
+    return np.frombuffer(raw, dtype=np.uint64).reshape(-1, 2)
+
+
+def _ids_by_first_occurrence(digest: np.ndarray) -> np.ndarray:
+    """Id of each digest, ids numbered by first occurrence (equal digests, equal ids)."""
+    n = len(digest)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((digest[:, 1], digest[:, 0]))  # stable: equal digests keep their order
+    ordered = digest[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    group = np.cumsum(new) - 1
+    rank = np.empty(int(new.sum()), dtype=np.int64)
+    rank[np.argsort(order[new], kind="stable")] = np.arange(len(rank))
+    ids = np.empty(n, dtype=np.int64)
+    ids[order] = rank[group]
+    return ids
 
 
 def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) -> _Blocks:
@@ -320,29 +335,59 @@ def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) 
             )
         if not parts:
             parts = [_segment_documents([], short_words)]
-        # Each chunk's distinct keys to ids over the corpus (by first occurrence, as in a chunk).
-        ids: dict[str, int] = {}
-        key = np.concatenate(
-            [np.fromiter((ids.setdefault(r, len(ids)) for r in p[5]), dtype=np.int64, count=len(p[5]))[p[4]] for p in parts]
-        )
-        return _Blocks(*(np.concatenate([p[i] for p in parts]) for i in range(4)), key, list(ids))
+        flat = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+        return _Blocks(*flat[:4], _ids_by_first_occurrence(flat[4]))
 
     def encode(b: _Blocks):
-        buf, off = checkpoints.pack_strings(b.reps)
-        arrays = {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}
-        return {**arrays, "reps_buf": buf, "reps_off": off}, None
+        return {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}, None
 
     def decode(a: dict, _) -> _Blocks:
-        reps = checkpoints.unpack_strings(a["reps_buf"], a["reps_off"])
-        b = _Blocks(a["blocks"], a["counts"], a["weight"], a["repeat"], a["key"], reps)
+        b = _Blocks(a["blocks"], a["counts"], a["weight"], a["repeat"], a["key"])
         n = len(b.key)
         if b.blocks.shape != (n, 3) or len(b.weight) != n or len(b.repeat) != n or int(b.counts.sum()) != n:
             raise ValueError("block arrays of different lengths")
-        if n and (b.key.min() < 0 or b.key.max() >= len(reps)):
-            raise ValueError("block keys out of range")
+        if n and (b.key.min() < 0 or not np.array_equal(b.key[b.first], np.arange(len(b.first)))):
+            raise ValueError("block keys not numbered by first occurrence")
         return b
 
     return run.cached("blocks", key, compute, encode, decode)
+
+
+# Reads raw block texts: ``fetch(which)`` yields the texts of the blocks
+# ``which`` (sorted indices) in order, a slice of about SLICE characters at a time.
+Fetch = Callable[[np.ndarray], Iterator[list[str]]]
+
+
+def _fetch_from(documents: Sequence[Document], counts: np.ndarray, blocks: np.ndarray) -> Fetch:
+    """Block texts cut from the documents, read a slice of documents at a time."""
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    lengths = stores.text_lengths(documents).astype(np.float64)
+
+    def fetch(which: np.ndarray) -> Iterator[list[str]]:
+        doc = np.searchsorted(bounds, which, side="right") - 1
+        for a, e in slices(lengths):
+            lo, hi = np.searchsorted(doc, [a, e])
+            if lo == hi:
+                continue
+            first = int(doc[lo])
+            docs = documents[first : int(doc[hi - 1]) + 1]
+            yield [
+                docs[d - first].text[s:t]
+                for d, (s, t) in zip(doc[lo:hi].tolist(), blocks[which[lo:hi], :2].tolist())
+            ]
+
+    return fetch
+
+
+def _fetch_list(texts: Sequence[str]) -> Fetch:
+    """Block texts held in memory (in slices all the same)."""
+
+    def fetch(which: np.ndarray) -> Iterator[list[str]]:
+        lengths = np.fromiter((len(texts[i]) for i in which.tolist()), dtype=np.float64, count=len(which))
+        for a, e in slices(lengths):
+            yield [texts[i] for i in which[a:e].tolist()]
+
+    return fetch
 
 
 # Candidate pairs verified between two updates of the components found so far.
@@ -350,28 +395,31 @@ _VERIFY_BATCH = 1 << 18
 
 
 def _near_edges(
-    workers: Workers, texts: Sequence[str], kind: str, n: int, config: Config, task: Optional[Task] = None
+    workers: Workers, bands: Shards, n: int, fetch: Fetch, kind: str, ngram: int, config: Config
 ) -> np.ndarray:
-    """Pairs of texts whose ``kind`` n-gram sets have a Jaccard of
+    """Pairs of the ``n`` texts whose ``kind`` n-gram sets have a Jaccard of
     ``block_threshold`` or more: enough of them to connect every text to the
     others it has such a pair with (the clusters are connected components).
 
-    Workers sign chunks and keep only the LSH band keys (``b`` numbers a
-    text, not ``num_perm``); only the texts in some candidate pair are
+    ``bands`` holds the texts' LSH band keys, one shard per band (put there
+    by the workers' :func:`dedupe.sign.key_band_keys`, spilled to disk on a
+    large corpus), so what is held at once is one band and the candidate
+    pairs. Only the texts in some candidate pair are read (``fetch``) and
     shingled again, for the exact Jaccard. Candidates are verified in
     batches, and a candidate whose texts are already connected is skipped:
     a thousand variants of one dated byline line make half a million
     candidate pairs, of which the first thousand or so connect them all.
     """
-    threshold, num_perm, seed = config.boilerplate.block_threshold, config.minhash.num_perm, config.minhash.seed
-    lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-    parts = workers.map(band_keys_of, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, threshold), task)
-    cand = lsh.pairs_from_band_keys(np.concatenate(parts))
+    threshold = config.boilerplate.block_threshold
+    cand = lsh.pairs_from_band_columns(n, bands.n, lambda k: bands.load(k)["band"])
     if len(cand) == 0:
         return cand
     involved, local = np.unique(cand, return_inverse=True)
+    del cand
     local = local.reshape(-1, 2)
-    batch, _ = shingles(workers, [texts[i] for i in involved.tolist()], kind, n)
+    texts = [t for part in fetch(involved) for t in part]
+    batch, _ = shingles(workers, texts, kind, ngram, normalise=True)
+    del texts
     matrix = verify.shingle_matrix(batch)
     label = np.arange(len(involved))
     edges = [np.zeros((0, 2), np.int64)]
@@ -387,21 +435,36 @@ def _near_edges(
 
 
 def _cluster_keys(
-    reps: Sequence[str], first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
-    task: Optional[Task] = None,
+    fetch: Fetch, first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
+    folder: Optional[Path] = None, task: Optional[Task] = None,
 ) -> np.ndarray:
-    """Cluster label of each block from its normalised key: see :func:`block_clusters`."""
-    n = len(reps)
-    words = np.fromiter((r.count(" ") + 1 if r else 0 for r in reps), dtype=np.int64, count=n)
-    short = words < config.shingle.short_block_words
-    pairs = []
-    for mask, kind, ngram in ((short, "char", config.shingle.char_ngram), (~short, "word", config.shingle.word_ngram)):
-        idx = np.flatnonzero(mask)
-        if len(idx) < 2:
-            if task is not None:
-                task.advance(len(idx))
-            continue
-        pairs.append(idx[_near_edges(workers, [reps[i] for i in idx.tolist()], kind, ngram, config, task)])
+    """Cluster label of each block from its normalised key: see :func:`block_clusters`.
+
+    ``first`` is the first block of each key, whose text stands for the key.
+    """
+    n = len(first)
+    sc, mc = config.shingle, config.minhash
+    threshold = config.boilerplate.block_threshold
+    b = lsh.bands_rows(threshold, mc.num_perm)[0]
+    short = np.zeros(n, dtype=bool)
+    with Shards(b, folder) as char_bands, Shards(b, folder) as word_bands:
+        at = 0
+        for texts in fetch(first):
+            lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+            args = (sc.short_block_words, sc.char_ngram, sc.word_ngram, mc.num_perm, mc.seed, threshold)
+            for is_short, keys in workers.map(key_band_keys, lengths, lambda a, e: (texts[a:e], *args), task):
+                short[at : at + len(is_short)] = is_short
+                at += len(is_short)
+                for bands, rows in ((char_bands, keys[is_short]), (word_bands, keys[~is_short])):
+                    if len(rows):
+                        for k in range(b):
+                            bands.put(k, band=np.ascontiguousarray(rows[:, k]))
+        pairs = []
+        for mask, bands, kind, ngram in ((short, char_bands, "char", sc.char_ngram), (~short, word_bands, "word", sc.word_ngram)):
+            idx = np.flatnonzero(mask)
+            if len(idx) >= 2:
+                which = lambda local, idx=idx: fetch(first[idx[local]])  # noqa: E731
+                pairs.append(idx[_near_edges(workers, bands, len(idx), which, kind, ngram, config)])
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
     return first[rep_label][key].astype(np.int64)
@@ -422,15 +485,16 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
     keys : ndarray of int64, shape (len(texts),)
         Normalised-key id of each block (equal ids: exact repeats).
     """
-    key, reps = _key_ids(blocks_mod.normalise_many(texts))
+    key = _ids_by_first_occurrence(_digests(blocks_mod.normalise_many(texts)))
     first = np.unique(key, return_index=True)[1].astype(np.int64)
-    return _cluster_keys(reps, first, key, config, Workers(1)), key
+    return _cluster_keys(_fetch_list(texts), first, key, config, Workers(1)), key
 
 
-def _clusters_stage(run: _Run, b: _Blocks, key: Optional[str]) -> np.ndarray:
+def _clusters_stage(run: _Run, documents: Sequence[Document], b: _Blocks, key: Optional[str]) -> np.ndarray:
     def compute() -> np.ndarray:
-        with run.progress.stage("clusters", len(b.reps), "distinct blocks") as task:
-            return _cluster_keys(b.reps, b.first, b.key, run.config, run.workers, task)
+        with run.progress.stage("clusters", len(b.first), "distinct blocks") as task:
+            fetch = _fetch_from(documents, b.counts, b.blocks)
+            return _cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, task)
 
     def decode(a: dict, _) -> np.ndarray:
         if len(a["labels"]) != len(b.key):
@@ -452,22 +516,24 @@ class _CopyEvidence:
     original but most of its words; this is the evidence the block clusters
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
-    ``normalised[i]`` is block i's normalised text. The n-grams are kept in
+    ``fetch`` reads the blocks' texts (their normalised keys are shingled). The n-grams are kept in
     a :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
     corpus); a pair's evidence is summed over the shards.
     """
 
     def __init__(
-        self, normalised: Sequence[str], doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
+        self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
         n: int, workers: Workers, folder: Optional[Path] = None,
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
-        lengths = np.fromiter((len(normalised[i]) for i in sized.tolist()), dtype=np.float64, count=len(sized))
-        for start, end in slices(lengths):
-            batch, _ = shingles(workers, [normalised[i] for i in sized[start:end].tolist()], "word", n)
+        start = 0
+        for texts in fetch(sized):
+            batch, _ = shingles(workers, texts, "word", n, normalise=True)
+            end = start + len(texts)
             self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+            start = end
         self.grams.build()
         # Blocks of a cluster that spans one document only are unrepeated.
         spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
@@ -516,9 +582,8 @@ def _boilerplate_stage(
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), b.counts)
-            normalised = [b.reps[k] for k in b.key.tolist()]
             loose = _CopyEvidence(
-                normalised, doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
+                _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
             )
             try:
                 decision = boilerplate.decide(doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose)
@@ -591,7 +656,7 @@ def _corpus_stage(run: _Run, documents: Sequence[Document], read_key: Optional[s
         "clusters", blocks_key, asdict(config.shingle), asdict(config.minhash),
         config.boilerplate.block_threshold,
     )
-    labels = _clusters_stage(run, b, clusters_key)
+    labels = _clusters_stage(run, documents, b, clusters_key)
     decision_key = run.key("boilerplate", clusters_key, asdict(config.shingle), asdict(config.boilerplate))
     host, decision = _boilerplate_stage(run, documents, b, labels, decision_key)
     return _table(documents, b, labels, host, decision), decision_key

@@ -11,10 +11,11 @@ from typing import Optional, Sequence
 import numpy as np
 
 from . import lsh, minhash, shingle
+from .blocks import normalise_many
 from .parallel import Workers, plan
 from .progress import Task
 
-__all__ = ["shingles", "band_keys_of", "slices", "SLICE"]
+__all__ = ["shingles", "key_band_keys", "slices", "SLICE"]
 
 #: Characters of text shingled at once by a stage that sends the n-grams on
 #: (to :class:`dedupe.ngrams.GramIndex`) before shingling more.
@@ -26,28 +27,33 @@ def slices(lengths: np.ndarray) -> list[tuple[int, int]]:
     return plan(lengths, int(np.ceil(lengths.sum() / SLICE)))
 
 
-def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int):
-    """Shingles of a chunk of texts (``kind`` "char" or "word" n-grams), and
-    their signatures unless ``num_perm`` is 0: ``(hashes, counts, signatures)``."""
+def _shingle_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, normalise: bool = False):
+    """Shingles of a chunk of texts (``kind`` "char" or "word" n-grams; of
+    their normalised keys with ``normalise``), and their signatures unless
+    ``num_perm`` is 0: ``(hashes, counts, signatures)``."""
     make = shingle.char_shingles if kind == "char" else shingle.word_shingles
-    batch = make(list(texts), n)
+    batch = make(normalise_many(texts) if normalise else list(texts), n)
     sigs = minhash.signatures(batch, num_perm, seed) if num_perm else None
     return batch.hashes, np.diff(batch.offsets), sigs
 
 
 def shingles(
     workers: Workers, texts: Sequence[str], kind: str, n: int, sign: Optional[tuple[int, int]] = None,
-    task: Optional[Task] = None,
+    task: Optional[Task] = None, normalise: bool = False,
 ) -> tuple[shingle.ShingleBatch, Optional[np.ndarray]]:
     """Shingle (and with ``sign=(num_perm, seed)``, sign) texts in chunks:
-    the same batch and signatures as one call on all of them."""
+    the same batch and signatures as one call on all of them. With
+    ``normalise``, the texts' normalised keys (:func:`dedupe.blocks.normalise`)
+    are shingled, normalised on the workers."""
     num_perm, seed = sign or (0, 0)
     if not texts:
         hashes, counts, sigs = _shingle_texts(texts, kind, n, num_perm, seed)
         parts = [(hashes, counts, sigs)]
     else:
         lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-        parts = workers.map(_shingle_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed), task)
+        parts = workers.map(
+            _shingle_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, normalise), task
+        )
     hashes = np.concatenate([p[0] for p in parts])
     counts = np.concatenate([p[1] for p in parts])
     offsets = np.concatenate([np.zeros(1, dtype=counts.dtype), np.cumsum(counts)])
@@ -55,8 +61,26 @@ def shingles(
     return shingle.ShingleBatch(hashes, offsets), sigs
 
 
-def band_keys_of(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, threshold: float) -> np.ndarray:
-    """LSH band keys of a chunk of texts (:func:`dedupe.lsh.band_keys`): all a
-    worker returns of their shingles and signatures."""
-    make = shingle.char_shingles if kind == "char" else shingle.word_shingles
-    return lsh.band_keys(minhash.signatures(make(list(texts), n), num_perm, seed), threshold)
+def key_band_keys(
+    texts: Sequence[str], short_words: int, char_n: int, word_n: int, num_perm: int, seed: int, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the block clusters need of a chunk of block texts: whether each
+    normalised key is short (under ``short_words`` words: compared on
+    character n-grams, else on word n-grams), and its LSH band keys
+    (:func:`dedupe.lsh.band_keys`) over those n-grams — all a worker returns
+    of their shingles and signatures.
+
+    Returns
+    -------
+    short : ndarray of bool, shape (n,)
+    keys : ndarray of uint64, shape (n, b)
+    """
+    keys = normalise_many(texts)
+    words = np.fromiter((k.count(" ") + 1 if k else 0 for k in keys), dtype=np.int64, count=len(keys))
+    short = words < short_words
+    out = np.zeros((len(keys), lsh.bands_rows(threshold, num_perm)[0]), dtype=np.uint64)
+    for mask, make, n in ((short, shingle.char_shingles, char_n), (~short, shingle.word_shingles, word_n)):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            out[idx] = lsh.band_keys(minhash.signatures(make([keys[i] for i in idx.tolist()], n), num_perm, seed), threshold)
+    return short, out

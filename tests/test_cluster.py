@@ -63,3 +63,39 @@ def test_block_clusters_skip_verifying_what_is_already_connected(monkeypatch):
     assert sum(verified) < every / 3  # most candidates were already connected
     assert len(set(whole[0][:60].tolist())) == 1 and len(set(whole[0][60:90].tolist())) < 10  # the templates
     assert len(set(whole[0][90:].tolist())) == 30  # the unrelated lines alone
+
+
+def test_block_clusters_are_the_same_with_band_keys_on_disk_and_texts_in_slices(monkeypatch, tmp_path):
+    """The clusters stage's spilled band keys and sliced reads change nothing."""
+    from dedupe import pipeline, sign, spill
+    from dedupe.config import Config
+
+    rng = np.random.default_rng(5)
+    names = ["".join(rng.choice(list("abcdefgh"), 3)) for _ in range(40)]
+    texts = [f"This story was first published by {n} news" for n in names]
+    texts += ["Menu", "Home", "menu", "Contact us"] * 5
+    texts += [" ".join(rng.choice(names, 25)) for _ in range(20)]  # long lines, some alike
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    whole = pipeline.block_clusters(texts, Config())
+    monkeypatch.setattr(spill, "SPILL_ROWS", 0)  # every band key to disk
+    monkeypatch.setattr(sign, "SLICE", 60)  # a few texts per read
+    monkeypatch.setattr(spill.tempfile, "tempdir", str(tmp_path))
+    spilled = []
+    real = spill.Shards._spill
+    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (spilled.append(1), real(self))[1])
+    split = pipeline.block_clusters(texts, Config())
+    assert spilled and not any(tmp_path.iterdir())  # spilled, and removed again
+    assert split[0].tolist() == whole[0].tolist() and split[1].tolist() == whole[1].tolist()
+    assert len(set(whole[0].tolist())) < len(set(whole[1].tolist()))  # near-duplicates were joined
+
+
+def test_key_ids_go_by_first_occurrence():
+    """Digests to ids: the same ids as numbering distinct strings as they come."""
+    from dedupe import pipeline
+
+    rng = np.random.default_rng(9)
+    for n in (0, 1, 50, 500):
+        strings = [f"s{int(x)}" for x in rng.integers(0, max(n // 3, 1), n)]
+        ids: dict[str, int] = {}
+        want = [ids.setdefault(s, len(ids)) for s in strings]
+        assert pipeline._ids_by_first_occurrence(pipeline._digests(strings)).tolist() == want

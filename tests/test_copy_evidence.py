@@ -36,7 +36,7 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     monkeypatch.setattr(sign, "SLICE", 200)  # several slices of blocks
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     rng = np.random.default_rng(2)
-    words = [f"w{i}" for i in range(12)]
+    words = [f"w{chr(ord('a') + i)}" for i in range(12)]  # normalised already
     texts, doc_of = [], []
     for doc in range(9):
         for _ in range(int(rng.integers(1, 5))):
@@ -47,7 +47,7 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     labels[np.flatnonzero(doc_of != doc_of[0])[0]] = 0  # a block repeating block 0 in another document
     weight = rng.integers(0, 3, len(texts)).astype(float) * 40  # some blocks carry no weight
     pairs = np.array([(a, b) for a in range(9) for b in range(9) if a != b])
-    evidence = pipeline._CopyEvidence(texts, doc_of, labels, weight, 9, 2, Workers(1), tmp_path)
+    evidence = pipeline._CopyEvidence(pipeline._fetch_list(texts), doc_of, labels, weight, 9, 2, Workers(1), tmp_path)
     try:
         got = evidence(pairs[:, 0], pairs[:, 1])
         assert any(tmp_path.rglob("*.npy")) == (spill_rows == 0)

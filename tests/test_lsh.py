@@ -68,6 +68,8 @@ def check_against_datasketch(sigs: np.ndarray, threshold: float, from_keys: bool
         keys = lsh.band_keys(sigs, threshold)
         assert keys.shape == (len(sigs), bands_rows(threshold, sigs.shape[1])[0])
         assert lsh.pairs_from_band_keys(keys).tolist() == want
+        by_band = lsh.pairs_from_band_columns(len(keys), keys.shape[1], lambda k: keys[:, k].copy())
+        assert by_band.dtype == np.int64 and by_band.tolist() == want
     return want
 
 
@@ -132,6 +134,7 @@ def test_band_key_rows_with_one_hash_are_told_apart():
         keys[1, 1] = (keys[1, 0] * lsh._MULT) ^ (keys[0, 0] * lsh._MULT) ^ keys[0, 1]
     assert lsh._hash_last_axis(keys[1]) == lsh._hash_last_axis(keys[0])
     assert lsh.pairs_from_band_keys(keys).tolist() == [[0, 2], [1, 3]]
+    assert lsh.pairs_from_band_columns(4, 2, lambda k: keys[:, k].copy()).tolist() == [[0, 2], [1, 3]]
 
 
 def test_copies_pair_with_each_other_and_with_their_near_duplicates():
