@@ -27,12 +27,12 @@ datasketch's index as the oracle: same pairs, on random near-duplicates.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable, Optional
+from typing import Iterator, Optional
 
 import numpy as np
 from datasketch import MinHashLSH
 
-__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "pairs_from_band_columns", "bands_rows"]
+__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "band_pairs", "bands_rows"]
 
 
 # (false positive, false negative) weights for datasketch's optimiser.
@@ -104,19 +104,27 @@ def _groups(same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, sizes
 
 
-def _pairs_within(order: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair ``(i, j)``, ``i < j``, of rows in one run of equal rows."""
+def _firsts(same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs within runs of equal rows, as each pair's first row (its
+    position in sorted order) and how many rows after it it pairs with:
+    every row but a run's last, with every row after it in the run."""
     starts, sizes = _groups(same)
     starts, sizes = starts[sizes > 1], sizes[sizes > 1]
-    # Each row but a run's last pairs with every row after it in the run.
     firsts = sizes - 1
     offset = _segment_arange(firsts)
-    first = np.repeat(starts, firsts) + offset
-    later = np.repeat(firsts, firsts) - offset
-    first = np.repeat(first, later)
-    second = first + 1 + _segment_arange(later)
-    # The sort is stable, so order[first] < order[second].
-    return order[first], order[second]
+    return np.repeat(starts, firsts) + offset, np.repeat(firsts, firsts) - offset
+
+
+def _pairs_of(order: np.ndarray, first: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    one = np.repeat(first, later)
+    other = one + 1 + _segment_arange(later)
+    # The sort is stable, so order[one] < order[other].
+    return order[one], order[other]
+
+
+def _pairs_within(order: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)``, ``i < j``, of rows in one run of equal rows."""
+    return _pairs_of(order, *_firsts(same))
 
 
 def _distinct(codes: np.ndarray) -> np.ndarray:
@@ -134,19 +142,11 @@ def _band_pair_codes(rows: Optional[np.ndarray], band_keys: np.ndarray, r: int) 
     (``rows`` None: the keys stand for the values).
     """
     n, b = band_keys.shape
-
-    def band(k: int) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        return np.ascontiguousarray(band_keys[:, k]), None if rows is None else rows[:, k * r : (k + 1) * r]
-
-    return _codes_of_bands(n, b, band)
-
-
-def _codes_of_bands(n: int, b: int, band: Callable[[int], tuple[np.ndarray, Optional[np.ndarray]]]) -> np.ndarray:
-    """Sorted pair codes over bands given one at a time (``band(k)``: keys, values)."""
     codes = np.zeros(0, dtype=np.int64)
     pending: list[np.ndarray] = []
     for k in range(b):
-        i, j = _pairs_within(*_sort_rows(*band(k)))
+        values = None if rows is None else rows[:, k * r : (k + 1) * r]
+        i, j = _pairs_within(*_sort_rows(np.ascontiguousarray(band_keys[:, k]), values))
         pending.append(i * n + j)
         # Deduplicate once the new codes outnumber the distinct ones: memory
         # stays within a few times the result plus one band, and the sorts
@@ -239,17 +239,24 @@ def pairs_from_band_keys(keys: np.ndarray) -> np.ndarray:
     return _pairs(None, np.ascontiguousarray(keys), 1)
 
 
-def pairs_from_band_columns(n: int, b: int, band: Callable[[int], np.ndarray]) -> np.ndarray:
-    """:func:`pairs_from_band_keys` with the keys given one band at a time.
+def band_pairs(keys: np.ndarray, max_pairs: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The pairs ``(i, j)``, ``i < j``, of rows sharing a key in one band,
+    in batches of at most ``max_pairs`` (or one row's pairs, if more).
 
-    ``band(k)`` is column ``k`` of the keys (uint64, shape (n,)): a stage
-    that spilled its band keys to disk loads one band at a time, so what it
-    holds is one band and the pairs.
+    ``keys`` is one column of :func:`band_keys`. The pairs of every band
+    together are the pairs of :func:`pairs_from_band_keys`, with repeats; a
+    band of many equal rows makes pairs quadratic in their number, and the
+    batches let a caller work through them without holding them at once.
     """
-    if n < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    codes = _codes_of_bands(n, b, lambda k: (band(k), None))
-    return np.stack(np.divmod(codes, n), axis=1)
+    order, same = _sort_rows(np.ascontiguousarray(keys), None)
+    first, later = _firsts(same)
+    ends = np.cumsum(later)
+    a = 0
+    while a < len(first):
+        done = int(ends[a - 1]) if a else 0
+        b = max(a + 1, int(np.searchsorted(ends, done + max_pairs, side="right")))
+        yield _pairs_of(order, first[a:b], later[a:b])
+        a = b
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.ndarray:

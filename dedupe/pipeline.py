@@ -403,35 +403,47 @@ def _near_edges(
 
     ``bands`` holds the texts' LSH band keys, one shard per band (put there
     by the workers' :func:`dedupe.sign.key_band_keys`, spilled to disk on a
-    large corpus), so what is held at once is one band and the candidate
-    pairs. Only the texts in some candidate pair are read (``fetch``) and
-    shingled again, for the exact Jaccard. Candidates are verified in
-    batches, and a candidate whose texts are already connected is skipped:
-    a thousand variants of one dated byline line make half a million
-    candidate pairs, of which the first thousand or so connect them all.
+    large corpus). Only the texts that share a band with another are read
+    (``fetch``) and shingled again, for the exact Jaccard, and only their
+    band keys are held together. Candidates are then taken band by band, in
+    batches, each in the first band it shares, and a candidate whose texts
+    are already connected is skipped: a thousand variants of one dated
+    byline line make half a million candidate pairs, of which the first
+    thousand or so connect them all. What is held at once is those texts'
+    keys and n-grams, a batch of pairs, and the components so far (as a
+    star per component).
     """
     threshold = config.boilerplate.block_threshold
-    cand = lsh.pairs_from_band_columns(n, bands.n, lambda k: bands.load(k)["band"])
-    if len(cand) == 0:
-        return cand
-    involved, local = np.unique(cand, return_inverse=True)
-    del cand
-    local = local.reshape(-1, 2)
+    paired = np.zeros(n, dtype=bool)
+    for k in range(bands.n):
+        order, same = lsh._sort_rows(bands.load(k)["band"], None)
+        paired[order[1:][same]] = paired[order[:-1][same]] = True
+    involved = np.flatnonzero(paired)
+    if len(involved) == 0:
+        return np.zeros((0, 2), np.int64)
+    # Their band keys: few rows, every band.
+    keys = np.stack([bands.load(k)["band"][involved] for k in range(bands.n)], axis=1)
     texts = [t for part in fetch(involved) for t in part]
     batch, _ = shingles(workers, texts, kind, ngram, normalise=True)
     del texts
     matrix = verify.shingle_matrix(batch)
+    del batch
     label = np.arange(len(involved))
-    edges = [np.zeros((0, 2), np.int64)]
-    for start in range(0, len(local), _VERIFY_BATCH):
-        part = local[start : start + _VERIFY_BATCH]
-        part = part[label[part[:, 0]] != label[part[:, 1]]]
-        if len(part):
-            _, jac, _ = verify.overlap(matrix, part)
-            if (jac >= threshold).any():
-                edges.append(part[jac >= threshold])
-                label = cluster.components(len(involved), np.concatenate(edges))
-    return involved[np.concatenate(edges)]
+    for k in range(bands.n):
+        for i, j in lsh.band_pairs(keys[:, k], _VERIFY_BATCH):
+            # A pair is a candidate in the first band it shares, and checked there only.
+            first = ~(keys[i, :k] == keys[j, :k]).any(axis=1)
+            todo = first & (label[i] != label[j])
+            part = np.stack([i[todo], j[todo]], axis=1)
+            if len(part):
+                _, jac, _ = verify.overlap(matrix, part)
+                if (jac >= threshold).any():
+                    # The components so far as stars, and the new edges.
+                    moved = np.flatnonzero(label != np.arange(len(label)))
+                    edges = np.concatenate([np.stack([moved, label[moved]], axis=1), part[jac >= threshold]])
+                    label = cluster.components(len(involved), edges)
+    moved = np.flatnonzero(label != np.arange(len(label)))
+    return involved[np.stack([moved, label[moved]], axis=1)]
 
 
 def _cluster_keys(
