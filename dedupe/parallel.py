@@ -27,7 +27,7 @@ import signal
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -198,7 +198,6 @@ class Workers:
         args: Callable[[int, int], tuple],
         task: Optional[Task] = None,
         counts: Optional[Sequence[int]] = None,
-        stop: Optional[Callable[[Any], bool]] = None,
     ) -> list:
         """``fn(*args(start, end))`` for contiguous chunks of the items, in chunk order.
 
@@ -214,16 +213,11 @@ class Workers:
             Advanced as chunks finish, by their number of items (or ``counts``).
         counts : array-like, shape (n_items,), optional
             What each item counts for in ``task`` (default 1).
-        stop : callable, optional
-            ``stop(result)`` true ends the map at that chunk: the results
-            of the chunks after it are dropped (and, with one job, those
-            chunks are not run).
 
         Returns
         -------
         list
-            One result per chunk, in item order, up to the chunk that
-            stopped it; empty for no items.
+            One result per chunk, in item order; empty for no items.
         """
         weights = np.asarray(weights, dtype=np.float64)
         total = float(weights.sum())
@@ -245,15 +239,71 @@ class Workers:
             for i, (a, b) in enumerate(chunks):
                 results.append(fn(*args(a, b)))
                 done(i)
-                if stop is not None and stop(results[-1]):
-                    break
             return results
 
-        results = self._share(fn, chunks, args, done)
-        if stop is not None:
-            last = next((i for i, r in enumerate(results) if stop(r)), len(results) - 1)
-            results = results[: last + 1]
-        return results
+        return self._share(fn, chunks, args, done)
+
+    def imap(
+        self,
+        fn: Callable[..., Any],
+        weights: Sequence[float],
+        args: Callable[[int, int], tuple],
+        task: Optional[Task] = None,
+        max_chunk: int = MAX_CHUNK,
+    ) -> Iterator[Any]:
+        """:meth:`map`, yielding each chunk's result in chunk order as soon as
+        it is its turn: a step whose results are the corpus itself (the read
+        stage's documents) hands them on without holding them all.
+
+        Chunks weigh at most ``max_chunk``; at most ``2 * jobs`` results wait
+        to be taken at once. This process runs the next chunk itself while
+        the one whose turn it is is still running in a worker.
+        """
+        weights = np.asarray(weights, dtype=np.float64)
+        total = float(weights.sum())
+        split = self.would_split(total)
+        if split:
+            parts = min(self.jobs * _CHUNKS_PER_JOB, int(total // self.min_chunk))
+        else:
+            parts = _LOCAL_CHUNKS if total >= self.min_chunk else 1
+        chunks = plan(weights, max(parts, int(np.ceil(total / max_chunk))))
+
+        def done(i: int) -> None:
+            if task is not None:
+                task.advance(chunks[i][1] - chunks[i][0])
+
+        if not split or len(chunks) < 2:
+            for i, (a, b) in enumerate(chunks):
+                result = fn(*args(a, b))
+                done(i)
+                yield result
+            return
+        self.warm_up(wait=True)
+        pool = self._pool()
+        pending: dict[int, Any] = {}  # chunk -> Future, or the result this process computed
+        claimed = 0
+        try:
+            for i in range(len(chunks)):
+                while i not in pending or (isinstance(pending[i], Future) and not pending[i].done()):
+                    waiting = sum(isinstance(v, Future) for v in pending.values())
+                    if claimed < len(chunks) and waiting < self.jobs - 1:
+                        pending[claimed] = pool.submit(fn, *args(*chunks[claimed]))
+                        claimed += 1
+                    elif claimed < len(chunks) and len(pending) < 2 * self.jobs:
+                        pending[claimed] = fn(*args(*chunks[claimed]))
+                        claimed += 1
+                    elif isinstance(pending.get(i), Future):
+                        wait_for([pending[i]])
+                result = pending.pop(i)
+                if isinstance(result, Future):
+                    result = result.result()
+                    self.chunks_sent += 1
+                done(i)
+                yield result
+        finally:
+            for f in pending.values():
+                if isinstance(f, Future):
+                    f.cancel()
 
     def _share(self, fn, chunks: list[tuple[int, int]], args, done: Callable[[int], None]) -> list:
         """Run chunks in the workers, from the front, and here, from the back.

@@ -817,9 +817,9 @@ def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional
 
     def compute() -> tuple[DocumentStore, list[InputError]]:
         documents, skipped = _new_store(run, key), []
-        stop = (lambda items: bool(items) and isinstance(items[-1], tuple)) if config.strict else None
         with run.progress.stage("read", len(files), "files") as task:
-            for items in run.workers.map(_read_files, weights, lambda a, b: (files[a:b], config), task, stop=stop):
+            args = lambda a, b: (files[a:b], config)  # noqa: E731
+            for items in run.workers.imap(_read_files, weights, args, task, max_chunk=_READ_CHUNK):
                 for item in items:
                     if isinstance(item, Document):
                         documents.append(item)
@@ -842,6 +842,9 @@ def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional
     return Corpus(files=files, documents=documents, skipped=skipped), key
 
 
+# Most weight read in one chunk (a chunk's documents are held until they are
+# in the store): about 40 MB of JSONL or 10 MB of HTML.
+_READ_CHUNK = 1 << 22
 # What reading a character of a file costs, in the unit chunks are measured
 # in (a character through the blocks stage, about 15 MB/s): HTML pages (files,
 # WARC responses) parse at about 35 MB/s, JSON, CSV and text at 150 MB/s.

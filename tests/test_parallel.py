@@ -94,13 +94,31 @@ def test_a_worker_error_reaches_the_caller():
             workers.map(_fail_at, np.ones(40), lambda a, b: (a, b, 17))
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_stop_ends_the_map_at_the_first_chunk_that_asks_in_item_order(jobs):
+def _mark_and_range(a, b, folder):
+    Path(folder, f"{a:04d}").touch()
+    time.sleep(0.01)
+    return os.getpid(), list(range(a, b))
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_imap_yields_in_order_and_runs_ahead_by_a_few_chunks_only(jobs, tmp_path):
     with Workers(jobs=jobs, min_chunk=1) as workers:
-        stop = lambda r: 20 in r[1] or 50 in r[1]  # noqa: E731
-        results = workers.map(_pid_and_range, np.ones(64), lambda a, b: (a, b), stop=stop)
-    items = [i for _, r in results for i in r]
-    assert items == list(range(items[-1] + 1)) and 20 in items and 50 not in items
+        results = workers.imap(_mark_and_range, np.ones(64), lambda a, b: (a, b, tmp_path), max_chunk=1)
+        pid, first = next(results)
+        assert first == [0]
+        assert len(list(tmp_path.iterdir())) <= 2 * jobs + 1  # not the whole map
+        rest = list(results)
+    assert [i for _, items in [(pid, first), *rest] for i in items] == list(range(64))
+    assert len(list(tmp_path.iterdir())) == 64
+    if jobs > 1:
+        pids = {p for p, _ in rest}
+        assert workers.chunks_sent > 0 and len(pids - {os.getpid()}) >= 1 and os.getpid() in pids
+
+
+def test_an_imap_worker_error_reaches_the_caller():
+    with Workers(jobs=2, min_chunk=1) as workers:
+        with pytest.raises(ValueError, match="item 17"):
+            list(workers.imap(_fail_at, np.ones(40), lambda a, b: (a, b, 17)))
 
 
 # --- the same output for any number of jobs --------------------------------------------
