@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -227,7 +228,10 @@ class WorkDir:
         for p in self.path.iterdir():
             ours = p.suffix in _SUFFIXES and p.name.split("-", 1)[0] in STAGES
             if ours or (p.name.startswith(".") and p.name.endswith(".tmp")):
-                p.unlink(missing_ok=True)
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)  # a killed read stage's parts
+                else:
+                    p.unlink(missing_ok=True)
         try:
             self.path.rmdir()
         except OSError:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
+import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -210,20 +212,32 @@ def _running(config: Config, jobs: Jobs, progress, work: Optional[checkpoints.Wo
 # --- steps run on chunks (in worker processes) -------------------------------------
 
 
-def _read_files(files: Sequence[InputFile], config) -> list:
-    """The documents of a chunk of files in order, and ``(path, line, reason,
-    detail)`` for each bad input (an InputError does not cross processes);
-    under ``strict``, up to the first bad input."""
-    out: list = []
-    for f in files:
-        for item in read_file(f, config):
-            if isinstance(item, InputError):
-                out.append((item.path, item.line, item.reason, item.detail))
-                if config.strict:
-                    return out
-            else:
-                out.append(item)
-    return out
+def _read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, dict, list]:
+    """Read a chunk of files into a store of their own (a texts file in
+    ``folder``, which the caller absorbs): its file, its metadata, and
+    ``(path, line, reason, detail)`` for each bad input (an InputError does
+    not cross processes); under ``strict``, up to the first bad input."""
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".texts")
+    os.close(fd)
+    part = DocumentStore(path)
+    errors: list = []
+    try:
+        for f in files:
+            for item in read_file(f, config):
+                if isinstance(item, InputError):
+                    errors.append((item.path, item.line, item.reason, item.detail))
+                    if config.strict:
+                        break
+                else:
+                    part.append(item)
+            if errors and config.strict:
+                break
+        return path, part.metadata(), errors
+    except BaseException:
+        Path(path).unlink(missing_ok=True)
+        raise
+    finally:
+        part.close()
 
 
 # Documents are compared as copies on their prose: a site menu or a sidebar
@@ -817,17 +831,23 @@ def _read_stage(run: _Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional
 
     def compute() -> tuple[DocumentStore, list[InputError]]:
         documents, skipped = _new_store(run, key), []
-        with run.progress.stage("read", len(files), "files") as task:
-            args = lambda a, b: (files[a:b], config)  # noqa: E731
-            for items in run.workers.imap(_read_files, weights, args, task, max_chunk=_READ_CHUNK):
-                for item in items:
-                    if isinstance(item, Document):
-                        documents.append(item)
-                    elif config.strict:
-                        documents.close()
-                        raise InputError(*item)
-                    else:
-                        skipped.append(InputError(*item))
+        # The chunks' own stores, each removed once absorbed; what a failure leaves, at the end.
+        base = documents.path.parent if documents.path is not None else None
+        folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
+        read = False
+        try:
+            with run.progress.stage("read", len(files), "files") as task:
+                args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
+                for path, metadata, errors in run.workers.imap(_read_files, weights, args, task, _READ_CHUNK):
+                    documents.absorb(path, metadata)
+                    if errors and config.strict:
+                        raise InputError(*errors[0])
+                    skipped += [InputError(*e) for e in errors]
+            read = True
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not read:
+                documents.close()  # and the folders it made
         documents.finish()
         return documents, skipped
 

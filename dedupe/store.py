@@ -189,6 +189,37 @@ class DocumentStore(Sequence[Document]):
         store._pending, store._pending_size = [], 0
         return store
 
+    def absorb(self, path: Union[str, os.PathLike], arrays: dict[str, np.ndarray]) -> None:
+        """Append the documents of another store (its texts file and
+        :meth:`metadata`), as a worker process wrote them, then remove its
+        file. The texts are copied a few megabytes at a time."""
+        other = DocumentStore.reopen(path, arrays)
+        try:
+            self.flush()
+            self._file.seek(0, os.SEEK_END)
+            other._file.seek(0)
+            while True:
+                data = other._file.read(_BUFFER)
+                if not data:
+                    break
+                self._file.write(data)
+            self._file.flush()
+            self.ids += other.ids
+            self.sources += [self._sources.setdefault(x, x) for x in other.sources]
+            self.lines += other.lines
+            self.urls += other.urls
+            if self._columns is None:
+                self._columns = [a.tolist() for a in self._arrays]
+                self._columns[3].pop()
+            lengths, tags, text_bytes, offsets = other._columns_as_arrays()
+            for column, values in zip(self._columns, (lengths, tags, text_bytes, offsets[:-1] + self._end)):
+                column += values.tolist()
+            self._arrays = None
+            self._end += int(offsets[-1])
+        finally:
+            other.close()
+            Path(path).unlink(missing_ok=True)
+
     # --- reading ----------------------------------------------------------------
 
     def _columns_as_arrays(self) -> list[np.ndarray]:

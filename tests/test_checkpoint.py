@@ -169,6 +169,9 @@ def test_jobs_are_no_part_of_the_key(corpus, tmp_path, calls):
     calls.clear()
     dedupe.scan([corpus], jobs=2, work_dir=work)
     assert calls == {}
+    # The stage files and the read stage's texts, nothing else (no part left of the read).
+    kept = sorted(p.name.split("-")[0] + p.suffix for p in work.iterdir())
+    assert kept == sorted([f"{s}.npz" for s in [*FIRST_STAGES, "syndication"]] + ["read.texts"])
 
 
 def test_a_changed_input_file_is_read_again(corpus, tmp_path, calls):

@@ -97,3 +97,21 @@ def test_an_unfinished_store_removes_the_folders_it_made(tmp_path):
     s = _filled(tmp_path / "work" / "deeper" / "t.texts")
     s.close()
     assert not (tmp_path / "work").exists()
+
+
+def test_absorbing_other_stores_appends_their_documents_and_removes_their_files(tmp_path):
+    with DocumentStore(tmp_path / "main.texts") as whole:
+        whole.append(DOCS[0])
+        assert whole[0] == DOCS[0]  # read once already: appending goes on all the same
+        for k, docs in enumerate([DOCS[1:3], [], DOCS[3:]]):
+            part = DocumentStore(tmp_path / f"part{k}.texts")
+            part.extend(docs)
+            whole.absorb(part.path, part.metadata())
+            part.close()
+            assert not part.path.exists()
+        whole.finish()
+        assert list(whole) == DOCS and whole.lengths.tolist() == [len(d.text) for d in DOCS]
+        assert whole.sources[0] is whole.sources[3]  # one string per source
+        back = DocumentStore.reopen(whole.path, whole.metadata())
+        assert list(back) == DOCS
+        back.close()
