@@ -37,11 +37,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from . import __version__
+from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .io.writers import atomic_write
 from .model import SKIP_REASONS
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from .io.readers import Corpus
     from .pipeline import Analysis
 
-__all__ = ["Report", "build_report"]
+__all__ = ["Report", "DocumentEntries", "build_report"]
 
 _PREVIEW = 160
 # Characters of JSON encoded and written at once.
@@ -74,7 +76,7 @@ class Report:
 
     def to_json(self) -> bytes:
         """The report as UTF-8 JSON (lone surrogates kept as JSON escapes)."""
-        return (json.dumps(self.data, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "backslashreplace")
+        return ("".join(_json_chunks(self.data)) + "\n").encode("utf-8", "backslashreplace")
 
     def write(self, path: Path) -> None:
         """Write the JSON report atomically: the bytes of :meth:`to_json`,
@@ -83,7 +85,7 @@ class Report:
         with atomic_write(Path(path)) as f:
             pending: list[str] = []
             size = 0
-            for chunk in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(self.data):
+            for chunk in _json_chunks(self.data):
                 pending.append(chunk)
                 size += len(chunk)
                 if size >= _WRITE_CHUNK:
@@ -116,6 +118,104 @@ def _pair(analysis: "Analysis", pair) -> dict[str, Any]:
     }
 
 
+class DocumentEntries(Sequence[dict]):
+    """The report's entry for each document, made when asked for: held all
+    at once they are several times the corpus's own size.
+
+    Compares equal to any sequence of the same entries.
+    """
+
+    def __init__(self, analysis: "Analysis", number: dict[int, int]):
+        self._analysis = analysis
+        self._number = number
+        docs = analysis.documents
+        self._lengths = stores.text_lengths(docs)
+        if isinstance(docs, stores.DocumentStore):
+            self._meta = lambda d: (docs.ids[d], docs.sources[d], docs.lines[d], docs.urls[d])
+        else:
+            self._meta = lambda d: (docs[d].id, docs[d].source, docs[d].line, docs[d].url)
+
+    def __len__(self) -> int:
+        return len(self._analysis.action)
+
+    def __getitem__(self, d):
+        if isinstance(d, slice):
+            return [self[i] for i in range(*d.indices(len(self)))]
+        if not -len(self) <= d < len(self):
+            raise IndexError("document index out of range")
+        d %= len(self)
+        a = self._analysis
+        act, blk = a.action[d], a.blocks[d]
+        dropped = np.flatnonzero(act != KEEP).tolist()
+        kept = len(act) - len(dropped)
+        doc_id, source, line, url = self._meta(d)
+        return {
+            "id": doc_id,
+            "source": source,
+            "line": line,
+            "url": url,
+            "status": "unchanged" if kept == len(act) else ("emptied" if kept == 0 else "cleaned"),
+            "blocks_in": len(act),
+            "blocks_out": kept,
+            "chars_in": int(self._lengths[d]),
+            "chars_out": sum(e - s for s, e in a.spans[d]),
+            "removed": dict(sorted(Counter(REASONS[int(act[b])] for b in dropped).items())),
+            "removed_lines": [
+                {
+                    "line": int(blk[b, 2]),
+                    "reason": REASONS[int(act[b])],
+                    "template": self._number.get(int(a.template[d][b])) if act[b] == BOILERPLATE else None,
+                }
+                for b in dropped
+            ],
+        }
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(other) == len(self) and all(x == y for x, y in zip(self, other))
+
+    def __repr__(self) -> str:
+        return f"DocumentEntries({len(self)} documents)"
+
+    def totals(self) -> tuple[Counter, Counter]:
+        """The summary's counts over every document: by status, blocks and
+        characters in and out; and blocks removed by reason."""
+        a = self._analysis
+        totals: Counter = Counter()
+        removed: Counter = Counter({r: 0 for r in REASONS.values()})
+        for d, act in enumerate(a.action):
+            kept = int((act == KEEP).sum())
+            totals["unchanged" if kept == len(act) else ("emptied" if kept == 0 else "cleaned")] += 1
+            totals["blocks_in"] += len(act)
+            totals["blocks_out"] += kept
+            totals["chars_out"] += sum(e - s for s, e in a.spans[d])
+            if kept < len(act):
+                removed.update(REASONS[int(x)] for x in act[act != KEEP].tolist())
+        totals["chars_in"] = int(self._lengths.sum())
+        return totals, removed
+
+
+def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps(data, ensure_ascii=False, indent=2)`` a piece at a time,
+    :class:`DocumentEntries` written entry by entry."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+    if not data:
+        yield "{}"
+        return
+    for k, (key, value) in enumerate(data.items()):
+        yield ("{\n  " if k == 0 else ",\n  ") + encoder.encode(key) + ": "
+        if isinstance(value, DocumentEntries):
+            if len(value) == 0:
+                yield "[]"
+                continue
+            for i, entry in enumerate(value):
+                yield ("[\n    " if i == 0 else ",\n    ") + encoder.encode(entry).replace("\n", "\n    ")
+            yield "\n  ]"
+        else:
+            for chunk in encoder.iterencode(value):
+                yield chunk.replace("\n", "\n  ")
+    yield "\n}"
+
+
 def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", inputs: Sequence[str]) -> Report:
     """Assemble the report of a run."""
     docs = analysis.documents
@@ -146,44 +246,8 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             }
         )
 
-    documents = []
-    totals = Counter()
-    removed_total: Counter = Counter({r: 0 for r in REASONS.values()})
-    for d, doc in enumerate(docs):
-        act = analysis.action[d]
-        blk = analysis.blocks[d]
-        removed = Counter(REASONS[int(a)] for a in act[act != KEEP].tolist())
-        removed_total.update(removed)
-        chars_out = sum(b - a for a, b in analysis.spans[d])
-        kept = int((act == KEEP).sum())
-        status = "unchanged" if kept == len(act) else ("emptied" if kept == 0 else "cleaned")
-        totals[status] += 1
-        totals["blocks_in"] += len(act)
-        totals["blocks_out"] += kept
-        totals["chars_in"] += len(doc.text)
-        totals["chars_out"] += chars_out
-        documents.append(
-            {
-                "id": doc.id,
-                "source": doc.source,
-                "line": doc.line,
-                "url": doc.url,
-                "status": status,
-                "blocks_in": len(act),
-                "blocks_out": kept,
-                "chars_in": len(doc.text),
-                "chars_out": chars_out,
-                "removed": dict(sorted(removed.items())),
-                "removed_lines": [
-                    {
-                        "line": int(blk[b, 2]),
-                        "reason": REASONS[int(act[b])],
-                        "template": number.get(int(analysis.template[d][b])) if act[b] == BOILERPLATE else None,
-                    }
-                    for b in np.flatnonzero(act != KEEP).tolist()
-                ],
-            }
-        )
+    entries = DocumentEntries(analysis, number)
+    totals, removed_total = entries.totals()
 
     skipped = Counter(e.reason for e in corpus.skipped)
     synd = analysis.syndication
@@ -216,7 +280,7 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             for c in synd.clusters
         ],
         "overlaps": [_pair(analysis, p) for p in synd.overlaps],
-        "documents": documents,
+        "documents": entries,
         "skipped": [e.as_dict() for e in corpus.skipped],
     }
     return Report(data)

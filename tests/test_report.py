@@ -69,3 +69,32 @@ def test_cleaned_texts_are_made_from_the_kept_spans(seeds_dir):
     assert len(cleaned) == len(want) and list(cleaned) == want and cleaned == want
     assert cleaned[1:3] == want[1:3] and cleaned[-1] == want[-1]
     assert cleaned != want[:-1] and any(c != d.text for c, d in zip(cleaned, analysis.documents))
+
+
+def test_the_report_json_is_json_dumps_of_the_entries_as_a_list(data_dir):
+    """Entries written one by one: the bytes json.dumps gives for the same data with a list."""
+    from dedupe.report import DocumentEntries
+
+    report = dedupe.scan([data_dir / "two_sites.jsonl", data_dir / "three_sites.jsonl"]).report
+    entries = report.data["documents"]
+    assert isinstance(entries, DocumentEntries) and len(entries) > 3
+    plain = {**report.data, "documents": list(entries)}
+    want = (json.dumps(plain, ensure_ascii=False, indent=2) + "\n").encode()
+    assert report.to_json() == want
+    assert entries == list(entries) and entries != list(entries)[:-1] and entries[-1] == list(entries)[-1]
+    assert entries[1:3] == list(entries)[1:3]
+    empty = {**report.data, "documents": DocumentEntries(dedupe.analyse([]), {}), "skipped": []}
+    assert json.loads(dedupe.report.Report(empty).to_json())["documents"] == []
+    assert dedupe.report.Report(empty).to_json() == (json.dumps({**empty, "documents": []}, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def test_report_entries_are_those_of_documents_in_memory_and_in_a_store(data_dir, tmp_path):
+    """A run reading files (a document store) and one on the same documents in memory report alike."""
+    from dedupe.io.readers import Corpus
+    from dedupe.report import build_report
+
+    result = dedupe.scan([data_dir / "three_sites.jsonl"])
+    docs = list(result.corpus.documents)
+    analysis = dedupe.analyse(docs)
+    data = build_report(Corpus(documents=docs), analysis, dedupe.Config(), result.report.data["inputs"]).data
+    assert data["documents"] == result.report.data["documents"] and data["summary"] == result.report.data["summary"]
