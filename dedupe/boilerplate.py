@@ -114,6 +114,30 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     return label
 
 
+def _document_pairs(
+    ent_doc: np.ndarray, x: np.ndarray, y: np.ndarray, n_docs: int, index
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct document pairs ``(lo, hi)`` of the entry pairs ``(x,
+    y)``, sorted, as ``lo`` and ``hi`` (int32 when documents fit), and each
+    entry pair's (``index`` dtype): ``np.unique(..., return_inverse=True)``
+    freeing what it no longer needs as it goes (there are tens of millions)."""
+    docs = np.int32 if n_docs < 2**31 else np.int64
+    if len(x) == 0:
+        return np.zeros(0, docs), np.zeros(0, docs), np.zeros(0, index)
+    pair_key = ent_doc[x] * n_docs + ent_doc[y]
+    perm = np.argsort(pair_key)
+    pair_key = pair_key[perm]
+    new = np.empty(len(pair_key), dtype=bool)
+    new[0] = True
+    np.not_equal(pair_key[1:], pair_key[:-1], out=new[1:])
+    upair = pair_key[new]
+    del pair_key
+    pair_of = np.empty(len(perm), dtype=index)
+    pair_of[perm] = np.cumsum(new, dtype=index) - 1
+    del perm, new
+    return (upair // n_docs).astype(docs), (upair % n_docs).astype(docs), pair_of
+
+
 def decide(
     doc: np.ndarray,
     cluster: np.ndarray,
@@ -188,26 +212,24 @@ def decide(
     index = np.int32 if len(ukey) < 2**31 else np.int64
     x, y = small[xi].astype(index), small[yi].astype(index)
     del xi, yi, small, sc
-    hx, hy = host[ent_doc[x]], host[ent_doc[y]]
+    ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
+    hx, hy = ent_host[x], ent_host[y]
+    del ent_host
     evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
     del hx, hy
-    pair_key = ent_doc[x] * n_docs + ent_doc[y]
-    upair, pair_of = np.unique(pair_key, return_inverse=True)
-    pair_of = pair_of.ravel().astype(index)
-    del pair_key
-
+    # The document pairs (lo < hi), sorted, and each entry pair's among them.
+    lo, hi, pair_of = _document_pairs(ent_doc, x, y, n_docs, index)
     eligible = repeated & (size[ent_cluster] >= config.min_documents)
     forced = big & eligible
     template = forced.copy()
     votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
     bad = np.zeros(len(x), dtype=bool)
-    lo, hi = upair // n_docs, upair % n_docs
     same_host = (host[lo] >= 0) & (host[lo] == host[hi])
-    bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
-    is_copy = np.zeros(len(upair), dtype=bool)
+    is_copy = np.zeros(len(lo), dtype=bool)
     # Both directions in one call (the evidence is worked out a shard at a time).
-    both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(upair) else np.zeros(2 * len(upair))
-    loose_lo, loose_hi = both_ways[: len(upair)], both_ways[len(upair) :]
+    both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(lo) else np.zeros(2 * len(lo))
+    loose_lo, loose_hi = both_ways[: len(lo)], both_ways[len(lo) :]
+    del both_ways
     for _ in range(_MAX_ROUNDS):
         kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
         # When judging the pair (d, e), a block that is a template only
@@ -217,22 +239,24 @@ def decide(
         because_of_pair = template[x] & ~forced[x] & (votes[pair_cluster] - bad == 0)
         counted = ~template[x] | because_of_pair
         del pair_cluster
-        num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(upair)) + loose_lo
-        num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(upair)) + loose_hi
-        res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(upair))
-        res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(upair))
+        num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(lo)) + loose_lo
+        num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(lo)) + loose_hi
+        res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(lo))
+        res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(lo))
         del counted, because_of_pair
         # Directed: the share of lo's prose found in hi, and of hi's in lo.
+        bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
         in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
         in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
         is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
+        del num_lo, num_hi, res_lo, res_hi, bar
         # Copies of one article are one group even when two copies, cut
         # differently, share little with each other: both lie in the original.
         src = np.r_[lo[in_hi & is_copy], hi[in_lo & is_copy]]
         dst = np.r_[hi[in_hi & is_copy], lo[in_lo & is_copy]]
         inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
         common = (inside @ inside.T).tocsr()
-        both_inside = np.asarray(common[lo, hi]).ravel() > 0 if len(upair) else np.zeros(0, dtype=bool)
+        both_inside = np.asarray(common[lo, hi]).ravel() > 0 if len(lo) else np.zeros(0, dtype=bool)
         bad = ~(is_copy | both_inside)[pair_of] & evidence
         votes = np.bincount(ent_cluster[x[bad]], minlength=n_clusters)
         # A template: carried by documents that are not all copies of each other.
@@ -255,12 +279,12 @@ def decide(
         is_template[rep_idx[hit]] = template[pos[hit]]
     action[is_template] = BOILERPLATE
 
-    copies = np.stack([lo, hi], axis=1)[is_copy] if len(upair) else np.zeros((0, 2), np.int64)
-    # A pair of entries both kept: their documents share kept text (cluster
-    # by cluster, pairs come in document order, so upair is sorted).
+    copies = np.stack([lo, hi], axis=1)[is_copy] if len(lo) else np.zeros((0, 2), np.int64)
+    # A pair of entries both kept: their documents share kept text (the
+    # document pairs are sorted).
     both = ~template[x] & ~template[y]
-    shared_keys = upair[np.unique(pair_of[both])]
-    shared = np.stack([shared_keys // n_docs, shared_keys % n_docs], axis=1) if len(shared_keys) else np.zeros((0, 2), np.int64)
+    sharing = np.unique(pair_of[both])
+    shared = np.stack([lo[sharing], hi[sharing]], axis=1) if len(sharing) else np.zeros((0, 2), np.int64)
     # Entries shared with a copy of their document.
     with_copy = np.zeros(len(ukey), dtype=bool)
     with_copy[x[both & is_copy[pair_of]]] = True

@@ -569,7 +569,7 @@ class _CopyEvidence:
 
     def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         out = np.zeros(len(d))
-        order = np.argsort(d, kind="stable")
+        order = np.argsort(d, kind="stable").astype(np.int32 if len(d) < 2**31 else np.int64)
         bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + _SHARE_ROWS, _SHARE_ROWS))
         document = self.grams.document
         for rows in self.grams.shards():
