@@ -26,7 +26,8 @@ any site, so they count as the same site.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from scipy import sparse
 
 from .config import BoilerplateConfig
 from .ngrams import group_pairs
+from .spill import Shards
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
 
@@ -138,6 +140,98 @@ def _document_pairs(
     return (upair // n_docs).astype(docs), (upair % n_docs).astype(docs), pair_of
 
 
+# Shards the entry and document pairs are kept in (by the pair's lower
+# document), and entry pairs made at once.
+_PAIR_SHARDS = 32
+_PAIR_BATCH = 1 << 22
+
+
+def _entry_pairs(small: np.ndarray, small_cluster: np.ndarray, index) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every pair of entries ``small`` (sorted by cluster) in the same
+    cluster, as :func:`dedupe.ngrams.group_pairs` makes them, whole clusters
+    at a time, about :data:`_PAIR_BATCH` pairs at a time."""
+    if len(small) == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, small_cluster[1:] != small_cluster[:-1]])
+    sizes = np.diff(np.r_[starts, len(small)])
+    ends = np.cumsum(sizes * (sizes - 1) // 2)
+    a = 0
+    while a < len(sizes):
+        done = int(ends[a - 1]) if a else 0
+        b = max(a + 1, int(np.searchsorted(ends, done + _PAIR_BATCH, side="right")))
+        first, second = group_pairs(sizes[a:b])
+        yield small[starts[a] + first].astype(index), small[starts[a] + second].astype(index)
+        a = b
+
+
+class _PairShards:
+    """decide's pairs, in shards by the lower document of the pair (on disk
+    for a large corpus): entry pairs (``x``, ``y``, ``evidence``, and
+    ``pair_of``, their document pair's index in the shard) and document
+    pairs (``lo``, ``hi``, ``same_host``, ``loose_lo``, ``loose_hi``).
+
+    :meth:`add` entry pairs, :meth:`build` once, then iterate: ``(entry
+    pairs, document pairs)`` shard by shard. The shards hold consecutive
+    ranges of the sorted document pairs, and each shard keeps the entry
+    pairs in the order they were added, so sums over a document pair's
+    entry pairs are the same, to the bit, as over all pairs at once.
+    """
+
+    def __init__(self, ent_doc: np.ndarray, n_docs: int, index, folder: Optional[Path] = None):
+        self.n = _PAIR_SHARDS
+        self._ent_doc, self._n_docs, self._index = ent_doc, n_docs, index
+        self._added = Shards(self.n, folder)
+        self._entries = Shards(self.n, folder)
+        self._docs = Shards(self.n, folder)
+
+    def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
+        shard = self._ent_doc[x] * self.n // max(self._n_docs, 1)
+        order = np.argsort(shard, kind="stable")
+        bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
+        for s in range(self.n):
+            idx = order[bounds[s] : bounds[s + 1]]
+            if len(idx):
+                self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
+
+    def build(self, host: np.ndarray, loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]) -> None:
+        """Find each shard's document pairs, and weigh the copy evidence of every one."""
+        los, his = [], []
+        for s in range(self.n):
+            rows = self._added.load(s)
+            x, y = rows.get("x", np.zeros(0, self._index)), rows.get("y", np.zeros(0, self._index))
+            lo, hi, pair_of = _document_pairs(self._ent_doc, x, y, self._n_docs, self._index)
+            self._entries.put(s, x=x, y=y, evidence=rows.get("evidence", np.zeros(0, bool)), pair_of=pair_of)
+            los.append(lo)
+            his.append(hi)
+        self._added.close()
+        lo, hi = np.concatenate(los), np.concatenate(his)
+        counts = np.cumsum([0] + [len(part) for part in los])
+        del los, his
+        # Both directions in one call (the evidence is worked out a shard at a time).
+        both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(lo) else np.zeros(2 * len(lo))
+        same_host = (host[lo] >= 0) & (host[lo] == host[hi])
+        for s in range(self.n):
+            a, b = counts[s], counts[s + 1]
+            self._docs.put(
+                s, lo=lo[a:b], hi=hi[a:b], same_host=same_host[a:b],
+                loose_lo=both_ways[a:b], loose_hi=both_ways[len(lo) + a : len(lo) + b],
+            )
+
+    def __iter__(self) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
+        for s in range(self.n):
+            yield self._entries.load(s), self._docs.load(s)
+
+    def close(self) -> None:
+        for shards in (self._added, self._entries, self._docs):
+            shards.close()
+
+    def __enter__(self) -> "_PairShards":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def decide(
     doc: np.ndarray,
     cluster: np.ndarray,
@@ -147,6 +241,7 @@ def decide(
     n_docs: int,
     config: BoilerplateConfig,
     loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
+    folder: Optional[Path] = None,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -171,6 +266,8 @@ def decide(
         ``weight``) is found in ``e`` all the same, edited or re-wrapped.
         It counts towards ``d`` being a copy of ``e``: a lightly edited
         copy shares few blocks exactly but most of its words.
+    folder : path-like, optional
+        Where the pairs spill to disk on a large corpus (:class:`dedupe.spill.Shards`).
 
     Returns
     -------
@@ -203,68 +300,76 @@ def decide(
     hk = np.unique(ent_cluster[known] * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
     n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters)
 
-    # Pairs of entries in the same (repeated, not big) cluster, each once:
-    # ``x`` the entry of the pair's lower document, ``y`` the other's.
-    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
-    sc = ent_cluster[small]
-    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]]) if len(sc) else np.zeros(0, np.int64)
-    xi, yi = group_pairs(np.diff(np.r_[starts, len(sc)]))
-    index = np.int32 if len(ukey) < 2**31 else np.int64
-    x, y = small[xi].astype(index), small[yi].astype(index)
-    del xi, yi, small, sc
-    ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
-    hx, hy = ent_host[x], ent_host[y]
-    del ent_host
-    evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
-    del hx, hy
-    # The document pairs (lo < hi), sorted, and each entry pair's among them.
-    lo, hi, pair_of = _document_pairs(ent_doc, x, y, n_docs, index)
     eligible = repeated & (size[ent_cluster] >= config.min_documents)
     forced = big & eligible
     template = forced.copy()
-    votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
-    bad = np.zeros(len(x), dtype=bool)
-    same_host = (host[lo] >= 0) & (host[lo] == host[hi])
-    is_copy = np.zeros(len(lo), dtype=bool)
-    # Both directions in one call (the evidence is worked out a shard at a time).
-    both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(lo) else np.zeros(2 * len(lo))
-    loose_lo, loose_hi = both_ways[: len(lo)], both_ways[len(lo) :]
-    del both_ways
-    for _ in range(_MAX_ROUNDS):
-        kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
-        # When judging the pair (d, e), a block that is a template only
-        # because d and e are not copies is put back: otherwise a passage two
-        # copies share, once flagged, could never make them copies again.
-        pair_cluster = ent_cluster[x]
-        because_of_pair = template[x] & ~forced[x] & (votes[pair_cluster] - bad == 0)
-        counted = ~template[x] | because_of_pair
-        del pair_cluster
-        num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(lo)) + loose_lo
-        num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(lo)) + loose_hi
-        res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(lo))
-        res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(lo))
-        del counted, because_of_pair
-        # Directed: the share of lo's prose found in hi, and of hi's in lo.
-        bar = np.where(same_host, config.same_site_copy_containment, config.copy_containment)
-        in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
-        in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
-        is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
-        del num_lo, num_hi, res_lo, res_hi, bar
-        # Copies of one article are one group even when two copies, cut
-        # differently, share little with each other: both lie in the original.
-        src = np.r_[lo[in_hi & is_copy], hi[in_lo & is_copy]]
-        dst = np.r_[hi[in_hi & is_copy], lo[in_lo & is_copy]]
-        inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
-        common = (inside @ inside.T).tocsr()
-        both_inside = np.asarray(common[lo, hi]).ravel() > 0 if len(lo) else np.zeros(0, dtype=bool)
-        bad = ~(is_copy | both_inside)[pair_of] & evidence
-        votes = np.bincount(ent_cluster[x[bad]], minlength=n_clusters)
-        # A template: carried by documents that are not all copies of each other.
-        new = forced | (eligible & (votes[ent_cluster] > 0))
-        if np.array_equal(new, template):
-            break
-        template = new
-
+    index = np.int32 if len(ukey) < 2**31 else np.int64
+    with _PairShards(ent_doc, n_docs, index, folder) as pairs:
+        # Pairs of entries in the same (repeated, not big) cluster, each once:
+        # ``x`` the entry of the pair's lower document, ``y`` the other's.
+        ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
+        small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
+        for x, y in _entry_pairs(small, ent_cluster[small], index):
+            hx, hy = ent_host[x], ent_host[y]
+            evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
+            pairs.add(x, y, evidence)
+        del ent_host, small
+        pairs.build(host, loose)
+        votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
+        bad = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: entry pairs that are evidence against copying
+        is_copy = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: document pairs judged copies
+        for _ in range(_MAX_ROUNDS):
+            kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
+            src, dst = [], []
+            for k, (e, p) in enumerate(pairs):
+                x, y, pair_of, lo, hi = e["x"], e["y"], e["pair_of"], p["lo"], p["hi"]
+                if len(bad[k]) == 0:
+                    bad[k] = np.zeros(len(x), dtype=bool)
+                # When judging the pair (d, e), a block that is a template only
+                # because d and e are not copies is put back: otherwise a passage two
+                # copies share, once flagged, could never make them copies again.
+                because_of_pair = template[x] & ~forced[x] & (votes[ent_cluster[x]] - bad[k] == 0)
+                counted = ~template[x] | because_of_pair
+                num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(lo)) + p["loose_lo"]
+                num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(lo)) + p["loose_hi"]
+                res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(lo))
+                res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(lo))
+                del counted, because_of_pair
+                # Directed: the share of lo's prose found in hi, and of hi's in lo.
+                bar = np.where(p["same_host"], config.same_site_copy_containment, config.copy_containment)
+                in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
+                in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
+                is_copy[k] = (in_hi | in_lo) & (num_lo + num_hi > 0)
+                # Copies of one article are one group even when two copies, cut
+                # differently, share little with each other: both lie in the original.
+                src += [lo[in_hi & is_copy[k]], hi[in_lo & is_copy[k]]]
+                dst += [hi[in_hi & is_copy[k]], lo[in_lo & is_copy[k]]]
+            src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
+            inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
+            common = (inside @ inside.T).tocsr()
+            votes = np.zeros(n_clusters, dtype=np.int64)
+            for k, (e, p) in enumerate(pairs):
+                both_inside = np.asarray(common[p["lo"], p["hi"]]).ravel() > 0 if len(p["lo"]) else np.zeros(0, dtype=bool)
+                bad[k] = ~(is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
+                votes += np.bincount(ent_cluster[e["x"][bad[k]]], minlength=n_clusters)
+            # A template: carried by documents that are not all copies of each other.
+            new = forced | (eligible & (votes[ent_cluster] > 0))
+            if np.array_equal(new, template):
+                break
+            template = new
+        # Document pairs judged copies; pairs whose documents share kept text
+        # (a pair of entries both kept); entries shared with a copy of their
+        # document. Shards hold ranges of the sorted document pairs.
+        copies, shared = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
+        with_copy = np.zeros(len(ukey), dtype=bool)
+        for k, (e, p) in enumerate(pairs):
+            x, y, pair_of = e["x"], e["y"], e["pair_of"]
+            both = ~template[x] & ~template[y]
+            sharing = np.unique(pair_of[both])
+            copies.append(np.stack([p["lo"], p["hi"]], axis=1)[is_copy[k]])
+            shared.append(np.stack([p["lo"][sharing], p["hi"][sharing]], axis=1))
+            with_copy[x[both & is_copy[k][pair_of]]] = True
+            with_copy[y[both & is_copy[k][pair_of]]] = True
     # Back from entries to blocks.
     ent_of_block = np.full(n_blocks, -1, dtype=np.int64)
     ent_of_block[live] = inverse.ravel()
@@ -278,17 +383,8 @@ def decide(
         rep_idx = np.flatnonzero(repeat)
         is_template[rep_idx[hit]] = template[pos[hit]]
     action[is_template] = BOILERPLATE
-
-    copies = np.stack([lo, hi], axis=1)[is_copy] if len(lo) else np.zeros((0, 2), np.int64)
-    # A pair of entries both kept: their documents share kept text (the
-    # document pairs are sorted).
-    both = ~template[x] & ~template[y]
-    sharing = np.unique(pair_of[both])
-    shared = np.stack([lo[sharing], hi[sharing]], axis=1) if len(sharing) else np.zeros((0, 2), np.int64)
-    # Entries shared with a copy of their document.
-    with_copy = np.zeros(len(ukey), dtype=bool)
-    with_copy[x[both & is_copy[pair_of]]] = True
-    with_copy[y[both & is_copy[pair_of]]] = True
+    copies = np.concatenate(copies).astype(np.int64)
+    shared = np.concatenate(shared).astype(np.int64)
     syndicated = np.zeros(n_blocks, dtype=bool)
     syndicated[live] = with_copy[ent_of_block[live]]
     return Decision(

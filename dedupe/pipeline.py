@@ -612,7 +612,9 @@ def _boilerplate_stage(
                 _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
             )
             try:
-                decision = boilerplate.decide(doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose)
+                decision = boilerplate.decide(
+                    doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path
+                )
             finally:
                 loose.close()
         return host, decision

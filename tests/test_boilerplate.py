@@ -128,3 +128,32 @@ def test_judging_clusters_on_the_same_pages_together_changes_nothing(monkeypatch
         for name in ("action", "copies", "shared", "syndicated"):
             assert getattr(with_groups, name).tolist() == getattr(alone, name).tolist(), name
     assert grouped > 30  # most corpora had clusters to group
+
+
+def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch, tmp_path):
+    """decide's pairs kept in shards by document (spilled to disk), made a few
+    clusters at a time: the same verdicts, copies and shared pairs."""
+    from dedupe import spill
+
+    rng = np.random.default_rng(11)
+    spilled = []
+    real_spill = spill.Shards._spill
+    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (spilled.append(1), real_spill(self))[1])
+    for _ in range(40):
+        blocks, hosts = random_corpus(rng, 9)
+        arr = np.array(blocks)
+        n_docs = int(arr[:, 0].max()) + 1
+        copies = lambda d, e: (d * 7 + e * 3) % 5 * 10.0  # noqa: E731  (copy evidence, as from n-grams)
+        kw = dict(copy_check_limit=int(rng.integers(2, 8)), cross_site_min_sites=2)
+        args = (arr[:, 0], arr[:, 1], arr[:, 2].astype(float), arr[:, 3].astype(bool), np.array(hosts), n_docs)
+        with monkeypatch.context() as m:
+            m.setattr(boilerplate, "_PAIR_SHARDS", 1)
+            m.setattr(spill, "SPILL_ROWS", 1 << 30)
+            whole = boilerplate.decide(*args, BoilerplateConfig(**kw), copies)
+        with monkeypatch.context() as m:
+            m.setattr(boilerplate, "_PAIR_BATCH", 3)
+            m.setattr(spill, "SPILL_ROWS", 0)
+            sharded = boilerplate.decide(*args, BoilerplateConfig(**kw), copies, tmp_path)
+        for name in ("action", "copies", "shared", "syndicated"):
+            assert getattr(sharded, name).tolist() == getattr(whole, name).tolist(), name
+    assert spilled and not any(tmp_path.iterdir())  # on disk, and gone again
