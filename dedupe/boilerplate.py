@@ -179,10 +179,12 @@ class _PairShards:
 
     def __init__(self, ent_doc: np.ndarray, n_docs: int, index, folder: Optional[Path] = None):
         self.n = _PAIR_SHARDS
-        self._ent_doc, self._n_docs, self._index = ent_doc, n_docs, index
+        self._ent_doc, self._n_docs, self._index, self._folder = ent_doc, n_docs, index, folder
         self._added = Shards(self.n, folder)
         self._entries = Shards(self.n, folder)
         self._docs = Shards(self.n, folder)
+        self._loose = Shards(self.n, folder)
+        self._offsets: list[int] = []
 
     def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
         shard = self._ent_doc[x] * self.n // max(self._n_docs, 1)
@@ -193,36 +195,69 @@ class _PairShards:
             if len(idx):
                 self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
 
-    def build(self, host: np.ndarray, loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]) -> None:
-        """Find each shard's document pairs, and weigh the copy evidence of every one."""
-        los, his = [], []
+    def build(self, host: np.ndarray, loose) -> None:
+        """Find each shard's document pairs, and weigh the copy evidence of every one (both ways)."""
+        # Evidence is asked for a slice of documents at a time, so the pairs
+        # go (both ways) to one bucket per slice of their first document.
+        slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
+        queries = Shards(-(-self._n_docs // slice_rows), self._folder)
+        self._offsets = [0]
         for s in range(self.n):
             rows = self._added.load(s)
             x, y = rows.get("x", np.zeros(0, self._index)), rows.get("y", np.zeros(0, self._index))
             lo, hi, pair_of = _document_pairs(self._ent_doc, x, y, self._n_docs, self._index)
             self._entries.put(s, x=x, y=y, evidence=rows.get("evidence", np.zeros(0, bool)), pair_of=pair_of)
-            los.append(lo)
-            his.append(hi)
+            del rows, x, y, pair_of
+            self._docs.put(s, lo=lo, hi=hi, same_host=(host[lo] >= 0) & (host[lo] == host[hi]))
+            at = np.arange(self._offsets[-1], self._offsets[-1] + len(lo))
+            self._offsets.append(self._offsets[-1] + len(lo))
+            for way, (d, e) in enumerate(((lo, hi), (hi, lo))):
+                bucket = d // slice_rows
+                order = np.argsort(bucket, kind="stable")
+                bounds = np.searchsorted(bucket[order], np.arange(queries.n + 1))
+                for k in np.flatnonzero(np.diff(bounds)).tolist():
+                    idx = order[bounds[k] : bounds[k + 1]]
+                    queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
-        lo, hi = np.concatenate(los), np.concatenate(his)
-        counts = np.cumsum([0] + [len(part) for part in los])
-        del los, his
-        # Both directions in one call (the evidence is worked out a shard at a time).
-        both_ways = loose(np.r_[lo, hi], np.r_[hi, lo]) if loose is not None and len(lo) else np.zeros(2 * len(lo))
-        same_host = (host[lo] >= 0) & (host[lo] == host[hi])
-        for s in range(self.n):
-            a, b = counts[s], counts[s + 1]
-            self._docs.put(
-                s, lo=lo[a:b], hi=hi[a:b], same_host=same_host[a:b],
-                loose_lo=both_ways[a:b], loose_hi=both_ways[len(lo) + a : len(lo) + b],
-            )
+        with queries, Shards(queries.n, self._folder) as sums:
+            if loose is not None:
+                passes = loose.passes() if hasattr(loose, "passes") else [loose]
+                for p, part in enumerate(passes):
+                    for k in range(queries.n):
+                        q = queries.load(k)
+                        if q:
+                            found = part(q["d"], q["e"])
+                            sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
+            # Back to the pairs' own shards.
+            for k in range(queries.n):
+                q, t = queries.load(k), sums.load(k)
+                if q:
+                    at = q["at"]
+                    total = t["total"] if t else np.zeros(len(at))
+                    shard = np.searchsorted(self._offsets, at // 2, side="right") - 1
+                    order = np.argsort(shard, kind="stable")
+                    bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
+                    for s in np.flatnonzero(np.diff(bounds)).tolist():
+                        idx = order[bounds[s] : bounds[s + 1]]
+                        self._loose.put(s, at=at[idx], total=total[idx])
+
+    def _evidence(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(loose_lo, loose_hi)`` of shard ``s``'s document pairs."""
+        n = self._offsets[s + 1] - self._offsets[s]
+        both = np.zeros(2 * n)
+        rows = self._loose.load(s)
+        if rows:
+            both[rows["at"] - 2 * self._offsets[s]] = rows["total"]
+        return both[0::2], both[1::2]
 
     def __iter__(self) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
         for s in range(self.n):
-            yield self._entries.load(s), self._docs.load(s)
+            docs = self._docs.load(s)
+            docs["loose_lo"], docs["loose_hi"] = self._evidence(s)
+            yield self._entries.load(s), docs
 
     def close(self) -> None:
-        for shards in (self._added, self._entries, self._docs):
+        for shards in (self._added, self._entries, self._docs, self._loose):
             shards.close()
 
     def __enter__(self) -> "_PairShards":
@@ -265,7 +300,10 @@ def decide(
         unrepeated text (blocks in no cross-document cluster, weighted like
         ``weight``) is found in ``e`` all the same, edited or re-wrapped.
         It counts towards ``d`` being a copy of ``e``: a lightly edited
-        copy shares few blocks exactly but most of its words.
+        copy shares few blocks exactly but most of its words. One with
+        ``passes()`` and ``rows`` (:class:`dedupe.pipeline._CopyEvidence`)
+        is asked pass by pass, for the pairs of one slice of ``rows``
+        documents at a time, so the pairs need not be held at once.
     folder : path-like, optional
         Where the pairs spill to disk on a large corpus (:class:`dedupe.spill.Shards`).
 

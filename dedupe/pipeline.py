@@ -567,10 +567,14 @@ class _CopyEvidence:
         rare = self.grams.rare_sizes
         self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
 
-    def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(d))
-        order = np.argsort(d, kind="stable").astype(np.int32 if len(d) < 2**31 else np.int64)
-        bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + _SHARE_ROWS, _SHARE_ROWS))
+    #: Documents whose pairs one ``part`` of :meth:`passes` answers at once.
+    rows = _SHARE_ROWS
+
+    def passes(self) -> Iterator[Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+        """The evidence a shard of n-grams at a time: for each shard,
+        ``part(d, e)``, the shard's share of the evidence for pairs whose
+        ``d`` all lie in one slice of :attr:`rows` documents (``k * rows``
+        up). The evidence is the sum of the parts, in pass order."""
         document = self.grams.document
         for rows in self.grams.shards():
             owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
@@ -581,15 +585,28 @@ class _CopyEvidence:
             in_docs = sparse.csr_matrix(
                 (np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1]
             )
+            del owner, gram, rare, counted, first, rows
+
             # A slice of documents at a time, keeping only the pairs asked
             # about: all pairs of documents sharing an n-gram grow much faster
             # than the corpus.
+            def part(d: np.ndarray, e: np.ndarray, lone=lone, in_docs=in_docs) -> np.ndarray:
+                start = int(d[0]) // _SHARE_ROWS * _SHARE_ROWS
+                found = (lone[start : start + _SHARE_ROWS] @ in_docs).tocsr()
+                return np.asarray(found[d - start, e]).ravel()
+
+            yield part
+
+    def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """The evidence for pairs ``(d, e)`` all at once (:meth:`passes` for many pairs)."""
+        out = np.zeros(len(d))
+        order = np.argsort(d, kind="stable")
+        bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + _SHARE_ROWS, _SHARE_ROWS))
+        for part in self.passes():
             for k in range(len(bounds) - 1):
                 idx = order[bounds[k] : bounds[k + 1]]
                 if len(idx):
-                    start = k * _SHARE_ROWS
-                    found = (lone[start : start + _SHARE_ROWS] @ in_docs).tocsr()
-                    out[idx] += np.asarray(found[d[idx] - start, e[idx]]).ravel()
+                    out[idx] += part(d[idx], e[idx])
         return out
 
     def close(self) -> None:

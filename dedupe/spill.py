@@ -70,6 +70,16 @@ class Shards:
                 self._spill()
         self._parts[s].append(self._keep(columns))
 
+    def replace(self, s: int, **columns: np.ndarray) -> None:
+        """Put these rows in shard ``s`` in place of what it held (a running total, say)."""
+        for part in self._parts[s]:
+            if not isinstance(part, dict):
+                stem, names = part
+                for name in names:
+                    Path(f"{stem}.{name}.npy").unlink(missing_ok=True)
+        self._parts[s] = []
+        self.put(s, **columns)
+
     def load(self, s: int) -> dict[str, np.ndarray]:
         """Every row of shard ``s``, in the order added (no columns when it has none)."""
         parts = [self._read(p) for p in self._parts[s]]
