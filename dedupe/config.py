@@ -210,7 +210,7 @@ class BoilerplateConfig:
     strip_repeats: bool = True
     block_model: str = "none"
     content_threshold: float = 0.15
-    restore_threshold: float = 0.5
+    restore_threshold: float = 0.9
     model_min_site_pages: int = 3
 
     def __post_init__(self) -> None:
