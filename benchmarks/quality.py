@@ -19,8 +19,11 @@ Implements the metric of ``shared/benchdata/README.md`` ("The metric"):
    (pages whose site has 3+ pages in the file).
 
 Methods: ``raw`` (everything kept), ``ccnet`` (drop every line seen twice or
-more) and ``dedupe`` (``dedupe.clean`` on the corpus file, the library path
-the CLI uses). The benchmark data is found through ``DEDUPE_BENCHDATA``
+more), ``rule`` (dedupe's repetition rule alone), ``dedupe``
+(``dedupe.clean`` on the corpus file, the library path the CLI uses, with
+the block model of ``--model``), and ``html`` / ``html_model``: the rule
+alone and with the block model, dedupe reading each page's HTML itself
+(visible text, each line with its tag path). The benchmark data is found through ``DEDUPE_BENCHDATA``
 (default ``../shared/benchdata`` beside the repository); without it the
 script prints why and exits 0.
 
@@ -313,8 +316,17 @@ def method_html(pages: list[dict], corpus: Path, options: dict) -> dict[str, str
     return method_dedupe(pages, corpus, options)
 
 
+def method_html_model(pages: list[dict], corpus: Path, options: dict) -> dict[str, str]:
+    """dedupe with the block model on HTML input (tag paths as evidence);
+    ``options`` name the model (run_set picks it as for the dedupe row)."""
+    return method_dedupe(pages, corpus, options)
+
+
 METHODS = {"raw": method_raw, "ccnet": method_ccnet, "rule": method_rule, "dedupe": method_dedupe,
-           "html": method_html}
+           "html": method_html, "html_model": method_html_model}
+# Methods that read the HTML corpus, and those that use the block model.
+HTML_METHODS = {"html", "html_model"}
+MODEL_METHODS = {"dedupe", "html_model"}
 
 
 def held_out_model(name: str) -> Path:
@@ -333,18 +345,22 @@ def held_out_model(name: str) -> Path:
     return target
 
 
-def cv_models() -> list[tuple[Path, set[str]]]:
+CV_DIR = REPO / ".cache" / "models" / "cv"
+
+
+def cv_models(target: Path = CV_DIR) -> list[tuple[Path, set[str]]]:
     """The fold models of a cross-validation by site over all five sets, and
     the sites each one held out (trained once, cached). A page is scored with
     the model that never saw its site."""
-    target = REPO / ".cache" / "models" / "cv"
     folds = sorted(target.glob("fold-*/meta.json"))
-    if not folds:
+    if not folds and target == CV_DIR:
         import train_block_model
 
         log(f"training the cross-validation fold models (once; cached in {target.relative_to(REPO)})")
         train_block_model.main(["--no-cv", "--no-save", "--folds", "3", "--save-folds", str(target)])
         folds = sorted(target.glob("fold-*/meta.json"))
+    if not folds:
+        raise RuntimeError(f"no fold models in {target} (write them with train_block_model.py --save-folds)")
     return [(m.parent, set(json.loads(m.read_text())["held_out_sites"])) for m in folds]
 
 
@@ -353,10 +369,11 @@ def site_group(name: str, page: dict) -> str:
     return f"{name}:{page['site'] or page['id']}"
 
 
-def method_dedupe_cv(pages: list[dict], corpus: Path, options: dict, name: str) -> dict[str, str]:
+def method_dedupe_cv(pages: list[dict], corpus: Path, options: dict, name: str,
+                     folds: Path = CV_DIR) -> dict[str, str]:
     """dedupe with the block model, each page scored by the fold model that held its site out."""
     kept: dict[str, str] = {}
-    for k, (model, held_out) in enumerate(cv_models()):
+    for k, (model, held_out) in enumerate(cv_models(folds)):
         out = method_dedupe(pages, corpus, {**options, "block_model": str(model)})
         # A page without lines gave the training no rows, so no fold holds
         # it out and no model saw it: any fold's output will do.
@@ -483,22 +500,26 @@ def run_set(name: str, path: Path, args, options: dict) -> bool:
     """Score every method on one set and print its table. False if a target failed."""
     pages = load_set(path, args.limit, args.cache, args.comments)
     results: dict[str, dict | str] = {}
-    if "dedupe" in args.methods and "block_model" not in options and args.model == "held-out":
-        options = {**options, "block_model": str(held_out_model(name))}
+    model_options = options
+    if "block_model" not in options and args.model == "held-out" and MODEL_METHODS & set(args.methods):
+        model_options = {**options, "block_model": str(held_out_model(name))}
+    elif "block_model" not in options and args.model == "shipped":
+        model_options = {**options, "block_model": "builtin"}
     with tempfile.TemporaryDirectory(prefix="dedupe-bench-") as tmp:
         corpus = Path(tmp) / f"{name}.jsonl"
         write_corpus(pages, corpus)
         html_corpus = Path(tmp) / "html" / f"{name}.jsonl"
-        if "html" in args.methods:
+        if HTML_METHODS & set(args.methods):
             html_corpus.parent.mkdir()
             write_html_corpus(pages, path, html_corpus)
         for method in args.methods:
             t0 = time.monotonic()
             try:
-                if method == "dedupe" and args.model == "cv" and "block_model" not in options:
-                    kept = method_dedupe_cv(pages, corpus, options, name)
+                source = html_corpus if method in HTML_METHODS else corpus
+                if method in MODEL_METHODS and args.model == "cv" and "block_model" not in options:
+                    kept = method_dedupe_cv(pages, source, options, name, args.cv_dir)
                 else:
-                    kept = METHODS[method](pages, html_corpus if method == "html" else corpus, options)
+                    kept = METHODS[method](pages, source, model_options if method in MODEL_METHODS else options)
             except Unavailable as exc:
                 results[method] = f"not available ({exc})"
                 continue
@@ -515,11 +536,12 @@ def run_set(name: str, path: Path, args, options: dict) -> bool:
     ok = True
     if "dedupe" not in args.methods:
         return ok
-    if args.model == "held-out" and "block_model" in options:
-        print("dedupe row: block model trained without this set (no page scored was seen in training)")
+    if args.model == "held-out" and "block_model" not in options:
+        print("dedupe and html_model rows: block model trained without this set (no page scored was seen"
+              " in training)")
     if args.model == "cv" and "block_model" not in options:
-        print("dedupe row: cross-validated by site over all five sets: each page scored by a block model"
-              " that never saw its site")
+        print("dedupe and html_model rows: cross-validated by site over all five sets: each page scored by a"
+              " block model that never saw its site")
     res = results["dedupe"]
     for label, targets, strict in (("beat the cc_net rule", TARGETS, True),
                                    ("reach trafilatura", TARGETS_TRAFILATURA, False)):
@@ -619,9 +641,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(ALL_SETS),
                     help="comma-separated file stems in boilerplate/ (default: all five)")
-    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe,html",
-                    help="comma-separated subset of raw,ccnet,rule,dedupe,html (html: dedupe's"
-                         " defaults reading the pages' HTML itself)")
+    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe,html,html_model",
+                    help="comma-separated subset of raw,ccnet,rule,dedupe,html,html_model (html: dedupe's"
+                         " defaults reading the pages' HTML itself; html_model: the same with the block"
+                         " model, as the dedupe row)")
     ap.add_argument("--limit", type=int, default=None, help="first N pages of each set")
     ap.add_argument("--options", action="append", default=[], metavar="KEY=VALUE",
                     help="passed to dedupe.clean as keyword arguments (repeatable, or"
@@ -637,6 +660,9 @@ def main(argv: list[str] | None = None) -> int:
                          " cross-validation by site over all sets, each page scored by the one"
                          " that never saw its site; held-out: one trained without the whole set"
                          " being scored (stricter); shipped: trained on all sets (not honest)")
+    ap.add_argument("--cv-dir", type=Path, default=CV_DIR,
+                    help="the fold models for --model cv (default .cache/models/cv, trained on first use;"
+                         " another folder must hold train_block_model.py --save-folds output)")
     ap.add_argument("--syndication", action=argparse.BooleanOptionalAction, default=True,
                     help="run the syndication checks (Clough-Stevenson, MSRP, own fixtures)")
     ap.add_argument("--strict", action="store_true",

@@ -2,13 +2,18 @@
 
 Usage::
 
-    python benchmarks/train_block_model.py [--sets ...] [--folds 5] [--no-save]
+    python benchmarks/train_block_model.py [--sets ...] [--folds 5] [--no-save] [--sample 0.25]
                                            [--weight page] [--save-folds DIR]
+                                           [--no-html] [--no-tags]
 
 1. Every public set in the benchdata boilerplate folder is converted to
    visible-text lines (as benchmarks/quality.py does) and run through the
    corpus stage of the real pipeline (block clusters, the repetition rule),
-   one file = one corpus, exactly as at inference.
+   one file = one corpus, exactly as at inference. Each set is also read
+   from its HTML the way dedupe's readers do (visible text, each line with
+   its tag path) and run as a second corpus: the model learns what tag
+   paths say where it has them, and to do without them where it has not
+   (plain-text rows carry NaN there).
 2. Labels: a line is content when at least half its words lie in runs of
    3+ words that also occur, in the same order, in the gold text (greedy
    anchored matching). Checking words one by one would call a menu line
@@ -32,7 +37,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
+import json
 import re
 import sys
 import time
@@ -49,7 +56,8 @@ from sklearn.model_selection import GroupKFold  # noqa: E402
 
 from dedupe import blockmodel  # noqa: E402
 from dedupe.config import Config  # noqa: E402
-from dedupe.features import BASE_NAMES  # noqa: E402
+from dedupe.features import BASE_NAMES, TAG_NAMES  # noqa: E402
+from dedupe.io.html import html_to_blocks  # noqa: E402
 from dedupe.model import Document  # noqa: E402
 from dedupe.pipeline import block_table  # noqa: E402
 from dedupe.syndication import match_runs  # noqa: E402
@@ -75,10 +83,25 @@ def line_labels(lines: list[str], gold: str) -> np.ndarray:
     return (per_line >= 0.5 * np.maximum(total, 1)) & (total > 0)
 
 
+def html_pages(name: str, pages: list[dict], source: Path) -> list[dict]:
+    """The same pages read from their HTML as dedupe's readers do (visible
+    text only, each line with its tag path): ``lines`` and ``paths`` replace
+    the converted text's lines. Pages that show no text are left out."""
+    out = []
+    with gzip.open(source, "rt", encoding="utf-8") as fh:
+        for page, raw in zip(pages, fh):
+            blocks = html_to_blocks(json.loads(raw).get("html") or "")
+            if blocks:
+                out.append({**page, "lines": [t for t, _ in blocks], "paths": tuple(p for _, p in blocks)})
+    return out
+
+
 def set_matrix(name: str, pages: list[dict], config: Config):
-    """Features, labels and groups of one set, through the real corpus stage."""
+    """Features, labels and groups of one set, through the real corpus stage.
+    Pages with ``paths`` (:func:`html_pages`) are documents read from HTML."""
     docs = [
-        Document(id=p["id"], text="\n\n".join(p["lines"]), source=name, line=i + 1, url=p["url"])
+        Document(id=p["id"], text="\n\n".join(p["lines"]), source=name, line=i + 1, url=p["url"],
+                 tag_paths=p.get("paths"))
         for i, p in enumerate(pages)
     ]
     table = block_table(docs, config)
@@ -93,13 +116,13 @@ def _code_key() -> str:
     """Changes whenever the code that makes features or labels changes."""
     h = hashlib.sha256()
     for f in ("dedupe/features.py", "dedupe/blockmodel.py", "dedupe/pipeline.py", "dedupe/boilerplate.py",
-              "dedupe/blocks.py", "benchmarks/train_block_model.py"):
+              "dedupe/blocks.py", "dedupe/io/html.py", "benchmarks/train_block_model.py"):
         h.update((REPO / f).read_bytes())
     return h.hexdigest()[:12]
 
 
-def cached_set_matrix(name: str, pages: list[dict], config: Config):
-    cache = REPO / ".cache" / "train" / f"{name}.{_code_key()}.npz"
+def cached_set_matrix(name: str, pages: list[dict], config: Config, kind: str = "text"):
+    cache = REPO / ".cache" / "train" / f"{name}-{kind}.{_code_key()}.npz"
     if cache.exists():
         z = np.load(cache)
         return z["X"], z["y"], z["groups"], z["doc"]
@@ -110,12 +133,16 @@ def cached_set_matrix(name: str, pages: list[dict], config: Config):
 
 
 def _fit(X, y, weight) -> HistGradientBoostingClassifier:
-    return _model(0).fit(X, y, sample_weight=weight)
+    """A model fitted on the rows of positive weight (``--sample`` leaves the others out)."""
+    m = weight > 0
+    return _model(0).fit(X[m], y[m], sample_weight=weight[m])
 
 
 def _model(seed: int) -> HistGradientBoostingClassifier:
+    # 100 rounds at rate 0.2 rather than 200 at 0.1: the plain-text and HTML
+    # rows together are two million lines on a shared two-core machine.
     return HistGradientBoostingClassifier(
-        max_iter=200, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
+        max_iter=100, learning_rate=0.2, max_leaf_nodes=31, min_samples_leaf=40, l2_regularization=1.0,
         random_state=seed,
     )
 
@@ -155,6 +182,16 @@ def main(argv=None) -> int:
     ap.add_argument("--save-folds", type=Path, default=None,
                     help="also write each outer fold's model under this folder (fold-K/, with the sites it"
                          " held out), for benchmarks/quality.py --model cv")
+    ap.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
+                    help="also train on each set's pages read from their HTML, with tag paths (default on)")
+    ap.add_argument("--tags", action=argparse.BooleanOptionalAction, default=True,
+                    help="let the model read the tag-path features (--no-tags: a model without them, to"
+                         " measure what they add)")
+    ap.add_argument("--sample", type=float, default=0.25,
+                    help="share of the lines the models are fitted on (default 0.25; 1: all)")
+    ap.add_argument("--save-proba", type=Path, default=None,
+                    help="write the cross-validated content probability of every line (npz), to study how"
+                         " it should combine with the rule")
     ap.add_argument("--save", type=Path, default=blockmodel.MODEL_DIR, help="where to write the model (default: the shipped one)")
     args = ap.parse_args(argv)
     root = benchdata_dir()
@@ -167,8 +204,14 @@ def main(argv=None) -> int:
     for name in names:
         t0 = time.monotonic()
         # The benchmark's conversion (comment text kept, as the reference figures were made).
-        pages = load_set(root / "boilerplate" / f"{name}.jsonl.gz", None, True, True)
+        source = root / "boilerplate" / f"{name}.jsonl.gz"
+        pages = load_set(source, None, True, True)
         parts[name] = (pages, *cached_set_matrix(name, pages, config))
+        if args.html:
+            # The same pages as dedupe reads them from HTML, with tag paths:
+            # the same sites, so the same folds.
+            html = html_pages(name, pages, source)
+            parts[f"{name} (html)"] = (html, *cached_set_matrix(name, html, config, "html"))
         log(f"[{name}] {len(parts[name][2])} lines, {parts[name][2].mean():.2f} content, {time.monotonic() - t0:.0f}s")
 
     X = np.concatenate([p[1] for p in parts.values()])
@@ -176,8 +219,14 @@ def main(argv=None) -> int:
     groups = np.concatenate([p[3] for p in parts.values()])
     offsets = np.cumsum([0] + [len(p[2]) for p in parts.values()])
     doc = np.concatenate([p[4] + 10_000_000 * k for k, p in enumerate(parts.values())])
+    if not args.tags:
+        X[:, -len(TAG_NAMES):] = np.nan
 
     weight = sample_weights(X, doc, args.weight)
+    if args.sample < 1:
+        # Fit on a random share of the lines, each weighing for the ones left
+        # out; features (neighbours, the second pass) still see whole pages.
+        weight = np.where(np.random.default_rng(0).random(len(y)) < args.sample, weight / args.sample, 0.0)
     t0 = time.monotonic()
     if not args.no_cv or args.save_folds:
         # Nested: each outer fold's two passes are fitted on the other folds
@@ -189,16 +238,20 @@ def main(argv=None) -> int:
             p2[test] = predict(first, second, X[test], doc[test])
             if args.save_folds:
                 held = sorted(set(groups[test].tolist()))
-                blockmodel.save(first, second, {"trained_on": names, "fold": k, "held_out_sites": held},
+                blockmodel.save(first, second, {"trained_on": names, "fold": k, "held_out_sites": held,
+                                                "html": args.html, "tags": args.tags},
                                 args.save_folds / f"fold-{k}")
             log(f"fold {k + 1}/{args.folds}: {time.monotonic() - t0:.0f}s")
         if not args.no_cv:
             report_cv(parts, p2, y, offsets)
+        if args.save_proba:
+            np.savez(args.save_proba, proba=p2, y=y, offsets=offsets, names=np.array(list(parts)))
     if args.no_save:
         return 0
     first, second = fit_two_pass(X, y, groups, doc, weight, args.folds)
     blockmodel.save(first, second, {"trained_on": names, "lines": int(len(y)), "folds": args.folds,
-                                    "weight": args.weight}, args.save)
+                                    "weight": args.weight, "sample": args.sample, "html": args.html,
+                                    "tags": args.tags}, args.save)
     log(f"saved to {args.save} ({time.monotonic() - t0:.0f}s)")
     return 0
 
@@ -236,7 +289,7 @@ def report_cv(parts, p2, y, offsets) -> None:
             s, o = score(pages, kept), score(pages, oracle)
             a, m = s["all"], s["multi"]
             print(f"{name:20} {t:5.2f} | {a[0]:6.3f} {a[1]:6.3f} {a[2]:6.3f}     | {m[0]:6.3f} {m[1]:6.3f} {m[2]:6.3f}       "
-                  f"| {o['multi'][2]:.3f}     | {REFERENCE[name]['trafilatura'][1]:.3f}")
+                  f"| {o['multi'][2]:.3f}     | {REFERENCE[name.split(' ')[0]]['trafilatura'][1]:.3f}")
 
 
 if __name__ == "__main__":

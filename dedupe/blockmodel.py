@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Sequence
 
 import numpy as np
 
@@ -24,7 +23,7 @@ __all__ = ["FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "s
 
 #: Bumped whenever the features or the file layout change: an older or newer
 #: model file is refused rather than fed the wrong columns.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "block-model"
 # The only types a model file may hold besides skops' built-in safe ones.
 _TRUSTED = [
@@ -36,8 +35,12 @@ class ModelError(RuntimeError):
     """The shipped model is missing, corrupt, or of another format version."""
 
 
-def block_features(table, tag_paths: Optional[Sequence] = None) -> tuple[np.ndarray, np.ndarray]:
+def block_features(table) -> tuple[np.ndarray, np.ndarray]:
     """Base and context features of every block of a :class:`~dedupe.pipeline.BlockTable`.
+
+    The context columns end with the tag-path evidence
+    (:func:`dedupe.features.tag_features`), NaN for blocks of documents that
+    did not come from HTML.
 
     Returns
     -------
@@ -50,7 +53,9 @@ def block_features(table, tag_paths: Optional[Sequence] = None) -> tuple[np.ndar
         table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
     )
     base = features.base_features(table.texts, evidence)
-    return base, features.context_features(base, table.doc)
+    paths = features.block_tag_paths(table.documents, table.blocks)
+    tags = features.tag_features(paths, table.doc, table.host, base)
+    return base, np.concatenate([features.context_features(base, table.doc), tags], axis=1)
 
 
 def stacked(proba: np.ndarray, doc: np.ndarray, base: np.ndarray) -> np.ndarray:

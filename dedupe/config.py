@@ -190,6 +190,10 @@ class BoilerplateConfig:
         (``learned_boilerplate``). Low on purpose: losing content is worse
         than leaving a menu line. Text a copy of the page shares is never
         removed by the model.
+    restore_threshold : float
+        Blocks the repetition rule removes are kept when the model gives
+        them a content probability of at least this: text that repeats yet
+        reads as content in its page (1 keeps every removal of the rule).
     model_min_site_pages : int
         The model judges the pages of sites (URL hosts) with at least this
         many pages in the corpus: there it has the cross-page evidence it was
@@ -206,6 +210,7 @@ class BoilerplateConfig:
     strip_repeats: bool = True
     block_model: str = "none"
     content_threshold: float = 0.15
+    restore_threshold: float = 0.9
     model_min_site_pages: int = 3
 
     def __post_init__(self) -> None:
@@ -217,6 +222,7 @@ class BoilerplateConfig:
         _check_range("copy_check_limit", self.copy_check_limit, 2, 2**31, int)
         _check_field_name("block_model", self.block_model)
         _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
+        _check_range("restore_threshold", self.restore_threshold, 0.0, 1.0)
         _check_range("model_min_site_pages", self.model_min_site_pages, 0, 2**31, int)
 
 

@@ -6,7 +6,8 @@ sits in its page (header and footer runs, distance to the page's longest
 paragraph), what the corpus says about it (how many pages and pages of its
 site carry it, whether the repetition rule calls it a template, whether it
 repeats in its page) and the same about its neighbours, because boilerplate
-comes in runs. Missing values (no neighbour, no tag path) are NaN, which the
+comes in runs; for blocks read from HTML, what their tag path says
+(:func:`tag_features`). Missing values (no neighbour, no tag path) are NaN, which the
 gradient-boosted trees handle natively.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 __all__ = ["Evidence", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
-           "BASE_NAMES"]
+           "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
 
 _WORD = re.compile(r"\w+")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -39,8 +40,10 @@ _DATED = re.compile(
 # A dated line longer than this is prose that mentions a date, not a stamp.
 _DATED_MAX_WORDS = 25
 
-# Tag path cues, for blocks that came from HTML.
-_TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main")
+# Tag path cues, for blocks that came from HTML: elements whose presence
+# among a block's ancestors says menu, page chrome, form or article.
+_TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main",
+         "blockquote", "section", "table", "ul", "label")
 
 LEXICAL = [
     "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
@@ -50,6 +53,8 @@ CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_var
 POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
             "rel_to_longest", "after_longest"]
 BASE_NAMES = LEXICAL + CORPUS + POSITION
+TAG_NAMES = (["log_depth"] + [f"in_{t}" for t in _TAGS] + ["leaf_div", "path_site_pages", "path_template",
+             "path_log_words", "path_page_share", "path_near_longest", "path_sibling_longest"])
 # Features of neighbours, at these offsets.
 _NEIGHBOUR = ["log_words", "stop_frac", "rule_template", "log_docfreq", "ends_sentence", "punct_frac"]
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
@@ -345,15 +350,109 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def tag_features(tag_paths: Optional[Sequence[Optional[str]]], n: int) -> np.ndarray:
-    """Cues from each block's HTML tag path; NaN where there is none."""
-    out = np.full((n, len(_TAGS)), np.nan, dtype=np.float32)
-    if tag_paths is None:
+def block_tag_paths(documents, blocks) -> Optional[list[Optional[str]]]:
+    """Every block's tag path, flat in document order; None for the blocks of
+    a document without tag paths (or whose paths do not match its blocks one
+    for one), and None altogether when no document has any."""
+    if not any(d.tag_paths is not None for d in documents):
+        return None
+    out: list[Optional[str]] = []
+    for d, b in zip(documents, blocks):
+        if d.tag_paths is not None and len(d.tag_paths) == len(b):
+            out += d.tag_paths
+        else:
+            out += [None] * len(b)
+    return out
+
+
+def _is_heading(tag: str) -> bool:
+    return len(tag) == 2 and tag[0] == "h" and tag[1] in "123456"
+
+
+def tag_features(
+    tag_paths: Optional[Sequence[Optional[str]]], doc: np.ndarray, site: np.ndarray, base: np.ndarray
+) -> np.ndarray:
+    """Evidence from the HTML element each block came from; NaN where a block
+    has no tag path (plain-text input).
+
+    Per block: the depth of its path, which of the cue elements (``_TAGS``:
+    links, list items, nav, header, footer, aside, forms, article, main …)
+    enclose it, whether the block element itself is a bare ``div``; and what
+    its site and page say about the path: the share of the site's pages that
+    have it, the share of the path's words on the site the repetition rule
+    calls template (a "related stories" list keeps its path while its links
+    change), its mean words per block there, the share of the page's words
+    under it, and how close the path is to that of the page's longest block
+    (paragraphs of the main text share its parent; menus and footers sit in
+    other branches). ``site`` is the site id of each block's document.
+
+    Returns
+    -------
+    ndarray of float32, shape (n_blocks, len(TAG_NAMES))
+    """
+    n = len(doc)
+    out = np.full((n, len(TAG_NAMES)), np.nan, dtype=np.float32)
+    if tag_paths is None or n == 0:
         return out
-    for i, path in enumerate(tag_paths):
-        if path is None:
-            continue
-        parts = path.split(">")
-        out[i] = [float(any(p == t or (t == "h" and len(p) == 2 and p[0] == "h" and p[1].isdigit()) for p in parts))
-                  for t in _TAGS]
+    has = np.array([p is not None for p in tag_paths], dtype=bool)
+    if not has.any():
+        return out
+    rows = np.flatnonzero(has)
+    parts = [tag_paths[i].split(">") for i in rows]
+    cues = np.array(
+        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in parts],
+        dtype=np.float64,
+    ).reshape(len(rows), len(_TAGS))
+    depth = np.array([len(tags) for tags in parts], dtype=np.float64)
+    leaf_div = np.array([tags[-1] == "div" for tags in parts], dtype=np.float64)
+    # Path ids, and (site, path) / (document, path) groups.
+    _, path_id = np.unique(np.array([tag_paths[i] for i in rows], dtype=object).astype(str), return_inverse=True)
+    path_id = path_id.ravel()
+    r_doc, r_site = doc[rows], site[doc[rows]]
+    words = words_of(base)[rows]
+    template = base[rows, BASE_NAMES.index("rule_template")] > 0
+
+    def group(*keys):
+        _, inv = np.unique(np.stack(keys), axis=1, return_inverse=True)
+        return inv.ravel()
+
+    site_path = group(r_site, path_id)
+    page_path = group(r_doc, path_id)
+    # Pages of the site that have the path, over the site's pages.
+    pages_with = np.bincount(np.unique(np.stack([site_path, r_doc]), axis=1)[0])
+    _, site_inv = np.unique(r_site, return_inverse=True)
+    site_inv = site_inv.ravel()
+    site_pages = np.bincount(np.unique(np.stack([site_inv, r_doc]), axis=1)[0])
+    path_words = np.bincount(site_path, weights=words)
+    path_template = np.bincount(site_path, weights=words * template)
+    path_blocks = np.bincount(site_path)
+    page_words = np.bincount(r_doc, weights=words, minlength=int(doc.max()) + 1)
+    # The page's longest block with a path, and its path's elements.
+    longest = {}
+    for i, (d, w) in enumerate(zip(r_doc.tolist(), words.tolist())):
+        if d not in longest or w > words[longest[d]]:
+            longest[d] = i
+    near = np.empty(len(rows))
+    sibling = np.empty(len(rows))
+    for i, (d, tags) in enumerate(zip(r_doc.tolist(), parts)):
+        ref = parts[longest[d]]
+        common = 0
+        for a, b in zip(tags, ref):
+            if a != b:
+                break
+            common += 1
+        near[i] = common / max(len(tags), len(ref))
+        sibling[i] = float(tags[:-1] == ref[:-1])
+    cols = [
+        np.log1p(depth),
+        cues,
+        leaf_div,
+        pages_with[site_path] / np.maximum(site_pages[site_inv], 1),
+        path_template[site_path] / np.maximum(path_words[site_path], 1e-9),
+        np.log1p(path_words[site_path] / np.maximum(path_blocks[site_path], 1)),
+        np.bincount(page_path, weights=words)[page_path] / np.maximum(page_words[r_doc], 1),
+        near,
+        sibling,
+    ]
+    out[rows] = np.column_stack(cols).astype(np.float32)
     return out

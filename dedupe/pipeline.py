@@ -717,7 +717,8 @@ def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1
 
 
 def _apply_model(table: BlockTable, config) -> np.ndarray:
-    """Final action per block: the rule's, plus what the learned model removes."""
+    """Final action per block: the rule's, less what the learned model is sure
+    is content, plus what it removes."""
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
         return action
@@ -737,7 +738,14 @@ def _apply_model(table: BlockTable, config) -> np.ndarray:
         & ~table.decision.syndicated
         & judged[table.doc]
     )
+    # The model reads the rule's verdict as one piece of evidence among
+    # many; where it is sure a removed line is content (a product's field
+    # labels, a line several pages of a shop print), it keeps the line.
+    restored = (action != boilerplate.KEEP) & (content >= config.restore_threshold) & judged[table.doc]
+    if config.restore_threshold >= 1:
+        restored[:] = False
     action[learned] = boilerplate.LEARNED
+    action[restored] = boilerplate.KEEP
     return action
 
 

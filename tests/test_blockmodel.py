@@ -80,3 +80,25 @@ def test_syndicated_text_is_never_removed_by_the_model(data_dir):
         assert "City council approves new flood barriers" in cleaned
         assert "Opponents on the council argued" in cleaned
     assert result.report.data["syndication"]
+
+
+def test_the_model_keeps_what_the_rule_removes_only_when_sure(seeds_dir):
+    removed = {}
+    for restore in (0.0, 0.9, 1.0):
+        summary = dedupe.scan([seeds_dir], block_model="builtin", content_threshold=0.0, restore_threshold=restore,
+                              model_min_site_pages=0).report.data["summary"]["blocks_removed"]
+        removed[restore] = summary.get("boilerplate", 0) + summary.get("repeated_in_document", 0)
+    rule = dedupe.scan([seeds_dir]).report.data["summary"]["blocks_removed"]
+    assert removed[1.0] == rule.get("boilerplate", 0) + rule.get("repeated_in_document", 0) > 0  # 1: the rule's removals stand
+    assert removed[0.0] == 0  # 0: every line the rule removes is kept
+    assert 0 < removed[0.9] <= removed[1.0]  # the footers and menus stay removed
+
+
+def test_a_model_for_another_number_of_features_is_refused(tmp_path, seeds_dir):
+    target = copy_model(tmp_path)
+    meta = json.loads((target / "meta.json").read_text())
+    meta["n_features"] += 1
+    (target / "meta.json").write_text(json.dumps(meta))
+    table = block_table(dedupe.io.read_corpus([seeds_dir]).documents, dedupe.Config())
+    with pytest.raises(blockmodel.ModelError, match="features"):
+        blockmodel.load(target).content_probability(table)

@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from dedupe.features import BASE_NAMES, _content_region, segment_features, stacked_features
+from dedupe import blockmodel
+from dedupe.features import BASE_NAMES, TAG_NAMES, _content_region, segment_features, stacked_features
+from dedupe.model import Document
 
 
 def _region(proba, doc):
@@ -90,3 +92,65 @@ def test_dated_lines_mark_comment_headers_and_count_along_the_page():
     assert np.isnan(since[0]) and np.isnan(since[5])  # no dated line yet on its page
     assert np.allclose(np.expm1(since[1:5]), [0, 1, 0, 1])
     assert np.allclose(before, [0, 0, 1, 1, 2, 0]) and np.allclose(after, [2, 1, 1, 0, 0, 0])
+
+
+def _html_table(pages):
+    from dedupe.config import Config
+    from dedupe.io.records import html_document
+    from dedupe.pipeline import block_table
+
+    docs = [html_document(h, id=str(i), source="t", line=i + 1, url=f"http://site.example/{i}") for i, h in enumerate(pages)]
+    return block_table(docs, Config())
+
+
+_PAGE = (
+    "<html><body><nav><ul><li>Home</li><li>World news</li></ul></nav>"
+    "<div id=main><article><h1>{title}</h1><p>{body}</p><p>{more}</p></article></div>"
+    "<aside><ul><li>{related}</li></ul></aside><footer><p>Copyright the site, all rights reserved</p></footer>"
+    "</body></html>"
+)
+_STORIES = [
+    ("Rain falls on the plain", "The farmers of the valley waited all summer for the rain that never came until",
+     "Then one Tuesday the clouds rolled in and the rivers rose within hours of it", "Markets close higher"),
+    ("A bridge opens downtown", "After six years of building the new bridge carries its first cars across the bay",
+     "Commuters say the trip now takes ten minutes instead of the forty it used to", "Schools reopen"),
+    ("The orchestra tours abroad", "Forty musicians left this morning for a month of concerts in eleven cities",
+     "Their conductor hopes the tour will bring the young players a wider audience", "Storm warning issued"),
+]
+
+
+def test_tag_paths_give_cues_and_what_the_site_says_about_each_path():
+    table = _html_table([_PAGE.format(title=t, body=b, more=m, related=r) for t, b, m, r in _STORIES])
+    base, context = blockmodel.block_features(table)
+    tags = context[:, -len(TAG_NAMES):]
+    col = {name: tags[:, i] for i, name in enumerate(TAG_NAMES)}
+    texts = table.texts
+    home, body, related, footer = (texts.index(t) for t in ("Home", _STORIES[0][1], "Markets close higher",
+                                                            "Copyright the site, all rights reserved"))
+    assert col["in_nav"][home] == 1 and col["in_li"][home] == 1 and col["in_nav"][body] == 0
+    assert col["in_article"][body] == 1 and col["in_p"][body] == 1 and col["in_footer"][footer] == 1
+    assert col["in_aside"][related] == 1
+    # Every page has each path; the rule calls the nav and footer template.
+    assert (col["path_site_pages"] == 1).all()
+    assert col["path_template"][home] == 1 and col["path_template"][footer] == 1
+    assert col["path_template"][body] == 0
+    # The paragraphs share the longest block's parent; the menu does not.
+    assert col["path_sibling_longest"][body] == 1 and col["path_sibling_longest"][home] == 0
+    assert col["path_near_longest"][body] == 1 > col["path_near_longest"][home]
+    # The article's paragraphs hold most of the page's words.
+    assert col["path_page_share"][body] > 0.5 > col["path_page_share"][home]
+    assert np.isclose(np.expm1(col["log_depth"][body]), 5)  # html>body>div>article>p
+
+
+def test_blocks_without_tag_paths_have_no_tag_evidence():
+    from dedupe.config import Config
+    from dedupe.pipeline import block_table
+
+    html = _html_table([_PAGE.format(title=t, body=b, more=m, related=r) for t, b, m, r in _STORIES]).documents
+    plain = Document(id="plain", text="Home\n\nA line of plain text", source="p", url="http://site.example/p")
+    table = block_table([*html, plain], Config())
+    tags = blockmodel.block_features(table)[1][:, -len(TAG_NAMES):]
+    from_plain = table.doc == len(html)
+    assert np.isnan(tags[from_plain]).all() and not np.isnan(tags[~from_plain]).any()
+    only_plain = block_table([plain], Config())
+    assert np.isnan(blockmodel.block_features(only_plain)[1][:, -len(TAG_NAMES):]).all()
