@@ -219,14 +219,7 @@ class Workers:
         list
             One result per chunk, in item order; empty for no items.
         """
-        weights = np.asarray(weights, dtype=np.float64)
-        total = float(weights.sum())
-        split = self.would_split(total)
-        if split:
-            parts = min(self.jobs * _CHUNKS_PER_JOB, int(total // self.min_chunk))
-        else:
-            parts = _LOCAL_CHUNKS if total >= self.min_chunk else 1
-        chunks = plan(weights, max(parts, int(np.ceil(total / MAX_CHUNK))))
+        split, chunks = self._chunks(weights, MAX_CHUNK)
         cum = np.concatenate([[0], np.cumsum(counts)]) if counts is not None else None
 
         def done(i: int) -> None:
@@ -242,6 +235,17 @@ class Workers:
             return results
 
         return self._share(fn, chunks, args, done)
+
+    def _chunks(self, weights: Sequence[float], max_chunk: int) -> tuple[bool, list[tuple[int, int]]]:
+        """Whether a step is shared with the workers, and its chunks."""
+        weights = np.asarray(weights, dtype=np.float64)
+        total = float(weights.sum())
+        split = self.would_split(total)
+        if split:
+            parts = min(self.jobs * _CHUNKS_PER_JOB, int(total // self.min_chunk))
+        else:
+            parts = _LOCAL_CHUNKS if total >= self.min_chunk else 1
+        return split, plan(weights, max(parts, int(np.ceil(total / max_chunk))))
 
     def imap(
         self,
@@ -259,14 +263,7 @@ class Workers:
         to be taken at once. This process runs the next chunk itself while
         the one whose turn it is is still running in a worker.
         """
-        weights = np.asarray(weights, dtype=np.float64)
-        total = float(weights.sum())
-        split = self.would_split(total)
-        if split:
-            parts = min(self.jobs * _CHUNKS_PER_JOB, int(total // self.min_chunk))
-        else:
-            parts = _LOCAL_CHUNKS if total >= self.min_chunk else 1
-        chunks = plan(weights, max(parts, int(np.ceil(total / max_chunk))))
+        split, chunks = self._chunks(weights, max_chunk)
 
         def done(i: int) -> None:
             if task is not None:
