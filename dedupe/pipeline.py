@@ -30,14 +30,14 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 from urllib.parse import urlsplit
 
 import numpy as np
 from scipy import sparse
 
 from . import blocks as blocks_mod
-from . import boilerplate, cluster, lsh, syndication, verify
+from . import boilerplate, cluster, lsh, spill, syndication, verify
 from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
@@ -198,15 +198,27 @@ class _Run:
         return value
 
 
+#: The memory a run is given by default (``memory=``, ``--memory``), in bytes.
+DEFAULT_MEMORY = 2 << 30
+# The spill shards (band keys, n-grams, page pairs) hold at most this share
+# of the budget in memory, all together (:func:`dedupe.spill.budget`).
+_SHARD_SHARE = 0.25
+
+
 @contextmanager
-def _running(config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None) -> Iterator[_Run]:
+def _running(
+    config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None, memory: Optional[int] = None
+) -> Iterator[_Run]:
     """A run; workers it starts are stopped at its end (at once, after an error or Ctrl-C).
     Workers given by the caller are the caller's to stop."""
-    if isinstance(jobs, Workers):
-        yield _Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
-        return
-    with Workers(jobs) as workers:
-        yield _Run(config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
+    if memory is not None and memory <= 0:
+        raise UsageError(f"memory must be a positive number of bytes, not {memory}")
+    with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
+        if isinstance(jobs, Workers):
+            yield _Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
+            return
+        with Workers(jobs) as workers:
+            yield _Run(config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
 
 
 # --- steps run on chunks (in worker processes) -------------------------------------
@@ -323,34 +335,64 @@ def _digests(keys: Sequence[str]) -> np.ndarray:
 
 def _ids_by_first_occurrence(digest: np.ndarray) -> np.ndarray:
     """Id of each digest, ids numbered by first occurrence (equal digests, equal ids)."""
-    n = len(digest)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((digest[:, 1], digest[:, 0]))  # stable: equal digests keep their order
-    ordered = digest[order]
-    new = np.ones(n, dtype=bool)
-    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
-    group = np.cumsum(new) - 1
-    rank = np.empty(int(new.sum()), dtype=np.int64)
-    rank[np.argsort(order[new], kind="stable")] = np.arange(len(rank))
-    ids = np.empty(n, dtype=np.int64)
-    ids[order] = rank[group]
-    return ids
+    return _first_occurrence_ids([digest])
+
+
+# Shards the block digests are numbered in: one at a time is sorted.
+_DIGEST_SHARDS = 16
+
+
+def _first_occurrence_ids(chunks: Iterable[np.ndarray], folder: Optional[Path] = None) -> np.ndarray:
+    """:func:`_ids_by_first_occurrence` of the digests ``chunks`` (uint64,
+    shape (k, 2), in order), without holding or sorting them all at once:
+    rows go to shards by digest (on disk for a large corpus), and each
+    shard finds the first row of each of its digests."""
+    firsts = []
+    with Shards(_DIGEST_SHARDS, folder) as shards:
+        at = 0
+        for digest in chunks:
+            pos = np.arange(at, at + len(digest), dtype=np.int64)
+            shards.add(np.ascontiguousarray(digest[:, 0]), lo=np.ascontiguousarray(digest[:, 1]), pos=pos)
+            at += len(digest)
+        first_of = np.empty(at, dtype=np.int64)  # each row's first row with the same digest
+        for s in range(shards.n):
+            rows = shards.load(s)
+            if not rows:
+                continue
+            order = np.lexsort((rows["pos"], rows["lo"], rows["key"]))
+            hi, lo, pos = rows["key"][order], rows["lo"][order], rows["pos"][order]
+            del rows, order
+            new = np.ones(len(pos), dtype=bool)
+            new[1:] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])
+            del hi, lo
+            head = pos[new]
+            first_of[pos] = head[np.cumsum(new) - 1]
+            firsts.append(head)
+    heads = np.sort(np.concatenate(firsts)) if firsts else np.zeros(0, dtype=np.int64)
+    return np.searchsorted(heads, first_of).astype(np.int64)
 
 
 def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) -> _Blocks:
     short_words = run.config.shingle.short_block_words
 
     def compute() -> _Blocks:
-        with run.progress.stage("blocks", len(documents), "documents") as task:
-            lengths = stores.text_lengths(documents).astype(np.float64)
-            parts = run.workers.map(
-                _segment_documents, lengths, lambda a, b: ([d.text for d in documents[a:b]], short_words), task
-            )
-        if not parts:
-            parts = [_segment_documents([], short_words)]
-        flat = [np.concatenate([p[i] for p in parts]) for i in range(5)]
-        return _Blocks(*flat[:4], _ids_by_first_occurrence(flat[4]))
+        # Chunk results are taken as they come: their digests go straight to
+        # the shards that number them, never all in memory at once.
+        columns: list[list[np.ndarray]] = [[], [], [], []]
+
+        def digests() -> Iterator[np.ndarray]:
+            with run.progress.stage("blocks", len(documents), "documents") as task:
+                lengths = stores.text_lengths(documents).astype(np.float64)
+                args = lambda a, b: ([d.text for d in documents[a:b]], short_words)  # noqa: E731
+                for part in run.workers.imap(_segment_documents, lengths, args, task):
+                    for column, value in zip(columns, part[:4]):
+                        column.append(value)
+                    yield part[4]
+
+        empty = _segment_documents([], short_words)
+        ids = _first_occurrence_ids(digests(), run.work.path)
+        flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
+        return _Blocks(*flat, ids)
 
     def encode(b: _Blocks):
         return {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}, None
@@ -809,7 +851,8 @@ def _analyse(run: _Run, documents: Sequence[Document], read_key: Optional[str]) 
 
 
 def analyse(
-    documents: Sequence[Document], config: Optional[Config] = None, *, jobs: Jobs = 1, progress=None
+    documents: Sequence[Document], config: Optional[Config] = None, *, jobs: Jobs = 1, progress=None,
+    memory: Optional[int] = None,
 ) -> Analysis:
     """Find boilerplate and syndication in documents held in memory.
 
@@ -827,12 +870,18 @@ def analyse(
     progress : dedupe.progress.Progress or callable, optional
         Told of every stage as it goes (a callable gets ``(stage, done,
         total)``); silent by default.
+    memory : int, optional
+        The run's memory budget in bytes (:data:`DEFAULT_MEMORY` by
+        default): a quarter of it is what the shards of band keys, n-grams
+        and page pairs may hold in memory, all together, before they go to
+        disk (the work folder, else the system's temporary folder). It
+        never changes the result.
 
     Returns
     -------
     Analysis
     """
-    with _running(config or Config(), jobs, progress) as run:
+    with _running(config or Config(), jobs, progress, memory=memory) as run:
         return _analyse(run, list(documents), None)
 
 
@@ -966,6 +1015,7 @@ def scan(
     config: Optional[Config] = None,
     jobs: Jobs = 1,
     progress=None,
+    memory: Optional[int] = None,
     work_dir: Optional[PathLike] = None,
     **options,
 ) -> Result:
@@ -979,7 +1029,7 @@ def scan(
         JSONL on standard input.
     config : Config, optional
         Defaults, changed by ``options``.
-    jobs, progress
+    jobs, progress, memory
         As for :func:`analyse`.
     work_dir : path-like, optional
         Keep each finished stage there and reuse what an earlier run with
@@ -1004,7 +1054,7 @@ def scan(
     """
     config = _resolve(config, options)
     work = _work_dir(work_dir, inputs, config.read.format)
-    with _running(config, jobs, progress, work) as run:
+    with _running(config, jobs, progress, work, memory) as run:
         return _scan(run, inputs)
 
 
@@ -1017,6 +1067,7 @@ def clean(
     config: Optional[Config] = None,
     jobs: Jobs = 1,
     progress=None,
+    memory: Optional[int] = None,
     work_dir: Optional[PathLike] = None,
     checkpoint: bool = True,
     **options,
@@ -1037,7 +1088,7 @@ def clean(
         Where to write the JSON report.
     html : path-like, optional
         Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
-    config, jobs, progress
+    config, jobs, progress, memory
         As for :func:`scan`.
     work_dir : path-like, optional
         Where finished stages are kept (and kept after the run), as for
@@ -1071,7 +1122,7 @@ def clean(
     else:
         _check_work_dir(Path(work_dir), files, inputs)
         work = checkpoints.WorkDir(Path(work_dir))
-    with _running(config, jobs, progress, work) as run:
+    with _running(config, jobs, progress, work, memory) as run:
         result = _scan(run, inputs)
     cleaned = _CleanedByRecord(result.analysis.documents, result.analysis.cleaned)
     output.mkdir(parents=True, exist_ok=True)

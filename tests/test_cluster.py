@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -105,3 +106,22 @@ def test_key_ids_go_by_first_occurrence():
         ids: dict[str, int] = {}
         want = [ids.setdefault(s, len(ids)) for s in strings]
         assert pipeline._ids_by_first_occurrence(pipeline._digests(strings)).tolist() == want
+
+
+@pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
+def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spill_rows):
+    """Digests given a chunk at a time (as the blocks stage hands them on),
+    in shards on disk or in memory, get the ids of numbering them all at once."""
+    from dedupe import pipeline, spill
+
+    monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    rng = np.random.default_rng(3)
+    strings = [f"line {int(x)}" for x in rng.integers(0, 700, 3000)]
+    ids: dict[str, int] = {}
+    want = [ids.setdefault(s, len(ids)) for s in strings]
+    digest = pipeline._digests(strings)
+    cuts = np.sort(rng.choice(np.arange(1, len(strings)), 9, replace=False))
+    chunks = np.split(digest, cuts) + [digest[:0]]
+    got = pipeline._first_occurrence_ids(iter(chunks), tmp_path)
+    assert got.dtype == np.int64 and got.tolist() == want
+    assert not any(tmp_path.iterdir())  # the shards' folder is gone
