@@ -37,6 +37,7 @@ from .htmlreport import write_html
 from .io import check_output, discover
 from .model import InputError, UsageError
 from .parallel import usable_cpus
+from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus
 from .progress import for_stderr
@@ -117,6 +118,22 @@ def report_options(command: Callable) -> Callable:
     return command
 
 
+class ByteSize(click.ParamType):
+    """A size in bytes: ``4G``, ``512M``, ``1.5GiB``, ``2000000`` (K, M, G, T are powers of 1024)."""
+
+    name = "size"
+    _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", str(value), re.IGNORECASE)
+        size = int(float(m.group(1)) * self._UNITS[m.group(2).lower()]) if m else 0
+        if size <= 0:
+            self.fail(f"{value!r} is not a size such as 4G, 512M or 2000000 (bytes)", param, ctx)
+        return size
+
+
 def run_options(command: Callable) -> Callable:
     """How a run goes (never what it finds): worker processes and the work folder."""
     for decorator in reversed(
@@ -125,6 +142,12 @@ def run_options(command: Callable) -> Callable:
                 "-j", "--jobs", type=click.IntRange(min=0), default=None,
                 help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
                 f"for any number.  [default: every usable core, {usable_cpus()} here]",
+            ),
+            click.option(
+                "--memory", type=ByteSize(), default=None, metavar="SIZE",
+                help="The run's memory budget (4G, 512M): a quarter of it is what the shards of band keys, n-grams "
+                "and page pairs may hold in memory, all together, before they go to disk (the work folder). The "
+                f"output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
             ),
             click.option(
                 "--work-dir", type=click.Path(file_okay=False),
@@ -289,7 +312,7 @@ def main() -> None:
 )
 @config_options
 def clean(
-    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, work_dir, checkpoint, **options
+    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, memory, work_dir, checkpoint, **options
 ) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
 
@@ -304,7 +327,7 @@ def clean(
     with _running(quiet, work) as progress:
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config, jobs=jobs,
-            progress=progress, work_dir=work_dir, checkpoint=checkpoint,
+            memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint,
         )
     _finish(result, quiet, as_json)
 
@@ -314,7 +337,7 @@ def clean(
 @report_options
 @run_options
 @config_options
-def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, work_dir, **options) -> None:
+def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, memory, work_dir, **options) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
 
     The JSON report goes to standard output (or --report FILE; --json
@@ -325,7 +348,9 @@ def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, wo
         paths = [Path(p) if p else None for p in (report_path, html_path)]
         _run(check_output, discover(corpus, config.read.format), corpus, None, *paths)
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
-        result = _run(scan_corpus, list(corpus), config=config, jobs=jobs, progress=progress, work_dir=work_dir)
+        result = _run(
+            scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir
+        )
     if report_path:
         _run(result.report.write, Path(report_path))
     if html_path:

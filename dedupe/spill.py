@@ -9,21 +9,53 @@ at hand: a stage's arithmetic is then the same on any machine. Where the rows
 are kept is not: in memory for a small corpus, on disk (one ``.npy`` file per
 column, shard and chunk, under a folder removed on :meth:`Shards.close`) past
 a size, so what a stage holds at once is one shard.
+
+Two limits send shards to disk, whichever is reached first: the rows one
+:class:`Shards` holds (``spill_rows``), and the bytes all of them together
+hold in memory (:data:`SPILL_BYTES`, which a run sets from its memory
+budget with :func:`budget`): past it, the shards that add rows go to disk.
+Where rows are kept never changes what a stage finds.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
-__all__ = ["Shards", "SPILL_ROWS"]
+__all__ = ["Shards", "SPILL_ROWS", "SPILL_BYTES", "budget", "held"]
 
-#: Rows kept in memory before shards go to disk.
+#: Rows one :class:`Shards` keeps in memory before it goes to disk.
 SPILL_ROWS = 1 << 24
+#: Bytes of rows every live :class:`Shards` together keeps in memory before
+#: the one adding rows goes to disk (:func:`budget` sets it for a run).
+SPILL_BYTES = 1 << 30
+
+_held = 0  # bytes of rows in memory, over every live Shards
+
+
+def held() -> int:
+    """Bytes of rows the live :class:`Shards` keep in memory, all together."""
+    return _held
+
+
+@contextmanager
+def budget(nbytes: int) -> Iterator[None]:
+    """Within the block, shards keep at most ``nbytes`` in memory, all together."""
+    global SPILL_BYTES
+    saved, SPILL_BYTES = SPILL_BYTES, int(nbytes)
+    try:
+        yield
+    finally:
+        SPILL_BYTES = saved
+
+
+def _nbytes(part) -> int:
+    return sum(col.nbytes for col in part.values()) if isinstance(part, dict) else 0
 
 
 class Shards:
@@ -49,6 +81,7 @@ class Shards:
         self._dir: Optional[Path] = None
         self._parts: list[list] = [[] for _ in range(n)]
         self._rows = 0
+        self._bytes = 0  # of the parts held in memory
         self._files = 0
 
     def add(self, key: np.ndarray, **columns: np.ndarray) -> None:
@@ -64,15 +97,23 @@ class Shards:
 
     def put(self, s: int, **columns: np.ndarray) -> None:
         """Add rows to shard ``s`` itself (rows already worked out shard by shard)."""
-        if self._dir is None:
+        if self._dir is None and self._spill_rows != float("inf"):
             self._rows += len(next(iter(columns.values())))
-            if self._rows > self._spill_rows:
+            if self._rows > self._spill_rows or _held + _nbytes(columns) > SPILL_BYTES:
                 self._spill()
-        self._parts[s].append(self._keep(columns))
+        part = self._keep(columns)
+        self._account(_nbytes(part))
+        self._parts[s].append(part)
+
+    def _account(self, change: int) -> None:
+        global _held
+        self._bytes += change
+        _held += change
 
     def replace(self, s: int, **columns: np.ndarray) -> None:
         """Put these rows in shard ``s`` in place of what it held (a running total, say)."""
         for part in self._parts[s]:
+            self._account(-_nbytes(part))
             if not isinstance(part, dict):
                 stem, names = part
                 for name in names:
@@ -89,10 +130,15 @@ class Shards:
 
     def close(self) -> None:
         """Drop every row (and the shard files)."""
+        self._account(-self._bytes)
         self._parts = [[] for _ in range(self.n)]
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    def __del__(self) -> None:
+        self._account(-self._bytes)  # a Shards dropped without close() holds nothing
+        self._bytes = 0
 
     def __enter__(self) -> "Shards":
         return self
@@ -117,6 +163,7 @@ class Shards:
             self._spill_rows = float("inf")
             return
         self._parts = [[self._keep(p) for p in parts] for parts in self._parts]
+        self._account(sum(_nbytes(p) for parts in self._parts for p in parts) - self._bytes)
 
     def _keep(self, part):
         if self._dir is None or self._spill_rows == float("inf") or not isinstance(part, dict):

@@ -187,6 +187,29 @@ def test_cli_jobs_give_the_same_bytes(corpus, tmp_path):
     assert json.loads(runs["1"][1])["config"] == dedupe.Config().options()  # jobs is no part of the config
 
 
+def test_cli_memory_budget_gives_the_same_bytes_and_spills_under_a_small_one(corpus, tmp_path, monkeypatch):
+    """--memory only says where shards are kept: under a budget of a few
+    kilobytes they all go to disk, and the output is the same bytes."""
+    from dedupe import spill
+
+    spilled = []
+    real_spill = spill.Shards._spill
+    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (spilled.append(self), real_spill(self))[1])
+    runs = {}
+    for memory in ("4G", "16K"):
+        spilled.clear()
+        out = tmp_path / f"out{memory}"
+        args = ["clean", str(corpus), "-o", str(out), "--report", str(out) + ".json", "--memory", memory, "-q"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        runs[memory] = (tree(out), Path(str(out) + ".json").read_bytes(), len(spilled))
+    assert runs["4G"][:2] == runs["16K"][:2]
+    assert runs["4G"][2] == 0 and runs["16K"][2] > 0
+    assert spill.held() == 0 and spill.SPILL_BYTES == 1 << 30  # nothing left held, the budget ended with the run
+    bad = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(tmp_path / "x"), "--memory", "lots"])
+    assert bad.exit_code == 2 and "'lots' is not a size" in bad.output
+
+
 def test_strict_stops_at_the_first_bad_record_in_input_order(corpus, tmp_path):
     bad = tmp_path / "in"
     bad.mkdir()

@@ -70,3 +70,25 @@ def test_a_full_disk_midway_keeps_the_rest_in_memory(tmp_path, monkeypatch):
         assert shards.load(0)["value"].tolist() == [0, 2, 4, 6, 8, 10]
         assert shards.load(1)["key"].tolist() == [1, 3, 5, 7, 9, 11]
         assert len(list(tmp_path.rglob("*.npy"))) == 2  # one whole part on disk; the half-written one removed
+
+
+def test_the_budget_is_shared_by_every_shards_in_memory(tmp_path):
+    """Under a budget, shards that together pass it go to disk: the first
+    stays in memory, the one whose rows would pass the budget spills, and
+    what they hold is counted back to nothing when they close."""
+    from dedupe import spill
+
+    start = spill.held()
+    rows = np.arange(1000, dtype=np.uint64)  # 8,000 bytes a column
+    with spill.budget(20_000):
+        with Shards(2, tmp_path / "a") as first, Shards(2, tmp_path / "b") as second:
+            first.add(rows)
+            assert spill.held() == start + 8_000 and not list(tmp_path.rglob("*.npy"))
+            second.add(rows, value=rows.astype(np.int64))  # 16,000 more: past the budget
+            assert list((tmp_path / "b").rglob("*.npy")) and not list((tmp_path / "a").rglob("*.npy"))
+            assert spill.held() == start + 8_000
+            assert second.load(1)["value"].tolist() == list(range(1, 1000, 2))
+            first.replace(0, key=rows[:10])
+            assert spill.held() == start + 4_000 + 80
+        assert spill.held() == start
+    assert spill.SPILL_BYTES == 1 << 30  # the budget ends with its block
