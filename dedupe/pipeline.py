@@ -68,7 +68,7 @@ class Analysis:
     Attributes
     ----------
     documents : list of Document
-    blocks : list of ndarray of int64, shape (n_blocks_i, 3)
+    blocks : list of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
         Each document's blocks (start, end, line).
     action : list of ndarray of int8, shape (n_blocks_i,)
         What happens to each block (:data:`dedupe.boilerplate.KEEP` ...).
@@ -305,7 +305,16 @@ def _segment_documents(texts: Sequence[str], short_words: int):
         seen.add(k)
     digest = _digests(blocks_mod.normalise_many(block_texts))
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
-    return flat, counts, weight, repeat, digest
+    return _compact(flat), counts, weight, repeat, digest
+
+
+def _compact(a: np.ndarray) -> np.ndarray:
+    """``a`` as int32 when its values fit (half the memory for a corpus's
+    lines), else as it is: concatenated with a part that does not fit, it is
+    int64 again, so the dtype depends on the corpus only, never on chunks."""
+    if a.size == 0 or (a.min() >= np.iinfo(np.int32).min and a.max() <= np.iinfo(np.int32).max):
+        return a.astype(np.int32)
+    return a
 
 
 # --- the corpus stage: blocks, clusters, boilerplate ---------------------------------
@@ -315,11 +324,11 @@ def _segment_documents(texts: Sequence[str], short_words: int):
 class _Blocks:
     """The blocks stage: every block, flat in document order, and the id of its normalised key."""
 
-    blocks: np.ndarray  # int64 (n_blocks, 3)
+    blocks: np.ndarray  # int32 (int64 past 2**31 characters) (n_blocks, 3)
     counts: np.ndarray  # int64 (n_docs,)
     weight: np.ndarray  # float64 (n_blocks,)
     repeat: np.ndarray  # bool (n_blocks,)
-    key: np.ndarray  # int64 (n_blocks,): id of the block's normalised key, by first occurrence
+    key: np.ndarray  # int32 (n_blocks,): id of the block's normalised key, by first occurrence
 
     @cached_property
     def first(self) -> np.ndarray:
@@ -369,7 +378,7 @@ def _first_occurrence_ids(chunks: Iterable[np.ndarray], folder: Optional[Path] =
             first_of[pos] = head[np.cumsum(new) - 1]
             firsts.append(head)
     heads = np.sort(np.concatenate(firsts)) if firsts else np.zeros(0, dtype=np.int64)
-    return np.searchsorted(heads, first_of).astype(np.int64)
+    return _compact(np.searchsorted(heads, first_of))
 
 
 def _blocks_stage(run: _Run, documents: Sequence[Document], key: Optional[str]) -> _Blocks:
@@ -704,7 +713,7 @@ class BlockTable:
 
     Attributes
     ----------
-    blocks : list of ndarray of int64, shape (n_blocks_i, 3)
+    blocks : list of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
         Each document's blocks (start, end, line).
     documents : sequence of Document
         The documents the blocks are cut from (``texts`` gives every

@@ -123,5 +123,5 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     cuts = np.sort(rng.choice(np.arange(1, len(strings)), 9, replace=False))
     chunks = np.split(digest, cuts) + [digest[:0]]
     got = pipeline._first_occurrence_ids(iter(chunks), tmp_path)
-    assert got.dtype == np.int64 and got.tolist() == want
+    assert got.dtype == np.int32 and got.tolist() == want
     assert not any(tmp_path.iterdir())  # the shards' folder is gone
