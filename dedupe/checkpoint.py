@@ -36,7 +36,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import __version__
+from . import __version__, spill
 
 __all__ = [
     "FORMAT_VERSION",
@@ -221,10 +221,16 @@ class WorkDir:
             warnings.warn(f"{self.path}: cannot write checkpoints ({exc}); going on without them", CheckpointWarning)
             self.path = None
 
+    def sweep(self) -> None:
+        """Remove the spill folders a killed run left here (:func:`dedupe.spill.sweep`)."""
+        if self.enabled:
+            spill.sweep(self.path)
+
     def discard(self) -> None:
         """Remove a temporary work folder: the stage files in it, then the folder if that empties it."""
         if not self.enabled or not self.temporary or not self.path.is_dir():
             return
+        self.sweep()
         for p in self.path.iterdir():
             ours = p.suffix in _SUFFIXES and p.name.split("-", 1)[0] in STAGES
             if ours or (p.name.startswith(".") and p.name.endswith(".tmp")):

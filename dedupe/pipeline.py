@@ -213,6 +213,8 @@ def _running(
     Workers given by the caller are the caller's to stop."""
     if memory is not None and memory <= 0:
         raise UsageError(f"memory must be a positive number of bytes, not {memory}")
+    if work is not None:
+        work.sweep()  # what a run killed with its shards on disk left
     with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
         if isinstance(jobs, Workers):
             yield _Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))

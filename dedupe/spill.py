@@ -19,6 +19,7 @@ Where rows are kept never changes what a stage finds.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -27,7 +28,11 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-__all__ = ["Shards", "SPILL_ROWS", "SPILL_BYTES", "budget", "held"]
+__all__ = ["Shards", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep"]
+
+#: Spilled shards live in a folder ``dedupe-shards-<pid>-<random>``: the
+#: process id tells a live run's folder from one a killed run left.
+PREFIX = "dedupe-shards-"
 
 #: Rows one :class:`Shards` keeps in memory before it goes to disk.
 SPILL_ROWS = 1 << 24
@@ -52,6 +57,32 @@ def budget(nbytes: int) -> Iterator[None]:
         yield
     finally:
         SPILL_BYTES = saved
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # there, but another user's
+    return True
+
+
+def sweep(folder: os.PathLike) -> list[Path]:
+    """Remove the spill folders in ``folder`` that no live process owns (a
+    run killed while its shards were on disk leaves them); return them."""
+    gone = []
+    try:
+        found = sorted(Path(folder).glob(PREFIX + "*"))
+    except OSError:
+        return gone
+    for path in found:
+        owner = path.name[len(PREFIX) :].split("-", 1)[0]
+        if path.is_dir() and not path.is_symlink() and not (owner.isdigit() and _alive(int(owner))):
+            shutil.rmtree(path, ignore_errors=True)
+            gone.append(path)
+    return gone
 
 
 def _nbytes(part) -> int:
@@ -155,7 +186,7 @@ class Shards:
             try:
                 if folder is not None:
                     Path(folder).mkdir(parents=True, exist_ok=True)
-                self._dir = Path(tempfile.mkdtemp(prefix="dedupe-shards-", dir=folder))
+                self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=folder))
                 break
             except OSError:
                 continue

@@ -75,18 +75,19 @@ def calls(monkeypatch):
     return counter
 
 
-def killed_run(corpus: Path, out: Path, **kwargs) -> subprocess.CompletedProcess:
-    """``dedupe.clean`` in another process, killed with SIGKILL when syndication starts."""
+def killed_run(corpus: Path, out: Path, at: str = "syndication.find", **kwargs) -> subprocess.CompletedProcess:
+    """``dedupe.clean`` in another process, killed with SIGKILL when ``at`` (module.name) is called."""
+    module, name = at.rsplit(".", 1)
     script = textwrap.dedent(
         f"""
         import os, signal
         import dedupe
-        from dedupe import syndication
+        from dedupe import boilerplate, syndication
 
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
 
-        syndication.find = die
+        setattr({module}, {name!r}, die)
         dedupe.clean([{str(corpus)!r}], {str(out)!r}, report={str(out) + '.json'!r}, jobs=1, **{kwargs!r})
         """
     )
@@ -124,6 +125,32 @@ def test_the_default_work_folder_resumes_a_killed_cli_run_and_goes_once_it_succe
         assert f"dedupe: {stage} reused from the work folder" in result.stderr
     assert not (out / DEFAULT_NAME).exists()
     assert (tree(out), Path(str(out) + ".json").read_bytes()) == reference
+
+
+def test_shards_a_killed_run_spilled_are_swept_by_the_next_run(corpus, reference, tmp_path):
+    """Killed while the boilerplate decision's pairs are on disk (a budget
+    of one byte spills every shard), a run leaves its spill folder; the
+    next run removes it (its process is gone), keeps a live run's, and the
+    default work folder still goes once the run succeeds."""
+    from dedupe.spill import PREFIX
+
+    for work in (tmp_path / "work", None):
+        out = tmp_path / f"out-{work is None}"
+        kwargs = {"work_dir": str(work)} if work else {}
+        killed = killed_run(corpus, out, at="boilerplate._PairShards.build", memory=1, **kwargs)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        folder = work or out / DEFAULT_NAME
+        left = list(folder.glob(PREFIX + "*"))
+        assert left and any(p.rglob("*.npy") for p in left)
+        live = folder / f"{PREFIX}{os.getpid()}-live"  # this test process's: alive
+        live.mkdir()
+        dedupe.clean([corpus], out, report=str(out) + ".json", jobs=1, memory=1, **kwargs)
+        assert (tree(out), Path(str(out) + ".json").read_bytes()) == reference
+        assert [p.name for p in folder.glob(PREFIX + "*")] == [live.name]
+        live.rmdir()
+        if work is None:
+            dedupe.clean([corpus], out, report=str(out) + ".json", jobs=1)
+            assert not folder.exists()
 
 
 def test_a_run_that_fails_tells_where_its_finished_stages_are(corpus, tmp_path, monkeypatch):
