@@ -20,6 +20,8 @@ part of the :class:`~dedupe.config.Config` a report records:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import re
@@ -157,6 +159,21 @@ def _host(url: Optional[str]) -> Optional[str]:
 # --- running a stage --------------------------------------------------------------
 
 
+def _libc_trim() -> Callable[[], None]:
+    """glibc's ``malloc_trim(0)``, or a no-op where there is none."""
+    try:
+        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0) and None
+
+
+# A stage frees millions of small objects (line texts, tuples) that the C
+# allocator keeps for itself unless told to give the free pages back; the
+# next stage's arrays are fresh mappings that would never reuse them.
+_release_memory = _libc_trim()
+
+
 class _Run:
     """What the stages of one run share: the config, the workers, the progress
     reporter and the work folder."""
@@ -193,6 +210,7 @@ class _Run:
                     self.progress.end(stage, reused=True)
                     return value
         value = compute()
+        _release_memory()
         if key is not None:
             self.work.save(stage, key, *encode(value))
         return value
@@ -681,6 +699,7 @@ def _boilerplate_stage(
             loose = _CopyEvidence(
                 _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
             )
+            _release_memory()  # the blocks' texts, read back and shingled
             try:
                 decision = boilerplate.decide(
                     doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path
