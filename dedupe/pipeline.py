@@ -633,8 +633,14 @@ class _CopyEvidence:
             start = end
         self.grams.build()
         # Blocks of a cluster that spans one document only are unrepeated.
-        spans_docs = np.unique(np.stack([labels, doc_of], axis=1), axis=0)[:, 0]
-        lone = np.bincount(spans_docs, minlength=len(labels))[labels[sized]] == 1
+        # (Its first and last documents are one: no (label, document) pairs
+        # sorted, which at a million pages is gigabytes.)
+        first_doc = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
+        last_doc = np.full(len(labels), -1, dtype=np.int64)
+        np.minimum.at(first_doc, labels, doc_of)
+        np.maximum.at(last_doc, labels, doc_of)
+        lone = (first_doc == last_doc)[labels[sized]]
+        del first_doc, last_doc
         rare = self.grams.rare_sizes
         self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
 
