@@ -325,8 +325,11 @@ def decide(
     cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters)[cluster]
     key = cluster[live] * n_docs + doc[live]
     ukey, inverse = np.unique(key, return_inverse=True)
+    del key
+    # Each live block's entry, held to the end: int32 when entries fit.
+    inverse = inverse.ravel().astype(np.int32 if len(ukey) < 2**31 else np.int64)
     ent_cluster, ent_doc = ukey // n_docs, ukey % n_docs
-    ent_weight = np.bincount(inverse.ravel(), weights=weight[live], minlength=len(ukey))
+    ent_weight = np.bincount(inverse, weights=weight[live], minlength=len(ukey))
     total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs)
 
     size = np.bincount(ent_cluster, minlength=n_clusters)
@@ -409,10 +412,8 @@ def decide(
             with_copy[x[both & is_copy[k][pair_of]]] = True
             with_copy[y[both & is_copy[k][pair_of]]] = True
     # Back from entries to blocks.
-    ent_of_block = np.full(n_blocks, -1, dtype=np.int64)
-    ent_of_block[live] = inverse.ravel()
     is_template = np.zeros(n_blocks, dtype=bool)
-    is_template[live] = template[ent_of_block[live]]
+    is_template[live] = template[inverse]
     if config.strip_repeats:
         # A later repeat of a template line counts as the template.
         rep_key = cluster[repeat] * n_docs + doc[repeat]
@@ -424,7 +425,7 @@ def decide(
     copies = np.concatenate(copies).astype(np.int64)
     shared = np.concatenate(shared).astype(np.int64)
     syndicated = np.zeros(n_blocks, dtype=bool)
-    syndicated[live] = with_copy[ent_of_block[live]]
+    syndicated[live] = with_copy[inverse]
     return Decision(
         action=action, copies=copies.astype(np.int64), shared=shared.astype(np.int64), syndicated=syndicated & ~is_template
     )
