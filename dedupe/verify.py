@@ -1,13 +1,14 @@
 """Verify candidate pairs with the true Jaccard and containment of their shingle sets.
 
 The sets are rows of a sparse binary matrix (scipy CSR): the intersection
-sizes of all candidate pairs come from one element-wise product, with no
-Python loop per pair.
+sizes of all candidate pairs come from one compiled pass over the pairs,
+merging the two rows' sorted columns, with no Python loop per pair.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from .shingle import ShingleBatch
@@ -18,8 +19,6 @@ __all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "MAX_DF"]
 #: two of them share a passage (a phrase, or a template left in); keeping
 #: such n-grams out also keeps pairwise products linear in the corpus.
 MAX_DF = 100
-# Pairs verified at once.
-_BATCH = 1 << 17
 
 
 def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
@@ -75,15 +74,39 @@ def similarity(inter: np.ndarray, sa: np.ndarray, sb: np.ndarray) -> tuple[np.nd
 def row_products(a: sparse.csr_matrix, b: sparse.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
     """``a[rows_a[t]] . b[rows_b[t]]`` for each t: the dot products of paired rows.
 
-    In batches, so what is gathered at once (a copy of both rows of each
-    pair) stays small however many pairs there are.
+    One compiled pass merges the two rows' sorted columns for each pair
+    (the matrices are put in canonical form first: sorted columns, no
+    duplicates), so nothing is gathered or copied, however many pairs.
 
     Returns
     -------
     ndarray of float64, shape (len(rows_a),)
     """
+    for m in (a, b):
+        m.sum_duplicates()  # canonical: sorted, distinct columns (a no-op when it is already)
     out = np.empty(len(rows_a), dtype=np.float64)
-    for s in range(0, len(rows_a), _BATCH):
-        i, j = rows_a[s : s + _BATCH], rows_b[s : s + _BATCH]
-        out[s : s + len(i)] = np.asarray(a[i].multiply(b[j]).sum(axis=1), dtype=np.float64).ravel()
+    ra = np.ascontiguousarray(rows_a, dtype=np.int64)
+    rb = np.ascontiguousarray(rows_b, dtype=np.int64)
+    if len(ra) and (min(ra.min(), rb.min()) < 0 or ra.max() >= a.shape[0] or rb.max() >= b.shape[0]):
+        raise IndexError("row index out of range")
+    _dot_rows(a.indptr, a.indices, a.data, b.indptr, b.indices, b.data, ra, rb, out)
     return out
+
+
+@njit(cache=True)
+def _dot_rows(a_ptr, a_col, a_val, b_ptr, b_col, b_val, ra, rb, out):  # pragma: no cover - compiled
+    for t in range(len(ra)):
+        p, p_end = a_ptr[ra[t]], a_ptr[ra[t] + 1]
+        q, q_end = b_ptr[rb[t]], b_ptr[rb[t] + 1]
+        total = 0.0
+        while p < p_end and q < q_end:
+            ca, cb = a_col[p], b_col[q]
+            if ca == cb:
+                total += np.float64(a_val[p]) * np.float64(b_val[q])
+                p += 1
+                q += 1
+            elif ca < cb:
+                p += 1
+            else:
+                q += 1
+        out[t] = total

@@ -6,9 +6,7 @@ from dedupe.shingle import ShingleBatch
 from dedupe.verify import overlap, shingle_matrix
 
 
-@pytest.mark.parametrize("batch_size", [5, 1 << 17])
-def test_overlap_equals_python_sets(monkeypatch, batch_size):
-    monkeypatch.setattr(verify, "_BATCH", batch_size)  # several batches, or one
+def test_overlap_equals_python_sets():
     rng = np.random.default_rng(0)
     sets = [rng.integers(0, 50, size=rng.integers(0, 40)).astype(np.uint32) for _ in range(12)]
     batch = ShingleBatch(np.concatenate(sets), np.concatenate([[0], np.cumsum([len(s) for s in sets])]))
@@ -27,3 +25,27 @@ def test_containment_of_truncated_copy():
     batch = ShingleBatch(np.concatenate([full, full[:30]]), np.array([0, 100, 130]))
     inter, jac, con = overlap(shingle_matrix(batch), np.array([[0, 1]]))
     assert inter[0] == 30 and jac[0] == 0.3 and con[0] == 1.0
+
+
+def test_row_products_equal_scipy_s_on_weighted_unsorted_rows_with_duplicates():
+    """Any CSR matrices, not only shingle sets: columns out of order and
+    repeated within a row (summed, as scipy reads them), weights, two
+    different matrices."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(0, 12, 30)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    cols = rng.integers(0, 25, indptr[-1]).astype(np.int32)  # any order, repeats
+    a = sparse.csr_matrix((rng.random(indptr[-1]), cols, indptr), shape=(30, 25))
+    b = sparse.csr_matrix(
+        (rng.integers(1, 4, 300).astype(np.float32), (rng.integers(0, 20, 300), rng.integers(0, 25, 300))), shape=(20, 25)
+    )
+    ra, rb = rng.integers(0, 30, 500), rng.integers(0, 20, 500)
+    want = np.asarray(a.copy()[ra].multiply(b[rb]).sum(axis=1)).ravel()
+    assert not a.has_canonical_format
+    got = verify.row_products(a, b, ra, rb)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert want.any()
+    with pytest.raises(IndexError):
+        verify.row_products(a, b, np.array([0]), np.array([20]))
