@@ -221,7 +221,8 @@ def find(
                 grams.sharing_pairs(_min_shared_ngrams(config, n_gram)),
             ]
         )
-        cand = np.unique(cand, axis=0) if len(cand) else cand
+        if len(cand):  # distinct pairs, sorted: as codes a * n + b (no row-wise unique's copies)
+            cand = np.stack(np.divmod(np.unique(cand[:, 0] * n + cand[:, 1]), n), axis=1)
         cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
         inter = grams.intersections(cand)
         jac, con = verify.similarity(inter, sizes[cand[:, 0]], sizes[cand[:, 1]])
