@@ -317,6 +317,14 @@ def decide(
         action[repeat] = REPEAT
     live = ~repeat if config.strip_repeats else np.ones(n_blocks, dtype=bool)
 
+    # Clusters numbered 0.. in their order: labels may be any ids (the
+    # pipeline's are block indices), and arrays per cluster are then as
+    # long as there are clusters, not as the largest label.
+    if n_blocks:
+        present = np.zeros(int(cluster.max()) + 1, dtype=bool)
+        present[cluster] = True
+        cluster = (np.cumsum(present) - 1)[cluster]
+        del present
     # Entries: one per (cluster, document), weighted by the block sizes.
     n_clusters = int(cluster.max()) + 1 if n_blocks else 0
     key = cluster[live] * n_docs + doc[live]
