@@ -564,7 +564,7 @@ def _cluster_keys(
                 pairs.append(idx[_near_edges(workers, bands, len(idx), which, kind, ngram, config)])
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
-    return first[rep_label][key].astype(np.int64)
+    return _compact(first[rep_label][key])  # block indices: int32 where they fit
 
 
 def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np.ndarray]:
