@@ -480,7 +480,8 @@ _VERIFY_BATCH = 1 << 18
 
 
 def _near_edges(
-    workers: Workers, bands: Shards, n: int, fetch: Fetch, kind: str, ngram: int, config: Config
+    workers: Workers, bands: Shards, n: int, fetch: Fetch, kind: str, ngram: int, config: Config,
+    task: Optional[Task] = None,
 ) -> np.ndarray:
     """Pairs of the ``n`` texts whose ``kind`` n-gram sets have a Jaccard of
     ``block_threshold`` or more: enough of them to connect every text to the
@@ -505,6 +506,8 @@ def _near_edges(
         paired[order[1:][same]] = paired[order[:-1][same]] = True
     involved = np.flatnonzero(paired)
     if len(involved) == 0:
+        if task is not None:
+            task.advance(bands.n)
         return np.zeros((0, 2), np.int64)
     # Their band keys: few rows, every band.
     keys = np.stack([bands.load(k)["band"][involved] for k in range(bands.n)], axis=1)
@@ -527,18 +530,24 @@ def _near_edges(
                     moved = np.flatnonzero(label != np.arange(len(label)))
                     edges = np.concatenate([np.stack([moved, label[moved]], axis=1), part[jac >= threshold]])
                     label = cluster.components(len(involved), edges)
+        if task is not None:
+            task.advance(1)
     moved = np.flatnonzero(label != np.arange(len(label)))
     return involved[np.stack([moved, label[moved]], axis=1)]
 
 
 def _cluster_keys(
     fetch: Fetch, first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
-    folder: Optional[Path] = None, task: Optional[Task] = None,
+    folder: Optional[Path] = None, progress: Optional[Progress] = None,
 ) -> np.ndarray:
     """Cluster label of each block from its normalised key: see :func:`block_clusters`.
 
     ``first`` is the first block of each key, whose text stands for the key.
+    ``progress`` hears of two stages: ``clusters`` (the keys signed) and
+    ``line pairs`` (the candidate pairs verified, band by band), which at
+    scale takes as long.
     """
+    progress = as_progress(progress)
     n = len(first)
     sc, mc = config.shingle, config.minhash
     threshold = config.boilerplate.block_threshold
@@ -546,22 +555,28 @@ def _cluster_keys(
     short = np.zeros(n, dtype=bool)
     with Shards(b, folder) as char_bands, Shards(b, folder) as word_bands:
         at = 0
-        for texts in fetch(first):
-            lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
-            args = (sc.short_block_words, sc.char_ngram, sc.word_ngram, mc.num_perm, mc.seed, threshold)
-            for is_short, keys in workers.map(key_band_keys, lengths, lambda a, e: (texts[a:e], *args), task):
-                short[at : at + len(is_short)] = is_short
-                at += len(is_short)
-                for bands, rows in ((char_bands, keys[is_short]), (word_bands, keys[~is_short])):
-                    if len(rows):
-                        for k in range(b):
-                            bands.put(k, band=np.ascontiguousarray(rows[:, k]))
+        with progress.stage("clusters", n, "distinct blocks") as task:
+            for texts in fetch(first):
+                lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+                args = (sc.short_block_words, sc.char_ngram, sc.word_ngram, mc.num_perm, mc.seed, threshold)
+                for is_short, keys in workers.map(key_band_keys, lengths, lambda a, e: (texts[a:e], *args), task):
+                    short[at : at + len(is_short)] = is_short
+                    at += len(is_short)
+                    for bands, rows in ((char_bands, keys[is_short]), (word_bands, keys[~is_short])):
+                        if len(rows):
+                            for k in range(b):
+                                bands.put(k, band=np.ascontiguousarray(rows[:, k]))
         pairs = []
-        for mask, bands, kind, ngram in ((short, char_bands, "char", sc.char_ngram), (~short, word_bands, "word", sc.word_ngram)):
-            idx = np.flatnonzero(mask)
-            if len(idx) >= 2:
-                which = lambda local, idx=idx: fetch(first[idx[local]])  # noqa: E731
-                pairs.append(idx[_near_edges(workers, bands, len(idx), which, kind, ngram, config)])
+        with progress.stage("line pairs", 2 * b, "bands") as task:
+            for mask, bands, kind, ngram in (
+                (short, char_bands, "char", sc.char_ngram), (~short, word_bands, "word", sc.word_ngram)
+            ):
+                idx = np.flatnonzero(mask)
+                if len(idx) >= 2:
+                    which = lambda local, idx=idx: fetch(first[idx[local]])  # noqa: E731
+                    pairs.append(idx[_near_edges(workers, bands, len(idx), which, kind, ngram, config, task)])
+                else:
+                    task.advance(b)
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
     return _compact(first[rep_label][key])  # block indices: int32 where they fit
@@ -589,9 +604,8 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
 
 def _clusters_stage(run: _Run, documents: Sequence[Document], b: _Blocks, key: Optional[str]) -> np.ndarray:
     def compute() -> np.ndarray:
-        with run.progress.stage("clusters", len(b.first), "distinct blocks") as task:
-            fetch = _fetch_from(documents, b.counts, b.blocks)
-            return _cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, task)
+        fetch = _fetch_from(documents, b.counts, b.blocks)
+        return _cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, run.progress)
 
     def decode(a: dict, _) -> np.ndarray:
         if len(a["labels"]) != len(b.key):
