@@ -592,9 +592,9 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
 
     Returns
     -------
-    labels : ndarray of int64, shape (len(texts),)
+    labels : ndarray of int32 (int64 past 2**31 blocks), shape (len(texts),)
         Cluster label of each block: the index of its cluster's first block.
-    keys : ndarray of int64, shape (len(texts),)
+    keys : ndarray of int32 (likewise), shape (len(texts),)
         Normalised-key id of each block (equal ids: exact repeats).
     """
     key = _ids_by_first_occurrence(_digests(blocks_mod.normalise_many(texts)))
