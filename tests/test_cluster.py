@@ -115,6 +115,9 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     from dedupe import pipeline, spill
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    spilled = []
+    real_spill = spill.Shards._spill
+    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (real_spill(self), spilled.append(self._dir))[0])
     rng = np.random.default_rng(3)
     strings = [f"line {int(x)}" for x in rng.integers(0, 700, 3000)]
     ids: dict[str, int] = {}
@@ -124,4 +127,5 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     chunks = np.split(digest, cuts) + [digest[:0]]
     got = pipeline._first_occurrence_ids(iter(chunks), tmp_path)
     assert got.dtype == np.int32 and got.tolist() == want
+    assert bool(spilled) == (spill_rows == 0) and all(d is not None and d.parent == tmp_path for d in spilled)
     assert not any(tmp_path.iterdir())  # the shards' folder is gone
