@@ -475,29 +475,23 @@ def _fetch_list(texts: Sequence[str]) -> Fetch:
     return fetch
 
 
-# Candidate pairs verified between two updates of the components found so far.
-_VERIFY_BATCH = 1 << 18
-
-
 def _near_edges(
     workers: Workers, bands: Shards, n: int, fetch: Fetch, kind: str, ngram: int, config: Config,
     task: Optional[Task] = None,
 ) -> np.ndarray:
     """Pairs of the ``n`` texts whose ``kind`` n-gram sets have a Jaccard of
-    ``block_threshold`` or more: enough of them to connect every text to the
-    others it has such a pair with (the clusters are connected components).
+    ``block_threshold`` or more and share an LSH band: enough of them to
+    connect every text to the others it has such a pair with (the clusters
+    are connected components).
 
     ``bands`` holds the texts' LSH band keys, one shard per band (put there
     by the workers' :func:`dedupe.sign.key_band_keys`, spilled to disk on a
     large corpus). Only the texts that share a band with another are read
     (``fetch``) and shingled again, for the exact Jaccard, and only their
-    band keys are held together. Candidates are then taken band by band, in
-    batches, each in the first band it shares, and a candidate whose texts
-    are already connected is skipped: a thousand variants of one dated
-    byline line make half a million candidate pairs, of which the first
-    thousand or so connect them all. What is held at once is those texts'
-    keys and n-grams, a batch of pairs, and the components so far (as a
-    star per component).
+    band keys are held together. Which candidates are looked at is
+    :func:`dedupe.verify.similar_components`'s business: it skips the pairs
+    that cannot reach the threshold, and those already connected. ``task``
+    advances by ``n`` in all.
     """
     threshold = config.boilerplate.block_threshold
     paired = np.zeros(n, dtype=bool)
@@ -507,7 +501,7 @@ def _near_edges(
     involved = np.flatnonzero(paired)
     if len(involved) == 0:
         if task is not None:
-            task.advance(bands.n)
+            task.advance(n)
         return np.zeros((0, 2), np.int64)
     # Their band keys: few rows, every band.
     keys = np.stack([bands.load(k)["band"][involved] for k in range(bands.n)], axis=1)
@@ -516,22 +510,16 @@ def _near_edges(
     del texts
     matrix = verify.shingle_matrix(batch)
     del batch
-    label = np.arange(len(involved))
-    for k in range(bands.n):
-        for i, j in lsh.band_pairs(keys[:, k], _VERIFY_BATCH):
-            # A pair is a candidate in the first band it shares, and checked there only.
-            first = ~(keys[i, :k] == keys[j, :k]).any(axis=1)
-            todo = first & (label[i] != label[j])
-            part = np.stack([i[todo], j[todo]], axis=1)
-            if len(part):
-                _, jac, _ = verify.overlap(matrix, part)
-                if (jac >= threshold).any():
-                    # The components so far as stars, and the new edges.
-                    moved = np.flatnonzero(label != np.arange(len(label)))
-                    edges = np.concatenate([np.stack([moved, label[moved]], axis=1), part[jac >= threshold]])
-                    label = cluster.components(len(involved), edges)
+    told = [0]
+
+    def advance(done: float) -> None:
         if task is not None:
-            task.advance(1)
+            now = int(done * n)
+            task.advance(now - told[0])
+            told[0] = now
+
+    label = verify.similar_components(matrix, keys, threshold, advance)
+    advance(1.0)
     moved = np.flatnonzero(label != np.arange(len(label)))
     return involved[np.stack([moved, label[moved]], axis=1)]
 
@@ -544,8 +532,8 @@ def _cluster_keys(
 
     ``first`` is the first block of each key, whose text stands for the key.
     ``progress`` hears of two stages: ``clusters`` (the keys signed) and
-    ``line pairs`` (the candidate pairs verified, band by band), which at
-    scale takes as long.
+    ``line pairs`` (the candidate pairs verified, counted in distinct
+    blocks), which at scale takes as long.
     """
     progress = as_progress(progress)
     n = len(first)
@@ -567,7 +555,7 @@ def _cluster_keys(
                             for k in range(b):
                                 bands.put(k, band=np.ascontiguousarray(rows[:, k]))
         pairs = []
-        with progress.stage("line pairs", 2 * b, "bands") as task:
+        with progress.stage("line pairs", n, "distinct blocks") as task:
             for mask, bands, kind, ngram in (
                 (short, char_bands, "char", sc.char_ngram), (~short, word_bands, "word", sc.word_ngram)
             ):
@@ -576,7 +564,7 @@ def _cluster_keys(
                     which = lambda local, idx=idx: fetch(first[idx[local]])  # noqa: E731
                     pairs.append(idx[_near_edges(workers, bands, len(idx), which, kind, ngram, config, task)])
                 else:
-                    task.advance(b)
+                    task.advance(len(idx))
     edges = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     rep_label = cluster.components(n, edges)
     return _compact(first[rep_label][key])  # block indices: int32 where they fit

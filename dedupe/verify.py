@@ -7,13 +7,15 @@ merging the two rows' sorted columns, with no Python loop per pair.
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import numpy as np
 from numba import njit
 from scipy import sparse
 
 from .shingle import ShingleBatch
 
-__all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "MAX_DF"]
+__all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "similar_components", "MAX_DF"]
 
 #: An n-gram in more documents than this is too common to be evidence that
 #: two of them share a passage (a phrase, or a template left in); keeping
@@ -110,3 +112,187 @@ def _dot_rows(a_ptr, a_col, a_val, b_ptr, b_col, b_val, ra, rb, out):  # pragma:
             else:
                 q += 1
         out[t] = total
+
+
+# Rows probed per compiled call of :func:`similar_components`.
+_JOIN_ROWS = 1 << 16
+
+
+def similar_components(
+    matrix: sparse.csr_matrix, keys: np.ndarray, threshold: float, advance: Optional[Callable[[float], None]] = None
+) -> np.ndarray:
+    """Connected components of the rows joined by every pair that shares a
+    band key (a column of ``keys``: an LSH candidate) and whose sets have a
+    Jaccard of ``threshold`` or more, each labelled by its smallest row.
+
+    The pairs are not taken from the LSH buckets: a family of lines every
+    site prints with its own name in it (a cookie banner, a copyright line)
+    fills a bucket with members just below the threshold, so its candidate
+    pairs grow with the square of the sites, and almost none verifies. They
+    come from an exact set-similarity join instead, PPJoin (Xiao, Wang, Lin
+    and Yu, "Efficient similarity joins for near duplicate detection",
+    WWW 2008): n-grams ranked from rarest to most common, rows taken by
+    size, each row's prefix probed against the index of the smaller rows'
+    (shorter) prefixes, and a pair dropped as soon as the positions of
+    their shared n-grams bound its overlap below what the threshold needs.
+    Lines that differ in a site's name share none of their rare n-grams,
+    so their pairs are never looked at. The filters only drop pairs that
+    cannot reach the threshold, so the components are those of all
+    verified LSH candidates. A surviving pair whose rows are already
+    connected is not verified (union-find).
+
+    ``matrix`` is binary, as from :func:`shingle_matrix` (left as it is);
+    ``keys`` is (n_rows, bands); ``advance(f)`` hears of the fraction ``f``
+    of the rows done as the work goes on.
+    """
+    return _similar_components(matrix, keys, threshold, advance)[0]
+
+
+def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarray, int]:
+    """:func:`similar_components`, and how many pairs were verified."""
+    n = matrix.shape[0]
+    parent = np.arange(n, dtype=np.int64)
+    if n < 2:
+        return parent, 0
+    sizes = np.diff(matrix.indptr).astype(np.int64)
+    # Rank the columns from rarest to most common (ties by column), and
+    # sort each row by rank; empty rows (Jaccard 1.0 between them) get a
+    # column of their own, past every other.
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    rank = np.empty(matrix.shape[1], dtype=np.int64)
+    rank[np.lexsort((np.arange(matrix.shape[1]), df))] = np.arange(matrix.shape[1])
+    empty = sizes == 0
+    cols = np.where(empty, 1, sizes)
+    indptr = np.concatenate([[0], np.cumsum(cols)])
+    indices = np.full(indptr[-1], matrix.shape[1], dtype=np.int64)
+    indices[np.repeat(~empty, cols)] = rank[matrix.indices]
+    ranked = sparse.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(n, matrix.shape[1] + 1))
+    ranked.has_sorted_indices = False
+    ranked.sort_indices()
+    # Prefixes: a row probes with the first |x| - ceil(t |x|) + 1 n-grams,
+    # and is indexed (for larger rows) by the first |y| - ceil(2t/(1+t) |y|) + 1.
+    # Rounded long rather than short where t |x| is a whole number that
+    # floating point puts just above it.
+    def prefix(share):
+        need = np.maximum(np.ceil(share * sizes - 1e-9).astype(np.int64), 0)
+        return np.where(empty, 1, np.minimum(sizes - need + 1, sizes))
+
+    probe, index = prefix(threshold), prefix(2 * threshold / (1 + threshold))
+    # Room in each n-gram's inverted list for every row indexed by it.
+    in_index = ranked.indices[np.repeat(ranked.indptr[:-1], index) + _segment_arange(index)]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(in_index, minlength=ranked.shape[1]))])
+    del in_index
+    fill = np.zeros(ranked.shape[1], dtype=np.int64)
+    listed = np.empty((int(starts[-1]), 2), dtype=np.int64)  # (row, position)
+    order = np.lexsort((np.arange(n), sizes))
+    count = np.zeros(n, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    keys = np.ascontiguousarray(keys)
+    verified = 0
+    for lo in range(0, n, _JOIN_ROWS):
+        verified += _join(
+            ranked.indptr, ranked.indices, sizes, probe, index, order[lo : lo + _JOIN_ROWS], starts, fill, listed,
+            count, touched, keys, float(threshold), parent,
+        )
+        if advance is not None:
+            advance(min(lo + _JOIN_ROWS, n) / n)
+    roots = _roots(parent)
+    smallest = np.full(n, n, dtype=np.int64)
+    np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))
+    return smallest[roots], verified
+
+
+def _segment_arange(counts: np.ndarray) -> np.ndarray:
+    """``0 .. c - 1`` for each count ``c``, concatenated."""
+    ends = np.cumsum(counts)
+    return np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - counts, counts)
+
+
+@njit(cache=True)
+def _find(parent, i):  # pragma: no cover - compiled
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:  # path compression
+        parent[i], i = root, parent[i]
+    return root
+
+
+@njit(cache=True)
+def _roots(parent):  # pragma: no cover - compiled
+    out = np.empty(len(parent), dtype=np.int64)
+    for i in range(len(parent)):
+        out[i] = _find(parent, i)
+    return out
+
+
+@njit(cache=True)
+def _join(
+    indptr, indices, sizes, probe, index, rows, starts, fill, listed, count, touched, keys, threshold, parent
+):  # pragma: no cover - compiled
+    """PPJoin over ``rows`` (in size order), against the rows indexed so far;
+    returns the number of pairs verified. ``count[y]`` is the overlap of the
+    probing row with ``y`` seen so far, -1 once ``y`` is ruled out."""
+    share = threshold / (1.0 + threshold)
+    verified = 0
+    for x in rows:
+        sx = sizes[x]
+        base = indptr[x]
+        n_touched = 0
+        for i in range(probe[x]):
+            tok = indices[base + i]
+            for e in range(starts[tok], starts[tok] + fill[tok]):
+                y = listed[e, 0]
+                c = count[y]
+                if c < 0:
+                    continue
+                if c == 0:
+                    touched[n_touched] = y
+                    n_touched += 1
+                sy = sizes[y]
+                need = np.ceil(share * (sx + sy) - 1e-9)
+                if c + 1 + min(sx - i - 1, sy - listed[e, 1] - 1) < need:
+                    count[y] = -1  # the overlap cannot reach the threshold
+                else:
+                    count[y] = c + 1
+        for k in range(n_touched):
+            y = touched[k]
+            if count[y] > 0:
+                ry, rx = _find(parent, y), _find(parent, x)
+                if rx != ry and _share_band(keys, x, y):
+                    verified += 1
+                    if _jaccard(indptr, indices, sizes, x, y) >= threshold:
+                        parent[max(rx, ry)] = min(rx, ry)
+            count[y] = 0
+        for i in range(index[x]):
+            tok = indices[base + i]
+            listed[starts[tok] + fill[tok], 0] = x
+            listed[starts[tok] + fill[tok], 1] = i
+            fill[tok] += 1
+    return verified
+
+
+@njit(cache=True)
+def _share_band(keys, x, y):  # pragma: no cover - compiled
+    for k in range(keys.shape[1]):
+        if keys[x, k] == keys[y, k]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _jaccard(indptr, indices, sizes, x, y):  # pragma: no cover - compiled
+    """The Jaccard of rows x and y, computed as :func:`similarity` does."""
+    p, p_end, q, q_end = indptr[x], indptr[x + 1], indptr[y], indptr[y + 1]
+    inter = 0
+    while p < p_end and q < q_end:
+        if indices[p] == indices[q]:
+            inter += 1
+            p += 1
+            q += 1
+        elif indices[p] < indices[q]:
+            p += 1
+        else:
+            q += 1
+    union = sizes[x] + sizes[y] - inter
+    return inter / max(union, 1) if union > 0 else 1.0

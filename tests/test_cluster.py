@@ -39,37 +39,121 @@ def test_stars_take_a_clique_whole():
     assert len(set(stars(4, clique).tolist())) == 1
 
 
-def test_block_clusters_skip_verifying_what_is_already_connected(monkeypatch):
-    """Verifying candidates a few at a time, skipping pairs already connected,
-    gives the clusters that verifying every candidate gives."""
-    from dedupe import lsh, pipeline, sign, verify
+def _verified_candidates(matrix, keys, threshold):
+    """The oracle: every pair sharing a band key, verified, joined."""
+    from dedupe import lsh, verify
+
+    pairs = lsh.pairs_from_band_keys(keys)
+    _, jac, _ = verify.overlap(matrix, pairs)
+    return components(matrix.shape[0], pairs[jac >= threshold])
+
+
+def _name_family(rng, n_names, name_length=6):
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    names = ["".join(rng.choice(letters, name_length)) for _ in range(n_names)]
+    # Lines every site prints with its own name (no two alike enough), a
+    # template that differs in one name (near-duplicates), unrelated lines.
+    texts = [f"We use cookies on {name} to give you the best experience" for name in names]
+    texts += [f"This article was first published by the {name} daily" for name in names[: n_names // 2]]
+    texts += [" ".join(rng.choice(letters, 30)) for _ in range(30)]
+    return texts
+
+
+def _char_sets(texts):
+    from dedupe import sign, verify
     from dedupe.config import Config
+    from dedupe.parallel import Workers
+
+    c = Config()
+    _, keys = sign.key_band_keys(
+        texts, 10_000, c.shingle.char_ngram, c.shingle.word_ngram, c.minhash.num_perm, c.minhash.seed,
+        c.boilerplate.block_threshold,
+    )
+    batch, _ = sign.shingles(Workers(1), texts, "char", c.shingle.char_ngram, normalise=True)
+    return verify.shingle_matrix(batch), keys
+
+
+def test_similar_components_are_those_of_every_verified_lsh_candidate(monkeypatch):
+    """The prefix filter and the skipping of connected pairs change nothing:
+    the components are those of all LSH candidates verified, in one call or
+    in many small ones."""
+    from dedupe import verify
 
     rng = np.random.default_rng(8)
-    letters = list("abcdefghijklmnopqrstuvwxyz")
-    names = ["".join(rng.choice(letters, 4)) for _ in range(60)]
-    # Two templates that differ in one name (cliques of near-duplicates), and unrelated lines.
-    texts = [f"This article was first published by the {name} daily" for name in names]
-    texts += [f"Read more stories from {name} on our website today" for name in names[:30]]
-    texts += [" ".join(rng.choice(letters, 30)) for _ in range(30)]
-    c = Config()
-    short, keys = sign.key_band_keys(
-        texts, c.shingle.short_block_words, c.shingle.char_ngram, c.shingle.word_ngram, c.minhash.num_perm,
-        c.minhash.seed, c.boilerplate.block_threshold,
-    )
-    candidates = sum(len(lsh.pairs_from_band_keys(keys[m])) for m in (short, ~short))
-    verified = []
-    real = verify.overlap
-    monkeypatch.setattr(verify, "overlap", lambda m, p: (verified.append(len(p)), real(m, p))[1])
-    monkeypatch.setattr(pipeline, "_VERIFY_BATCH", 1 << 20)
-    whole = pipeline.block_clusters(texts, Config())
-    monkeypatch.setattr(pipeline, "_VERIFY_BATCH", 7)
-    verified.clear()
-    batched = pipeline.block_clusters(texts, Config())
-    assert batched[0].tolist() == whole[0].tolist() and batched[1].tolist() == whole[1].tolist()
-    assert sum(verified) < candidates / 3  # most candidates were already connected
-    assert len(set(whole[0][:60].tolist())) == 1 and len(set(whole[0][60:90].tolist())) < 10  # the templates
-    assert len(set(whole[0][90:].tolist())) == 30  # the unrelated lines alone
+    texts = _name_family(rng, 80)
+    texts = [texts[i] for i in rng.permutation(len(texts))]
+    matrix, keys = _char_sets(texts)
+    want = _verified_candidates(matrix, keys, 0.7)
+    assert 1 < len(set(want.tolist())) < len(texts)  # some joined, not all
+    assert verify.similar_components(matrix, keys, 0.7).tolist() == want.tolist()
+    seen = []
+    monkeypatch.setattr(verify, "_JOIN_ROWS", 7)
+    assert verify.similar_components(matrix, keys, 0.7, seen.append).tolist() == want.tolist()
+    assert len(seen) > 10 and seen == sorted(seen) and seen[-1] == 1.0
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.8, 0.95, 1.0])
+def test_similar_components_miss_no_pair_at_the_threshold(threshold):
+    """Random sets, every pair a candidate (one band, equal keys): the
+    components equal those of every pair whose Jaccard reaches the
+    threshold, including pairs exactly at it and empty sets."""
+    from scipy import sparse
+
+    from dedupe import verify
+
+    rng = np.random.default_rng(int(threshold * 100))
+    rows = []
+    base = [set(rng.choice(60, size=rng.integers(1, 25), replace=False).tolist()) for _ in range(15)]
+    for b in base:
+        rows.append(b)
+        for _ in range(4):  # variants: a few members swapped, dropped or added
+            v = set(b)
+            for x in rng.choice(sorted(v), size=rng.integers(0, max(len(v) // 3, 1) + 1)).tolist():
+                v.discard(x)
+            v |= set(rng.choice(60, size=rng.integers(0, 4)).tolist())
+            rows.append(v)
+    rows += [set(), set(), set(range(10)), set(range(7))]  # two empties (Jaccard 1.0); exactly 0.7
+    n = len(rows)
+    indptr = np.cumsum([0] + [len(r) for r in rows])
+    indices = np.array([c for r in rows for c in sorted(r)], dtype=np.int64)
+    matrix = sparse.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(n, 60))
+    keys = np.zeros((n, 1), dtype=np.uint64)
+    i, j = np.triu_indices(n, 1)
+    pairs = np.stack([i, j], axis=1)
+    _, jac, _ = verify.overlap(matrix, pairs)
+    want = components(n, pairs[jac >= threshold])
+    assert verify.similar_components(matrix, keys, threshold).tolist() == want.tolist()
+    assert want[n - 3] == want[n - 4]  # the empties
+    assert (want[n - 1] == want[n - 2]) == (threshold <= 0.7)
+
+
+def test_similar_components_need_a_shared_band():
+    """Identical sets that share no band key are no candidates, so not joined."""
+    from scipy import sparse
+
+    from dedupe import verify
+
+    matrix = sparse.csr_matrix(np.ones((3, 5), np.float32))
+    keys = np.array([[1, 2], [1, 3], [4, 5]], dtype=np.uint64)
+    assert verify.similar_components(matrix, keys, 0.7).tolist() == [0, 0, 2]
+
+
+def test_join_leaves_out_lines_that_differ_in_a_name():
+    """Lines that differ only in each site's name fill an LSH bucket with
+    members just below the threshold (candidate pairs quadratic in the
+    sites); the join verifies almost none of them, and no more as the
+    family grows."""
+    from dedupe import lsh, verify
+
+    for n_names in (100, 400):
+        # The cookie lines only, with names long enough to keep every pair below 0.7.
+        texts = _name_family(np.random.default_rng(1), n_names, name_length=12)[:n_names]
+        matrix, keys = _char_sets(texts)
+        candidates = len(lsh.pairs_from_band_keys(keys))
+        labels, verified = verify._similar_components(matrix, keys, 0.7)
+        assert candidates > n_names * (n_names - 1) // 10  # the bucket: a quadratic share of all pairs
+        assert labels.tolist() == _verified_candidates(matrix, keys, 0.7).tolist()
+        assert verified <= n_names // 20
 
 
 def test_block_clusters_are_the_same_with_band_keys_on_disk_and_texts_in_slices(monkeypatch, tmp_path):
