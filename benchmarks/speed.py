@@ -512,7 +512,8 @@ def run_clean(
     shutil.rmtree(out_dir, ignore_errors=True)
     report = out_dir.with_suffix(".report.json")
     cmd = [sys.executable, "-c", "from dedupe.cli import main; main()"]
-    cmd += ["clean", str(corpus_dir), "-o", str(out_dir), "--report", str(report), "-q"]
+    # Progress lines (plain: not a terminal) go to the log, for the stage times.
+    cmd += ["clean", str(corpus_dir), "-o", str(out_dir), "--report", str(report)]
     start = time.perf_counter()
     stopped, peak = None, 0.0
     with open(log, "wb") as err:
