@@ -29,6 +29,11 @@ __all__ = ["GramIndex", "group_pairs", "SHARDS"]
 #: Shards of a :class:`GramIndex`: fixed, so results are the same on any machine.
 SHARDS = 32
 
+# Parts (by lower owner) that :meth:`GramIndex.sharing_pairs` counts pairs
+# in, and pairs made at once.
+_PARTS = 16
+_PAIR_BATCH = 1 << 23
+
 
 def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every pair ``(i, j)``, ``i < j``, of rows in the same group; groups are
@@ -125,17 +130,42 @@ class GramIndex:
     def sharing_pairs(self, min_shared: int) -> np.ndarray:
         """Pairs of owners ``(a, b)``, ``a < b``, sorted, that share at least
         ``min_shared`` rare n-grams: each rare n-gram pairs the owners it is
-        in, and the pairs are counted over all shards."""
-        codes, counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        in, and the pairs are counted over all shards.
+
+        Each shard's pairs, made a batch of n-grams at a time, go to parts
+        by their lower owner (spilled to disk on a large corpus), and each
+        part is counted once at the end: the pairs of a shard, or of all
+        shards, are never held at once, nor sorted again shard after shard.
+        """
         n = self.n_owners
-        for rows in self.shards():
-            rare = rows["rare"]
-            owner, gram = rows["owner"][rare], rows["gram"][rare]
-            i, j = group_pairs(np.bincount(gram)[np.unique(gram)])
-            got, many = np.unique(owner[i] * n + owner[j], return_counts=True)
-            codes, inverse = np.unique(np.concatenate([codes, got]), return_inverse=True)
-            counts = np.bincount(inverse, weights=np.concatenate([counts, many]), minlength=len(codes)).astype(np.int64)
-        keep = codes[counts >= min_shared]
+        with Shards(_PARTS, self._folder) as parts:
+            for rows in self.shards():
+                rare = rows["rare"]
+                owner, gram = rows["owner"][rare], rows["gram"][rare]
+                del rows, rare
+                sizes = np.bincount(gram)
+                sizes = sizes[sizes > 0]  # rows per rare n-gram, in row order
+                ends = np.cumsum(sizes)
+                made = np.cumsum(sizes * (sizes - 1) // 2)
+                g = 0
+                while g < len(sizes):
+                    stop = max(g + 1, int(np.searchsorted(made, (made[g - 1] if g else 0) + _PAIR_BATCH, side="right")))
+                    at = int(ends[g - 1]) if g else 0
+                    i, j = group_pairs(sizes[g:stop])
+                    got, many = np.unique(owner[at + i] * n + owner[at + j], return_counts=True)
+                    del i, j
+                    bounds = np.searchsorted(got, np.arange(_PARTS + 1) * (-(-n // _PARTS)) * n)
+                    for k in np.flatnonzero(np.diff(bounds)).tolist():
+                        parts.put(k, code=got[bounds[k] : bounds[k + 1]], count=many[bounds[k] : bounds[k + 1]])
+                    g = stop
+            keep = []
+            for k in range(_PARTS):
+                rows = parts.load(k)
+                if rows:
+                    codes, inverse = np.unique(rows["code"], return_inverse=True)
+                    counts = np.bincount(inverse.ravel(), weights=rows["count"], minlength=len(codes))
+                    keep.append(codes[counts >= min_shared])
+        keep = np.concatenate(keep) if keep else np.zeros(0, np.int64)
         return np.stack(np.divmod(keep, n), axis=1) if len(keep) else np.zeros((0, 2), np.int64)
 
     def close(self) -> None:

@@ -24,9 +24,15 @@ def sets_and_index(rng, tmp_path, max_df):
     return document, sets, index
 
 
+@pytest.mark.parametrize("batch", [None, (1, 3)], ids=["one-batch", "a-gram-at-a-time-in-3-parts"])
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
-def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tmp_path, spill_rows):
+def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tmp_path, spill_rows, batch):
+    from dedupe import ngrams
+
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    if batch:
+        monkeypatch.setattr(ngrams, "_PAIR_BATCH", batch[0])
+        monkeypatch.setattr(ngrams, "_PARTS", batch[1])
     rng = np.random.default_rng(4)
     document, sets, index = sets_and_index(rng, tmp_path, max_df=3)
     with index:
