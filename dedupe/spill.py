@@ -40,6 +40,11 @@ SPILL_ROWS = 1 << 24
 #: the one adding rows goes to disk (:func:`budget` sets it for a run).
 SPILL_BYTES = 1 << 30
 
+#: Bytes of rows a spilled shard gathers in memory before it writes them
+#: as one file (at most a 64th of :data:`SPILL_BYTES`; none with
+#: ``spill_rows=0``): many small files are slow to write, read and remove.
+FLUSH_BYTES = 1 << 20
+
 _held = 0  # bytes of rows in memory, over every live Shards
 
 
@@ -85,6 +90,13 @@ def sweep(folder: os.PathLike) -> list[Path]:
     return gone
 
 
+def _concat(parts: list[dict]) -> dict[str, np.ndarray]:
+    """Rows of several parts (same columns) as one, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
 def _nbytes(part) -> int:
     return sum(col.nbytes for col in part.values()) if isinstance(part, dict) else 0
 
@@ -111,6 +123,9 @@ class Shards:
         self._spill_rows = SPILL_ROWS if spill_rows is None else spill_rows
         self._dir: Optional[Path] = None
         self._parts: list[list] = [[] for _ in range(n)]
+        # Once spilled: rows of each shard not yet written (the newest).
+        self._pending: list[list[dict]] = [[] for _ in range(n)]
+        self._pending_bytes = [0] * n
         self._rows = 0
         self._bytes = 0  # of the parts held in memory
         self._files = 0
@@ -132,7 +147,32 @@ class Shards:
             self._rows += len(next(iter(columns.values())))
             if self._rows > self._spill_rows or _held + _nbytes(columns) > SPILL_BYTES:
                 self._spill()
+        if self._dir is not None and self._spill_rows != float("inf"):
+            # On disk: gathered, and written a file per FLUSH_BYTES or so.
+            self._pending[s].append(columns)
+            self._pending_bytes[s] += _nbytes(columns)
+            self._account(_nbytes(columns))
+            if self._pending_bytes[s] >= self._flush_bytes():
+                self._flush(s)
+            return
+        if self._pending[s]:  # the disk refused a file: what was gathered goes first
+            self._flush(s)
         part = self._keep(columns)
+        self._account(_nbytes(part))
+        self._parts[s].append(part)
+
+    def _flush_bytes(self) -> int:
+        # Nothing gathered when told to keep no rows in memory; less under a small budget.
+        return 0 if self._spill_rows == 0 else min(FLUSH_BYTES, SPILL_BYTES // 64)
+
+    def _flush(self, s: int) -> None:
+        """Write shard ``s``'s gathered rows as one file (in memory if the disk refuses them)."""
+        if not self._pending[s]:
+            return
+        rows = _concat(self._pending[s])
+        self._account(-self._pending_bytes[s])
+        self._pending[s], self._pending_bytes[s] = [], 0
+        part = self._keep(rows)
         self._account(_nbytes(part))
         self._parts[s].append(part)
 
@@ -143,6 +183,8 @@ class Shards:
 
     def replace(self, s: int, **columns: np.ndarray) -> None:
         """Put these rows in shard ``s`` in place of what it held (a running total, say)."""
+        self._account(-self._pending_bytes[s])
+        self._pending[s], self._pending_bytes[s] = [], 0
         for part in self._parts[s]:
             self._account(-_nbytes(part))
             if not isinstance(part, dict):
@@ -154,15 +196,14 @@ class Shards:
 
     def load(self, s: int) -> dict[str, np.ndarray]:
         """Every row of shard ``s``, in the order added (no columns when it has none)."""
-        parts = [self._read(p) for p in self._parts[s]]
-        if not parts:
-            return {}
-        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+        parts = [self._read(p) for p in self._parts[s]] + self._pending[s]
+        return _concat(parts) if parts else {}
 
     def close(self) -> None:
         """Drop every row (and the shard files)."""
         self._account(-self._bytes)
         self._parts = [[] for _ in range(self.n)]
+        self._pending, self._pending_bytes = [[] for _ in range(self.n)], [0] * self.n
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -193,7 +234,8 @@ class Shards:
         else:
             self._spill_rows = float("inf")
             return
-        self._parts = [[self._keep(p) for p in parts] for parts in self._parts]
+        # What each shard held goes to disk as one file.
+        self._parts = [[self._keep(_concat(parts))] if parts else [] for parts in self._parts]
         self._account(sum(_nbytes(p) for parts in self._parts for p in parts) - self._bytes)
 
     def _keep(self, part):

@@ -3,6 +3,7 @@ import tempfile
 import numpy as np
 import pytest
 
+from dedupe import spill
 from dedupe.spill import Shards
 
 
@@ -24,6 +25,24 @@ def test_rows_meet_in_their_key_s_shard_in_the_order_added(tmp_path, spill_rows)
             want.append((7, 99))
         assert list(zip(rows["key"].tolist(), rows["chunk"].tolist())) == want
         assert (rows["value"][:len(want) - (s == 3)] == rows["key"][:len(want) - (s == 3)].astype(np.int64) * 10).all()
+
+
+def test_spilled_rows_are_gathered_into_few_files(tmp_path, monkeypatch):
+    """Once on disk, a shard writes its rows a file per FLUSH_BYTES, not one
+    per put; what loads is every row in the order added, flushed or not,
+    and replace drops gathered rows too."""
+    monkeypatch.setattr(spill, "FLUSH_BYTES", 800)
+    with Shards(2, tmp_path, spill_rows=1) as shards:
+        for i in range(200):
+            shards.put(i % 2, value=np.array([i, i], np.int64))  # 16 bytes a put
+        files = list(tmp_path.rglob("*.npy"))
+        assert 2 <= len(files) <= 8  # 200 puts, 3200 bytes, 800 bytes a file
+        assert shards.load(0)["value"].tolist() == [i for i in range(0, 200, 2) for _ in (0, 1)]
+        shards.put(1, value=np.array([-1], np.int64))
+        assert shards.load(1)["value"].tolist()[-3:] == [199, 199, -1]
+        shards.replace(1, value=np.array([5], np.int64))
+        assert shards.load(1)["value"].tolist() == [5]
+    assert spill.held() == 0 and not list(tmp_path.rglob("*.npy"))
 
 
 def test_an_empty_shard_loads_as_no_columns():
