@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from .lsh import _segment_arange
 from .shingle import ShingleBatch
 
 __all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "similar_components", "MAX_DF"]
@@ -200,12 +201,6 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))
     return smallest[roots], verified
-
-
-def _segment_arange(counts: np.ndarray) -> np.ndarray:
-    """``0 .. c - 1`` for each count ``c``, concatenated."""
-    ends = np.cumsum(counts)
-    return np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - counts, counts)
 
 
 @njit(cache=True)
