@@ -32,7 +32,7 @@ from typing import Iterator, Optional
 import numpy as np
 from datasketch import MinHashLSH
 
-__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "band_pairs", "bands_rows"]
+__all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
 
 
 # (false positive, false negative) weights for datasketch's optimiser.
@@ -237,26 +237,6 @@ def pairs_from_band_keys(keys: np.ndarray) -> np.ndarray:
         Unique pairs ``(i, j)`` with ``i < j``, sorted.
     """
     return _pairs(None, np.ascontiguousarray(keys), 1)
-
-
-def band_pairs(keys: np.ndarray, max_pairs: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The pairs ``(i, j)``, ``i < j``, of rows sharing a key in one band,
-    in batches of at most ``max_pairs`` (or one row's pairs, if more).
-
-    ``keys`` is one column of :func:`band_keys`. The pairs of every band
-    together are the pairs of :func:`pairs_from_band_keys`, with repeats; a
-    band of many equal rows makes pairs quadratic in their number, and the
-    batches let a caller work through them without holding them at once.
-    """
-    order, same = _sort_rows(np.ascontiguousarray(keys), None)
-    first, later = _firsts(same)
-    ends = np.cumsum(later)
-    a = 0
-    while a < len(first):
-        done = int(ends[a - 1]) if a else 0
-        b = max(a + 1, int(np.searchsorted(ends, done + max_pairs, side="right")))
-        yield _pairs_of(order, first[a:b], later[a:b])
-        a = b
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float, seed: int) -> np.ndarray:
