@@ -116,6 +116,15 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     return label
 
 
+def _fitting(values) -> type:
+    """int32 when ``values`` (an array, or a bound on them) fit, else int64."""
+    if isinstance(values, np.ndarray):
+        top = int(values.max()) if values.size else 0
+    else:
+        top = int(values)
+    return np.int32 if top < 2**31 - 1 else np.int64
+
+
 def _document_pairs(
     ent_doc: np.ndarray, x: np.ndarray, y: np.ndarray, n_docs: int, index
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,7 +135,7 @@ def _document_pairs(
     docs = np.int32 if n_docs < 2**31 else np.int64
     if len(x) == 0:
         return np.zeros(0, docs), np.zeros(0, docs), np.zeros(0, index)
-    pair_key = ent_doc[x] * n_docs + ent_doc[y]
+    pair_key = ent_doc[x].astype(np.int64) * n_docs + ent_doc[y]
     perm = np.argsort(pair_key)
     pair_key = pair_key[perm]
     new = np.empty(len(pair_key), dtype=bool)
@@ -141,8 +150,10 @@ def _document_pairs(
 
 
 # Shards the entry and document pairs are kept in (by the pair's lower
-# document), and entry pairs made at once.
-_PAIR_SHARDS = 32
+# document), and entry pairs made at once. A shard's pairs are what decide
+# holds and sorts at once beyond its per-block arrays (at a million pages,
+# a 32nd of them was over a gigabyte); how many shards changes no sum.
+_PAIR_SHARDS = 128
 _PAIR_BATCH = 1 << 22
 
 
@@ -187,7 +198,7 @@ class _PairShards:
         self._offsets: list[int] = []
 
     def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
-        shard = self._ent_doc[x] * self.n // max(self._n_docs, 1)
+        shard = self._ent_doc[x].astype(np.int64) * self.n // max(self._n_docs, 1)
         order = np.argsort(shard, kind="stable")
         bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
         for s in range(self.n):
@@ -320,44 +331,51 @@ def decide(
     # Clusters numbered 0.. in their order: labels may be any ids (the
     # pipeline's are block indices), and arrays per cluster are then as
     # long as there are clusters, not as the largest label.
+    # Per-block and per-entry ids are int32 where they fit: at a million
+    # pages there are tens of millions of each (keys are made in int64).
     if n_blocks:
         present = np.zeros(int(cluster.max()) + 1, dtype=bool)
         present[cluster] = True
-        cluster = (np.cumsum(present) - 1)[cluster]
-        del present
+        ids = np.cumsum(present) - 1
+        cluster = ids.astype(_fitting(ids))[cluster]
+        del present, ids
     # Entries: one per (cluster, document), weighted by the block sizes.
     n_clusters = int(cluster.max()) + 1 if n_blocks else 0
-    key = cluster[live] * n_docs + doc[live]
+    key = cluster[live].astype(np.int64) * n_docs + doc[live]
     ukey = np.unique(key)
     # Clusters on the same documents are judged as one (see same_documents).
-    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters)[cluster]
-    key = cluster[live] * n_docs + doc[live]
+    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters).astype(_fitting(n_clusters))[cluster]
+    key = cluster[live].astype(np.int64) * n_docs + doc[live]
     ukey, inverse = np.unique(key, return_inverse=True)
     del key
-    # Each live block's entry, held to the end: int32 when entries fit.
-    inverse = inverse.ravel().astype(np.int32 if len(ukey) < 2**31 else np.int64)
-    ent_cluster, ent_doc = ukey // n_docs, ukey % n_docs
-    ent_weight = np.bincount(inverse, weights=weight[live], minlength=len(ukey))
+    # Each live block's entry, held to the end.
+    inverse = inverse.ravel().astype(_fitting(len(ukey)))
+    ent_cluster = (ukey // n_docs).astype(_fitting(n_clusters))
+    ent_doc = (ukey % n_docs).astype(_fitting(n_docs))
+    n_entries = len(ukey)
+    del ukey  # int64 per entry; made again from ent_cluster and ent_doc where needed
+    ent_weight = np.bincount(inverse, weights=weight[live], minlength=n_entries)
     total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs)
 
-    size = np.bincount(ent_cluster, minlength=n_clusters)
+    size = np.bincount(ent_cluster, minlength=n_clusters).astype(_fitting(n_docs))
     repeated = size[ent_cluster] >= 2
     big = size[ent_cluster] > config.copy_check_limit
 
     # Distinct known hosts per cluster.
     known = host[ent_doc] >= 0
-    hk = np.unique(ent_cluster[known] * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
-    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters)
+    hk = np.unique(ent_cluster[known].astype(np.int64) * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
+    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters).astype(_fitting(n_docs))
 
     eligible = repeated & (size[ent_cluster] >= config.min_documents)
     forced = big & eligible
     template = forced.copy()
-    index = np.int32 if len(ukey) < 2**31 else np.int64
+    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
+    del known, repeated, big
+    index = np.int32 if n_entries < 2**31 else np.int64
     with _PairShards(ent_doc, n_docs, index, folder) as pairs:
         # Pairs of entries in the same (repeated, not big) cluster, each once:
         # ``x`` the entry of the pair's lower document, ``y`` the other's.
         ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
-        small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
         for x, y in _entry_pairs(small, ent_cluster[small], index):
             hx, hy = ent_host[x], ent_host[y]
             evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
@@ -410,7 +428,7 @@ def decide(
         # (a pair of entries both kept); entries shared with a copy of their
         # document. Shards hold ranges of the sorted document pairs.
         copies, shared = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
-        with_copy = np.zeros(len(ukey), dtype=bool)
+        with_copy = np.zeros(n_entries, dtype=bool)
         for k, (e, p) in enumerate(pairs):
             x, y, pair_of = e["x"], e["y"], e["pair_of"]
             both = ~template[x] & ~template[y]
@@ -424,9 +442,10 @@ def decide(
     is_template[live] = template[inverse]
     if config.strip_repeats:
         # A later repeat of a template line counts as the template.
-        rep_key = cluster[repeat] * n_docs + doc[repeat]
+        rep_key = cluster[repeat].astype(np.int64) * n_docs + doc[repeat]
+        ukey = ent_cluster.astype(np.int64) * n_docs + ent_doc
         pos = np.searchsorted(ukey, rep_key)
-        hit = (pos < len(ukey)) & (ukey[np.minimum(pos, len(ukey) - 1)] == rep_key)
+        hit = (pos < n_entries) & (ukey[np.minimum(pos, n_entries - 1)] == rep_key)
         rep_idx = np.flatnonzero(repeat)
         is_template[rep_idx[hit]] = template[pos[hit]]
     action[is_template] = BOILERPLATE

@@ -58,8 +58,10 @@ class GramIndex:
 
     Parameters
     ----------
-    document : ndarray of int64, shape (n_owners,)
-        The document of each owner, ascending (owners are in document order).
+    document : ndarray of int, shape (n_owners,)
+        The document of each owner, ascending (owners are in document order);
+        kept as int32 when documents fit (there is one per owner: tens of
+        millions at a million pages).
     max_df : int
         An n-gram in more documents than this is common, not rare.
     folder : path-like, optional
@@ -67,15 +69,18 @@ class GramIndex:
     """
 
     def __init__(self, document: np.ndarray, max_df: int, folder: Optional[Path] = None):
-        self.document = np.asarray(document, dtype=np.int64)
+        document = np.asarray(document)
+        small = document.size == 0 or int(document.max()) < 2**31 - 1
+        self.document = document.astype(np.int32 if small else np.int64, copy=False)
         self.n_owners = len(self.document)
         self.max_df = max_df
         self._folder = folder
         self._raw: Optional[Shards] = Shards(SHARDS, folder)
         self._built: Optional[Shards] = None
-        #: Distinct n-grams of each owner, and how many of them are rare.
-        self.sizes = np.zeros(self.n_owners, dtype=np.int64)
-        self.rare_sizes = np.zeros(self.n_owners, dtype=np.int64)
+        #: Distinct n-grams of each owner, and how many of them are rare
+        #: (int32: an owner is a block or a page, far below 2**31 n-grams).
+        self.sizes = np.zeros(self.n_owners, dtype=np.int32)
+        self.rare_sizes = np.zeros(self.n_owners, dtype=np.int32)
 
     def add(self, hashes: np.ndarray, owner: np.ndarray) -> None:
         """The n-gram ``hashes[k]`` is in owner ``owner[k]``."""
@@ -99,11 +104,16 @@ class GramIndex:
                 doc = self.document[owner]  # ascending within an n-gram, as owners are
                 new_gram = np.r_[True, key[1:] != key[:-1]]
                 new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
-                gram = np.cumsum(new_gram) - 1
-                rare = np.bincount(gram, weights=new_doc)[gram] <= self.max_df
-                self.sizes += np.bincount(owner, minlength=self.n_owners)
-                self.rare_sizes += np.bincount(owner[rare], minlength=self.n_owners)
-                self._built.put(s, owner=owner, gram=gram.astype(np.int32), rare=rare, new_doc=new_doc)
+                del key, doc
+                gram = np.cumsum(new_gram, dtype=np.int32) - 1
+                starts = np.flatnonzero(new_gram)
+                del new_gram
+                df = np.add.reduceat(new_doc, starts, dtype=np.int64)  # documents per n-gram
+                rare = np.repeat(df <= self.max_df, np.diff(np.r_[starts, len(owner)]))
+                del starts, df
+                self.sizes += np.bincount(owner, minlength=self.n_owners).astype(np.int32)
+                self.rare_sizes += np.bincount(owner[rare], minlength=self.n_owners).astype(np.int32)
+                self._built.put(s, owner=owner, gram=gram, rare=rare, new_doc=new_doc)
         self._raw = None
 
     def shards(self) -> Iterator[dict[str, np.ndarray]]:

@@ -707,6 +707,10 @@ def _boilerplate_stage(
             loose = _CopyEvidence(
                 _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
             )
+            # Nothing in decide runs in the workers, and an idle worker still
+            # holds what its last chunks left (a few hundred MB): stopped
+            # here, they are started again for the syndication stage.
+            run.workers.close()
             _release_memory()  # the blocks' texts, read back and shingled
             try:
                 decision = boilerplate.decide(
@@ -782,6 +786,7 @@ def _corpus_stage(run: _Run, documents: Sequence[Document], read_key: Optional[s
         config.boilerplate.block_threshold,
     )
     labels = _clusters_stage(run, documents, b, clusters_key)
+    vars(b).pop("first", None)  # the clusters stage's only: one per distinct block
     decision_key = run.key("boilerplate", clusters_key, asdict(config.shingle), asdict(config.boilerplate))
     host, decision = _boilerplate_stage(run, documents, b, labels, decision_key)
     return _table(documents, b, labels, host, decision), decision_key
