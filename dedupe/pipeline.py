@@ -645,6 +645,8 @@ class _CopyEvidence:
         del first_doc, last_doc
         rare = self.grams.rare_sizes
         self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
+        # Asked for no more: an int32 per block each, while decide runs.
+        self.grams.sizes = self.grams.rare_sizes = None
 
     #: Documents whose pairs one ``part`` of :meth:`passes` answers at once.
     rows = _SHARE_ROWS
@@ -692,6 +694,27 @@ class _CopyEvidence:
         self.grams.close()
 
 
+@contextmanager
+def _parked(b: _Blocks, folder: Optional[Path], *names: str) -> Iterator[None]:
+    """Within the block, ``b``'s arrays ``names`` wait on disk (a spill
+    folder in ``folder``), not in memory, and are read back on leaving it;
+    with no folder they stay where they are. For arrays a step does not read
+    while it needs the memory (decide never looks at where blocks start)."""
+    if folder is None:
+        yield
+        return
+    with Shards(1, folder, spill_rows=0) as disk:
+        disk.put(0, **{name: getattr(b, name) for name in names})
+        for name in names:
+            setattr(b, name, None)
+        try:
+            yield
+        finally:
+            rows = disk.load(0)
+            for name in names:
+                setattr(b, name, rows[name])
+
+
 def _boilerplate_stage(
     run: _Run, documents: Sequence[Document], b: _Blocks, labels: np.ndarray, key: Optional[str]
 ) -> tuple[np.ndarray, boilerplate.Decision]:
@@ -711,11 +734,12 @@ def _boilerplate_stage(
             # holds what its last chunks left (a few hundred MB): stopped
             # here, they are started again for the syndication stage.
             run.workers.close()
-            _release_memory()  # the blocks' texts, read back and shingled
             try:
-                decision = boilerplate.decide(
-                    doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path
-                )
+                with _parked(b, run.work.path, "blocks", "key"):
+                    _release_memory()  # the blocks' texts, read back and shingled
+                    decision = boilerplate.decide(
+                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path
+                    )
             finally:
                 loose.close()
         return host, decision

@@ -56,3 +56,27 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     want = reference(texts, doc_of, labels, weight, 2, pairs[:, 0], pairs[:, 1])
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (want > 0).sum() > 10 and (want == 0).sum() > 5
+
+
+def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path):
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 1 << 20, size=(1000, 3)).astype(np.int32)
+    key = rng.integers(0, 500, size=1000).astype(np.int32)
+    weight = rng.random(1000)
+    b = pipeline._Blocks(blocks.copy(), np.array([1000]), weight, np.zeros(1000, bool), key.copy())
+    with pipeline._parked(b, tmp_path, "blocks", "key"):
+        assert b.blocks is None and b.key is None  # not in memory while parked
+        assert b.weight is weight  # only the names asked for
+        assert len(list(tmp_path.glob(spill.PREFIX + "*/*.npy"))) == 2
+    assert b.blocks.dtype == np.int32 and b.blocks.shape == (1000, 3)
+    np.testing.assert_array_equal(b.blocks, blocks)
+    np.testing.assert_array_equal(b.key, key)
+    assert not list(tmp_path.glob(spill.PREFIX + "*"))  # the spill folder is gone
+
+    with pytest.raises(RuntimeError):  # back in place after an error too
+        with pipeline._parked(b, tmp_path, "key"):
+            raise RuntimeError
+    np.testing.assert_array_equal(b.key, key)
+
+    with pipeline._parked(b, None, "blocks"):  # no folder: left in memory
+        np.testing.assert_array_equal(b.blocks, blocks)
