@@ -158,16 +158,25 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     sizes = np.diff(matrix.indptr).astype(np.int64)
     # Rank the columns from rarest to most common (ties by column), and
     # sort each row by rank; empty rows (Jaccard 1.0 between them) get a
-    # column of their own, past every other.
+    # column of their own, past every other. Column-long and entry-long
+    # arrays are int32 where they fit: at a million pages there are hundreds
+    # of millions of entries and nearly as many distinct n-grams.
+    n_cols = matrix.shape[1] + 1
+    col_type = np.int32 if n_cols < 2**31 else np.int64
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    rank = np.empty(matrix.shape[1], dtype=np.int64)
-    rank[np.lexsort((np.arange(matrix.shape[1]), df))] = np.arange(matrix.shape[1])
+    by_df = np.argsort(df, kind="stable")  # ties stay in column order
+    del df
+    rank = np.empty(matrix.shape[1], dtype=col_type)
+    rank[by_df] = np.arange(matrix.shape[1], dtype=col_type)
+    del by_df
     empty = sizes == 0
     cols = np.where(empty, 1, sizes)
     indptr = np.concatenate([[0], np.cumsum(cols)])
-    indices = np.full(indptr[-1], matrix.shape[1], dtype=np.int64)
+    indices = np.full(indptr[-1], matrix.shape[1], dtype=col_type)
     indices[np.repeat(~empty, cols)] = rank[matrix.indices]
-    ranked = sparse.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(n, matrix.shape[1] + 1))
+    del rank
+    ranked = sparse.csr_matrix((np.ones(len(indices), np.int8), indices, indptr), shape=(n, n_cols))
+    del indices
     ranked.has_sorted_indices = False
     ranked.sort_indices()
     # Prefixes: a row probes with the first |x| - ceil(t |x|) + 1 n-grams,
@@ -181,10 +190,11 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     probe, index = prefix(threshold), prefix(2 * threshold / (1 + threshold))
     # Room in each n-gram's inverted list for every row indexed by it.
     in_index = ranked.indices[np.repeat(ranked.indptr[:-1], index) + _segment_arange(index)]
-    starts = np.concatenate([[0], np.cumsum(np.bincount(in_index, minlength=ranked.shape[1]))])
+    entry_type = np.int32 if len(in_index) < 2**31 and n < 2**31 else np.int64
+    starts = np.concatenate([[0], np.cumsum(np.bincount(in_index, minlength=n_cols))]).astype(entry_type)
     del in_index
-    fill = np.zeros(ranked.shape[1], dtype=np.int64)
-    listed = np.empty((int(starts[-1]), 2), dtype=np.int64)  # (row, position)
+    fill = np.zeros(n_cols, dtype=entry_type)
+    listed = np.empty((int(starts[-1]), 2), dtype=entry_type)  # (row, position)
     order = np.lexsort((np.arange(n), sizes))
     count = np.zeros(n, dtype=np.int64)
     touched = np.empty(n, dtype=np.int64)
