@@ -697,14 +697,19 @@ class _CopyEvidence:
 @contextmanager
 def _parked(b: _Blocks, folder: Optional[Path], *names: str) -> Iterator[None]:
     """Within the block, ``b``'s arrays ``names`` wait on disk (a spill
-    folder in ``folder``), not in memory, and are read back on leaving it;
-    with no folder they stay where they are. For arrays a step does not read
-    while it needs the memory (decide never looks at where blocks start)."""
-    if folder is None:
+    folder in ``folder``), not in memory, and are read back on leaving it:
+    for arrays a step does not read while it needs the memory (decide never
+    looks at where blocks start). Only large ones go, past the bounds at
+    which spill shards go to disk (:data:`dedupe.spill.SPILL_ROWS` rows, or
+    the run's shard budget in bytes); with no folder they stay."""
+    arrays = {name: getattr(b, name) for name in names}
+    rows = max((len(a) for a in arrays.values()), default=0)
+    if folder is None or (rows <= spill.SPILL_ROWS and sum(a.nbytes for a in arrays.values()) <= spill.SPILL_BYTES):
         yield
         return
     with Shards(1, folder, spill_rows=0) as disk:
-        disk.put(0, **{name: getattr(b, name) for name in names})
+        disk.put(0, **arrays)
+        del arrays
         for name in names:
             setattr(b, name, None)
         try:

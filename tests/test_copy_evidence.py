@@ -58,7 +58,8 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     assert (want > 0).sum() > 10 and (want == 0).sum() > 5
 
 
-def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path):
+def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path, monkeypatch):
+    monkeypatch.setattr(spill, "SPILL_ROWS", 999)  # 1000 rows: large enough to park
     rng = np.random.default_rng(0)
     blocks = rng.integers(0, 1 << 20, size=(1000, 3)).astype(np.int32)
     key = rng.integers(0, 500, size=1000).astype(np.int32)
@@ -80,3 +81,10 @@ def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path):
 
     with pipeline._parked(b, None, "blocks"):  # no folder: left in memory
         np.testing.assert_array_equal(b.blocks, blocks)
+    monkeypatch.setattr(spill, "SPILL_ROWS", 1000)
+    kept = b.blocks
+    with pipeline._parked(b, tmp_path, "blocks"):  # small: not worth the disk
+        assert b.blocks is kept and not list(tmp_path.glob(spill.PREFIX + "*"))
+    with spill.budget(1000), pipeline._parked(b, tmp_path, "blocks"):  # but past a small budget it is
+        assert b.blocks is None
+    np.testing.assert_array_equal(b.blocks, blocks)
