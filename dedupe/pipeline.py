@@ -715,9 +715,9 @@ def _parked(b: _Blocks, folder: Optional[Path], *names: str) -> Iterator[None]:
         try:
             yield
         finally:
-            rows = disk.load(0)
+            back = disk.load(0)
             for name in names:
-                setattr(b, name, rows[name])
+                setattr(b, name, back[name])
 
 
 def _boilerplate_stage(
