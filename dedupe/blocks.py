@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
-__all__ = ["segment", "rebuild", "kept_spans", "normalise", "normalise_many", "light_key", "WORD"]
+__all__ = ["segment", "rebuild", "kept_spans", "kept_spans_all", "normalise", "normalise_many", "light_key", "WORD"]
 
 # A line holding at least one non-space character; \r and \n end a line.
 _LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
@@ -69,6 +69,55 @@ def kept_spans(text_length: int, blocks: np.ndarray, keep: np.ndarray) -> list[t
         else:
             spans.append((start, end))
     return spans
+
+
+def kept_spans_all(
+    lengths: np.ndarray, counts: np.ndarray, starts: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`kept_spans` of every document at once, from flat arrays.
+
+    Parameters
+    ----------
+    lengths : ndarray of int, shape (n_docs,)
+        Characters in each document's text.
+    counts : ndarray of int, shape (n_docs,)
+        Blocks of each document (its rows of ``starts`` and ``keep``, in order).
+    starts : ndarray of int, shape (n_blocks,)
+        Where each block starts in its document's text.
+    keep : ndarray of bool, shape (n_blocks,)
+
+    Returns
+    -------
+    spans : ndarray of int64, shape (n_spans, 2)
+        Every document's kept spans, in document order.
+    per_doc : ndarray of int64, shape (n_docs,)
+        Spans of each document.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    keep = np.asarray(keep, dtype=bool)
+    n = len(lengths)
+    ends = np.cumsum(counts)
+    has = counts > 0
+    owns_to = np.empty(len(starts), dtype=np.int64)  # a block owns up to the next one, the last to the end
+    owns_to[:-1] = starts[1:]
+    owns_to[ends[has] - 1] = lengths[has]
+    first = starts[ends[has] - counts[has]]
+    before = np.flatnonzero(has)[first > 0]  # text before the first block: always kept
+    whole = np.flatnonzero(~has & (lengths > 0))  # no blocks: the whole text
+    doc = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), counts)[keep], before, whole])
+    lo = np.concatenate([starts[keep], np.zeros(len(before) + len(whole), dtype=np.int64)])
+    hi = np.concatenate([owns_to[keep], first[first > 0], lengths[whole]])
+    order = np.lexsort((lo, doc))
+    doc, lo, hi = doc[order], lo[order], hi[order]
+    # A piece starts a span unless it goes on from the one before in its document.
+    opens = np.ones(len(doc), dtype=bool)
+    opens[1:] = (doc[1:] != doc[:-1]) | (lo[1:] != hi[:-1])
+    at = np.flatnonzero(opens)
+    last = np.append(at[1:], len(doc)) - 1
+    spans = np.stack([lo[at], hi[last]], axis=1) if len(at) else np.zeros((0, 2), dtype=np.int64)
+    return spans, np.bincount(doc[at], minlength=n).astype(np.int64)
 
 
 def rebuild(text: str, blocks: np.ndarray, keep: np.ndarray) -> str:

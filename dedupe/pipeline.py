@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import operator
 import os
 import re
 import shutil
@@ -70,13 +71,13 @@ class Analysis:
     Attributes
     ----------
     documents : list of Document
-    blocks : list of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
+    blocks : Ragged of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
         Each document's blocks (start, end, line).
-    action : list of ndarray of int8, shape (n_blocks_i,)
+    action : Ragged of ndarray of int8, shape (n_blocks_i,)
         What happens to each block (:data:`dedupe.boilerplate.KEEP` ...).
-    template : list of ndarray of int64, shape (n_blocks_i,)
+    template : Ragged of ndarray of int64, shape (n_blocks_i,)
         Repeated-block cluster of each block (same cluster = same template).
-    spans : list of list of (int, int)
+    spans : Ragged of list of (int, int)
         Character spans of each document that survive.
     cleaned : sequence of str
         Each document's cleaned text (:class:`CleanedTexts`: made from the
@@ -85,12 +86,57 @@ class Analysis:
     """
 
     documents: list[Document]
-    blocks: list[np.ndarray]
-    action: list[np.ndarray]
-    template: list[np.ndarray]
-    spans: list[list[tuple[int, int]]]
+    blocks: "Ragged"
+    action: "Ragged"
+    template: "Ragged"
+    spans: "Ragged"
     cleaned: "CleanedTexts"
     syndication: syndication.Syndication
+
+
+class Ragged(Sequence):
+    """Each document's rows of one flat array: ``r[i]`` is document i's rows
+    (a view, made when asked for), ``r.flat`` all of them in document order
+    and ``r.bounds`` where each document's start (``n_docs + 1`` of them).
+
+    Held as a million separate arrays, per-document rows cost about a
+    hundred bytes each in array headers alone.
+    """
+
+    def __init__(self, flat: np.ndarray, bounds: np.ndarray):
+        self.flat = flat
+        self.bounds = bounds
+
+    @classmethod
+    def of_counts(cls, flat: np.ndarray, counts: np.ndarray) -> "Ragged":
+        """Rows ``counts[i]`` of ``flat`` for document i, in order."""
+        return cls(flat, np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]))
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = operator.index(i)
+        if not -len(self) <= i < len(self):
+            raise IndexError("document index out of range")
+        i %= len(self)
+        return self._row(self.flat[self.bounds[i] : self.bounds[i + 1]])
+
+    def _row(self, rows: np.ndarray):
+        return rows
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} documents, {len(self.flat)} rows)"
+
+
+class Spans(Ragged):
+    """Each document's kept spans, as a list of ``(start, end)`` tuples when
+    asked for; held as an (n_spans, 2) array."""
+
+    def _row(self, rows: np.ndarray) -> list[tuple[int, int]]:
+        return [(a, b) for a, b in rows.tolist()]
 
 
 class CleanedTexts(Sequence[str]):
@@ -763,10 +809,8 @@ def _boilerplate_stage(
 
 
 def _table(documents: Sequence[Document], b: _Blocks, labels, host, decision) -> BlockTable:
-    bounds = np.concatenate([[0], np.cumsum(b.counts)])
-    per_doc = [b.blocks[bounds[i] : bounds[i + 1]] for i in range(len(documents))]
     doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), b.counts)
-    return BlockTable(per_doc, documents, doc_of, labels, b.key, b.repeat, host, decision)
+    return BlockTable(Ragged.of_counts(b.blocks, b.counts), documents, doc_of, labels, b.key, b.repeat, host, decision)
 
 
 @dataclass
@@ -775,7 +819,7 @@ class BlockTable:
 
     Attributes
     ----------
-    blocks : list of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
+    blocks : Ragged of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
         Each document's blocks (start, end, line).
     documents : sequence of Document
         The documents the blocks are cut from (``texts`` gives every
@@ -790,7 +834,7 @@ class BlockTable:
         The repetition rule's verdicts.
     """
 
-    blocks: list[np.ndarray]
+    blocks: Ragged
     documents: Sequence[Document]
     doc: np.ndarray
     cluster: np.ndarray
@@ -904,19 +948,16 @@ def _syndication_stage(run: _Run, texts, spans, shared, previous: Optional[str])
 
 
 def _analyse(run: _Run, documents: Sequence[Document], read_key: Optional[str]) -> Analysis:
-    lengths = stores.text_lengths(documents).tolist()
-    if run.workers.would_split(sum(lengths)):
+    lengths = stores.text_lengths(documents)
+    if run.workers.would_split(int(lengths.sum())):
         run.workers.warm_up()
-    n_docs = len(documents)
     table, decision_key = _corpus_stage(run, documents, read_key)
     action_flat, model_key = _model_stage(run, table, decision_key)
-    counts = np.array([len(b) for b in table.blocks], dtype=np.int64)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    action = [action_flat[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    template = [table.cluster[bounds[i] : bounds[i + 1]] for i in range(n_docs)]
-    spans = [
-        blocks_mod.kept_spans(n, b, a == boilerplate.KEEP) for n, b, a in zip(lengths, table.blocks, action)
-    ]
+    bounds = table.blocks.bounds
+    action = Ragged(action_flat, bounds)
+    template = Ragged(table.cluster, bounds)
+    kept, per_doc = blocks_mod.kept_spans_all(lengths, np.diff(bounds), table.blocks.flat[:, 0], action_flat == boilerplate.KEEP)
+    spans = Spans.of_counts(kept, per_doc)
     cleaned = CleanedTexts(documents, spans)
     synd = _syndication_stage(run, stores.texts(documents), spans, table.decision.shared, model_key)
     return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)

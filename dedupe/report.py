@@ -58,6 +58,10 @@ __all__ = ["Report", "DocumentEntries", "build_report"]
 _PREVIEW = 160
 # Characters of JSON encoded and written at once.
 _WRITE_CHUNK = 1 << 20
+# Distinct texts of a template in the report.
+_VARIANTS = 10
+# Documents read at once (at most) for the templates' texts.
+_TEMPLATE_DOCS = 4096
 
 
 class Report:
@@ -180,17 +184,19 @@ class DocumentEntries(Sequence[dict]):
         """The summary's counts over every document: by status, blocks and
         characters in and out; and blocks removed by reason."""
         a = self._analysis
+        act, blocks_in = a.action.flat, np.diff(a.action.bounds)
+        kept = np.bincount(np.repeat(np.arange(len(blocks_in)), blocks_in)[act == KEEP], minlength=len(blocks_in))
         totals: Counter = Counter()
-        removed: Counter = Counter({r: 0 for r in REASONS.values()})
-        for d, act in enumerate(a.action):
-            kept = int((act == KEEP).sum())
-            totals["unchanged" if kept == len(act) else ("emptied" if kept == 0 else "cleaned")] += 1
-            totals["blocks_in"] += len(act)
-            totals["blocks_out"] += kept
-            totals["chars_out"] += sum(e - s for s, e in a.spans[d])
-            if kept < len(act):
-                removed.update(REASONS[int(x)] for x in act[act != KEEP].tolist())
+        for status, docs in (
+            ("unchanged", kept == blocks_in), ("emptied", (kept == 0) & (blocks_in > 0)), ("cleaned", (kept > 0) & (kept < blocks_in))
+        ):
+            if docs.any():
+                totals[status] = int(docs.sum())
+        totals["blocks_in"], totals["blocks_out"] = int(blocks_in.sum()), int(kept.sum())
+        totals["chars_out"] = int((a.spans.flat[:, 1] - a.spans.flat[:, 0]).sum())
         totals["chars_in"] = int(self._lengths.sum())
+        by_action = np.bincount(act[act != KEEP].astype(np.int64), minlength=max(REASONS) + 1)
+        removed: Counter = Counter({r: int(by_action[k]) for k, r in REASONS.items()})
         return totals, removed
 
 
@@ -216,36 +222,68 @@ def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "\n}"
 
 
+def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """The report's templates, most widespread first, and each template's
+    number by block cluster: the blocks removed as boilerplate, grouped by
+    cluster, with up to ten of their distinct texts."""
+    docs = analysis.documents
+    at = np.flatnonzero(analysis.action.flat == BOILERPLATE)  # in (document, block) order
+    doc = np.searchsorted(analysis.action.bounds, at, side="right") - 1
+    cluster = analysis.template.flat[at]
+    group = np.argsort(cluster, kind="stable")  # a cluster's occurrences stay in order
+    at, doc, cluster = at[group], doc[group], cluster[group]
+    opens = np.ones(len(at), dtype=bool)
+    opens[1:] = cluster[1:] != cluster[:-1]
+    first_of_doc = opens.copy()  # first occurrence of its cluster in a document
+    first_of_doc[1:] |= doc[1:] != doc[:-1]
+    starts = np.flatnonzero(opens)
+    ends = np.append(starts[1:], len(at))
+    pages = np.add.reduceat(first_of_doc, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((at[starts], -pages))  # most documents first, then first seen first
+    clusters = cluster[starts].tolist()
+    number = {clusters[g]: k for k, g in enumerate(order.tolist())}
+
+    # Up to ten distinct texts per cluster, in order of occurrence: the
+    # documents read a slice at a time, and no more blocks of a cluster
+    # read once it has ten.
+    variants: list[dict[str, None]] = [{} for _ in starts]
+    owner = np.repeat(np.arange(len(starts)), ends - starts)
+    by_place = np.argsort(at, kind="stable")
+    place_doc = doc[by_place]
+    ids = stores.ids(docs)
+    spans = analysis.blocks.flat
+    for a in range(0, len(docs), _TEMPLATE_DOCS):
+        lo, hi = np.searchsorted(place_doc, [a, a + _TEMPLATE_DOCS])
+        rows = by_place[lo:hi]
+        rows = rows[np.array([len(variants[g]) < _VARIANTS for g in owner[rows].tolist()], dtype=bool)]
+        if not len(rows):
+            continue
+        first, last = int(doc[rows[0]]), int(doc[rows[-1]])
+        texts = [d.text for d in docs[first : last + 1]]
+        for g, d, (s, e) in zip(owner[rows].tolist(), doc[rows].tolist(), spans[at[rows], :2].tolist()):
+            seen = variants[g]
+            if len(seen) < _VARIANTS:
+                seen.setdefault(texts[d - first][s:e].strip())
+    templates = []
+    for k, g in enumerate(order.tolist()):
+        texts = list(variants[g])
+        in_docs = doc[starts[g] : ends[g]][first_of_doc[starts[g] : ends[g]]]
+        templates.append(
+            {
+                "template": k,
+                "text": texts[0],
+                "variants": texts,
+                "documents": [ids[d] for d in in_docs.tolist()],
+                "removed": int(ends[g] - starts[g]),
+            }
+        )
+    return templates, number
+
+
 def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", inputs: Sequence[str]) -> Report:
     """Assemble the report of a run."""
     docs = analysis.documents
-    # Templates: boilerplate blocks grouped by cluster, most widespread first.
-    occurrences: dict[int, list[tuple[int, int]]] = {}
-    for d, (act, tpl) in enumerate(zip(analysis.action, analysis.template)):
-        for b in np.flatnonzero(act != KEEP).tolist():
-            if act[b] == BOILERPLATE:
-                occurrences.setdefault(int(tpl[b]), []).append((d, b))
-
-    def block_text(d: int, b: int) -> str:
-        s, e = analysis.blocks[d][b, :2]
-        return docs[d].text[s:e].strip()
-
-    order = sorted(occurrences, key=lambda c: (-len({d for d, _ in occurrences[c]}), occurrences[c][0]))
-    number = {c: i for i, c in enumerate(order)}
-    templates = []
-    for c in order:
-        occ = occurrences[c]
-        variants = list(dict.fromkeys(block_text(d, b) for d, b in occ))
-        templates.append(
-            {
-                "template": number[c],
-                "text": variants[0],
-                "variants": variants[:10],
-                "documents": list(dict.fromkeys(docs[d].id for d, _ in occ)),
-                "removed": len(occ),
-            }
-        )
-
+    templates, number = _templates(analysis)
     entries = DocumentEntries(analysis, number)
     totals, removed_total = entries.totals()
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .model import Document
 
-__all__ = ["DocumentStore", "text_lengths", "urls", "records", "texts"]
+__all__ = ["DocumentStore", "text_lengths", "ids", "urls", "records", "texts"]
 
 # Tag paths of a document are stored after its text, one per line.
 _TAG_SEP = "\n"
@@ -291,6 +291,13 @@ def text_lengths(documents: Sequence[Document]) -> np.ndarray:
     if isinstance(documents, DocumentStore):
         return documents.lengths
     return np.fromiter((len(d.text) for d in documents), dtype=np.int64, count=len(documents))
+
+
+def ids(documents: Sequence[Document]) -> list[str]:
+    """Each document's id (without reading a store's texts)."""
+    if isinstance(documents, DocumentStore):
+        return documents.ids
+    return [d.id for d in documents]
 
 
 def urls(documents: Sequence[Document]) -> list[Optional[str]]:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.blocks import kept_spans, light_key, normalise, normalise_many, rebuild, segment
+from dedupe.blocks import kept_spans, kept_spans_all, light_key, normalise, normalise_many, rebuild, segment
 
 _PUNCT = re.compile(r"[^\w\s]|_")
 _DIGIT = re.compile(r"\d")
@@ -53,6 +53,22 @@ def test_rebuild_all_kept_is_identity_and_removal_takes_whole_lines():
     assert rebuild(text, b, np.array([True, False, True, True])) == "A\n\nC\n\n\nD\n"
     assert rebuild(text, b, np.array([False, True, True, False])) == "B\nC\n\n\n"
     assert kept_spans(len(text), b, np.array([True, True, False, False])) == [(0, 5)]
+
+
+_PAGE = st.lists(st.sampled_from(["a", "bb", " ", "\n", "\n\n", "c d", "\r\n", "\t"]), max_size=14).map("".join)
+
+
+@given(st.lists(st.tuples(_PAGE, st.randoms(use_true_random=False)), max_size=6))
+def test_kept_spans_all_is_kept_spans_of_each(pages):
+    texts = [t for t, _ in pages]
+    blocks = [segment(t) for t in texts]
+    keep = [np.array([r.random() < 0.5 for _ in b], dtype=bool) for b, (_, r) in zip(blocks, pages)]
+    counts = np.array([len(b) for b in blocks], dtype=np.int64)
+    starts = np.concatenate([b[:, 0] for b in blocks] + [np.zeros(0, np.int64)])
+    spans, per_doc = kept_spans_all([len(t) for t in texts], counts, starts, np.concatenate(keep + [np.zeros(0, bool)]))
+    bounds = np.concatenate([[0], np.cumsum(per_doc)]).astype(int)
+    got = [[tuple(x) for x in spans[bounds[i] : bounds[i + 1]].tolist()] for i in range(len(texts))]
+    assert got == [kept_spans(len(t), b, k) for t, b, k in zip(texts, blocks, keep)]
 
 
 def test_normalise_like_cc_net():

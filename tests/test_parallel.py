@@ -246,6 +246,6 @@ def test_any_chunking_gives_the_same_analysis(texts):
     whole = dedupe.analyse(docs, jobs=1)
     chunked = dedupe.analyse(docs, jobs=Workers(jobs=1, min_chunk=1))
     assert whole.cleaned == chunked.cleaned
-    for a, b in zip(whole.action + whole.template + whole.blocks, chunked.action + chunked.template + chunked.blocks):
+    for a, b in zip([*whole.action, *whole.template, *whole.blocks], [*chunked.action, *chunked.template, *chunked.blocks]):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     assert whole.syndication == chunked.syndication

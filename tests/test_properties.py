@@ -3,11 +3,16 @@ every document is accounted for, the same input gives the same output."""
 
 import json
 
+import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dedupe
+from dedupe.blocks import kept_spans
+from dedupe.boilerplate import KEEP
 from dedupe.model import Document
+from dedupe.pipeline import Ragged, Spans
 
 # Lines drawn from a small pool, so corpora have repeats across and within documents.
 POOL = [
@@ -48,6 +53,20 @@ def test_stripping_never_adds_or_reorders(texts):
         assert cleaned == "".join(doc.text[a:b] for a, b in spans)
         assert all(a < b for a, b in spans) and all(s[1] <= t[0] for s, t in zip(spans, spans[1:]))
         assert is_subsequence_of_lines(cleaned, doc.text)
+    for doc, blocks, action, spans in zip(docs, analysis.blocks, analysis.action, analysis.spans):
+        assert spans == kept_spans(len(doc.text), blocks, action == KEEP)
+
+
+def test_ragged_rows_are_views_of_the_flat_array():
+    flat = np.arange(12).reshape(6, 2)
+    r = Ragged.of_counts(flat, np.array([2, 0, 4]))
+    assert len(r) == 3 and r[1].shape == (0, 2) and r[-1].base is not None
+    np.testing.assert_array_equal(r[2], flat[2:])
+    assert [len(x) for x in r] == [2, 0, 4] and [len(x) for x in r[1:]] == [0, 4]
+    with pytest.raises(IndexError):
+        r[3]
+    assert Spans.of_counts(flat, np.array([1, 5]))[0] == [(0, 1)]
+    assert all(type(a) is int for a in Spans.of_counts(flat, np.array([6]))[0][0])
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -1,4 +1,5 @@
 import json
+import random
 
 import dedupe
 from dedupe.model import Document
@@ -98,3 +99,28 @@ def test_report_entries_are_those_of_documents_in_memory_and_in_a_store(data_dir
     analysis = dedupe.analyse(docs)
     data = build_report(Corpus(documents=docs), analysis, dedupe.Config(), result.report.data["inputs"]).data
     assert data["documents"] == result.report.data["documents"] and data["summary"] == result.report.data["summary"]
+
+
+def test_templates_are_ordered_by_pages_with_ten_variants_at_most():
+    """Most pages first (ties: first seen first); a template's variants are
+    its first ten distinct texts in page order; its pages are listed once each."""
+    from dedupe.io.readers import Corpus
+    from dedupe.report import build_report
+
+    words = "apple pear plum orchard winter frost blossom harvest cider grafting root branch soil rain sun".split()
+    docs = []
+    for i in range(14):
+        story = " ".join(random.Random(i).choices(words, k=40))
+        credit = f"This story was first published by Outlet{i} Daily News"
+        text = f"Home | News | Contact\n\n{credit}\n\n{story}\n\nHome | News | Contact\n"
+        docs.append(Document(id=f"p{i}", text=text, source="m", url=f"https://site{i % 3}.example/{i}"))
+    analysis = dedupe.analyse(docs)
+    data = build_report(Corpus(documents=docs), analysis, dedupe.Config(), ["m"]).data
+    templates = data["boilerplate"]
+    menu = next(t for t in templates if t["text"] == "Home | News | Contact")
+    assert menu["documents"] == [f"p{i}" for i in range(14)] and menu["removed"] == 28
+    credit = next(t for t in templates if t["text"].startswith("This story"))
+    assert credit["variants"] == [f"This story was first published by Outlet{i} Daily News" for i in range(10)]
+    pages = [len(t["documents"]) for t in templates]
+    assert pages == sorted(pages, reverse=True)
+    assert [t["template"] for t in templates] == list(range(len(templates)))
