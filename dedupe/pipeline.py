@@ -683,8 +683,8 @@ class _CopyEvidence:
         # Blocks of a cluster that spans one document only are unrepeated.
         # (Its first and last documents are one: no (label, document) pairs
         # sorted, which at a million pages is gigabytes.)
-        first_doc = np.full(len(labels), np.iinfo(np.int64).max, dtype=np.int64)
-        last_doc = np.full(len(labels), -1, dtype=np.int64)
+        first_doc = np.full(len(labels), np.iinfo(doc_of.dtype).max, dtype=doc_of.dtype)
+        last_doc = np.full(len(labels), -1, dtype=doc_of.dtype)
         np.minimum.at(first_doc, labels, doc_of)
         np.maximum.at(last_doc, labels, doc_of)
         lone = (first_doc == last_doc)[labels[sized]]
@@ -953,14 +953,17 @@ def _analyse(run: _Run, documents: Sequence[Document], read_key: Optional[str]) 
         run.workers.warm_up()
     table, decision_key = _corpus_stage(run, documents, read_key)
     action_flat, model_key = _model_stage(run, table, decision_key)
-    bounds = table.blocks.bounds
-    action = Ragged(action_flat, bounds)
-    template = Ragged(table.cluster, bounds)
-    kept, per_doc = blocks_mod.kept_spans_all(lengths, np.diff(bounds), table.blocks.flat[:, 0], action_flat == boilerplate.KEEP)
+    blocks, shared = table.blocks, table.decision.shared
+    action = Ragged(action_flat, blocks.bounds)
+    template = Ragged(table.cluster, blocks.bounds)
+    # The rest of the table (document, key and repeat per block, the rule's
+    # verdicts) was the model's: not held through syndication and the report.
+    del table
+    kept, per_doc = blocks_mod.kept_spans_all(lengths, np.diff(blocks.bounds), blocks.flat[:, 0], action_flat == boilerplate.KEEP)
     spans = Spans.of_counts(kept, per_doc)
     cleaned = CleanedTexts(documents, spans)
-    synd = _syndication_stage(run, stores.texts(documents), spans, table.decision.shared, model_key)
-    return Analysis(documents, table.blocks, action, template, spans, cleaned, synd)
+    synd = _syndication_stage(run, stores.texts(documents), spans, shared, model_key)
+    return Analysis(documents, blocks, action, template, spans, cleaned, synd)
 
 
 def analyse(
