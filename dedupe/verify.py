@@ -25,14 +25,27 @@ MAX_DF = 100
 
 
 def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
-    """Binary (n_texts x n_distinct_shingles) CSR matrix of the batch's sets."""
-    n = len(batch)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(batch.offsets))
-    _, cols = np.unique(batch.hashes, return_inverse=True)
-    ncols = int(cols.max()) + 1 if len(cols) else 0
-    m = sparse.csr_matrix(
-        (np.ones(len(cols), dtype=np.float32), (rows, cols.ravel())), shape=(n, ncols)
-    )
+    """Binary (n_texts x n_distinct_shingles) CSR matrix of the batch's sets.
+
+    Columns are the distinct hashes in sorted order. The batch's offsets are
+    the rows' bounds as they are, and column numbers int32 where they fit:
+    at a million pages the texts shingled again for the block clusters hold
+    tens of millions of shingles, and per-shingle int64 rows and a COO copy
+    were what the clusters stage peaked on.
+    """
+    n, hashes = len(batch), batch.hashes
+    order = np.argsort(hashes, kind="stable")
+    ranked = hashes[order]
+    new = np.ones(len(hashes), dtype=bool)
+    new[1:] = ranked[1:] != ranked[:-1]
+    del ranked
+    ncols = int(new.sum())
+    index = np.int32 if max(ncols, len(hashes)) < 2**31 else np.int64
+    cols = np.empty(len(hashes), dtype=index)
+    cols[order] = np.cumsum(new, dtype=index) - 1
+    del order, new
+    indptr = batch.offsets.astype(index)
+    m = sparse.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, ncols))
     m.sum_duplicates()
     m.data[:] = 1.0  # a set, not a bag
     return m

@@ -20,6 +20,20 @@ def test_overlap_equals_python_sets():
         assert cc == (len(a & b) / min(len(a), len(b)) if min(len(a), len(b)) else 1.0)
 
 
+def test_shingle_matrix_is_each_text_s_set_over_the_sorted_distinct_hashes():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        counts = rng.integers(0, 7, size=rng.integers(0, 9))
+        hashes = rng.integers(0, 12, size=int(counts.sum())).astype(np.uint32) * 1_000_003
+        batch = ShingleBatch(hashes, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+        m = shingle_matrix(batch)
+        columns = np.unique(hashes)
+        assert m.shape == (len(counts), len(columns)) and m.has_canonical_format
+        assert set(m.data.tolist()) <= {1.0}
+        for i, row in enumerate(batch.sets()):
+            np.testing.assert_array_equal(columns[m.indices[m.indptr[i] : m.indptr[i + 1]]], row)
+
+
 def test_containment_of_truncated_copy():
     full = np.arange(100, dtype=np.uint32)
     batch = ShingleBatch(np.concatenate([full, full[:30]]), np.array([0, 100, 130]))
