@@ -34,6 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from .config import BoilerplateConfig
+from .ints import index_type
 from .ngrams import group_pairs
 from .spill import Shards
 
@@ -116,15 +117,6 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     return label
 
 
-def _fitting(values) -> type:
-    """int32 when ``values`` (an array, or a bound on them) fit, else int64."""
-    if isinstance(values, np.ndarray):
-        top = int(values.max()) if values.size else 0
-    else:
-        top = int(values)
-    return np.int32 if top < 2**31 - 1 else np.int64
-
-
 def _document_pairs(
     ent_doc: np.ndarray, x: np.ndarray, y: np.ndarray, n_docs: int, index
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,7 +124,7 @@ def _document_pairs(
     y)``, sorted, as ``lo`` and ``hi`` (int32 when documents fit), and each
     entry pair's (``index`` dtype): ``np.unique(..., return_inverse=True)``
     freeing what it no longer needs as it goes (there are tens of millions)."""
-    docs = np.int32 if n_docs < 2**31 else np.int64
+    docs = index_type(n_docs)
     if len(x) == 0:
         return np.zeros(0, docs), np.zeros(0, docs), np.zeros(0, index)
     pair_key = ent_doc[x].astype(np.int64) * n_docs + ent_doc[y]
@@ -337,41 +329,41 @@ def decide(
         present = np.zeros(int(cluster.max()) + 1, dtype=bool)
         present[cluster] = True
         ids = np.cumsum(present) - 1
-        cluster = ids.astype(_fitting(ids))[cluster]
+        cluster = ids.astype(index_type(ids))[cluster]
         del present, ids
     # Entries: one per (cluster, document), weighted by the block sizes.
     n_clusters = int(cluster.max()) + 1 if n_blocks else 0
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
     ukey = np.unique(key)
     # Clusters on the same documents are judged as one (see same_documents).
-    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters).astype(_fitting(n_clusters))[cluster]
+    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters).astype(index_type(n_clusters))[cluster]
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
     ukey, inverse = np.unique(key, return_inverse=True)
     del key
     # Each live block's entry, held to the end.
-    inverse = inverse.ravel().astype(_fitting(len(ukey)))
-    ent_cluster = (ukey // n_docs).astype(_fitting(n_clusters))
-    ent_doc = (ukey % n_docs).astype(_fitting(n_docs))
+    inverse = inverse.ravel().astype(index_type(len(ukey)))
+    ent_cluster = (ukey // n_docs).astype(index_type(n_clusters))
+    ent_doc = (ukey % n_docs).astype(index_type(n_docs))
     n_entries = len(ukey)
     del ukey  # int64 per entry; made again from ent_cluster and ent_doc where needed
     ent_weight = np.bincount(inverse, weights=weight[live], minlength=n_entries)
     total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs)
 
-    size = np.bincount(ent_cluster, minlength=n_clusters).astype(_fitting(n_docs))
+    size = np.bincount(ent_cluster, minlength=n_clusters).astype(index_type(n_docs))
     repeated = size[ent_cluster] >= 2
     big = size[ent_cluster] > config.copy_check_limit
 
     # Distinct known hosts per cluster.
     known = host[ent_doc] >= 0
     hk = np.unique(ent_cluster[known].astype(np.int64) * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
-    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters).astype(_fitting(n_docs))
+    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters).astype(index_type(n_docs))
 
     eligible = repeated & (size[ent_cluster] >= config.min_documents)
     forced = big & eligible
     template = forced.copy()
     small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
     del known, repeated, big
-    index = np.int32 if n_entries < 2**31 else np.int64
+    index = index_type(n_entries)
     with _PairShards(ent_doc, n_docs, index, folder) as pairs:
         # Pairs of entries in the same (repeated, not big) cluster, each once:
         # ``x`` the entry of the pair's lower document, ``y`` the other's.

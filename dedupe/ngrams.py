@@ -21,6 +21,7 @@ from typing import Iterator, Optional
 import numpy as np
 from scipy import sparse
 
+from .ints import index_type
 from .spill import Shards
 from .verify import row_products
 
@@ -70,8 +71,7 @@ class GramIndex:
 
     def __init__(self, document: np.ndarray, max_df: int, folder: Optional[Path] = None):
         document = np.asarray(document)
-        small = document.size == 0 or int(document.max()) < 2**31 - 1
-        self.document = document.astype(np.int32 if small else np.int64, copy=False)
+        self.document = document.astype(index_type(document), copy=False)
         self.n_owners = len(self.document)
         self.max_df = max_df
         self._folder = folder

@@ -44,6 +44,7 @@ from . import boilerplate, cluster, lsh, spill, syndication, verify
 from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
+from .ints import index_type
 from .io import check_output, discover, write_corpus
 from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
@@ -777,7 +778,7 @@ def _boilerplate_stage(
             hosts = [_host(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
-            doc_of = np.repeat(np.arange(n_docs, dtype=np.int32 if n_docs < 2**31 else np.int64), b.counts)
+            doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
             loose = _CopyEvidence(
                 _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
             )

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
+from .ints import index_type
 from .lsh import _segment_arange
 from .shingle import ShingleBatch
 
@@ -40,7 +41,7 @@ def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
     new[1:] = ranked[1:] != ranked[:-1]
     del ranked
     ncols = int(new.sum())
-    index = np.int32 if max(ncols, len(hashes)) < 2**31 else np.int64
+    index = index_type(ncols, len(hashes))
     cols = np.empty(len(hashes), dtype=index)
     cols[order] = np.cumsum(new, dtype=index) - 1
     del order, new
@@ -175,7 +176,7 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     # arrays are int32 where they fit: at a million pages there are hundreds
     # of millions of entries and nearly as many distinct n-grams.
     n_cols = matrix.shape[1] + 1
-    col_type = np.int32 if n_cols < 2**31 else np.int64
+    col_type = index_type(n_cols)
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
     by_df = np.argsort(df, kind="stable")  # ties stay in column order
     del df
@@ -203,7 +204,7 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     probe, index = prefix(threshold), prefix(2 * threshold / (1 + threshold))
     # Room in each n-gram's inverted list for every row indexed by it.
     in_index = ranked.indices[np.repeat(ranked.indptr[:-1], index) + _segment_arange(index)]
-    entry_type = np.int32 if len(in_index) < 2**31 and n < 2**31 else np.int64
+    entry_type = index_type(len(in_index), n)
     starts = np.concatenate([[0], np.cumsum(np.bincount(in_index, minlength=n_cols))]).astype(entry_type)
     del in_index
     fill = np.zeros(n_cols, dtype=entry_type)
