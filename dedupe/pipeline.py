@@ -76,7 +76,7 @@ class Analysis:
         Each document's blocks (start, end, line).
     action : Ragged of ndarray of int8, shape (n_blocks_i,)
         What happens to each block (:data:`dedupe.boilerplate.KEEP` ...).
-    template : Ragged of ndarray of int64, shape (n_blocks_i,)
+    template : Ragged of ndarray of int32 (int64 past 2**31 blocks), shape (n_blocks_i,)
         Repeated-block cluster of each block (same cluster = same template).
     spans : Ragged of list of (int, int)
         Character spans of each document that survive.
@@ -98,7 +98,8 @@ class Analysis:
 class Ragged(Sequence):
     """Each document's rows of one flat array: ``r[i]`` is document i's rows
     (a view, made when asked for), ``r.flat`` all of them in document order
-    and ``r.bounds`` where each document's start (``n_docs + 1`` of them).
+    and ``r.bounds`` where each document's rows start in it (``n_docs + 1``
+    of them, the last ``len(r.flat)``).
 
     Held as a million separate arrays, per-document rows cost about a
     hundred bytes each in array headers alone.
