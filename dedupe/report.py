@@ -184,8 +184,10 @@ class DocumentEntries(Sequence[dict]):
         """The summary's counts over every document: by status, blocks and
         characters in and out; and blocks removed by reason."""
         a = self._analysis
-        act, blocks_in = a.action.flat, np.diff(a.action.bounds)
-        kept = np.bincount(np.repeat(np.arange(len(blocks_in)), blocks_in)[act == KEEP], minlength=len(blocks_in))
+        act, bounds = a.action.flat, a.action.bounds
+        blocks_in = np.diff(bounds)
+        kept_so_far = np.concatenate([[0], np.cumsum(act == KEEP)])
+        kept = kept_so_far[bounds[1:]] - kept_so_far[bounds[:-1]]
         totals: Counter = Counter()
         for status, docs in (
             ("unchanged", kept == blocks_in), ("emptied", (kept == 0) & (blocks_in > 0)), ("cleaned", (kept > 0) & (kept < blocks_in))
@@ -247,6 +249,7 @@ def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, in
     # documents read a slice at a time, and no more blocks of a cluster
     # read once it has ten.
     variants: list[dict[str, None]] = [{} for _ in starts]
+    full = np.zeros(len(starts), dtype=bool)  # has its ten
     owner = np.repeat(np.arange(len(starts)), ends - starts)
     by_place = np.argsort(at, kind="stable")
     place_doc = doc[by_place]
@@ -255,15 +258,15 @@ def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, in
     for a in range(0, len(docs), _TEMPLATE_DOCS):
         lo, hi = np.searchsorted(place_doc, [a, a + _TEMPLATE_DOCS])
         rows = by_place[lo:hi]
-        rows = rows[np.array([len(variants[g]) < _VARIANTS for g in owner[rows].tolist()], dtype=bool)]
+        rows = rows[~full[owner[rows]]]
         if not len(rows):
             continue
         first, last = int(doc[rows[0]]), int(doc[rows[-1]])
         texts = [d.text for d in docs[first : last + 1]]
         for g, d, (s, e) in zip(owner[rows].tolist(), doc[rows].tolist(), spans[at[rows], :2].tolist()):
-            seen = variants[g]
-            if len(seen) < _VARIANTS:
-                seen.setdefault(texts[d - first][s:e].strip())
+            if not full[g]:
+                variants[g].setdefault(texts[d - first][s:e].strip())
+                full[g] = len(variants[g]) == _VARIANTS
     templates = []
     for k, g in enumerate(order.tolist()):
         texts = list(variants[g])
