@@ -80,6 +80,11 @@ def _mix64(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+# Entries whose fingerprints are mixed at once (a uint64 temporary or
+# three per entry: tens of millions at a million pages).
+_MIX_BATCH = 1 << 22
+
+
 def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int) -> np.ndarray:
     """Class of each cluster: clusters carried by exactly the same documents
     share one, labelled by its smallest cluster.
@@ -89,25 +94,31 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     class once, with its blocks' weights summed: a site template of ten
     lines on every page of the site is one set of page pairs to check, not
     ten. Entries (one per cluster and document) are sorted by cluster, then
-    document.
+    document. Labels are int32 when the clusters fit.
     """
+    label_type = index_type(n_clusters)
     if n_clusters == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=label_type)
     size = np.bincount(ent_cluster, minlength=n_clusters)
     with np.errstate(over="ignore"):
         fingerprint = np.zeros(n_clusters, dtype=np.uint64)
-        np.add.at(fingerprint, ent_cluster, _mix64(ent_doc))
-    order = np.lexsort((np.arange(n_clusters), fingerprint, size))
+        for a in range(0, len(ent_doc), _MIX_BATCH):
+            np.add.at(fingerprint, ent_cluster[a : a + _MIX_BATCH], _mix64(ent_doc[a : a + _MIX_BATCH]))
+    order = np.lexsort((np.arange(n_clusters, dtype=label_type), fingerprint, size))
     same = (size[order[1:]] == size[order[:-1]]) & (fingerprint[order[1:]] == fingerprint[order[:-1]])
+    del fingerprint
     same &= size[order[1:]] > 0
     # Runs of equal (size, fingerprint); the first of a run is its smallest cluster.
-    run = np.cumsum(np.r_[True, ~same]) - 1
-    head = order[np.flatnonzero(np.r_[True, ~same])][run]
-    label = np.empty(n_clusters, dtype=np.int64)
+    new = np.r_[True, ~same]
+    del same
+    head = order[np.flatnonzero(new)].astype(label_type)[np.cumsum(new, dtype=label_type) - 1]
+    del new
+    label = np.empty(n_clusters, dtype=label_type)
     label[order] = head
+    del order, head
     # Check document by document; a cluster whose fingerprint only collides stays alone.
     start = np.cumsum(size) - size
-    moved = np.flatnonzero(label != np.arange(n_clusters))
+    moved = np.flatnonzero(label != np.arange(n_clusters, dtype=label_type))
     if len(moved):
         k = size[moved]
         t = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
@@ -115,6 +126,14 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
         bad = np.unique(np.repeat(moved, k)[differs])
         label[bad] = bad
     return label
+
+
+def _firsts(ranked: np.ndarray) -> np.ndarray:
+    """Whether each value of the sorted ``ranked`` is the first of its run."""
+    new = np.empty(len(ranked), dtype=bool)
+    new[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+    return new
 
 
 def _document_pairs(
@@ -130,9 +149,7 @@ def _document_pairs(
     pair_key = ent_doc[x].astype(np.int64) * n_docs + ent_doc[y]
     perm = np.argsort(pair_key)
     pair_key = pair_key[perm]
-    new = np.empty(len(pair_key), dtype=bool)
-    new[0] = True
-    np.not_equal(pair_key[1:], pair_key[:-1], out=new[1:])
+    new = _firsts(pair_key)
     upair = pair_key[new]
     del pair_key
     pair_of = np.empty(len(perm), dtype=index)
@@ -328,20 +345,37 @@ def decide(
     if n_blocks:
         present = np.zeros(int(cluster.max()) + 1, dtype=bool)
         present[cluster] = True
-        ids = np.cumsum(present) - 1
+        ids = np.cumsum(present, dtype=index_type(len(present))) - 1
         cluster = ids.astype(index_type(ids))[cluster]
         del present, ids
     # Entries: one per (cluster, document), weighted by the block sizes.
     n_clusters = int(cluster.max()) + 1 if n_blocks else 0
+    # (What np.unique does, sorting in place and with int32 entry numbers:
+    # its int64 copies of the keys were decide's peak.)
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
-    ukey = np.unique(key)
+    key.sort()
+    ukey = key[_firsts(key)]
+    del key
     # Clusters on the same documents are judged as one (see same_documents).
-    cluster = same_documents(ukey // n_docs, ukey % n_docs, n_clusters).astype(index_type(n_clusters))[cluster]
+    group = same_documents(
+        (ukey // n_docs).astype(index_type(n_clusters)), (ukey % n_docs).astype(index_type(n_docs)), n_clusters
+    )
+    del ukey
+    cluster = group[cluster]
+    del group
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
-    ukey, inverse = np.unique(key, return_inverse=True)
+    order = np.argsort(key)
+    key = key[order]
+    new = _firsts(key)
+    ukey = key[new]
     del key
     # Each live block's entry, held to the end.
-    inverse = inverse.ravel().astype(index_type(len(ukey)))
+    inverse = np.empty(len(order), dtype=index_type(len(ukey)))
+    inverse[order] = np.cumsum(new, dtype=inverse.dtype) - 1
+    del order, new
+    # Past here only the repeats' clusters are asked for (an int32 per block less).
+    rep_cluster, rep_doc = cluster[repeat], doc[repeat]
+    del cluster
     ent_cluster = (ukey // n_docs).astype(index_type(n_clusters))
     ent_doc = (ukey % n_docs).astype(index_type(n_docs))
     n_entries = len(ukey)
@@ -434,7 +468,7 @@ def decide(
     is_template[live] = template[inverse]
     if config.strip_repeats:
         # A later repeat of a template line counts as the template.
-        rep_key = cluster[repeat].astype(np.int64) * n_docs + doc[repeat]
+        rep_key = rep_cluster.astype(np.int64) * n_docs + rep_doc
         ukey = ent_cluster.astype(np.int64) * n_docs + ent_doc
         pos = np.searchsorted(ukey, rep_key)
         hit = (pos < n_entries) & (ukey[np.minimum(pos, n_entries - 1)] == rep_key)
