@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from . import malloc
 from .progress import Task
 
 __all__ = ["MIN_CHUNK", "MAX_CHUNK", "Workers", "usable_cpus", "resolve_jobs", "plan"]
@@ -106,8 +107,9 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _ignore_interrupt() -> None:
+def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    malloc.lean()  # as the run's own process (dedupe.malloc)
 
 
 def _start(pool: ProcessPoolExecutor, n: int) -> None:
@@ -173,7 +175,7 @@ class Workers:
                     if previous is not None:
                         signal.signal(signal.SIGINT, previous)
             self._executor = ProcessPoolExecutor(
-                max_workers=self.jobs - 1, mp_context=ctx, initializer=_ignore_interrupt
+                max_workers=self.jobs - 1, mp_context=ctx, initializer=_start_worker
             )
         return self._executor
 

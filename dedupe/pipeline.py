@@ -20,8 +20,6 @@ part of the :class:`~dedupe.config.Config` a report records:
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import operator
 import os
@@ -40,7 +38,7 @@ import numpy as np
 from scipy import sparse
 
 from . import blocks as blocks_mod
-from . import boilerplate, cluster, lsh, spill, syndication, verify
+from . import boilerplate, cluster, lsh, malloc, spill, syndication, verify
 from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
@@ -207,19 +205,10 @@ def _host(url: Optional[str]) -> Optional[str]:
 # --- running a stage --------------------------------------------------------------
 
 
-def _libc_trim() -> Callable[[], None]:
-    """glibc's ``malloc_trim(0)``, or a no-op where there is none."""
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    return lambda: trim(0) and None
-
-
 # A stage frees millions of small objects (line texts, tuples) that the C
 # allocator keeps for itself unless told to give the free pages back; the
 # next stage's arrays are fresh mappings that would never reuse them.
-_release_memory = _libc_trim()
+_release_memory = malloc.trim
 
 
 class _Run:
@@ -281,6 +270,7 @@ def _running(
         raise UsageError(f"memory must be a positive number of bytes, not {memory}")
     if work is not None:
         work.sweep()  # what a run killed with its shards on disk left
+    malloc.lean()  # freed arrays go back to the system (dedupe.malloc)
     with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
         if isinstance(jobs, Workers):
             yield _Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
