@@ -31,9 +31,11 @@ __all__ = ["GramIndex", "group_pairs", "SHARDS"]
 SHARDS = 32
 
 # Parts (by lower owner) that :meth:`GramIndex.sharing_pairs` counts pairs
-# in, and pairs made at once.
+# in, and pairs made at once: a batch's pairs, codes and their sort are
+# some 70 bytes a pair, the syndication stage's peak at 8M (how many
+# changes no count).
 _PARTS = 16
-_PAIR_BATCH = 1 << 23
+_PAIR_BATCH = 1 << 21
 
 
 def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
