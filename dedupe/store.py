@@ -2,7 +2,8 @@
 
 The read stage appends every document to a :class:`DocumentStore`; the
 stages after it read texts back a slice at a time. What is small is kept in
-memory (ids, sources, lines, URLs, text lengths); the texts and HTML tag
+memory (ids, sources, lines, URLs, text lengths; packed into arrays once
+the store is finished, about 100 bytes a document); the texts and HTML tag
 paths are UTF-8 in one file, written once and read with ``pread``, so a
 store can be shared by threads and reopened from a checkpoint.
 """
@@ -28,6 +29,103 @@ _BUFFER = 1 << 24
 
 def _encode(s: str) -> bytes:
     return s.encode("utf-8", "surrogatepass")
+
+
+class _Column(Sequence):
+    """A packed per-document column: equal to any sequence with the same items."""
+
+    __slots__ = ()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, str) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self)!r})"
+
+
+class _Strings(_Column):
+    """Strings, or None, in one UTF-8 buffer with offsets: what a store
+    keeps of its ids and URLs once read (a list of a million ``str`` is some
+    110 bytes an item; this is their bytes and 8 more)."""
+
+    __slots__ = ("offsets", "none", "_data")
+
+    def __init__(self, buffer: np.ndarray, offsets: np.ndarray, none: Optional[np.ndarray] = None):
+        self.offsets, self.none = offsets.astype(np.int64), none
+        self._data = buffer.tobytes()
+
+    @property
+    def buffer(self) -> np.ndarray:
+        """The UTF-8 bytes (uint8, a view)."""
+        return np.frombuffer(self._data, dtype=np.uint8)
+
+    @classmethod
+    def of(cls, strings: Sequence[Optional[str]]) -> "_Strings":
+        from .checkpoint import pack_strings
+
+        none = np.fromiter((x is None for x in strings), dtype=bool, count=len(strings))
+        return cls(*pack_strings(["" if x is None else x for x in strings]), none if none.any() else None)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("index out of range")
+        i = int(i) % n
+        if self.none is not None and self.none[i]:
+            return None
+        return self._data[self.offsets[i] : self.offsets[i + 1]].decode("utf-8", "surrogatepass")
+
+    def __iter__(self):
+        bounds = self.offsets.tolist()
+        none = self.none.tolist() if self.none is not None else [False] * len(self)
+        for a, b, gone in zip(bounds[:-1], bounds[1:], none):
+            yield None if gone else self._data[a:b].decode("utf-8", "surrogatepass")
+
+
+class _Coded(_Column):
+    """Values (sources: a few distinct among a million) as int32 codes into their distinct list."""
+
+    __slots__ = ("values", "codes")
+
+    def __init__(self, items: Sequence):
+        found: dict = {}
+        self.codes = np.fromiter((found.setdefault(x, len(found)) for x in items), dtype=np.int32, count=len(items))
+        self.values = list(found)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.values[c] for c in self.codes[i].tolist()]
+        return self.values[self.codes[i]]
+
+
+class _Lines(_Column):
+    """Optional ints (record lines) as int64, -1 for None."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array.astype(np.int64)
+
+    @classmethod
+    def of(cls, lines: Sequence[Optional[int]]) -> "_Lines":
+        return cls(np.fromiter((-1 if x is None else x for x in lines), dtype=np.int64, count=len(lines)))
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [None if x < 0 else x for x in self.array[i].tolist()]
+        x = int(self.array[i])
+        return None if x < 0 else x
 
 
 class DocumentStore(Sequence[Document]):
@@ -74,7 +172,23 @@ class DocumentStore(Sequence[Document]):
 
     # --- writing ----------------------------------------------------------------
 
+    def _lists(self) -> None:
+        """The per-document columns as lists again, to append to."""
+        if not isinstance(self.ids, list):
+            self.ids, self.sources, self.lines, self.urls = (
+                list(c) for c in (self.ids, self.sources, self.lines, self.urls)
+            )
+            self._sources = {}
+            self.sources = [self._sources.setdefault(x, x) for x in self.sources]
+
+    def _pack(self) -> None:
+        """The per-document columns packed (see :class:`_Strings`): once the store is read."""
+        if isinstance(self.ids, list):
+            self.ids, self.sources = _Strings.of(self.ids), _Coded(self.sources)
+            self.lines, self.urls = _Lines.of(self.lines), _Strings.of(self.urls)
+
     def append(self, doc: Document) -> None:
+        self._lists()
         text = _encode(doc.text)
         tags = b"" if doc.tag_paths is None else _encode(_TAG_SEP.join(doc.tag_paths))
         self._pending += (text, tags)
@@ -108,6 +222,7 @@ class DocumentStore(Sequence[Document]):
     def finish(self) -> None:
         """Write what is buffered and move the file into place (at ``path``)."""
         self.flush()
+        self._pack()
         if self._temporary is not None:
             os.replace(self._temporary, self.path)
             self._temporary, self._made = None, []
@@ -144,11 +259,12 @@ class DocumentStore(Sequence[Document]):
 
         self.finish()
         arrays: dict[str, np.ndarray] = {}
-        arrays["id_buf"], arrays["id_off"] = pack_strings(self.ids)
+        arrays["id_buf"], arrays["id_off"] = self.ids.buffer, self.ids.offsets
         arrays["source_buf"], arrays["source_off"] = pack_strings(self.sources)
-        arrays["url_buf"], arrays["url_off"] = pack_strings([u or "" for u in self.urls])
-        arrays["url_none"] = np.array([u is None for u in self.urls], dtype=bool)
-        arrays["line"] = np.array([-1 if x is None else x for x in self.lines], dtype=np.int64)
+        arrays["url_buf"], arrays["url_off"] = self.urls.buffer, self.urls.offsets
+        none = self.urls.none
+        arrays["url_none"] = np.zeros(len(self), dtype=bool) if none is None else none
+        arrays["line"] = self.lines.array
         arrays["length"], arrays["tags_n"], arrays["text_bytes"], arrays["offset"] = self._columns_as_arrays()
         return arrays
 
@@ -161,14 +277,16 @@ class DocumentStore(Sequence[Document]):
         """
         from .checkpoint import unpack_strings
 
+        def unpack(k):
+            return _Strings(arrays[f"{k}_buf"], arrays[f"{k}_off"])
+
         store = cls.__new__(cls)
         store.path, store._temporary, store._made = Path(path), None, []
         store._file = open(store.path, "rb")
         try:
             offset = arrays["offset"].astype(np.int64)
-            store.ids, store.sources, urls = (
-                unpack_strings(arrays[f"{k}_buf"], arrays[f"{k}_off"]) for k in ("id", "source", "url")
-            )
+            store.ids, urls = unpack("id"), unpack("url")
+            store.sources = unpack_strings(arrays["source_buf"], arrays["source_off"])
             n = len(store.ids)
             lengths, tags, text_bytes = arrays["length"], arrays["tags_n"], arrays["text_bytes"]
             if not (len(store.sources) == len(urls) == len(arrays["line"]) == len(lengths) == len(tags) == n) or (
@@ -181,9 +299,10 @@ class DocumentStore(Sequence[Document]):
             store._file.close()
             raise
         store._sources = {}
-        store.sources = [store._sources.setdefault(s, s) for s in store.sources]
-        store.urls = [None if none else u for u, none in zip(urls, arrays["url_none"].tolist())]
-        store.lines = [None if x < 0 else x for x in arrays["line"].tolist()]
+        store.sources = _Coded(store.sources)
+        none = arrays["url_none"].astype(bool)
+        store.urls = _Strings(urls.buffer, urls.offsets, none if none.any() else None)
+        store.lines = _Lines(arrays["line"])
         store._columns, store._arrays = None, [lengths.astype(np.int64), tags.astype(np.int64), text_bytes.astype(np.int64), offset]
         store._end = int(offset[-1])
         store._pending, store._pending_size = [], 0
@@ -204,6 +323,7 @@ class DocumentStore(Sequence[Document]):
                     break
                 self._file.write(data)
             self._file.flush()
+            self._lists()
             self.ids += other.ids
             self.sources += [self._sources.setdefault(x, x) for x in other.sources]
             self.lines += other.lines
@@ -293,14 +413,14 @@ def text_lengths(documents: Sequence[Document]) -> np.ndarray:
     return np.fromiter((len(d.text) for d in documents), dtype=np.int64, count=len(documents))
 
 
-def ids(documents: Sequence[Document]) -> list[str]:
+def ids(documents: Sequence[Document]) -> Sequence[str]:
     """Each document's id (without reading a store's texts)."""
     if isinstance(documents, DocumentStore):
         return documents.ids
     return [d.id for d in documents]
 
 
-def urls(documents: Sequence[Document]) -> list[Optional[str]]:
+def urls(documents: Sequence[Document]) -> Sequence[Optional[str]]:
     """Each document's URL (without reading a store's texts)."""
     if isinstance(documents, DocumentStore):
         return documents.urls

@@ -115,3 +115,16 @@ def test_absorbing_other_stores_appends_their_documents_and_removes_their_files(
         back = DocumentStore.reopen(whole.path, whole.metadata())
         assert list(back) == DOCS
         back.close()
+
+
+def test_a_finished_store_packs_its_columns_and_appends_to_them_still(tmp_path):
+    with _filled(tmp_path / "t.texts") as s:
+        s.finish()
+        assert not isinstance(s.ids, list) and not isinstance(s.urls, list) and not isinstance(s.lines, list)
+        assert s.ids == [d.id for d in DOCS] and list(s.urls) == [d.url for d in DOCS]
+        assert s.lines[-1] == 7 and s.lines[1] is None and s.urls[-1] is None and s.ids[-4] == "a"
+        assert s.sources[1:3] == ["p.html", "d/c.txt"] and records(s) == records(DOCS)
+        with pytest.raises(IndexError):
+            s.ids[4]
+        s.append(DOCS[1])
+        assert list(s) == DOCS + [DOCS[1]] and s.urls[4] is None and s.sources[4] == "p.html"
