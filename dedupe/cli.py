@@ -30,6 +30,7 @@ from rich.text import Text
 
 from . import __version__
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
+from .spill import SpillWarning
 from .config import _STAGES, FORMATS, Config
 from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
@@ -202,6 +203,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
     after a failure, where the finished stages wait for the next run."""
     with warnings.catch_warnings(), for_stderr(quiet) as progress:
         warnings.simplefilter("always", CheckpointWarning)
+        warnings.simplefilter("always", SpillWarning)  # dedupe.spill says it once per folder and reason
         warnings.showwarning = _show_warning
         try:
             yield progress

@@ -22,13 +22,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 
-__all__ = ["Shards", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep"]
+__all__ = ["Shards", "SpillWarning", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep"]
 
 #: Spilled shards live in a folder ``dedupe-shards-<pid>-<random>``: the
 #: process id tells a live run's folder from one a killed run left.
@@ -48,6 +49,28 @@ FLUSH_BYTES = 1 << 20
 _held = 0  # bytes of rows in memory, over every live Shards
 
 
+class SpillWarning(UserWarning):
+    """Shards could not go to disk (no folder could be made, or the disk is
+    full): their rows stay in memory, past the run's budget. The result is
+    the same; only memory is spent."""
+
+
+_told: set = set()  # (folder, reason) warned of in this run
+
+
+def _refused(where, exc: OSError) -> None:
+    """Warn that shards stay in memory: once per folder and reason in a run."""
+    if (str(where), exc.strerror) in _told:
+        return
+    _told.add((str(where), exc.strerror))
+    warnings.warn(
+        f"cannot write spill shards to {where} ({exc.strerror or exc}); keeping their rows in memory,"
+        " over the memory budget (free some disk space, or give --work-dir on a larger disk)",
+        SpillWarning,
+        stacklevel=4,
+    )
+
+
 def held() -> int:
     """Bytes of rows the live :class:`Shards` keep in memory, all together."""
     return _held
@@ -58,6 +81,7 @@ def budget(nbytes: int) -> Iterator[None]:
     """Within the block, shards keep at most ``nbytes`` in memory, all together."""
     global SPILL_BYTES
     saved, SPILL_BYTES = SPILL_BYTES, int(nbytes)
+    _told.clear()  # a new run says again what it could not write
     try:
         yield
     finally:
@@ -223,16 +247,19 @@ class Shards:
     def _spill(self) -> None:
         # The folder asked for, else the system's temporary folder; with
         # neither writable, the rows stay in memory (slower to fail than to run).
+        refused = None
         for folder in dict.fromkeys((self._folder, None)):
             try:
                 if folder is not None:
                     Path(folder).mkdir(parents=True, exist_ok=True)
                 self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=folder))
                 break
-            except OSError:
+            except OSError as exc:
+                refused = exc
                 continue
         else:
             self._spill_rows = float("inf")
+            _refused(self._folder or tempfile.gettempdir(), refused)
             return
         # What each shard held goes to disk as one file.
         self._parts = [[self._keep(_concat(parts))] if parts else [] for parts in self._parts]
@@ -246,11 +273,12 @@ class Shards:
         try:
             for name, col in part.items():
                 np.save(f"{stem}.{name}.npy", col)
-        except OSError:
+        except OSError as exc:
             # The disk is full (or gone): this part and what follows stay in memory.
             for name in part:
                 Path(f"{stem}.{name}.npy").unlink(missing_ok=True)
             self._spill_rows = float("inf")
+            _refused(self._dir.parent, exc)
             return part
         return (stem, tuple(part))
 

@@ -210,6 +210,33 @@ def test_cli_memory_budget_gives_the_same_bytes_and_spills_under_a_small_one(cor
     assert bad.exit_code == 2 and "'lots' is not a size" in bad.output
 
 
+def test_cli_says_once_when_shards_cannot_go_to_disk_and_gives_the_same_bytes(corpus, tmp_path, monkeypatch):
+    """A full disk under the shards keeps their rows in memory: one warning
+    line, and the same output as a run that could spill."""
+    import tempfile
+    from types import SimpleNamespace
+
+    from dedupe import spill
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    runs = {}
+    for name in ("spills", "full"):
+        if name == "full":  # the shards' folders only (the outputs are written beside their targets)
+            monkeypatch.setattr(spill, "tempfile", SimpleNamespace(mkdtemp=full, gettempdir=tempfile.gettempdir))
+        out = tmp_path / name
+        args = ["clean", str(corpus), "-o", str(out), "--report", str(out) + ".json", "--memory", "16K", "-q"]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        runs[name] = (tree(out), Path(str(out) + ".json").read_bytes(), result.output)
+    assert runs["spills"][:2] == runs["full"][:2]
+    assert "spill shards" not in runs["spills"][2]
+    told = [line for line in runs["full"][2].splitlines() if "cannot write spill shards" in line]
+    assert len(told) == 1, told
+    assert told[0].startswith("warning: ") and "No space left on device" in told[0]
+
+
 def test_strict_stops_at_the_first_bad_record_in_input_order(corpus, tmp_path):
     bad = tmp_path / "in"
     bad.mkdir()

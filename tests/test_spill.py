@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dedupe import spill
-from dedupe.spill import Shards
+from dedupe.spill import Shards, SpillWarning
 
 
 @pytest.mark.parametrize("spill_rows", [0, 10, 1 << 30], ids=["disk", "spills-midway", "memory"])
@@ -69,7 +69,8 @@ def test_with_nowhere_to_spill_rows_stay_in_memory(tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     with Shards(2, tmp_path, spill_rows=0) as shards:
-        shards.add(np.arange(6, dtype=np.uint64))
+        with pytest.warns(SpillWarning, match="No space left on device.*in memory"):
+            shards.add(np.arange(6, dtype=np.uint64))
         assert shards.load(0)["key"].tolist() == [0, 2, 4]
 
 
@@ -83,9 +84,10 @@ def test_a_full_disk_midway_keeps_the_rest_in_memory(tmp_path, monkeypatch):
         real_save(path, array)
 
     monkeypatch.setattr(np, "save", save)
-    with Shards(2, tmp_path, spill_rows=0) as shards:
+    with Shards(2, tmp_path, spill_rows=0) as shards, pytest.warns(SpillWarning) as told:
         for start in range(0, 12, 4):
             shards.add(np.arange(start, start + 4, dtype=np.uint64), value=np.arange(start, start + 4))
+        assert len(told) == 1  # once, when the disk refused
         assert shards.load(0)["value"].tolist() == [0, 2, 4, 6, 8, 10]
         assert shards.load(1)["key"].tolist() == [1, 3, 5, 7, 9, 11]
         assert len(list(tmp_path.rglob("*.npy"))) == 2  # one whole part on disk; the half-written one removed
