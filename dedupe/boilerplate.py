@@ -36,6 +36,7 @@ from scipy import sparse
 from .config import BoilerplateConfig
 from .ints import index_type
 from .ngrams import group_pairs
+from .progress import Progress, as_progress
 from .spill import Shards
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
@@ -215,14 +216,18 @@ class _PairShards:
             if len(idx):
                 self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
 
-    def build(self, host: np.ndarray, loose) -> None:
-        """Find each shard's document pairs, and weigh the copy evidence of every one (both ways)."""
+    def build(self, host: np.ndarray, loose, progress: Progress) -> None:
+        """Find each shard's document pairs, and weigh the copy evidence of
+        every one (both ways); ``progress`` hears of the two as sub-stages
+        of "boilerplate"."""
         # Evidence is asked for a slice of documents at a time, so the pairs
         # go (both ways) to one bucket per slice of their first document.
         slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
         queries = Shards(-(-self._n_docs // slice_rows), self._folder)
         self._offsets = [0]
+        task = progress.start_task("boilerplate · document pairs", self.n, "shards")
         for s in range(self.n):
+            task.advance()
             rows = self._added.load(s)
             x, y = rows.get("x", np.zeros(0, self._index)), rows.get("y", np.zeros(0, self._index))
             lo, hi, pair_of = _document_pairs(self._ent_doc, x, y, self._n_docs, self._index)
@@ -239,15 +244,20 @@ class _PairShards:
                     idx = order[bounds[k] : bounds[k + 1]]
                     queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
+        progress.end(task.stage)
         with queries, Shards(queries.n, self._folder) as sums:
             if loose is not None:
                 passes = loose.passes() if hasattr(loose, "passes") else [loose]
-                for p, part in enumerate(passes):
-                    for k in range(queries.n):
-                        q = queries.load(k)
-                        if q:
-                            found = part(q["d"], q["e"])
-                            sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
+                # (Passes that find an empty shard of n-grams are skipped: the stage may end early.)
+                n_passes = getattr(loose, "n_passes", 1)
+                with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
+                    for p, part in enumerate(passes):
+                        for k in range(queries.n):
+                            q = queries.load(k)
+                            if q:
+                                found = part(q["d"], q["e"])
+                                sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
+                            task.advance()
             # Back to the pairs' own shards.
             for k in range(queries.n):
                 q, t = queries.load(k), sums.load(k)
@@ -297,6 +307,7 @@ def decide(
     config: BoilerplateConfig,
     loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
     folder: Optional[Path] = None,
+    progress: Optional[Progress] = None,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -326,11 +337,16 @@ def decide(
         documents at a time, so the pairs need not be held at once.
     folder : path-like, optional
         Where the pairs spill to disk on a large corpus (:class:`dedupe.spill.Shards`).
+    progress : dedupe.progress.Progress or callable, optional
+        Told of the long steps, as sub-stages of "boilerplate" ("boilerplate
+        · pairs", "· document pairs", "· copy evidence", "· round N",
+        "· verdicts"), with counts; silent by default.
 
     Returns
     -------
     Decision
     """
+    progress = as_progress(progress)
     n_blocks = len(doc)
     action = np.zeros(n_blocks, dtype=np.int8)
     if config.strip_repeats:
@@ -397,21 +413,27 @@ def decide(
     template = forced.copy()
     small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
     del known, repeated, big
+    checked = size[(size >= 2) & (size <= config.copy_check_limit)].astype(np.int64)
+    n_entry_pairs = int((checked * (checked - 1) // 2).sum())
+    del checked
     index = index_type(n_entries)
     with _PairShards(ent_doc, n_docs, index, folder) as pairs:
         # Pairs of entries in the same (repeated, not big) cluster, each once:
         # ``x`` the entry of the pair's lower document, ``y`` the other's.
         ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
-        for x, y in _entry_pairs(small, ent_cluster[small], index):
-            hx, hy = ent_host[x], ent_host[y]
-            evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
-            pairs.add(x, y, evidence)
+        with progress.stage("boilerplate · pairs", n_entry_pairs, "pairs") as task:
+            for x, y in _entry_pairs(small, ent_cluster[small], index):
+                hx, hy = ent_host[x], ent_host[y]
+                evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
+                pairs.add(x, y, evidence)
+                task.advance(len(x))
         del ent_host, small
-        pairs.build(host, loose)
+        pairs.build(host, loose, progress)
         votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
         bad = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: entry pairs that are evidence against copying
         is_copy = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: document pairs judged copies
-        for _ in range(_MAX_ROUNDS):
+        for round_ in range(_MAX_ROUNDS):
+            task = progress.start_task(f"boilerplate · round {round_ + 1}", 2 * pairs.n, "shards")
             kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
             src, dst = [], []
             for k, (e, p) in enumerate(pairs):
@@ -437,6 +459,7 @@ def decide(
                 # differently, share little with each other: both lie in the original.
                 src += [lo[in_hi & is_copy[k]], hi[in_lo & is_copy[k]]]
                 dst += [hi[in_hi & is_copy[k]], lo[in_lo & is_copy[k]]]
+                task.advance()
             src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
             inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
             common = (inside @ inside.T).tocsr()
@@ -445,6 +468,8 @@ def decide(
                 both_inside = np.asarray(common[p["lo"], p["hi"]]).ravel() > 0 if len(p["lo"]) else np.zeros(0, dtype=bool)
                 bad[k] = ~(is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
                 votes += np.bincount(ent_cluster[e["x"][bad[k]]], minlength=n_clusters)
+                task.advance()
+            progress.end(task.stage)
             # A template: carried by documents that are not all copies of each other.
             new = forced | (eligible & (votes[ent_cluster] > 0))
             if np.array_equal(new, template):
@@ -455,6 +480,7 @@ def decide(
         # document. Shards hold ranges of the sorted document pairs.
         copies, shared = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
         with_copy = np.zeros(n_entries, dtype=bool)
+        task = progress.start_task("boilerplate · verdicts", pairs.n, "shards")
         for k, (e, p) in enumerate(pairs):
             x, y, pair_of = e["x"], e["y"], e["pair_of"]
             both = ~template[x] & ~template[y]
@@ -463,6 +489,8 @@ def decide(
             shared.append(np.stack([p["lo"][sharing], p["hi"][sharing]], axis=1))
             with_copy[x[both & is_copy[k][pair_of]]] = True
             with_copy[y[both & is_copy[k][pair_of]]] = True
+            task.advance()
+        progress.end(task.stage)
     # Back from entries to blocks.
     is_template = np.zeros(n_blocks, dtype=bool)
     is_template[live] = template[inverse]

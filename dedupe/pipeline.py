@@ -47,7 +47,7 @@ from .io import check_output, discover, write_corpus
 from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
-from .ngrams import GramIndex
+from .ngrams import SHARDS, GramIndex
 from .parallel import Workers
 from .progress import Progress, Task, as_progress
 from .report import Report, build_report
@@ -660,18 +660,20 @@ class _CopyEvidence:
 
     def __init__(
         self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
-        n: int, workers: Workers, folder: Optional[Path] = None,
+        n: int, workers: Workers, folder: Optional[Path] = None, progress: Optional[Progress] = None,
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
         start = 0
-        for texts in fetch(sized):
-            batch, _ = shingles(workers, texts, "word", n, normalise=True)
-            end = start + len(texts)
-            self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
-            start = end
-        self.grams.build()
+        with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
+            for texts in fetch(sized):
+                batch, _ = shingles(workers, texts, "word", n, normalise=True)
+                end = start + len(texts)
+                self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+                start = end
+                task.advance(len(texts))
+            self.grams.build()
         # Blocks of a cluster that spans one document only are unrepeated.
         # (Its first and last documents are one: no (label, document) pairs
         # sorted, which at a million pages is gigabytes.)
@@ -688,6 +690,8 @@ class _CopyEvidence:
 
     #: Documents whose pairs one ``part`` of :meth:`passes` answers at once.
     rows = _SHARE_ROWS
+    #: Parts :meth:`passes` yields at most (one per non-empty shard of n-grams).
+    n_passes = SHARDS
 
     def passes(self) -> Iterator[Callable[[np.ndarray, np.ndarray], np.ndarray]]:
         """The evidence a shard of n-grams at a time: for each shard,
@@ -771,7 +775,8 @@ def _boilerplate_stage(
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
             loose = _CopyEvidence(
-                _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs, config.shingle.word_ngram, run.workers, run.work.path
+                _fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
+                config.shingle.word_ngram, run.workers, run.work.path, run.progress,
             )
             # Nothing in decide runs in the workers, and an idle worker still
             # holds what its last chunks left (a few hundred MB): stopped
@@ -781,7 +786,8 @@ def _boilerplate_stage(
                 with _parked(b, run.work.path, "blocks", "key"):
                     _release_memory()  # the blocks' texts, read back and shingled
                     decision = boilerplate.decide(
-                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path
+                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path,
+                        run.progress,
                     )
             finally:
                 loose.close()
@@ -927,7 +933,8 @@ def _syndication_stage(run: _Run, texts, spans, shared, previous: Optional[str])
     def compute() -> syndication.Syndication:
         with run.progress.stage("syndication"):
             return syndication.find(
-                texts, spans, shared, config.shingle, config.minhash, config.syndication, run.workers, run.work.path
+                texts, spans, shared, config.shingle, config.minhash, config.syndication, run.workers, run.work.path,
+                run.progress,
             )
 
     def decode(a: dict, _) -> syndication.Syndication:

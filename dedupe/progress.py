@@ -13,6 +13,12 @@ The library is silent unless asked (``progress=`` of :func:`dedupe.scan` and
 
 Any callable ``fn(stage, done, total)`` can stand in for a reporter
 (:func:`as_progress`); ``total`` is None for a stage that cannot count.
+
+A long stage tells its steps as sub-stages of its own, named
+``"stage · step"`` (``"boilerplate · copy evidence"``, ``"syndication ·
+passages"``), each with its counts and so its ETA: the boilerplate and
+syndication stages of a million-page run take tens of minutes each, and
+would otherwise say nothing between "started" and "done".
 """
 
 from __future__ import annotations
@@ -59,6 +65,12 @@ class Progress:
 
     def close(self) -> None:
         """No more stages: release the terminal."""
+
+    def start_task(self, name: str, total: Optional[int] = None, unit: str = "") -> Task:
+        """``start`` the stage and return its :class:`Task` (``end`` it when done): for a stage
+        that ends inside a loop, where :meth:`stage`'s block does not fit."""
+        self.start(name, total, unit)
+        return Task(self, name)
 
     @contextmanager
     def stage(self, name: str, total: Optional[int] = None, unit: str = "") -> Iterator[Task]:

@@ -25,6 +25,7 @@ from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 from .ngrams import GramIndex
 from .parallel import Workers
+from .progress import Progress, as_progress
 from .sign import shingles, slices
 
 __all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index"]
@@ -178,6 +179,7 @@ def find(
     config: SyndicationConfig,
     workers: Optional[Workers] = None,
     folder: Optional[Path] = None,
+    progress: Optional[Progress] = None,
 ) -> Syndication:
     """Find syndication clusters and partial overlaps.
 
@@ -193,6 +195,9 @@ def find(
         Who shingles and signs (this process alone by default).
     folder : path-like, optional
         Where the n-gram shards spill on a large corpus (:class:`dedupe.ngrams.GramIndex`).
+    progress : dedupe.progress.Progress or callable, optional
+        Told of the long steps as sub-stages of "syndication" ("syndication
+        · signatures", "· candidates", "· passages"), with counts; silent by default.
 
     Candidates are the LSH pairs, the hint pairs, and pairs sharing enough
     n-grams found in at most :data:`dedupe.verify.MAX_DF` documents (the
@@ -202,16 +207,20 @@ def find(
     Jaccard and containment of the two n-gram sets.
     """
     n = len(texts)
+    progress = as_progress(progress)
     workers = workers or Workers(1)
     n_gram, sign = shingle_config.doc_ngram, (minhash_config.num_perm, minhash_config.seed)
     lengths = np.fromiter((sum(b - a for a, b in s) for s in spans), dtype=np.float64, count=n)
     keys = [np.zeros((0, lsh.bands_rows(config.lsh_threshold, minhash_config.num_perm)[0]), np.uint64)]
     with GramIndex(np.arange(n), verify.MAX_DF, folder) as grams:
-        for start, end in slices(lengths):
-            cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
-            batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
-            keys.append(lsh.band_keys(sigs, config.lsh_threshold))
-            grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+        with progress.stage("syndication · signatures", n, "documents") as task:
+            for start, end in slices(lengths):
+                cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
+                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
+                keys.append(lsh.band_keys(sigs, config.lsh_threshold))
+                grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+                task.advance(end - start)
+        candidates = progress.start_task("syndication · candidates")
         grams.build()
         sizes, empty = grams.sizes, grams.sizes == 0
         cand = np.concatenate(
@@ -237,6 +246,7 @@ def find(
             [(x, y) for members in groups for k, x in enumerate(members) for y in members[k + 1 :]], dtype=np.int64
         ).reshape(-1, 2)
         member_inter = grams.intersections(member_pairs)
+        progress.end(candidates.stage)
     member_jac, member_con = verify.similarity(member_inter, sizes[member_pairs[:, 0]], sizes[member_pairs[:, 1]])
 
     @lru_cache(maxsize=_TOKEN_CACHE)
@@ -245,6 +255,7 @@ def find(
 
     clusters: list[Cluster] = []
     at = 0
+    task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
     for members in groups:
         k = len(members) * (len(members) - 1) // 2
         pairs = [
@@ -252,15 +263,19 @@ def find(
             for (x, y), j, cc in zip(member_pairs[at : at + k].tolist(), member_jac[at : at + k], member_con[at : at + k])
         ]
         at += k
+        task.advance(k)
         centre_of = next(c for c in members if centre[c] == c)
         clusters.append(Cluster(centre=centre_of, members=members, pairs=pairs))
 
     overlaps: list[Pair] = []
-    for (x, y), i_, j, cc in zip(cand.tolist(), inter, jac, con):
+    for at, ((x, y), i_, j, cc) in enumerate(zip(cand.tolist(), inter, jac, con)):
+        if at % 4096 == 0:
+            task.advance(min(4096, len(cand) - at))
         if centre[x] == centre[y] or i_ == 0:
             continue  # same cluster (reported there), or nothing in common
         found = passages(toks(x), toks(y), config.min_passage_words)
         p = Pair(x, y, float(j), float(cc), found)
         if p.shared_words >= config.overlap_min_words:
             overlaps.append(p)
+    progress.end(task.stage)
     return Syndication(clusters=clusters, overlaps=overlaps)

@@ -123,9 +123,38 @@ def test_library_is_silent_by_default(capsys):
 def test_library_reports_every_stage_to_a_callback():
     seen = []
     dedupe.scan([DATA / "three_sites.jsonl"], jobs=1, progress=lambda *a: seen.append(a))
-    assert list(dict.fromkeys(s for s, _, _ in seen)) == STAGES
+    assert list(dict.fromkeys(s for s, _, _ in seen if " · " not in s)) == STAGES
     blocks = [(done, total) for s, done, total in seen if s == "blocks"]
     assert blocks[0] == (0, 9) and blocks[-1] == (9, 9)
+
+
+def test_long_stages_tell_their_steps_inside_them_with_counts():
+    seen = []
+    dedupe.scan([DATA / "three_sites.jsonl"], jobs=1, progress=lambda *a: seen.append(a))
+    names = [s for s, _, _ in seen]
+    steps = list(dict.fromkeys(s for s in names if " · " in s))
+    assert steps[:5] == [
+        "boilerplate · n-grams", "boilerplate · pairs", "boilerplate · document pairs",
+        "boilerplate · copy evidence", "boilerplate · round 1",
+    ]
+    assert steps[-4:] == [
+        "boilerplate · verdicts", "syndication · signatures", "syndication · candidates", "syndication · passages",
+    ]
+    for step in steps:
+        # Told after its stage started and before it ended.
+        parent = step.split(" · ")[0]
+        first = names.index(step)
+        last = len(names) - 1 - names[::-1].index(step)
+        assert names.index(parent) < first and last < len(names) - 1 - names[::-1].index(parent), step
+    for step in ("boilerplate · n-grams", "boilerplate · pairs", "syndication · signatures", "syndication · passages"):
+        calls = [(done, total) for s, done, total in seen if s == step]
+        total = calls[0][1]
+        # Counted as the work was done: the last advance (before the end) reaches the total, never beyond.
+        assert total > 0 and calls[0][0] == 0, step
+        assert calls[-2] == (total, total), step
+        assert all(a <= b <= total for (a, _), (b, _) in zip(calls, calls[1:])), step
+    rounds = [s for s in steps if s.startswith("boilerplate · round ")]
+    assert rounds == [f"boilerplate · round {k}" for k in range(1, len(rounds) + 1)]
 
 
 def test_rich_bars_on_a_terminal():
