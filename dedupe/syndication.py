@@ -268,9 +268,9 @@ def find(
         clusters.append(Cluster(centre=centre_of, members=members, pairs=pairs))
 
     overlaps: list[Pair] = []
-    for at, ((x, y), i_, j, cc) in enumerate(zip(cand.tolist(), inter, jac, con)):
-        if at % 4096 == 0:
-            task.advance(min(4096, len(cand) - at))
+    for i, ((x, y), i_, j, cc) in enumerate(zip(cand.tolist(), inter, jac, con), 1):
+        if i % 4096 == 0 or i == len(cand):  # counted once verified
+            task.advance(4096 if i % 4096 == 0 else i % 4096)
         if centre[x] == centre[y] or i_ == 0:
             continue  # same cluster (reported there), or nothing in common
         found = passages(toks(x), toks(y), config.min_passage_words)
