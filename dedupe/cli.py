@@ -54,6 +54,8 @@ Exit codes:
 
 _SUMMARY_TEMPLATES = 10
 _SUMMARY_LINES = 20
+# Ids shown of one syndication cluster (a cluster of copies can hold thousands).
+_SUMMARY_IDS = 10
 
 
 def _field_help(klass: type) -> dict[str, str]:
@@ -259,7 +261,10 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
         if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
             console.print(Text(f"... and {len(data['boilerplate']) - _SUMMARY_TEMPLATES} more templates (see the report)"))
     for c in data["syndication"][:_SUMMARY_LINES]:
-        console.print(Text(f"syndicated: {', '.join(c['documents'])}"), soft_wrap=True)
+        ids, more = c["documents"][:_SUMMARY_IDS], len(c["documents"]) - _SUMMARY_IDS
+        console.print(Text(f"syndicated: {', '.join(ids)}" + (f" and {more} more" if more > 0 else "")), soft_wrap=True)
+    if len(data["syndication"]) > _SUMMARY_LINES:
+        console.print(Text(f"... and {len(data['syndication']) - _SUMMARY_LINES} more clusters (see the report)"))
     for item in data["skipped"][:_SUMMARY_LINES]:
         console.print(Text(f"skipped: {item['message']}"), soft_wrap=True)
     if len(data["skipped"]) > _SUMMARY_LINES:

@@ -9,6 +9,8 @@ makes every member verified-similar to its cluster's centre instead.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -37,19 +39,40 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return smallest[labels]
 
 
-def stars(n: int, pairs: np.ndarray) -> np.ndarray:
+def stars(n: int, pairs: np.ndarray, weight: Optional[np.ndarray] = None) -> np.ndarray:
     """Star clusters: centres by degree (ties by index), each taking its free neighbours.
+
+    Parameters
+    ----------
+    n : int
+    pairs : ndarray of int, shape (p, 2)
+    weight : ndarray of int, shape (n,), optional
+        How many items each item stands for: an item of weight ``w`` stands
+        for ``w`` copies of itself (paired with each other and with all its
+        neighbours' copies), weight 0 for none (a copy stood for elsewhere).
+        The centres are those of the graph with every copy in it, found
+        without making its pairs: a copy's degree is ``w - 1`` plus the
+        weights of its neighbours, and copies, alike in every pair, share
+        one cluster, centred on the first of them when they are its centre.
 
     Returns
     -------
     ndarray of int64, shape (n,)
-        The centre of each item's cluster; an item without pairs is its own.
+        The centre of each item's cluster; an item without pairs (and
+        without copies) is its own.
     """
     label = np.arange(n, dtype=np.int64)
-    if len(pairs) == 0:
+    if len(pairs) == 0 and weight is None:
         return label
     adj = _adjacency(n, pairs)
-    degree = np.diff(adj.indptr)
+    if weight is None:
+        degree = np.diff(adj.indptr)
+    else:
+        weight = np.asarray(weight, dtype=np.int64)
+        # Each neighbour counted once, whatever the pair's multiplicity.
+        linked = sparse.csr_matrix((np.ones(len(adj.indices), np.int64), adj.indices, adj.indptr), shape=adj.shape)
+        degree = np.maximum(weight - 1, 0) + linked @ weight
+        degree[weight == 0] = 0
     assigned = np.zeros(n, dtype=bool)
     for c in np.lexsort((np.arange(n), -degree)):
         if assigned[c] or degree[c] == 0:

@@ -51,6 +51,17 @@ def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, first + 1 + offset
 
 
+def _mix(key: np.ndarray) -> np.ndarray:
+    """A 64-bit mix of each n-gram hash (splitmix64's finaliser), so that
+    sums of them tell sets apart."""
+    x = key.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
 class GramIndex:
     """Distinct n-grams of owners, sharded by hash.
 
@@ -69,9 +80,14 @@ class GramIndex:
         An n-gram in more documents than this is common, not rare.
     folder : path-like, optional
         Where shards spill to disk (:class:`dedupe.spill.Shards`).
+    fingerprints : bool
+        Also fingerprint each owner's set of distinct n-grams
+        (:attr:`fingerprints`), to tell owners with the same set.
     """
 
-    def __init__(self, document: np.ndarray, max_df: int, folder: Optional[Path] = None):
+    def __init__(
+        self, document: np.ndarray, max_df: int, folder: Optional[Path] = None, fingerprints: bool = False
+    ):
         document = np.asarray(document)
         self.document = document.astype(index_type(document), copy=False)
         self.n_owners = len(self.document)
@@ -83,6 +99,11 @@ class GramIndex:
         #: (int32: an owner is a block or a page, far below 2**31 n-grams).
         self.sizes = np.zeros(self.n_owners, dtype=np.int32)
         self.rare_sizes = np.zeros(self.n_owners, dtype=np.int32)
+        #: With ``fingerprints``: the wrapping sum of a 64-bit mix of each
+        #: distinct n-gram of an owner (uint64). Owners with the same set have
+        #: the same fingerprint; two different sets of one size collide about
+        #: once in 2**64.
+        self.fingerprints = np.zeros(self.n_owners, dtype=np.uint64) if fingerprints else None
 
     def add(self, hashes: np.ndarray, owner: np.ndarray) -> None:
         """The n-gram ``hashes[k]`` is in owner ``owner[k]``."""
@@ -103,6 +124,8 @@ class GramIndex:
                 del rows, order
                 first = np.r_[True, (key[1:] != key[:-1]) | (owner[1:] != owner[:-1])]
                 key, owner = key[first], owner[first]
+                if self.fingerprints is not None:
+                    np.add.at(self.fingerprints, owner, _mix(key))
                 doc = self.document[owner]  # ascending within an n-gram, as owners are
                 new_gram = np.r_[True, key[1:] != key[:-1]]
                 new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]

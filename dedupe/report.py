@@ -15,8 +15,9 @@ The JSON field names are part of the interface (documented in the README):
     templates), ``documents`` (ids it was removed from), ``removed``
     (blocks removed).
 ``syndication``
-    One entry per cluster: ``documents`` (ids), ``centre``, and ``pairs``:
-    ``documents`` (two ids), ``jaccard`` and ``containment`` (verified, over
+    One entry per cluster: ``documents`` (ids), ``centre``, and ``pairs``,
+    one per member besides the centre, pairing it with the centre (which
+    every member is verified similar to): ``documents`` (two ids), ``jaccard`` and ``containment`` (verified, over
     word shingles of the cleaned text), ``shared_words``, ``passages``
     (``words``, ``offsets`` ``[[start, end], [start, end]]`` as character
     offsets into each document's input text, and a ``preview``).

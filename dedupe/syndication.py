@@ -170,6 +170,27 @@ def _min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
     return max((config.overlap_min_words - n + 1) // 2, config.min_passage_words - n + 1, 1)
 
 
+def _first_copies(sizes: np.ndarray, fingerprints: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Documents with the same n-gram set: each one's first copy (the
+    smallest index with its set), and how many copies each first copy
+    stands for (0 for the others, and for empty documents).
+
+    A set is told by its size, its fingerprint and its first band key.
+    """
+    n = len(sizes)
+    first = np.arange(n, dtype=np.int64)
+    sized = np.flatnonzero(sizes > 0)  # an empty document is a copy of none
+    if len(sized):
+        order = sized[np.lexsort((sized, keys[sized, 0], fingerprints[sized], sizes[sized]))]
+        s, f, k = sizes[order], fingerprints[order], keys[order, 0]
+        new = np.r_[True, (s[1:] != s[:-1]) | (f[1:] != f[:-1]) | (k[1:] != k[:-1])]
+        start = np.flatnonzero(new)
+        first[order] = np.repeat(order[start], np.diff(np.r_[start, len(order)]))
+    weight = np.bincount(first, minlength=n)
+    weight[sizes == 0] = 0
+    return first, weight
+
+
 def find(
     texts: Sequence[str],
     spans: Sequence[Sequence[tuple[int, int]]],
@@ -212,7 +233,7 @@ def find(
     n_gram, sign = shingle_config.doc_ngram, (minhash_config.num_perm, minhash_config.seed)
     lengths = np.fromiter((sum(b - a for a, b in s) for s in spans), dtype=np.float64, count=n)
     keys = [np.zeros((0, lsh.bands_rows(config.lsh_threshold, minhash_config.num_perm)[0]), np.uint64)]
-    with GramIndex(np.arange(n), verify.MAX_DF, folder) as grams:
+    with GramIndex(np.arange(n), verify.MAX_DF, folder, fingerprints=True) as grams:
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
                 cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
@@ -222,28 +243,42 @@ def find(
                 task.advance(end - start)
         candidates = progress.start_task("syndication · candidates")
         grams.build()
-        sizes, empty = grams.sizes, grams.sizes == 0
+        sizes = grams.sizes
+        keys = np.concatenate(keys)
+        first, weight = _first_copies(sizes, grams.fingerprints, keys)
+        # Candidates among the first copy of each distinct, non-empty n-gram
+        # set only: n copies would otherwise be n(n - 1)/2 pairs (of empty
+        # pages, every page emptied by cleaning), when their verdicts are
+        # one (copies are alike in every pair).
+        firsts = np.flatnonzero(weight > 0)
         cand = np.concatenate(
             [
-                lsh.pairs_from_band_keys(np.concatenate(keys)),
+                firsts[lsh.pairs_from_band_keys(keys[firsts])],
                 hint_pairs.astype(np.int64).reshape(-1, 2),
                 grams.sharing_pairs(_min_shared_ngrams(config, n_gram)),
             ]
         )
-        if len(cand):  # distinct pairs, sorted: as codes a * n + b (no row-wise unique's copies)
+        del keys
+        cand = first[cand]
+        cand = cand[(cand[:, 0] != cand[:, 1]) & (sizes[cand[:, 0]] > 0) & (sizes[cand[:, 1]] > 0)]
+        if len(cand):  # distinct pairs (a < b), sorted: as codes a * n + b (no row-wise unique's copies)
+            cand.sort(axis=1)
             cand = np.stack(np.divmod(np.unique(cand[:, 0] * n + cand[:, 1]), n), axis=1)
-        cand = cand[~(empty[cand[:, 0]] | empty[cand[:, 1]])] if len(cand) else cand
         inter = grams.intersections(cand)
         jac, con = verify.similarity(inter, sizes[cand[:, 0]], sizes[cand[:, 1]])
         near = (con >= config.syndication_threshold) & (inter > 0)
-        centre = cluster.stars(n, cand[near])
+        centre = cluster.stars(n, cand[near], weight)
+        centre = centre[first]  # a copy is where its first copy is
 
         members_of: dict[int, list[int]] = {}
         for i in np.flatnonzero(centre != np.arange(n)).tolist():
             members_of.setdefault(int(centre[i]), []).append(i)
         groups = [sorted([c, *members_of[c]]) for c in sorted(members_of)]
+        # Each member paired with its cluster's centre, which star clustering
+        # made similar to every member: pairs (and passages, and the report)
+        # grow with the members, not with their square.
         member_pairs = np.array(
-            [(x, y) for members in groups for k, x in enumerate(members) for y in members[k + 1 :]], dtype=np.int64
+            [(min(c, m), max(c, m)) for c in sorted(members_of) for m in sorted(members_of[c])], dtype=np.int64
         ).reshape(-1, 2)
         member_inter = grams.intersections(member_pairs)
         progress.end(candidates.stage)
@@ -257,7 +292,7 @@ def find(
     at = 0
     task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
     for members in groups:
-        k = len(members) * (len(members) - 1) // 2
+        k = len(members) - 1
         pairs = [
             Pair(int(x), int(y), float(j), float(cc), passages(toks(x), toks(y), config.min_passage_words))
             for (x, y), j, cc in zip(member_pairs[at : at + k].tolist(), member_jac[at : at + k], member_con[at : at + k])

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -213,3 +215,36 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     assert got.dtype == np.int32 and got.tolist() == want
     assert bool(spilled) == (spill_rows == 0) and all(d is not None and d.parent == tmp_path for d in spilled)
     assert not any(tmp_path.iterdir())  # the shards' folder is gone
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    copies=st.lists(st.integers(0, 4), min_size=1, max_size=12),
+    edges=st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+)
+def test_weighted_stars_are_the_stars_of_the_graph_with_every_copy(copies, edges):
+    # Items of weight w stand for w copies (weight 0: an item with no copy
+    # standing for it, as an empty page). The full graph pairs every copy
+    # with its own copies and with every copy of each neighbour.
+    n = len(copies)
+    edges = {(min(a, b), max(a, b)) for a, b in edges if a < n and b < n and a != b}
+    pairs = np.array(sorted(edges), dtype=np.int64).reshape(-1, 2)
+    # Copies of item g are numbered after one another; the first has the smallest number.
+    first_of = np.cumsum([0, *copies])
+    items_of = [list(range(first_of[g], first_of[g] + copies[g])) for g in range(n)]
+    full = [(x, y) for g in range(n) for k, x in enumerate(items_of[g]) for y in items_of[g][k + 1 :]]
+    full += [(x, y) for a, b in edges for x in items_of[a] for y in items_of[b]]
+    total = int(first_of[-1])
+    expected = stars(total, np.array(full, dtype=np.int64).reshape(-1, 2))
+    got = stars(n, pairs, np.array(copies))
+    for g in range(n):
+        for x in items_of[g]:
+            # The same centre, as the first copy of its item.
+            centre = expected[x]
+            owner = int(np.searchsorted(first_of, centre, side="right") - 1)
+            assert centre == first_of[owner]
+            assert got[g] == owner
+
+
+def test_weighted_stars_keep_an_item_without_copies_or_pairs_alone():
+    assert stars(3, np.zeros((0, 2), np.int64), np.array([1, 0, 2])).tolist() == [0, 1, 2]
