@@ -38,6 +38,7 @@ from .ints import index_type
 from .ngrams import group_pairs
 from .progress import Progress, as_progress
 from .spill import Shards
+from .verify import row_products
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
 
@@ -462,10 +463,12 @@ def decide(
                 task.advance()
             src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
             inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
-            common = (inside @ inside.T).tocsr()
             votes = np.zeros(n_clusters, dtype=np.int64)
             for k, (e, p) in enumerate(pairs):
-                both_inside = np.asarray(common[p["lo"], p["hi"]]).ravel() > 0 if len(p["lo"]) else np.zeros(0, dtype=bool)
+                # Whether lo and hi lie in one document, for these pairs only:
+                # inside @ inside.T has a row per pair of copies, the square
+                # of a large group of copies.
+                both_inside = row_products(inside, inside, p["lo"], p["hi"]) > 0
                 bad[k] = ~(is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
                 votes += np.bincount(ent_cluster[e["x"][bad[k]]], minlength=n_clusters)
                 task.advance()
