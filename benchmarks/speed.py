@@ -62,8 +62,6 @@ import argparse
 import math
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -84,6 +82,7 @@ import rensa  # noqa: E402
 from datasketch import MinHash  # noqa: E402
 
 from corpus import CorpusSpec, ensure_jsonl, pages  # noqa: E402
+from procs import run_watched  # noqa: E402
 from dedupe.blocks import normalise  # noqa: E402
 from dedupe.config import MinHashConfig, ShingleConfig, SyndicationConfig  # noqa: E402
 from dedupe.minhash import SCHEME, signatures  # noqa: E402
@@ -460,37 +459,6 @@ class Run:
     peak_rss_mb: float
 
 
-def _status_mb(pid: int, field: str) -> float:
-    """A ``/proc/<pid>/status`` memory field (VmRSS, VmHWM) in MB; 0 once the process is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its live descendants (worker processes of a parallel run)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry))
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    return tree
-
-
 def run_clean(
     corpus_dir: Path, out_dir: Path, log: Path, timeout: float, max_rss_mb: float
 ) -> tuple[str, Timing, float]:
@@ -514,32 +482,9 @@ def run_clean(
     cmd = [sys.executable, "-c", "from dedupe.cli import main; main()"]
     # Progress lines (plain: not a terminal) go to the log, for the stage times.
     cmd += ["clean", str(corpus_dir), "-o", str(out_dir), "--report", str(report)]
-    start = time.perf_counter()
-    stopped, peak = None, 0.0
-    with open(log, "wb") as err:
-        # A session of its own, so stopping it stops its workers too.
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-        while True:
-            rss = sum(_status_mb(p, "VmRSS") for p in _tree(proc.pid))
-            peak = max(peak, rss, _status_mb(proc.pid, "VmHWM"))
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() - start > timeout:
-                stopped = "timeout"
-            elif rss > max_rss_mb:
-                stopped = "over memory limit"
-            if stopped:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if stopped is None:
-        # 1: finished, some inputs skipped (listed in the report).
-        stopped = "ok" if proc.returncode in (0, 1) else f"exit {proc.returncode} (see {log.name})"
-    return stopped, Timing(wall, usage.ru_utime + usage.ru_stime), peak
+    # 1: finished, some inputs skipped (listed in the report).
+    run = run_watched(cmd, log, timeout, max_rss_mb, ok_codes=(0, 1), cwd=REPO)
+    return run.status, Timing(run.wall, run.cpu), run.peak_rss_mb
 
 
 def pipeline_runs(sizes: list[int], args) -> list[Run]:
