@@ -33,6 +33,7 @@ import numpy as np
 
 from scipy import sparse
 
+from .arrays import group_by, run_starts, segment_arange, unique_inverse
 from .config import BoilerplateConfig
 from .ints import index_type
 from .ngrams import group_pairs
@@ -123,19 +124,11 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     moved = np.flatnonzero(label != np.arange(n_clusters, dtype=label_type))
     if len(moved):
         k = size[moved]
-        t = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k)
+        t = segment_arange(k)
         differs = ent_doc[np.repeat(start[moved], k) + t] != ent_doc[np.repeat(start[label[moved]], k) + t]
         bad = np.unique(np.repeat(moved, k)[differs])
         label[bad] = bad
     return label
-
-
-def _firsts(ranked: np.ndarray) -> np.ndarray:
-    """Whether each value of the sorted ``ranked`` is the first of its run."""
-    new = np.empty(len(ranked), dtype=bool)
-    new[:1] = True
-    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
-    return new
 
 
 def _document_pairs(
@@ -148,15 +141,7 @@ def _document_pairs(
     docs = index_type(n_docs)
     if len(x) == 0:
         return np.zeros(0, docs), np.zeros(0, docs), np.zeros(0, index)
-    pair_key = ent_doc[x].astype(np.int64) * n_docs + ent_doc[y]
-    perm = np.argsort(pair_key)
-    pair_key = pair_key[perm]
-    new = _firsts(pair_key)
-    upair = pair_key[new]
-    del pair_key
-    pair_of = np.empty(len(perm), dtype=index)
-    pair_of[perm] = np.cumsum(new, dtype=index) - 1
-    del perm, new
+    upair, pair_of = unique_inverse(ent_doc[x].astype(np.int64) * n_docs + ent_doc[y], index)
     return (upair // n_docs).astype(docs), (upair % n_docs).astype(docs), pair_of
 
 
@@ -174,7 +159,7 @@ def _entry_pairs(small: np.ndarray, small_cluster: np.ndarray, index) -> Iterato
     at a time, about :data:`_PAIR_BATCH` pairs at a time."""
     if len(small) == 0:
         return
-    starts = np.flatnonzero(np.r_[True, small_cluster[1:] != small_cluster[:-1]])
+    starts = np.flatnonzero(run_starts(small_cluster))
     sizes = np.diff(np.r_[starts, len(small)])
     ends = np.cumsum(sizes * (sizes - 1) // 2)
     a = 0
@@ -210,12 +195,8 @@ class _PairShards:
 
     def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
         shard = self._ent_doc[x].astype(np.int64) * self.n // max(self._n_docs, 1)
-        order = np.argsort(shard, kind="stable")
-        bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
-        for s in range(self.n):
-            idx = order[bounds[s] : bounds[s + 1]]
-            if len(idx):
-                self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
+        for s, idx in group_by(shard, self.n):
+            self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
 
     def build(self, host: np.ndarray, loose, progress: Progress) -> None:
         """Find each shard's document pairs, and weigh the copy evidence of
@@ -238,11 +219,7 @@ class _PairShards:
             at = np.arange(self._offsets[-1], self._offsets[-1] + len(lo))
             self._offsets.append(self._offsets[-1] + len(lo))
             for way, (d, e) in enumerate(((lo, hi), (hi, lo))):
-                bucket = d // slice_rows
-                order = np.argsort(bucket, kind="stable")
-                bounds = np.searchsorted(bucket[order], np.arange(queries.n + 1))
-                for k in np.flatnonzero(np.diff(bounds)).tolist():
-                    idx = order[bounds[k] : bounds[k + 1]]
+                for k, idx in group_by(d // slice_rows, queries.n):
                     queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
         progress.end(task.stage)
@@ -266,10 +243,7 @@ class _PairShards:
                     at = q["at"]
                     total = t["total"] if t else np.zeros(len(at))
                     shard = np.searchsorted(self._offsets, at // 2, side="right") - 1
-                    order = np.argsort(shard, kind="stable")
-                    bounds = np.searchsorted(shard[order], np.arange(self.n + 1))
-                    for s in np.flatnonzero(np.diff(bounds)).tolist():
-                        idx = order[bounds[s] : bounds[s + 1]]
+                    for s, idx in group_by(shard, self.n):
                         self._loose.put(s, at=at[idx], total=total[idx])
 
     def _evidence(self, s: int) -> tuple[np.ndarray, np.ndarray]:
@@ -371,7 +345,7 @@ def decide(
     # its int64 copies of the keys were decide's peak.)
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
     key.sort()
-    ukey = key[_firsts(key)]
+    ukey = key[run_starts(key)]
     del key
     # Clusters on the same documents are judged as one (see same_documents).
     group = same_documents(
@@ -380,16 +354,8 @@ def decide(
     del ukey
     cluster = group[cluster]
     del group
-    key = cluster[live].astype(np.int64) * n_docs + doc[live]
-    order = np.argsort(key)
-    key = key[order]
-    new = _firsts(key)
-    ukey = key[new]
-    del key
     # Each live block's entry, held to the end.
-    inverse = np.empty(len(order), dtype=index_type(len(ukey)))
-    inverse[order] = np.cumsum(new, dtype=inverse.dtype) - 1
-    del order, new
+    ukey, inverse = unique_inverse(cluster[live].astype(np.int64) * n_docs + doc[live])
     # Past here only the repeats' clusters are asked for (an int32 per block less).
     rep_cluster, rep_doc = cluster[repeat], doc[repeat]
     del cluster

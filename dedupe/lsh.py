@@ -32,6 +32,8 @@ from typing import Iterator, Optional
 import numpy as np
 from datasketch import MinHashLSH
 
+from .arrays import segment_arange
+
 __all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
 
 
@@ -91,12 +93,6 @@ def _sort_rows(keys: np.ndarray, block: Optional[np.ndarray]) -> tuple[np.ndarra
     return order, same
 
 
-def _segment_arange(counts: np.ndarray) -> np.ndarray:
-    """``0, 1, ..., c - 1`` for each count ``c``, concatenated."""
-    ends = np.cumsum(counts)
-    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
-
-
 def _groups(same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start (in sorted order) and size of each run of equal rows."""
     starts = np.flatnonzero(np.concatenate([[True], ~same]))
@@ -111,13 +107,13 @@ def _firsts(same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts, sizes = _groups(same)
     starts, sizes = starts[sizes > 1], sizes[sizes > 1]
     firsts = sizes - 1
-    offset = _segment_arange(firsts)
+    offset = segment_arange(firsts)
     return np.repeat(starts, firsts) + offset, np.repeat(firsts, firsts) - offset
 
 
 def _pairs_of(order: np.ndarray, first: np.ndarray, later: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     one = np.repeat(first, later)
-    other = one + 1 + _segment_arange(later)
+    other = one + 1 + segment_arange(later)
     # The sort is stable, so order[one] < order[other].
     return order[one], order[other]
 
@@ -172,7 +168,7 @@ def _pair_codes_of_copies(
     reps = members[starts]
     u, v = np.divmod(_band_pair_codes(None if used is None else used[reps], band_keys[reps], r), len(starts))
     count = sizes[u] * sizes[v]
-    t = _segment_arange(count)
+    t = segment_arange(count)
     size_v = np.repeat(sizes[v], count)
     a = members[np.repeat(starts[u], count) + t // size_v]
     c = members[np.repeat(starts[v], count) + t % size_v]

@@ -21,6 +21,7 @@ from typing import Iterator, Optional
 import numpy as np
 from scipy import sparse
 
+from .arrays import run_starts, segment_arange
 from .ints import index_type
 from .spill import Shards
 from .verify import row_products
@@ -44,11 +45,9 @@ def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = int(sizes.sum())
     if total == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    later = np.repeat(sizes, sizes) - rank - 1  # rows after each row in its group
+    later = np.repeat(sizes, sizes) - segment_arange(sizes) - 1  # rows after each row in its group
     first = np.repeat(np.arange(total, dtype=np.int64), later)
-    offset = np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later)
-    return first, first + 1 + offset
+    return first, first + 1 + segment_arange(later)
 
 
 def _mix(key: np.ndarray) -> np.ndarray:
@@ -127,7 +126,7 @@ class GramIndex:
                 if self.fingerprints is not None:
                     np.add.at(self.fingerprints, owner, _mix(key))
                 doc = self.document[owner]  # ascending within an n-gram, as owners are
-                new_gram = np.r_[True, key[1:] != key[:-1]]
+                new_gram = run_starts(key)
                 new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
                 del key, doc
                 gram = np.cumsum(new_gram, dtype=np.int32) - 1

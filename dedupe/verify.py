@@ -14,7 +14,7 @@ from numba import njit
 from scipy import sparse
 
 from .ints import index_type
-from .lsh import _segment_arange
+from .arrays import segment_arange
 from .shingle import ShingleBatch
 
 __all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "similar_components", "MAX_DF"]
@@ -203,7 +203,7 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
 
     probe, index = prefix(threshold), prefix(2 * threshold / (1 + threshold))
     # Room in each n-gram's inverted list for every row indexed by it.
-    in_index = ranked.indices[np.repeat(ranked.indptr[:-1], index) + _segment_arange(index)]
+    in_index = ranked.indices[np.repeat(ranked.indptr[:-1], index) + segment_arange(index)]
     entry_type = index_type(len(in_index), n)
     starts = np.concatenate([[0], np.cumsum(np.bincount(in_index, minlength=n_cols))]).astype(entry_type)
     del in_index

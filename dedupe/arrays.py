@@ -1,0 +1,69 @@
+"""Array helpers the stages share: runs of equal values, an inverse of
+distinct values, rows grouped by key, aranges per segment.
+
+Each is a few numpy calls, written once here so that the stages read as
+what they do, and so that the memory they take (int32 where it fits,
+temporaries freed as they go) is decided in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import numpy as np
+
+from .ints import index_type
+
+__all__ = ["run_starts", "unique_inverse", "group_by", "segment_arange"]
+
+
+def run_starts(ranked: np.ndarray) -> np.ndarray:
+    """Whether each value of the sorted ``ranked`` is the first of its run.
+
+    Returns
+    -------
+    ndarray of bool, shape (len(ranked),)
+    """
+    new = np.empty(len(ranked), dtype=bool)
+    new[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=new[1:])
+    return new
+
+
+def unique_inverse(keys: np.ndarray, dtype: Optional[type] = None) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for 1-d keys, with the
+    inverse in ``dtype`` (default: int32 when the distinct keys fit,
+    :func:`dedupe.ints.index_type`) and each temporary freed once used:
+    numpy's own keeps int64 copies of the keys, a stage's peak when there
+    are tens of millions.
+
+    Returns
+    -------
+    unique : ndarray, shape (n_unique,)
+        The distinct keys, sorted.
+    inverse : ndarray of ``dtype``, shape (len(keys),)
+        ``unique[inverse] == keys``.
+    """
+    order = np.argsort(keys)
+    ranked = keys[order]
+    new = run_starts(ranked)
+    unique = ranked[new]
+    del ranked
+    inverse = np.empty(len(order), dtype=dtype or index_type(len(unique)))
+    inverse[order] = np.cumsum(new, dtype=inverse.dtype) - 1
+    return unique, inverse
+
+
+def group_by(keys: np.ndarray, n_groups: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The rows of each key ``0 <= k < n_groups`` that has any, in key order,
+    as ``(k, rows)``; rows keep their order within a key (a stable sort)."""
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
+    for k in np.flatnonzero(np.diff(bounds)).tolist():
+        yield k, order[bounds[k] : bounds[k + 1]]
+
+
+def segment_arange(counts: np.ndarray) -> np.ndarray:
+    """``0, 1, ..., c - 1`` for each count ``c``, concatenated."""
+    ends = np.cumsum(counts)
+    return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
