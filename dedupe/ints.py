@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["index_type"]
+__all__ = ["index_type", "compact"]
 
 
 def index_type(*bounds) -> type:
@@ -21,3 +21,15 @@ def index_type(*bounds) -> type:
         if top >= 2**31 - 1:
             return np.int64
     return np.int32
+
+
+def compact(a: np.ndarray) -> np.ndarray:
+    """``a`` as int32 when its values fit (half the memory for a corpus's
+    lines), else as it is: concatenated with a part that does not fit, it is
+    int64 again, so the dtype depends on the corpus only, never on chunks."""
+    if a.size == 0 or (a.min() >= np.iinfo(np.int32).min and a.max() <= np.iinfo(np.int32).max):
+        return a.astype(np.int32)
+    return a
+
+
+# --- the corpus stage: blocks, clusters, boilerplate ---------------------------------

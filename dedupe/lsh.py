@@ -27,7 +27,7 @@ datasketch's index as the oracle: same pairs, on random near-duplicates.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
 from datasketch import MinHashLSH

@@ -25,11 +25,11 @@ import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
-__all__ = ["Shards", "SpillWarning", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep"]
+__all__ = ["Shards", "SpillWarning", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep", "parked"]
 
 #: Spilled shards live in a folder ``dedupe-shards-<pid>-<random>``: the
 #: process id tells a live run's folder from one a killed run left.
@@ -288,3 +288,29 @@ class Shards:
             return part
         stem, names = part
         return {name: np.load(f"{stem}.{name}.npy") for name in names}
+
+
+@contextmanager
+def parked(b: Any, folder: Optional[Path], *names: str) -> Iterator[None]:
+    """Within the block, ``b``'s arrays ``names`` wait on disk (a spill
+    folder in ``folder``), not in memory, and are read back on leaving it:
+    for arrays a step does not read while it needs the memory (decide never
+    looks at where blocks start). Only large ones go, past the bounds at
+    which spill shards go to disk (:data:`dedupe.SPILL_ROWS` rows, or
+    the run's shard budget in bytes); with no folder they stay."""
+    arrays = {name: getattr(b, name) for name in names}
+    rows = max((len(a) for a in arrays.values()), default=0)
+    if folder is None or (rows <= SPILL_ROWS and sum(a.nbytes for a in arrays.values()) <= SPILL_BYTES):
+        yield
+        return
+    with Shards(1, folder, spill_rows=0) as disk:
+        disk.put(0, **arrays)
+        del arrays
+        for name in names:
+            setattr(b, name, None)
+        try:
+            yield
+        finally:
+            back = disk.load(0)
+            for name in names:
+                setattr(b, name, back[name])

@@ -27,6 +27,7 @@ from dedupe.checkpoint import (
 )
 from dedupe.cli import main
 from dedupe.model import Document, InputError, UsageError
+from dedupe.stages import clusters as clusters_stage
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -63,7 +64,7 @@ def reference(corpus, tmp_path):
 def calls(monkeypatch):
     """How often each stage's work ran."""
     counter = Counter()
-    for module, name in [(pipeline, "read_file"), (blocks, "segment"), (pipeline, "_cluster_keys"),
+    for module, name in [(pipeline, "read_file"), (blocks, "segment"), (clusters_stage, "cluster_keys"),
                          (boilerplate, "decide"), (syndication, "find")]:
         original = getattr(module, name)
 
@@ -185,7 +186,7 @@ def test_a_changed_option_reruns_only_the_stages_that_read_it(corpus, tmp_path, 
     calls.clear()
 
     changed = dedupe.scan([corpus], jobs=1, work_dir=work, block_threshold=0.9)
-    assert calls == {"_cluster_keys": 1, "decide": 1, "find": 1}
+    assert calls == {"cluster_keys": 1, "decide": 1, "find": 1}
     assert changed.report.data == dedupe.scan([corpus], jobs=1, block_threshold=0.9).report.data
     assert stages(work).count("clusters") == 2  # both keys kept side by side, never mixed
 
@@ -227,7 +228,7 @@ def test_a_damaged_checkpoint_is_recomputed_with_a_warning(corpus, reference, tm
         dedupe.clean([corpus], out, report=str(out) + ".json", jobs=1, work_dir=work)
 
     assert [w.category for w in caught] == [CheckpointWarning, CheckpointWarning]
-    assert calls == {"segment": calls["segment"], "_cluster_keys": 1}  # boilerplate and the rest still reused
+    assert calls == {"segment": calls["segment"], "cluster_keys": 1}  # boilerplate and the rest still reused
     assert (tree(out), Path(str(out) + ".json").read_bytes()) == reference
 
 

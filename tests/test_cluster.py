@@ -6,6 +6,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dedupe.cluster import components, stars
+from dedupe.stages.blocks import digests, first_occurrence_ids, ids_by_first_occurrence
 
 
 def test_components_labelled_by_smallest_member():
@@ -184,21 +185,19 @@ def test_block_clusters_are_the_same_with_band_keys_on_disk_and_texts_in_slices(
 
 def test_key_ids_go_by_first_occurrence():
     """Digests to ids: the same ids as numbering distinct strings as they come."""
-    from dedupe import pipeline
-
     rng = np.random.default_rng(9)
     for n in (0, 1, 50, 500):
         strings = [f"s{int(x)}" for x in rng.integers(0, max(n // 3, 1), n)]
         ids: dict[str, int] = {}
         want = [ids.setdefault(s, len(ids)) for s in strings]
-        assert pipeline._ids_by_first_occurrence(pipeline._digests(strings)).tolist() == want
+        assert ids_by_first_occurrence(digests(strings)).tolist() == want
 
 
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
 def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spill_rows):
     """Digests given a chunk at a time (as the blocks stage hands them on),
     in shards on disk or in memory, get the ids of numbering them all at once."""
-    from dedupe import pipeline, spill
+    from dedupe import spill
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     spilled = []
@@ -208,10 +207,10 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     strings = [f"line {int(x)}" for x in rng.integers(0, 700, 3000)]
     ids: dict[str, int] = {}
     want = [ids.setdefault(s, len(ids)) for s in strings]
-    digest = pipeline._digests(strings)
+    digest = digests(strings)
     cuts = np.sort(rng.choice(np.arange(1, len(strings)), 9, replace=False))
     chunks = np.split(digest, cuts) + [digest[:0]]
-    got = pipeline._first_occurrence_ids(iter(chunks), tmp_path)
+    got = first_occurrence_ids(iter(chunks), tmp_path)
     assert got.dtype == np.int32 and got.tolist() == want
     assert bool(spilled) == (spill_rows == 0) and all(d is not None and d.parent == tmp_path for d in spilled)
     assert not any(tmp_path.iterdir())  # the shards' folder is gone

@@ -12,7 +12,7 @@ import dedupe
 from dedupe.blocks import kept_spans
 from dedupe.boilerplate import KEEP
 from dedupe.model import Document
-from dedupe.pipeline import Ragged, Spans
+from dedupe.results import Ragged, Spans
 
 # Lines drawn from a small pool, so corpora have repeats across and within documents.
 POOL = [

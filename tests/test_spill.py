@@ -5,6 +5,7 @@ import pytest
 
 from dedupe import spill
 from dedupe.spill import Shards, SpillWarning
+from dedupe.stages.blocks import Blocks
 
 
 @pytest.mark.parametrize("spill_rows", [0, 10, 1 << 30], ids=["disk", "spills-midway", "memory"])
@@ -113,3 +114,35 @@ def test_the_budget_is_shared_by_every_shards_in_memory(tmp_path):
             assert spill.held() == start + 4_000 + 80
         assert spill.held() == start
     assert spill.SPILL_BYTES == 1 << 30  # the budget ends with its block
+
+
+def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path, monkeypatch):
+    monkeypatch.setattr(spill, "SPILL_ROWS", 999)  # 1000 rows: large enough to park
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(0, 1 << 20, size=(1000, 3)).astype(np.int32)
+    key = rng.integers(0, 500, size=1000).astype(np.int32)
+    weight = rng.random(1000)
+    b = Blocks(blocks.copy(), np.array([1000]), weight, np.zeros(1000, bool), key.copy())
+    with spill.parked(b, tmp_path, "blocks", "key"):
+        assert b.blocks is None and b.key is None  # not in memory while parked
+        assert b.weight is weight  # only the names asked for
+        assert len(list(tmp_path.glob(spill.PREFIX + "*/*.npy"))) == 2
+    assert b.blocks.dtype == np.int32 and b.blocks.shape == (1000, 3)
+    np.testing.assert_array_equal(b.blocks, blocks)
+    np.testing.assert_array_equal(b.key, key)
+    assert not list(tmp_path.glob(spill.PREFIX + "*"))  # the spill folder is gone
+
+    with pytest.raises(RuntimeError):  # back in place after an error too
+        with spill.parked(b, tmp_path, "key"):
+            raise RuntimeError
+    np.testing.assert_array_equal(b.key, key)
+
+    with spill.parked(b, None, "blocks"):  # no folder: left in memory
+        np.testing.assert_array_equal(b.blocks, blocks)
+    monkeypatch.setattr(spill, "SPILL_ROWS", 1000)
+    kept = b.blocks
+    with spill.parked(b, tmp_path, "blocks"):  # small: not worth the disk
+        assert b.blocks is kept and not list(tmp_path.glob(spill.PREFIX + "*"))
+    with spill.budget(1000), spill.parked(b, tmp_path, "blocks"):  # but past a small budget it is
+        assert b.blocks is None
+    np.testing.assert_array_equal(b.blocks, blocks)

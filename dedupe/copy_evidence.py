@@ -1,0 +1,113 @@
+"""The copy evidence of unrepeated text: how much of a document's own
+prose is found in another, edited or re-wrapped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import numpy as np
+from scipy import sparse
+
+from . import verify
+from .blocktexts import Fetch
+from .ngrams import SHARDS, GramIndex
+from .parallel import Workers
+from .progress import Progress, as_progress
+from .sign import shingles
+
+__all__ = ["CopyEvidence", "SHARE_ROWS"]
+
+# Documents whose copy evidence is computed at once.
+SHARE_ROWS = 8192
+
+
+class CopyEvidence:
+    """``evidence(d, e)``: weight of d's blocks that no other document
+    repeats, times the share of each block's word n-grams found anywhere in e.
+
+    A lightly edited or re-wrapped copy shares few whole blocks with its
+    original but most of its words; this is the evidence the block clusters
+    miss. Blocks with zero weight (menus beside prose) take no part, nor do
+    n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
+    ``fetch`` reads the blocks' texts (their normalised keys are shingled). The n-grams are kept in
+    a :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
+    corpus); a pair's evidence is summed over the shards.
+    """
+
+    def __init__(
+        self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
+        n: int, workers: Workers, folder: Optional[Path] = None, progress: Optional[Progress] = None,
+    ):
+        self.n_docs = n_docs
+        sized = np.flatnonzero(weight > 0)
+        self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
+        start = 0
+        with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
+            for texts in fetch(sized):
+                batch, _ = shingles(workers, texts, "word", n, normalise=True)
+                end = start + len(texts)
+                self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+                start = end
+                task.advance(len(texts))
+            self.grams.build()
+        # Blocks of a cluster that spans one document only are unrepeated.
+        # (Its first and last documents are one: no (label, document) pairs
+        # sorted, which at a million pages is gigabytes.)
+        first_doc = np.full(len(labels), np.iinfo(doc_of.dtype).max, dtype=doc_of.dtype)
+        last_doc = np.full(len(labels), -1, dtype=doc_of.dtype)
+        np.minimum.at(first_doc, labels, doc_of)
+        np.maximum.at(last_doc, labels, doc_of)
+        lone = (first_doc == last_doc)[labels[sized]]
+        del first_doc, last_doc
+        rare = self.grams.rare_sizes
+        self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
+        # Asked for no more: an int32 per block each, while decide runs.
+        self.grams.sizes = self.grams.rare_sizes = None
+
+    #: Documents whose pairs one ``part`` of :meth:`passes` answers at once.
+    rows = SHARE_ROWS
+    #: Parts :meth:`passes` yields at most (one per non-empty shard of n-grams).
+    n_passes = SHARDS
+
+    def passes(self) -> Iterator[Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+        """The evidence a shard of n-grams at a time: for each shard,
+        ``part(d, e)``, the shard's share of the evidence for pairs whose
+        ``d`` all lie in one slice of :attr:`rows` documents (``k * rows``
+        up). The evidence is the sum of the parts, in pass order."""
+        document = self.grams.document
+        for rows in self.grams.shards():
+            owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
+            shape = (self.n_docs, int(gram.max()) + 1)
+            counted = rare & (self.per_gram[owner] > 0)
+            lone = sparse.csr_matrix((self.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            first = rare & rows["new_doc"]
+            in_docs = sparse.csr_matrix(
+                (np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1]
+            )
+            del owner, gram, rare, counted, first, rows
+
+            # A slice of documents at a time, keeping only the pairs asked
+            # about: all pairs of documents sharing an n-gram grow much faster
+            # than the corpus.
+            def part(d: np.ndarray, e: np.ndarray, lone=lone, in_docs=in_docs) -> np.ndarray:
+                start = int(d[0]) // SHARE_ROWS * SHARE_ROWS
+                found = (lone[start : start + SHARE_ROWS] @ in_docs).tocsr()
+                return np.asarray(found[d - start, e]).ravel()
+
+            yield part
+
+    def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """The evidence for pairs ``(d, e)`` all at once (:meth:`passes` for many pairs)."""
+        out = np.zeros(len(d))
+        order = np.argsort(d, kind="stable")
+        bounds = np.searchsorted(d[order], np.arange(0, self.n_docs + SHARE_ROWS, SHARE_ROWS))
+        for part in self.passes():
+            for k in range(len(bounds) - 1):
+                idx = order[bounds[k] : bounds[k + 1]]
+                if len(idx):
+                    out[idx] += part(d[idx], e[idx])
+        return out
+
+    def close(self) -> None:
+        self.grams.close()

@@ -1,0 +1,156 @@
+"""The blocks stage: every document cut into blocks, each block's weight,
+whether it repeats in its document, and the id of its normalised key."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+
+from .. import blocks as blocks_mod
+from .. import store as stores
+from ..ints import compact
+from ..model import Document
+from ..spill import Shards
+from ..weighting import block_weights
+
+if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
+    from ..pipeline import Run
+
+__all__ = ["Blocks", "segment_documents", "digests", "ids_by_first_occurrence", "first_occurrence_ids", "run_blocks"]
+
+
+def segment_documents(texts: Sequence[str], short_words: int):
+    """Segment a chunk of documents; everything the corpus stage needs of each block
+    that the block's own document decides.
+
+    Returns
+    -------
+    blocks : ndarray of int64, shape (n_blocks, 3)
+        Every block (start, end, line), document after document.
+    counts : ndarray of int64, shape (n_texts,)
+        Blocks per document.
+    weight : ndarray of float64, shape (n_blocks,)
+        :func:`block_weights`.
+    repeat : ndarray of bool, shape (n_blocks,)
+        Repeats an earlier block of its document (same light key).
+    digest : ndarray of uint64, shape (n_blocks, 2)
+        A 128-bit hash of each block's normalised key
+        (:func:`dedupe.blocks.normalise`): equal keys, equal digests.
+    """
+    per_doc = [blocks_mod.segment(t) for t in texts]
+    counts = np.array([len(b) for b in per_doc], dtype=np.int64)
+    doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    block_texts = [t[s:e] for t, b in zip(texts, per_doc) for s, e in b[:, :2].tolist()]
+    weight = block_weights(block_texts, doc_of, len(texts), short_words)
+    repeat = np.zeros(len(block_texts), dtype=bool)
+    seen: set[tuple[int, str]] = set()
+    for i, (d, t) in enumerate(zip(doc_of.tolist(), block_texts)):
+        k = (d, blocks_mod.light_key(t))
+        repeat[i] = k in seen
+        seen.add(k)
+    digest = digests(blocks_mod.normalise_many(block_texts))
+    flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
+    return compact(flat), counts, weight, repeat, digest
+
+
+@dataclass
+class Blocks:
+    """The blocks stage: every block, flat in document order, and the id of its normalised key."""
+
+    blocks: np.ndarray  # int32 (int64 past 2**31 characters) (n_blocks, 3)
+    counts: np.ndarray  # int64 (n_docs,)
+    weight: np.ndarray  # float64 (n_blocks,)
+    repeat: np.ndarray  # bool (n_blocks,)
+    key: np.ndarray  # int32 (n_blocks,): id of the block's normalised key, by first occurrence
+
+    @cached_property
+    def first(self) -> np.ndarray:
+        """The first block of each key (increasing: ids go by first occurrence)."""
+        return np.unique(self.key, return_index=True)[1].astype(np.int64)
+
+
+def digests(keys: Sequence[str]) -> np.ndarray:
+    """A 128-bit hash of each string, as two uint64 (equal strings, equal digests)."""
+    raw = b"".join(hashlib.blake2b(k.encode("utf-8", "surrogatepass"), digest_size=16).digest() for k in keys)
+    return np.frombuffer(raw, dtype=np.uint64).reshape(-1, 2)
+
+
+def ids_by_first_occurrence(digest: np.ndarray) -> np.ndarray:
+    """Id of each digest, ids numbered by first occurrence (equal digests, equal ids)."""
+    return first_occurrence_ids([digest])
+
+
+# Shards the block digests are numbered in: one at a time is sorted.
+DIGEST_SHARDS = 16
+
+
+def first_occurrence_ids(chunks: Iterable[np.ndarray], folder: Optional[Path] = None) -> np.ndarray:
+    """:func:`ids_by_first_occurrence` of the digests ``chunks`` (uint64,
+    shape (k, 2), in order), without holding or sorting them all at once:
+    rows go to shards by digest (on disk for a large corpus), and each
+    shard finds the first row of each of its digests."""
+    firsts = []
+    with Shards(DIGEST_SHARDS, folder) as shards:
+        at = 0
+        for digest in chunks:
+            pos = np.arange(at, at + len(digest), dtype=np.int64)
+            shards.add(np.ascontiguousarray(digest[:, 0]), lo=np.ascontiguousarray(digest[:, 1]), pos=pos)
+            at += len(digest)
+        first_of = np.empty(at, dtype=np.int64)  # each row's first row with the same digest
+        for s in range(shards.n):
+            rows = shards.load(s)
+            if not rows:
+                continue
+            order = np.lexsort((rows["pos"], rows["lo"], rows["key"]))
+            hi, lo, pos = rows["key"][order], rows["lo"][order], rows["pos"][order]
+            del rows, order
+            new = np.ones(len(pos), dtype=bool)
+            new[1:] = (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])
+            del hi, lo
+            head = pos[new]
+            first_of[pos] = head[np.cumsum(new) - 1]
+            firsts.append(head)
+    heads = np.sort(np.concatenate(firsts)) if firsts else np.zeros(0, dtype=np.int64)
+    return compact(np.searchsorted(heads, first_of))
+
+
+def run_blocks(run: "Run", documents: Sequence[Document], key: Optional[str]) -> Blocks:
+    short_words = run.config.shingle.short_block_words
+
+    def compute() -> Blocks:
+        # Chunk results are taken as they come: their digests go straight to
+        # the shards that number them, never all in memory at once.
+        columns: list[list[np.ndarray]] = [[], [], [], []]
+
+        def digests() -> Iterator[np.ndarray]:
+            with run.progress.stage("blocks", len(documents), "documents") as task:
+                lengths = stores.text_lengths(documents).astype(np.float64)
+                args = lambda a, b: ([d.text for d in documents[a:b]], short_words)  # noqa: E731
+                for part in run.workers.imap(segment_documents, lengths, args, task):
+                    for column, value in zip(columns, part[:4]):
+                        column.append(value)
+                    yield part[4]
+
+        empty = segment_documents([], short_words)
+        ids = first_occurrence_ids(digests(), run.work.path)
+        flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
+        return Blocks(*flat, ids)
+
+    def encode(b: Blocks):
+        return {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}, None
+
+    def decode(a: dict, _) -> Blocks:
+        b = Blocks(a["blocks"], a["counts"], a["weight"], a["repeat"], a["key"])
+        n = len(b.key)
+        if b.blocks.shape != (n, 3) or len(b.weight) != n or len(b.repeat) != n or int(b.counts.sum()) != n:
+            raise ValueError("block arrays of different lengths")
+        if n and (b.key.min() < 0 or not np.array_equal(b.key[b.first], np.arange(len(b.first)))):
+            raise ValueError("block keys not numbered by first occurrence")
+        return b
+
+    return run.cached("blocks", key, compute, encode, decode)

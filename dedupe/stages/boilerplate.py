@@ -1,0 +1,122 @@
+"""The boilerplate stage: the repetition rule's verdict on every block
+(:func:`dedupe.boilerplate.decide`), weighed with the copy evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Optional, Sequence
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from .. import boilerplate
+from .. import store as stores
+from ..blocktexts import fetch_from
+from ..copy_evidence import CopyEvidence
+from ..ints import index_type
+from ..model import Document
+from ..results import Ragged
+from .blocks import Blocks
+
+if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
+    from ..pipeline import Run
+
+__all__ = ["BlockTable", "host_of", "make_table", "run_boilerplate"]
+
+
+def host_of(url: Optional[str]) -> Optional[str]:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+def run_boilerplate(
+    run: "Run", documents: Sequence[Document], b: Blocks, labels: np.ndarray, key: Optional[str]
+) -> tuple[np.ndarray, boilerplate.Decision]:
+    n_docs = len(documents)
+    config = run.config
+
+    def compute():
+        with run.progress.stage("boilerplate"):
+            hosts = [host_of(u) for u in stores.urls(documents)]
+            host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
+            host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
+            doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
+            loose = CopyEvidence(
+                fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
+                config.shingle.word_ngram, run.workers, run.work.path, run.progress,
+            )
+            # Nothing in decide runs in the workers, and an idle worker still
+            # holds what its last chunks left (a few hundred MB): stopped
+            # here, they are started again for the syndication stage.
+            run.workers.close()
+            try:
+                with run.parked(b, "blocks", "key"):
+                    run.release_memory()  # the blocks' texts, read back and shingled
+                    decision = boilerplate.decide(
+                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path,
+                        run.progress,
+                    )
+            finally:
+                loose.close()
+        return host, decision
+
+    def encode(value):
+        host, d = value
+        arrays = {"action": d.action, "copies": d.copies, "shared": d.shared, "syndicated": d.syndicated}
+        return {"host": host, **arrays}, None
+
+    def decode(a: dict, _):
+        if len(a["host"]) != n_docs or len(a["action"]) != len(b.key) or len(a["syndicated"]) != len(b.key):
+            raise ValueError("decisions for another number of documents or blocks")
+        return a["host"], boilerplate.Decision(a["action"], a["copies"], a["shared"], a["syndicated"])
+
+    return run.cached("boilerplate", key, compute, encode, decode)
+
+
+def make_table(documents: Sequence[Document], b: Blocks, labels, host, decision) -> BlockTable:
+    doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), b.counts)
+    return BlockTable(Ragged.of_counts(b.blocks, b.counts), documents, doc_of, labels, b.key, b.repeat, host, decision)
+
+
+@dataclass
+class BlockTable:
+    """The corpus stage's view of every block, flat in document order.
+
+    Attributes
+    ----------
+    blocks : Ragged of ndarray of int32 (int64 past 2**31 characters), shape (n_blocks_i, 3)
+        Each document's blocks (start, end, line).
+    documents : sequence of Document
+        The documents the blocks are cut from (``texts`` gives every
+        block's text, on demand: only the learned model reads them).
+    doc, cluster, key : ndarray of int64, shape (n_blocks,)
+        Document, repeated-block cluster and normalised-key id of each block.
+    repeat : ndarray of bool, shape (n_blocks,)
+        Repeats an earlier block of its document.
+    host : ndarray of int64, shape (n_docs,)
+        Host id of each document, -1 when unknown.
+    decision : dedupe.boilerplate.Decision
+        The repetition rule's verdicts.
+    """
+
+    blocks: Ragged
+    documents: Sequence[Document]
+    doc: np.ndarray
+    cluster: np.ndarray
+    key: np.ndarray
+    repeat: np.ndarray
+    host: np.ndarray
+    decision: boilerplate.Decision
+
+    @cached_property
+    def texts(self) -> list[str]:
+        """Every block's text, flat in document order."""
+        return [d.text[s:e] for d, blk in zip(self.documents, self.blocks) for s, e in blk[:, :2].tolist()]
