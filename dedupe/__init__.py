@@ -6,12 +6,30 @@
 0
 """
 
-__version__ = "0.1.0"
+from importlib import import_module
 
-from .config import Config  # noqa: E402
-from .model import Document, InputError, UsageError  # noqa: E402
-from .pipeline import Analysis, Result, analyse, clean, scan  # noqa: E402
-from .report import Report  # noqa: E402
+from ._version import __version__
+from .config import Config
+from .model import Document, InputError, UsageError
+
+# The engine (numpy, numba, scipy) is imported when first asked for, so that
+# ``import dedupe.config`` or ``dedupe --help`` does not load it.
+_LAZY = {
+    "Analysis": "results", "Result": "results", "Report": "report",
+    "analyse": "pipeline", "scan": "pipeline", "clean": "pipeline",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 __all__ = [
     "__version__",

@@ -36,7 +36,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import __version__, spill
+from . import spill
+from ._version import __version__
 
 __all__ = [
     "FORMAT_VERSION",

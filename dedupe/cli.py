@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from ._version import __version__
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .spill import SpillWarning
 from .config import _STAGES, FORMATS, Config

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .io.writers import atomic_write
