@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
 from . import features
 
-__all__ = ["FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "save", "block_features", "stacked"]
+__all__ = [
+    "FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "save", "block_features", "stacked", "fingerprint",
+]
 
 #: Bumped whenever the features or the file layout change: an older or newer
 #: model file is refused rather than fed the wrong columns.
@@ -128,3 +131,17 @@ def load(directory: Path = MODEL_DIR) -> BlockModel:
         except Exception as exc:  # skops raises several types for bad or untrusted content
             raise ModelError(f"{directory / name}: cannot load the block model ({exc})") from None
     return BlockModel(models[0], models[1], meta)
+
+
+def fingerprint(block_model: str) -> Optional[str]:
+    """Hash of the block model's files (None for ``none``; ``missing`` when
+    they cannot be read): part of the model stage's checkpoint key."""
+    if block_model == "none":
+        return None
+    from .checkpoint import hash_files
+
+    folder = MODEL_DIR if block_model == "builtin" else Path(block_model)
+    try:
+        return hash_files(folder, [p for p in folder.rglob("*") if p.is_file()])
+    except OSError:
+        return "missing"  # the model stage raises its own error, and there is nothing to save

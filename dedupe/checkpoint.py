@@ -48,13 +48,13 @@ __all__ = [
     "digest",
     "code_fingerprint",
     "inputs_fingerprint",
-    "model_fingerprint",
+    "hash_files",
     "pack_strings",
     "unpack_strings",
 ]
 
 #: Bumped whenever what a stage file holds changes shape.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: The stages that are checkpointed, in run order.
 STAGES = ("read", "blocks", "clusters", "boilerplate", "model", "syndication")
 #: The work folder ``clean`` uses under its output folder unless told otherwise.
@@ -76,7 +76,7 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def _hash_files(root: Path, paths: Sequence[Path]) -> str:
+def hash_files(root: Path, paths: Sequence[Path]) -> str:
     h = hashlib.sha256()
     for p in sorted(paths):
         h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0")
@@ -89,20 +89,7 @@ def _hash_files(root: Path, paths: Sequence[Path]) -> str:
 def code_fingerprint() -> str:
     """Hash of the package's source: a changed dedupe never reuses a checkpoint of another."""
     root = Path(__file__).resolve().parent
-    return _hash_files(root, [p for p in root.rglob("*.py") if "__pycache__" not in p.parts])
-
-
-def model_fingerprint(block_model: str) -> Optional[str]:
-    """Hash of the block model's files (None for ``none``; ``missing`` when it cannot be read)."""
-    if block_model == "none":
-        return None
-    from .blockmodel import MODEL_DIR
-
-    folder = MODEL_DIR if block_model == "builtin" else Path(block_model)
-    try:
-        return _hash_files(folder, [p for p in folder.rglob("*") if p.is_file()])
-    except OSError:
-        return "missing"  # the model stage raises its own error, and there is nothing to save
+    return hash_files(root, [p for p in root.rglob("*.py") if "__pycache__" not in p.parts])
 
 
 def inputs_fingerprint(files) -> list:
@@ -243,41 +230,3 @@ class WorkDir:
             self.path.rmdir()
         except OSError:
             pass  # something else lives there: leave it
-
-
-# --- what each stage keeps --------------------------------------------------------
-
-
-def encode_syndication(synd) -> dict:
-    pairs = [p for c in synd.clusters for p in c.pairs] + list(synd.overlaps)
-    passages = [(*q.a, *q.b, q.words) for p in pairs for q in p.passages]
-    return {
-        "centre": np.array([c.centre for c in synd.clusters], dtype=np.int64),
-        "members_n": np.array([len(c.members) for c in synd.clusters], dtype=np.int64),
-        "members": np.array([m for c in synd.clusters for m in c.members], dtype=np.int64),
-        "pairs_n": np.array([len(c.pairs) for c in synd.clusters], dtype=np.int64),
-        "pair_ab": np.array([(p.a, p.b) for p in pairs], dtype=np.int64).reshape(-1, 2),
-        "pair_jc": np.array([(p.jaccard, p.containment) for p in pairs], dtype=np.float64).reshape(-1, 2),
-        "pair_passages": np.array([len(p.passages) for p in pairs], dtype=np.int64),
-        "passages": np.array(passages, dtype=np.int64).reshape(-1, 5),
-    }
-
-
-def decode_syndication(arrays: dict):
-    from .syndication import Cluster, Pair, Passage, Syndication
-
-    rows = arrays["passages"].tolist()
-    counts = arrays["pair_passages"].tolist()
-    if sum(counts) != len(rows):
-        raise ValueError("passage counts do not add up")
-    pairs, k = [], 0
-    for (a, b), (j, c), n in zip(arrays["pair_ab"].tolist(), arrays["pair_jc"].tolist(), counts):
-        found = [Passage(a=(r[0], r[1]), b=(r[2], r[3]), words=r[4]) for r in rows[k : k + n]]
-        pairs.append(Pair(a, b, j, c, found))
-        k += n
-    members = arrays["members"].tolist()
-    clusters, m, p = [], 0, 0
-    for centre, n_members, n_pairs in zip(*(arrays[x].tolist() for x in ("centre", "members_n", "pairs_n"))):
-        clusters.append(Cluster(centre=centre, members=members[m : m + n_members], pairs=pairs[p : p + n_pairs]))
-        m, p = m + n_members, p + n_pairs
-    return Syndication(clusters=clusters, overlaps=pairs[p:])

@@ -45,6 +45,7 @@ from .progress import Progress, as_progress
 from .report import build_report
 from .results import Analysis, CleanedByRecord, CleanedTexts, Ragged, Result, Spans
 from .stages.blocks import run_blocks
+from .stages.contract import Stage, Tables
 from .stages.boilerplate import BlockTable, make_table, run_boilerplate
 from .stages.clusters import block_clusters, run_clusters
 from .stages.model import run_model
@@ -76,12 +77,30 @@ class Run:
         self.workers = workers
         self.progress = progress
         self.work = work
+        #: Each stage's checkpoint key so far (None: not kept).
+        self.keys: dict[str, Optional[str]] = {}
+        #: How many rows of each kind ("document", "block") the run has: what a stage read back must fit.
+        self.counts: dict[str, int] = {}
 
-    def key(self, stage: str, previous: Optional[str], *parts: Any) -> Optional[str]:
-        """The stage's checkpoint key, chained to the previous stage's; None without a work folder."""
-        if not self.work.enabled or previous is None:
-            return None
-        return checkpoints.digest(stage, previous, *parts)
+    def execute(self, stage: Stage, compute: Callable[[], Tables], *extra: Any, check=None) -> Tables:
+        """A stage's tables, by its contract (:mod:`dedupe.stages.contract`):
+        read back from the work folder when the stage is there under its
+        key (the keys of the stages it reads, its config, ``extra``), else
+        computed and kept. ``check(tables)`` vets what is read back beyond
+        the declaration; a file that fails either is computed again."""
+        previous = [self.keys.get(name) for name in stage.reads]
+        key = None
+        if self.work.enabled and previous and all(k is not None for k in previous):
+            key = checkpoints.digest(stage.name, *previous, *stage.key_parts(self.config), *extra)
+        self.keys[stage.name] = key
+
+        def decode(arrays: dict, _) -> Tables:
+            tables = stage.decode(arrays, self.counts)
+            if check is not None:
+                check(tables)
+            return tables
+
+        return self.cached(stage.name, key, compute, lambda tables: (stage.encode(tables), None), decode)
 
     def cached(
         self,
@@ -175,20 +194,15 @@ def _read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, d
         part.close()
 
 
-def _corpus_stage(run: Run, documents: Sequence[Document], read_key: Optional[str]):
+def _corpus_stage(run: Run, documents: Sequence[Document]) -> BlockTable:
     """Blocks, clusters and the repetition rule's decisions, each a checkpointed stage."""
-    config = run.config
-    blocks_key = run.key("blocks", read_key, asdict(config.shingle))
-    b = run_blocks(run, documents, blocks_key)
-    clusters_key = run.key(
-        "clusters", blocks_key, asdict(config.shingle), asdict(config.minhash),
-        config.boilerplate.block_threshold,
-    )
-    labels = run_clusters(run, documents, b, clusters_key)
+    run.counts["document"] = len(documents)
+    b = run_blocks(run, documents)
+    run.counts["block"] = len(b.key)
+    labels = run_clusters(run, documents, b)
     vars(b).pop("first", None)  # the clusters stage's only: one per distinct block
-    decision_key = run.key("boilerplate", clusters_key, asdict(config.shingle), asdict(config.boilerplate))
-    host, decision = run_boilerplate(run, documents, b, labels, decision_key)
-    return make_table(documents, b, labels, host, decision), decision_key
+    host, decision = run_boilerplate(run, documents, b, labels)
+    return make_table(documents, b, labels, host, decision)
 
 
 def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1) -> BlockTable:
@@ -197,15 +211,15 @@ def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1
     ``jobs`` as for :func:`analyse`.
     """
     with _running(config, jobs, None) as run:
-        return _corpus_stage(run, list(documents), None)[0]
+        return _corpus_stage(run, list(documents))
 
 
-def _analyse(run: Run, documents: Sequence[Document], read_key: Optional[str]) -> Analysis:
+def _analyse(run: Run, documents: Sequence[Document]) -> Analysis:
     lengths = stores.text_lengths(documents)
     if run.workers.would_split(int(lengths.sum())):
         run.workers.warm_up()
-    table, decision_key = _corpus_stage(run, documents, read_key)
-    action_flat, model_key = run_model(run, table, decision_key)
+    table = _corpus_stage(run, documents)
+    action_flat = run_model(run, table)
     blocks, shared = table.blocks, table.decision.shared
     action = Ragged(action_flat, blocks.bounds)
     template = Ragged(table.cluster, blocks.bounds)
@@ -215,7 +229,7 @@ def _analyse(run: Run, documents: Sequence[Document], read_key: Optional[str]) -
     kept, per_doc = blocks_mod.kept_spans_all(lengths, np.diff(blocks.bounds), blocks.flat[:, 0], action_flat == boilerplate.KEEP)
     spans = Spans.of_counts(kept, per_doc)
     cleaned = CleanedTexts(documents, spans)
-    synd = run_syndication(run, stores.texts(documents), spans, shared, model_key)
+    synd = run_syndication(run, stores.texts(documents), spans, shared)
     return Analysis(documents, blocks, action, template, spans, cleaned, synd)
 
 
@@ -251,13 +265,13 @@ def analyse(
     Analysis
     """
     with _running(config or Config(), jobs, progress, memory=memory) as run:
-        return _analyse(run, list(documents), None)
+        return _analyse(run, list(documents))
 
 
 # --- files in, files out ------------------------------------------------------------
 
 
-def _read_stage(run: Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional[str]]:
+def _read_stage(run: Run, inputs: Sequence[PathLike]) -> Corpus:
     """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
     config = run.config.read
     files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
@@ -304,7 +318,8 @@ def _read_stage(run: Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Optional[
         return DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays), [InputError(*e) for e in errors]
 
     documents, skipped = run.cached("read", key, compute, encode, decode)
-    return Corpus(files=files, documents=documents, skipped=skipped), key
+    run.keys["read"] = key
+    return Corpus(files=files, documents=documents, skipped=skipped)
 
 
 # Most weight read in one chunk (a chunk's documents are held until they are
@@ -343,8 +358,8 @@ def _text_size(f: InputFile) -> int:
 
 
 def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
-    corpus, read_key = _read_stage(run, inputs)
-    analysis = _analyse(run, corpus.documents, read_key)
+    corpus = _read_stage(run, inputs)
+    analysis = _analyse(run, corpus.documents)
     with run.progress.stage("report"):
         report = build_report(corpus, analysis, run.config, [str(p) for p in inputs])
     return Result(corpus=corpus, analysis=analysis, report=report, written=[])

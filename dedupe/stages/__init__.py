@@ -1,6 +1,10 @@
 """The stages of a run, in data-flow order: blocks -> clusters ->
-boilerplate -> model -> syndication. Each is ``run_<stage>(run, ...)``:
-it computes its result, or has the run load it from a checkpoint, through
-``run.cached``; the run (:mod:`dedupe.pipeline`) owns the workers, the
+boilerplate -> model -> syndication (the read stage is the pipeline's).
+
+Each module declares its contract, ``STAGE`` (:mod:`.contract`: the stages
+it reads, the config it depends on, the tables it writes), and does its
+work in ``run_<stage>(run, ...)``, which hands the run a function that
+computes the tables: the run (:class:`dedupe.pipeline.Run`) keys, keeps,
+reads back and checks them by the contract, and owns the workers, the
 progress, the work folder and memory.
 """

@@ -17,11 +17,12 @@ from ..ints import compact
 from ..model import Document
 from ..spill import Shards
 from ..weighting import block_weights
+from .contract import Stage, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["Blocks", "segment_documents", "digests", "ids_by_first_occurrence", "first_occurrence_ids", "run_blocks"]
+__all__ = ["Blocks", "segment_documents", "digests", "ids_by_first_occurrence", "first_occurrence_ids", "run_blocks", "STAGE"]
 
 
 def segment_documents(texts: Sequence[str], short_words: int):
@@ -119,10 +120,42 @@ def first_occurrence_ids(chunks: Iterable[np.ndarray], folder: Optional[Path] = 
     return compact(np.searchsorted(heads, first_of))
 
 
-def run_blocks(run: "Run", documents: Sequence[Document], key: Optional[str]) -> Blocks:
+STAGE = Stage(
+    "blocks",
+    reads=("read",),
+    config=("shingle",),
+    writes=(
+        # A block's (start, end, line) in its document, in document order.
+        Table("blocks", ("span", "weight", "repeat", "key"), rows="block"),
+        Table("documents", ("blocks",), rows="document"),
+    ),
+)
+
+
+def _tables(b: Blocks) -> Tables:
+    return {
+        "blocks": {"span": b.blocks, "weight": b.weight, "repeat": b.repeat, "key": b.key},
+        "documents": {"blocks": b.counts},
+    }
+
+
+def _blocks_of(tables: Tables) -> Blocks:
+    t = tables["blocks"]
+    return Blocks(t["span"], tables["documents"]["blocks"], t["weight"], t["repeat"], t["key"])
+
+
+def _check(tables: Tables) -> None:
+    b = _blocks_of(tables)
+    if b.blocks.shape[1:] != (3,) or int(b.counts.sum()) != len(b.key):
+        raise ValueError("blocks and their documents' counts do not agree")
+    if len(b.key) and (b.key.min() < 0 or not np.array_equal(b.key[b.first], np.arange(len(b.first)))):
+        raise ValueError("block keys not numbered by first occurrence")
+
+
+def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
     short_words = run.config.shingle.short_block_words
 
-    def compute() -> Blocks:
+    def compute() -> Tables:
         # Chunk results are taken as they come: their digests go straight to
         # the shards that number them, never all in memory at once.
         columns: list[list[np.ndarray]] = [[], [], [], []]
@@ -139,18 +172,6 @@ def run_blocks(run: "Run", documents: Sequence[Document], key: Optional[str]) ->
         empty = segment_documents([], short_words)
         ids = first_occurrence_ids(digests(), run.work.path)
         flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
-        return Blocks(*flat, ids)
+        return _tables(Blocks(*flat, ids))
 
-    def encode(b: Blocks):
-        return {"blocks": b.blocks, "counts": b.counts, "weight": b.weight, "repeat": b.repeat, "key": b.key}, None
-
-    def decode(a: dict, _) -> Blocks:
-        b = Blocks(a["blocks"], a["counts"], a["weight"], a["repeat"], a["key"])
-        n = len(b.key)
-        if b.blocks.shape != (n, 3) or len(b.weight) != n or len(b.repeat) != n or int(b.counts.sum()) != n:
-            raise ValueError("block arrays of different lengths")
-        if n and (b.key.min() < 0 or not np.array_equal(b.key[b.first], np.arange(len(b.first)))):
-            raise ValueError("block keys not numbered by first occurrence")
-        return b
-
-    return run.cached("blocks", key, compute, encode, decode)
+    return _blocks_of(run.execute(STAGE, compute, check=_check))

@@ -18,11 +18,12 @@ from ..ints import index_type
 from ..model import Document
 from ..results import Ragged
 from .blocks import Blocks
+from .contract import Stage, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["BlockTable", "host_of", "make_table", "run_boilerplate"]
+__all__ = ["BlockTable", "host_of", "make_table", "run_boilerplate", "STAGE"]
 
 
 def host_of(url: Optional[str]) -> Optional[str]:
@@ -37,13 +38,28 @@ def host_of(url: Optional[str]) -> Optional[str]:
     return host[4:] if host.startswith("www.") else host
 
 
+STAGE = Stage(
+    "boilerplate",
+    reads=("blocks", "clusters"),
+    config=("shingle", "boilerplate"),
+    writes=(
+        Table("documents", ("host",), rows="document"),
+        Table("blocks", ("action", "syndicated"), rows="block"),
+        # Document pairs (d, e), d < e: judged copies; sharing a kept repeated block.
+        Table("copies", ("pair",), rows="copy", partition="pair"),
+        Table("shared", ("pair",), rows="sharing", partition="pair"),
+    ),
+)
+
+
 def run_boilerplate(
-    run: "Run", documents: Sequence[Document], b: Blocks, labels: np.ndarray, key: Optional[str]
+    run: "Run", documents: Sequence[Document], b: Blocks, labels: np.ndarray
 ) -> tuple[np.ndarray, boilerplate.Decision]:
+    """Each document's host id (-1: unknown) and the repetition rule's decision."""
     n_docs = len(documents)
     config = run.config
 
-    def compute():
+    def compute() -> Tables:
         with run.progress.stage("boilerplate"):
             hosts = [host_of(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
@@ -60,25 +76,24 @@ def run_boilerplate(
             try:
                 with run.parked(b, "blocks", "key"):
                     run.release_memory()  # the blocks' texts, read back and shingled
-                    decision = boilerplate.decide(
+                    d = boilerplate.decide(
                         doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path,
                         run.progress,
                     )
             finally:
                 loose.close()
-        return host, decision
+        return {
+            "documents": {"host": host},
+            "blocks": {"action": d.action, "syndicated": d.syndicated},
+            "copies": {"pair": d.copies},
+            "shared": {"pair": d.shared},
+        }
 
-    def encode(value):
-        host, d = value
-        arrays = {"action": d.action, "copies": d.copies, "shared": d.shared, "syndicated": d.syndicated}
-        return {"host": host, **arrays}, None
-
-    def decode(a: dict, _):
-        if len(a["host"]) != n_docs or len(a["action"]) != len(b.key) or len(a["syndicated"]) != len(b.key):
-            raise ValueError("decisions for another number of documents or blocks")
-        return a["host"], boilerplate.Decision(a["action"], a["copies"], a["shared"], a["syndicated"])
-
-    return run.cached("boilerplate", key, compute, encode, decode)
+    t = run.execute(STAGE, compute)
+    decision = boilerplate.Decision(
+        t["blocks"]["action"], t["copies"]["pair"], t["shared"]["pair"], t["blocks"]["syndicated"]
+    )
+    return t["documents"]["host"], decision
 
 
 def make_table(documents: Sequence[Document], b: Blocks, labels, host, decision) -> BlockTable:

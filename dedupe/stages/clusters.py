@@ -19,11 +19,12 @@ from ..progress import Progress, Task, as_progress
 from ..sign import key_band_keys, shingles
 from ..spill import Shards
 from .blocks import Blocks, digests, ids_by_first_occurrence
+from .contract import Stage, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["block_clusters", "cluster_keys", "near_edges", "run_clusters"]
+__all__ = ["block_clusters", "cluster_keys", "near_edges", "run_clusters", "STAGE"]
 
 
 def near_edges(
@@ -141,14 +142,20 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
     return cluster_keys(fetch_list(texts), first, key, config, Workers(1)), key
 
 
-def run_clusters(run: "Run", documents: Sequence[Document], b: Blocks, key: Optional[str]) -> np.ndarray:
-    def compute() -> np.ndarray:
+STAGE = Stage(
+    "clusters",
+    reads=("blocks",),
+    config=("shingle", "minhash", "boilerplate.block_threshold"),
+    writes=(Table("blocks", ("cluster",), rows="block", partition="cluster"),),
+)
+
+
+def run_clusters(run: "Run", documents: Sequence[Document], b: Blocks) -> np.ndarray:
+    """Each block's cluster: the index of its cluster's first block."""
+
+    def compute() -> Tables:
         fetch = fetch_from(documents, b.counts, b.blocks)
-        return cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, run.progress)
+        labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, run.progress)
+        return {"blocks": {"cluster": labels}}
 
-    def decode(a: dict, _) -> np.ndarray:
-        if len(a["labels"]) != len(b.key):
-            raise ValueError("cluster labels for another number of blocks")
-        return a["labels"]
-
-    return run.cached("clusters", key, compute, lambda labels: ({"labels": labels}, None), decode)
+    return run.execute(STAGE, compute)["blocks"]["cluster"]

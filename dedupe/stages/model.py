@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import checkpoint as checkpoints
+from .. import blockmodel
 from ..verdicts import apply_model
 from .boilerplate import BlockTable
+from .contract import Stage, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["run_model"]
+__all__ = ["run_model", "STAGE"]
 
 
-def run_model(run: "Run", table: BlockTable, previous: Optional[str]) -> tuple[np.ndarray, Optional[str]]:
+STAGE = Stage(
+    "model",
+    reads=("boilerplate",),
+    config=("boilerplate",),
+    writes=(Table("blocks", ("action",), rows="block"),),
+)
+
+
+def run_model(run: "Run", table: BlockTable) -> np.ndarray:
+    """Each block's final action: the rule's, weighed by the learned model
+    when one is on (else the rule's alone, and no stage of its own: what
+    reads the model's verdicts reads the rule's)."""
     config = run.config.boilerplate
     if config.block_model == "none":
-        return apply_model(table, config), previous
-    key = run.key("model", previous, asdict(config), checkpoints.model_fingerprint(config.block_model))
+        run.keys[STAGE.name] = run.keys.get("boilerplate")
+        return apply_model(table, config)
 
-    def compute() -> np.ndarray:
+    def compute() -> Tables:
         with run.progress.stage("model"):
-            return apply_model(table, config)
+            return {"blocks": {"action": apply_model(table, config)}}
 
-    def decode(a: dict, _) -> np.ndarray:
-        if len(a["action"]) != len(table.doc):
-            raise ValueError("actions for another number of blocks")
-        return a["action"]
-
-    return run.cached("model", key, compute, lambda action: ({"action": action}, None), decode), key
+    fingerprint = blockmodel.fingerprint(config.block_model)
+    return run.execute(STAGE, compute, fingerprint)["blocks"]["action"]
