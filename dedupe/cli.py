@@ -37,7 +37,7 @@ from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .model import InputError, UsageError
-from .parallel import usable_cpus
+from .parallel import JobsWarning, usable_cpus
 from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus
@@ -143,8 +143,9 @@ def run_options(command: Callable) -> Callable:
         [
             click.option(
                 "-j", "--jobs", type=click.IntRange(min=0), default=None,
-                help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
-                f"for any number.  [default: every usable core, {usable_cpus()} here]",
+                help="Processes at work: dedupe and N-1 workers (0: every usable core; more than the usable cores "
+                "runs as many as there are, with a warning). The output is the same for any number."
+                f"  [default: every usable core, {usable_cpus()} here]",
             ),
             click.option(
                 "--memory", type=ByteSize(), default=None, metavar="SIZE",
@@ -206,6 +207,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
     with warnings.catch_warnings(), for_stderr(quiet) as progress:
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("always", SpillWarning)  # dedupe.spill says it once per folder and reason
+        warnings.simplefilter("always", JobsWarning)  # said once, when the run's workers are set up
         warnings.showwarning = _show_warning
         try:
             yield progress

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 from . import malloc
 from .progress import Task
 
-__all__ = ["MIN_CHUNK", "MAX_CHUNK", "Workers", "usable_cpus", "resolve_jobs", "plan"]
+__all__ = ["MIN_CHUNK", "MAX_CHUNK", "JobsWarning", "Workers", "usable_cpus", "resolve_jobs", "plan"]
 
 #: Least weight of a chunk, in characters of text through the blocks stage
 #: (segmenting and normalising, the heaviest step per character: tens of
@@ -63,19 +64,36 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+class JobsWarning(UserWarning):
+    """More jobs were asked for than there are usable cores: the run uses as
+    many as there are cores."""
+
+
 def resolve_jobs(jobs: Optional[int]) -> int:
-    """The number of worker processes: ``jobs``, or every usable core for None or 0.
+    """The number of processes at work: ``jobs``, at most every usable core;
+    every usable core for None or 0.
+
+    More processes than cores make no step faster, and each worker holds a
+    chunk's text, shingles and signatures (hundreds of MB): ``-j 1000`` on two
+    cores took 4.5 GB in three seconds (issue #26). A larger ``jobs`` is cut
+    to the cores with a :class:`JobsWarning` that says so.
 
     Raises
     ------
     ValueError
         For anything but None or an int >= 0.
     """
+    cores = usable_cpus()
     if jobs is None:
-        return usable_cpus()
+        return cores
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
         raise ValueError(f"The 'jobs' parameter must be an int >= 1, or 0 for every usable core. Got {jobs!r} instead.")
-    return jobs or usable_cpus()
+    if jobs > cores:
+        warnings.warn(
+            f"{jobs} jobs asked for, but this process may use {cores} cores: running {cores}", JobsWarning, stacklevel=3
+        )
+        return cores
+    return jobs or cores
 
 
 def plan(weights: np.ndarray, parts: int) -> list[tuple[int, int]]:

@@ -55,7 +55,7 @@ def test_plan_balances_weight():
 
 def test_jobs_default_to_every_usable_core_and_are_checked():
     assert resolve_jobs(None) == resolve_jobs(0) == usable_cpus() >= 1
-    assert resolve_jobs(3) == 3
+    assert resolve_jobs(1) == 1 and resolve_jobs(usable_cpus()) == usable_cpus()
     for bad in (-1, 1.5, True, "2"):
         with pytest.raises(ValueError, match="The 'jobs' parameter must be an int >= 1"):
             resolve_jobs(bad)
