@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from . import malloc
+from . import lifeline, malloc
 from .progress import Task
 
 __all__ = ["MIN_CHUNK", "MAX_CHUNK", "JobsWarning", "Workers", "usable_cpus", "resolve_jobs", "plan"]
@@ -125,9 +125,15 @@ def _noop() -> int:
     return os.getpid()
 
 
-def _start_worker() -> None:
+def _start_worker(run_pid: int, tie: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     malloc.lean()  # as the run's own process (dedupe.malloc)
+    # A killed run's workers die with it (dedupe.lifeline). Only a fork server's
+    # worker is tied by the kernel: a spawned one's parent is the run's thread
+    # that started it (the warm-up thread, say), which ends long before the run.
+    if tie:
+        lifeline.die_with_parent()
+    lifeline.watch(run_pid)
 
 
 def _start(pool: ProcessPoolExecutor, n: int) -> None:
@@ -175,14 +181,20 @@ class Workers:
         if self._executor is None:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+            # Multiprocessing's files (the fork server's socket) go in a folder a
+            # later run can tell is a dead run's.
+            lifeline.run_tempdir()
             if ctx.get_start_method() == "forkserver":
                 # The server imports dedupe once; every worker is a fork of it. Started
                 # with Ctrl-C ignored, it and its workers inherit that (no traceback
                 # from a worker, or from the server's imports, when a person presses it).
                 from multiprocessing import forkserver
 
-                ctx.set_forkserver_preload(["dedupe.pipeline"])
                 main_thread = threading.current_thread() is threading.main_thread()
+                # Tied to the thread that starts it (dedupe.lifeline): only the main
+                # thread lives as long as the run.
+                tied = ["dedupe._forkserver"] if main_thread else []
+                ctx.set_forkserver_preload([*tied, "dedupe.pipeline"])
                 # None: a handler not set from Python (or not the main thread): left alone.
                 previous = signal.getsignal(signal.SIGINT) if main_thread else None
                 if previous is not None:
@@ -193,7 +205,8 @@ class Workers:
                     if previous is not None:
                         signal.signal(signal.SIGINT, previous)
             self._executor = ProcessPoolExecutor(
-                max_workers=self.jobs - 1, mp_context=ctx, initializer=_start_worker
+                max_workers=self.jobs - 1, mp_context=ctx, initializer=_start_worker,
+                initargs=(os.getpid(), ctx.get_start_method() == "forkserver"),
             )
         return self._executor
 

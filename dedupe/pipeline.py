@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 import numpy as np
 
 from . import blocks as blocks_mod
-from . import boilerplate, malloc, spill
+from . import boilerplate, lifeline, malloc, spill
 from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
@@ -154,6 +154,7 @@ def _running(
         raise UsageError(f"memory must be a positive number of bytes, not {memory}")
     if work is not None:
         work.sweep()  # what a run killed with its shards on disk left
+    lifeline.sweep_temp()  # and what killed runs left in the system's temporary folder
     malloc.lean()  # freed arrays go back to the system (dedupe.malloc)
     with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
         if isinstance(jobs, Workers):

@@ -98,16 +98,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep(folder: os.PathLike) -> list[Path]:
+def sweep(folder: os.PathLike, prefix: str = PREFIX) -> list[Path]:
     """Remove the spill folders in ``folder`` that no live process owns (a
-    run killed while its shards were on disk leaves them); return them."""
+    run killed while its shards were on disk leaves them); return them.
+
+    Any folder named ``<prefix><pid>-…`` is swept the same way (``prefix``)."""
     gone = []
     try:
-        found = sorted(Path(folder).glob(PREFIX + "*"))
+        found = sorted(Path(folder).glob(prefix + "*"))
     except OSError:
         return gone
     for path in found:
-        owner = path.name[len(PREFIX) :].split("-", 1)[0]
+        owner = path.name[len(prefix) :].split("-", 1)[0]
         if path.is_dir() and not path.is_symlink() and not (owner.isdigit() and _alive(int(owner))):
             shutil.rmtree(path, ignore_errors=True)
             gone.append(path)

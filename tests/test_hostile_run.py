@@ -5,9 +5,14 @@ test that runs a corpus holds the accounting invariant (every input document
 kept, cleaned, dropped with a reason, or listed as skipped)."""
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -42,6 +47,62 @@ def _cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args], prog_name="dedupe")
 
 
+def _large_corpus(path: Path, pages: int = 4000) -> Path:
+    """About 12 MB of JSONL: past the 8 MB from which a run shares its steps with workers."""
+    rng = np.random.default_rng(0)
+    vocab = np.array([f"w{i}" for i in range(5000)])
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(pages):
+            words = vocab[rng.integers(0, len(vocab), 500)]
+            body = [" ".join(words[k : k + 50]) for k in range(0, 500, 50)]
+            text = "\n\n".join([HEADER, *body, FOOTER])
+            f.write(json.dumps({"id": f"p{i}", "url": f"https://s{i % 5}.example/{i}", "text": text}) + "\n")
+    return path
+
+
+def _start(args: list, tmp: Path, cwd: Path) -> subprocess.Popen:
+    """The CLI in a session of its own, with ``tmp`` as its system temporary folder
+    and this test's dedupe on its path."""
+    tmp.mkdir(exist_ok=True)
+    source = str(Path(dedupe.__file__).resolve().parent.parent)
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    command = [sys.executable, "-c", "from dedupe.cli import main; main()", *map(str, args)]
+    return subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _session(sid: int) -> set:
+    """Live (not zombie) processes of the session ``sid``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != b"Z":  # state, ppid, pgrp, session
+            found.add(int(entry))
+    return found
+
+
+def _wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def _kill_all(pids) -> None:
+    for pid in pids:  # what a failed test leaves: only processes it started
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 # --- 1. --jobs had no upper bound: -j 1000 on two cores took 4.5 GB in three seconds
 
 
@@ -66,3 +127,58 @@ def test_cli_jobs_past_the_cores_run_with_one_warning_naming_the_cap(tmp_path):
     told = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert told == [f"warning: 1000 jobs asked for, but this process may use {cores} cores: running {cores}"]
     _accounted(json.loads(report.read_text("utf-8")), 6)
+
+
+# --- 2. A killed run left its fork server, resource tracker and a worker running, and a /tmp/pymp-* folder
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_a_killed_run_takes_its_processes_with_it_and_the_next_run_sweeps_its_temporary_folder(tmp_path):
+    corpus = _large_corpus(tmp_path / "corpus.jsonl")
+    tmp = tmp_path / "tmp"
+    run = _start(["clean", corpus, "-o", tmp_path / "out", "-j", 2, "--no-checkpoint", "-q"], tmp, tmp_path)
+    started = set()
+    try:
+        # The run, its resource tracker, its fork server and a worker forked from it.
+        assert _wait_for(lambda: len(_session(run.pid)) >= 4, 30), run.stderr.read1().decode() if run.poll() is not None else ""
+        started = _session(run.pid) - {run.pid}
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        assert _wait_for(lambda: not (_session(run.pid) & started), 10), f"still running: {_session(run.pid)}"
+    finally:
+        run.kill()
+        _kill_all(_session(run.pid) | started)
+    left = sorted(p.name for p in tmp.iterdir())  # multiprocessing's folder, marked as the dead run's
+    assert len(left) == 2 and left[1].startswith("pymp-") and left[0] == f"dedupe-run-{run.pid}-{left[1]}", left
+
+    small = _small_corpus(tmp_path / "small" / "pages.jsonl")
+    later = _start(["clean", small, "-o", tmp_path / "out2", "--report", tmp_path / "report.json", "-q"], tmp, tmp_path)
+    assert later.wait(60) == 0, later.stderr.read().decode()
+    later.stderr.close()
+    assert list(tmp.iterdir()) == []  # the dead run's folder swept, and the later run left none
+    _accounted(json.loads((tmp_path / "report.json").read_text("utf-8")), 6)
+
+
+def test_where_the_kernel_does_not_end_a_worker_its_watchdog_does(tmp_path):
+    """The portable half (dedupe.lifeline.watch): a process watching a run
+    that is killed ends within about a second, with no signal of its own."""
+    script = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import os, time; from dedupe import lifeline; "
+        "lifeline.watch(os.getppid(), 0.1); time.sleep(60)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    source = str(Path(dedupe.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, start_new_session=True)
+    watcher = int(run.stdout.readline())
+    try:
+        assert _wait_for(lambda: watcher in _session(run.pid), 5)
+        time.sleep(1)  # the watcher has imported dedupe and is watching
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        assert _wait_for(lambda: watcher not in _session(run.pid), 5)
+    finally:
+        run.stdout.close()
+        _kill_all([run.pid, watcher])
