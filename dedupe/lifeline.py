@@ -122,10 +122,10 @@ def run_tempdir() -> Path:
 
 def sweep_temp() -> list[Path]:
     """Remove what runs whose process is gone left in the system's temporary
-    folder (multiprocessing's folders marked by :func:`run_tempdir`); return
-    what was removed."""
+    folder (spilled shards without a work folder, multiprocessing's folders
+    marked by :func:`run_tempdir`); return what was removed."""
     root = Path(tempfile.gettempdir())
-    gone = []
+    gone = spill.sweep(root)
     for marker in spill.sweep(root, RUN_PREFIX):
         gone.append(marker)
         owned = root / marker.name[len(RUN_PREFIX) :].partition("-")[2]

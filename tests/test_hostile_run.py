@@ -182,3 +182,56 @@ def test_where_the_kernel_does_not_end_a_worker_its_watchdog_does(tmp_path):
     finally:
         run.stdout.close()
         _kill_all([run.pid, watcher])
+
+
+# --- 3. Spill shards a killed run left in the system's temporary folder were never swept
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def test_a_run_sweeps_dead_runs_spill_folders_from_the_system_temporary_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))  # what TMPDIR sets
+    dead = tmp / f"dedupe-shards-{_dead_pid()}-abc123"
+    live = tmp / f"dedupe-shards-{os.getpid()}-def456"  # this process's: a live run's
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "part-0.key.npy").write_bytes(b"rows")
+    corpus = _small_corpus(tmp_path / "in" / "pages.jsonl")
+
+    result = dedupe.clean([corpus], tmp_path / "out", report=tmp_path / "report.json", checkpoint=False)
+
+    assert not dead.exists()
+    assert (live / "part-0.key.npy").read_bytes() == b"rows"
+    assert result.report.exit_code == 0
+    _accounted(json.loads((tmp_path / "report.json").read_text("utf-8")), 6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+def test_shards_of_a_killed_run_without_checkpoints_are_gone_after_the_next_run(tmp_path):
+    corpus = _large_corpus(tmp_path / "corpus.jsonl", pages=1500)
+    tmp = tmp_path / "tmp"
+    args = ["clean", corpus, "-o", tmp_path / "out", "--report", tmp_path / "report.json", "--memory", "64K", "--no-checkpoint", "-j", 1, "-q"]
+    run = _start(args, tmp, tmp_path)
+    try:
+        assert _wait_for(lambda: any(tmp.glob("dedupe-shards-*/*.npy")) or run.poll() is not None, 60)
+        os.kill(run.pid, signal.SIGKILL)
+        assert run.wait() == -signal.SIGKILL
+    finally:
+        run.kill()
+        run.stderr.close()
+    assert [p.name.split("-")[2] for p in tmp.glob("dedupe-shards-*")] == [str(run.pid)]
+
+    later = _start(args, tmp, tmp_path)
+    assert later.wait(120) == 0, later.stderr.read().decode()
+    later.stderr.close()
+    assert list(tmp.iterdir()) == []
+    _accounted(json.loads((tmp_path / "report.json").read_text("utf-8")), 1500)
