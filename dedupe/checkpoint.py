@@ -206,8 +206,17 @@ class WorkDir:
         try:
             _replace_atomically(self.file(stage, key), {_META: header, **arrays})
         except OSError as exc:
-            warnings.warn(f"{self.path}: cannot write checkpoints ({exc}); going on without them", CheckpointWarning)
-            self.path = None
+            self.refused(exc)
+
+    def refused(self, exc: OSError) -> None:
+        """Warn that the folder cannot be written (full, read-only, a file in the
+        way) and keep no more checkpoints: the run goes on without them."""
+        warnings.warn(
+            f"{self.path}: cannot write checkpoints ({exc.strerror or exc}); going on without them",
+            CheckpointWarning,
+            stacklevel=3,
+        )
+        self.path = None
 
     def sweep(self) -> None:
         """Remove the spill folders a killed run left here (:func:`dedupe.spill.sweep`)."""

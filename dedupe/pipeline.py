@@ -289,13 +289,14 @@ def _read_stage(run: Run, inputs: Sequence[PathLike]) -> Corpus:
             checkpoints.inputs_fingerprint(files),
         )
 
-    def compute() -> tuple[DocumentStore, list[InputError]]:
-        documents, skipped = _new_store(run, key), []
+    def read_into(documents: DocumentStore) -> list[InputError]:
+        skipped: list[InputError] = []
         # The chunks' own stores, each removed once absorbed; what a failure leaves, at the end.
         base = documents.path.parent if documents.path is not None else None
-        folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
+        folder = None
         read = False
         try:
+            folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
             with run.progress.stage("read", len(files), "files") as task:
                 args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
                 for path, metadata, errors in run.workers.imap(_read_files, weights, args, task, _READ_CHUNK):
@@ -303,13 +304,27 @@ def _read_stage(run: Run, inputs: Sequence[PathLike]) -> Corpus:
                     if errors and config.strict:
                         raise InputError(*errors[0])
                     skipped += [InputError(*e) for e in errors]
+            documents.finish()
             read = True
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
             if not read:
                 documents.close()  # and the folders it made
-        documents.finish()
-        return documents, skipped
+        return skipped
+
+    def compute() -> tuple[DocumentStore, list[InputError]]:
+        documents = _new_store(run, key)
+        if documents.path is None:
+            return documents, read_into(documents)
+        try:
+            return documents, read_into(documents)
+        except OSError as exc:
+            # The work folder's disk is full (or refuses writes): the run goes on
+            # without checkpoints, the texts in a temporary file, read again.
+            run.work.refused(exc)
+            documents = DocumentStore()
+            return documents, read_into(documents)
 
     def encode(value):
         documents, skipped = value

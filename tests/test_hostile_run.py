@@ -235,3 +235,53 @@ def test_shards_of_a_killed_run_without_checkpoints_are_gone_after_the_next_run(
     later.stderr.close()
     assert list(tmp.iterdir()) == []
     _accounted(json.loads((tmp_path / "report.json").read_text("utf-8")), 1500)
+
+
+# --- 4. A full disk under the work folder stopped the run, though the README says it goes on without checkpoints
+
+
+def _tree(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def mount_tmpfs():
+    """``mount_tmpfs(folder, options)``: a real small (or read-only) file system
+    there, unmounted at the end; the test skips where mounting is not allowed."""
+    mounted = []
+
+    def mount(folder: Path, options: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (root only): {done.stderr.decode().strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in reversed(mounted):
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("where", ["work-dir", "default"])
+def test_a_full_work_folder_warns_and_the_run_finishes_without_checkpoints(tmp_path, mount_tmpfs, where):
+    corpus = _large_corpus(tmp_path / "corpus.jsonl", pages=300)  # 0.9 MB: its checkpoints need more than 256 KB
+    reference = _cli("clean", corpus, "-o", tmp_path / "ref", "--report", tmp_path / "ref.json", "--no-checkpoint", "-j", 1, "-q")
+    assert reference.exit_code == 0, reference.output
+    out = tmp_path / "out"
+    if where == "work-dir":
+        work = mount_tmpfs(tmp_path / "full", "size=256k")
+        extra = ["--work-dir", work]
+    else:  # the default work folder, OUT/.dedupe-work, on a disk of its own
+        work = mount_tmpfs(out / ".dedupe-work", "size=256k")
+        extra = []
+
+    result = _cli("clean", corpus, "-o", out, "--report", tmp_path / "out.json", *extra, "-j", 1, "-q")
+
+    assert result.exit_code == 0, result.output
+    told = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert told == [f"warning: {work}: cannot write checkpoints (No space left on device); going on without them"]
+    assert {k: v for k, v in _tree(out).items() if not k.startswith(".dedupe-work/")} == _tree(tmp_path / "ref")
+    assert (tmp_path / "out.json").read_bytes() == (tmp_path / "ref.json").read_bytes()
+    assert [p.name for p in work.iterdir()] == []  # nothing half-written left on the full disk
+    _accounted(json.loads((tmp_path / "out.json").read_text("utf-8")), 300)
