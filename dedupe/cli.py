@@ -36,6 +36,7 @@ from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
+from .io.writers import check_writable
 from .model import InputError, UsageError
 from .parallel import JobsWarning, usable_cpus
 from .pipeline import DEFAULT_MEMORY
@@ -356,6 +357,9 @@ def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, me
     if report_path or html_path:
         paths = [Path(p) if p else None for p in (report_path, html_path)]
         _run(check_output, discover(corpus, config.read.format), corpus, None, *paths)
+        for path, what in zip(paths, ("the report", "the HTML report")):
+            if path is not None:  # before the run, not after it
+                _run(check_writable, path.parent, what)
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
             scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir

@@ -37,6 +37,7 @@ from . import checkpoint as checkpoints
 from .config import Config
 from .htmlreport import write_html
 from .io import check_output, discover, write_corpus
+from .io.writers import check_writable
 from .io.files import InputFile, load_stdin
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
@@ -507,6 +508,9 @@ def clean(
         If an output would overwrite an input or lie inside an input folder,
         if ``work_dir`` is a file or lies in an input folder, or if it is
         given with ``checkpoint=False``.
+    OSError
+        If the output folder (or the reports' folders) cannot be made or
+        written in: found before any work is done.
     """
     output = Path(output)
     config = _resolve(config, options)
@@ -515,6 +519,10 @@ def clean(
     check_output(files, inputs, output, *paths)
     if work_dir is not None and not checkpoint:
         raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
+    check_writable(output, "the output")
+    for path, what in zip(paths, ("the report", "the HTML report")):
+        if path is not None:
+            check_writable(path.parent, what)
     if not checkpoint:
         work = checkpoints.WorkDir(None)
     elif work_dir is None:

@@ -285,3 +285,49 @@ def test_a_full_work_folder_warns_and_the_run_finishes_without_checkpoints(tmp_p
     assert (tmp_path / "out.json").read_bytes() == (tmp_path / "ref.json").read_bytes()
     assert [p.name for p in work.iterdir()] == []  # nothing half-written left on the full disk
     _accounted(json.loads((tmp_path / "out.json").read_text("utf-8")), 300)
+
+
+# --- 5. A read-only output folder was found only after the whole pipeline had run
+
+
+@pytest.mark.parametrize("where", ["read-only disk", "inside read-only disk", "under a file"])
+def test_an_output_folder_that_cannot_be_written_stops_the_run_before_any_stage(tmp_path, mount_tmpfs, where):
+    corpus = _small_corpus(tmp_path / "in" / "pages.jsonl")
+    if where == "under a file":  # runs anywhere: no folder can be made under a regular file
+        (tmp_path / "a-file").write_text("")
+        out = tmp_path / "a-file" / "out"
+        reason = "Not a directory"
+    else:
+        disk = mount_tmpfs(tmp_path / "ro", "ro,size=64k")
+        out = disk if where == "read-only disk" else disk / "out"
+        reason = "Read-only file system"
+    work = tmp_path / "work"  # where stages would be kept, had any run
+
+    result = _cli("clean", corpus, "-o", out, "--report", tmp_path / "report.json", "--work-dir", work, "-j", 1)
+
+    assert result.exit_code == 3, result.output
+    assert not work.exists() or not any(work.iterdir()), result.stderr  # no stage ran
+    assert f"error: {out}: cannot write the output there ({reason}); nothing was written in its place" in result.stderr
+    assert "documents read" not in result.stderr and not (tmp_path / "report.json").exists()
+
+
+def test_from_python_an_unwritable_output_raises_before_any_stage(tmp_path):
+    corpus = _small_corpus(tmp_path / "in" / "pages.jsonl")
+    (tmp_path / "a-file").write_text("")
+    stages = []
+    with pytest.raises(OSError) as raised:
+        dedupe.clean([corpus], tmp_path / "a-file" / "out", progress=lambda stage, done, total: stages.append(stage))
+    assert stages == []
+    assert str(raised.value) == f"{tmp_path / 'a-file' / 'out'}: cannot write the output there (Not a directory)"
+
+
+def test_a_report_folder_that_cannot_be_written_stops_dedupe_report_before_the_run(tmp_path):
+    corpus = _small_corpus(tmp_path / "in" / "pages.jsonl")
+    (tmp_path / "a-file").write_text("")
+    report = tmp_path / "a-file" / "report.json"
+
+    result = _cli("report", corpus, "--report", report, "--work-dir", tmp_path / "work")
+
+    assert result.exit_code == 3
+    assert not (tmp_path / "work").exists()  # no stage ran
+    assert f"error: {report.parent}: cannot write the report there (Not a directory)" in result.stderr

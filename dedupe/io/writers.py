@@ -13,6 +13,7 @@ beside its target and renamed into place, so a reader never sees half a file.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -21,7 +22,7 @@ from ..model import UsageError
 from . import delimited, jsonl, parquet, plain, warc
 from .files import InputFile, atomic_write
 
-__all__ = ["atomic_write", "check_output", "write_corpus"]
+__all__ = ["atomic_write", "check_output", "check_writable", "write_corpus"]
 
 _WRITERS = {
     "jsonl": jsonl.write,
@@ -119,3 +120,32 @@ def write_corpus(
             continue
         written.append(target)
     return written
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse a folder that cannot be made or written in, before any work is
+    done (a read-only disk found once the whole pipeline has run costs the
+    whole run). Folders made to find out are removed again.
+
+    Raises
+    ------
+    OSError
+        ``"<folder>: cannot write <what> there (<reason>)"``.
+    """
+    made: list[Path] = []
+    try:
+        for parent in [*reversed(folder.parents), folder]:
+            if not os.path.lexists(parent):
+                parent.mkdir()
+                made.append(parent)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".dedupe-", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OSError(f"{folder}: cannot write {what} there ({exc.strerror or exc})") from exc
+    finally:
+        for parent in reversed(made):
+            try:
+                parent.rmdir()
+            except OSError:
+                pass
