@@ -9,6 +9,7 @@ file); compression from a last ``.gz``, ``.zst`` or ``.bz2``. Standard input
 from __future__ import annotations
 
 import bz2
+import errno
 import dataclasses
 import gzip
 import io
@@ -33,6 +34,8 @@ __all__ = [
     "atomic_write",
     "compression_of",
     "DECOMPRESSION_ERRORS",
+    "real_path",
+    "cannot_open",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -69,6 +72,30 @@ def compression_of(name: str) -> Optional[str]:
 
 def _strip_compression(name: str) -> str:
     return name[: -len(os.path.splitext(name)[1])] if compression_of(name) else name
+
+
+def real_path(path: PathLike) -> Path:
+    """The absolute path with symbolic links resolved as far as they go.
+
+    Unlike ``Path.resolve()``, never raises: a symbolic link loop (which
+    Python 3.11 reports as RuntimeError) stays as the link's own path, and
+    the reader reports the file as unreadable.
+    """
+    return Path(os.path.realpath(path))
+
+
+def cannot_open(f: "InputFile") -> Optional[str]:
+    """Why a corpus file cannot be opened (a dangling link, a link loop, no
+    permission), checked before its format is: None when it can be."""
+    if f.path is None:
+        return None
+    try:
+        os.stat(f.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link loop ({exc.strerror})"
+        return exc.strerror or str(exc)
+    return None
 
 
 def _format_of(name: str) -> Optional[str]:
@@ -171,7 +198,7 @@ def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile
                     path = Path(dirpath) / fname
                     rel = path.relative_to(root).as_posix()
                     files.append(_file(path, os.path.join(str(given), rel), rel, format))
-        elif root.exists():
+        elif root.exists() or root.is_symlink():  # a link that leads nowhere is reported by the reader
             files.append(_file(root, str(given), root.name, format))
         else:
             raise FileNotFoundError(f"{given}: no such file or folder")

@@ -1,0 +1,60 @@
+"""Hostile inputs (issue #26): symbolic link loops, cut and bloated
+compressed files, odd line endings, broken records, a full disk and
+duplicate ids. Every test checks that each input document is accounted
+for: kept (unchanged, cleaned or emptied) or skipped with a reason."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from dedupe.cli import main
+from dedupe.io.readers import read_corpus
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], prog_name="dedupe")
+
+
+def accounted(report: dict) -> int:
+    """Documents the report accounts for: kept in any state, or skipped."""
+    s = report["summary"]
+    kept = s["documents_unchanged"] + s["documents_cleaned"] + s["documents_emptied"]
+    assert kept == s["documents_read"] == len(report["documents"])
+    assert sum(s["documents_skipped"].values()) == len(report["skipped"])
+    return kept + len(report["skipped"])
+
+
+def clean(tmp_path, *inputs, options=()):
+    """``dedupe clean`` into tmp_path/out; the result and its report."""
+    report = tmp_path / "report.json"
+    result = run("clean", *inputs, "-o", tmp_path / "out", "--report", report, "-q", *options)
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+    return result, data
+
+
+# --- 1. symbolic link loops --------------------------------------------------------
+
+
+@pytest.mark.parametrize("work", [False, True], ids=["default", "work-dir"])
+def test_symlink_loop_is_skipped_and_the_rest_is_written(tmp_path, work):
+    corpus = tmp_path / "L"
+    corpus.mkdir()
+    (corpus / "a").symlink_to("b")
+    (corpus / "b").symlink_to("a")
+    (corpus / "c.txt").symlink_to("c.txt")
+    (corpus / "x.txt").write_text("hi\n", encoding="utf-8")
+
+    result, data = clean(tmp_path, corpus, options=("--work-dir", tmp_path / "work") if work else ())
+
+    assert result.exit_code == 1, result.output
+    assert (tmp_path / "out" / "x.txt").read_text(encoding="utf-8") == "hi\n"
+    assert [(s["source"], s["reason"]) for s in data["skipped"]] == [
+        (str(corpus / n), "unreadable") for n in ("a", "b", "c.txt")
+    ]
+    assert all("symbolic link loop" in s["message"] for s in data["skipped"])
+    assert accounted(data) == 4
