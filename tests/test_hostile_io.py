@@ -3,6 +3,7 @@ compressed files, odd line endings, broken records, a full disk and
 duplicate ids. Every test checks that each input document is accounted
 for: kept (unchanged, cleaned or emptied) or skipped with a reason."""
 
+import gzip
 import io
 import json
 from pathlib import Path
@@ -58,3 +59,44 @@ def test_symlink_loop_is_skipped_and_the_rest_is_written(tmp_path, work):
     ]
     assert all("symbolic link loop" in s["message"] for s in data["skipped"])
     assert accounted(data) == 4
+
+
+# --- 2. a cut .warc.gz keeps every intact record -----------------------------------
+
+
+def rid(n):
+    return f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>"
+
+
+def warc_bytes(n, words=30, gzip=True):
+    """``n`` HTML responses (ids rid(1)..rid(n)), each its own gzip member when ``gzip``."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=gzip)
+    for i in range(1, n + 1):
+        http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        body = f"<p>page {i} {'word ' * words}</p>".encode()
+        headers = {"WARC-Record-ID": rid(i), "WARC-Date": "2024-05-01T00:00:00Z"}
+        writer.write_record(
+            writer.create_warc_record(
+                f"https://a.example/{i}", "response", payload=io.BytesIO(body), http_headers=http, warc_headers_dict=headers
+            )
+        )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("n, words", [(4, 5), (60, 300)])
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_cut_warc_gz_keeps_every_record_before_the_cut(tmp_path, n, words, keep):
+    whole = warc_bytes(n, words)
+    last = len(whole) - len(warc_bytes(n - 1, words))
+    path = tmp_path / "cut.warc.gz"
+    path.write_bytes(whole[: len(whole) - last + int(last * keep)])
+
+    result, data = clean(tmp_path, path)
+
+    assert result.exit_code == 1, result.output
+    assert [d["id"] for d in data["documents"]] == [rid(i) for i in range(1, n)]
+    assert [(s["line"], s["reason"]) for s in data["skipped"]] == [(n, "unreadable")]
+    assert accounted(data) == n
+    written = (tmp_path / "out" / "cut.warc.jsonl.gz").read_bytes()
+    assert [json.loads(line)["id"] for line in gzip.decompress(written).splitlines()] == [rid(i) for i in range(1, n)]

@@ -44,19 +44,42 @@ def _mime(content_type: Optional[str]) -> tuple[str, Optional[str]]:
 
 
 class _Watched:
-    """A stream that keeps the error that ended it: warcio takes an EOFError
-    for the end of the archive, and a cut download must not pass for one."""
+    """A stream that keeps the error that ended it, and hands over every byte
+    decompressed before it.
+
+    warcio takes an EOFError for the end of the archive, so a cut download
+    must not pass for one. And a buffered ``read(n)`` that meets the break
+    raises and drops what it had gathered, up to a whole read (16 KiB, a few
+    records) of intact records before the cut; ``read1`` returns what one
+    step of the decompressor gives, so the bytes before the break come out
+    first and the error is raised on the read after them.
+    """
 
     def __init__(self, stream):
         self.stream = stream
         self.error: Optional[BaseException] = None
+        self.raised = False  # the error has reached a reader (it waits while bytes before it are read)
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            return self.stream.read(size)
-        except DECOMPRESSION_ERRORS as exc:
-            self.error = exc
-            raise
+        if self.error is not None:
+            self.raised = True
+            raise self.error
+        parts: list[bytes] = []
+        got = 0
+        while size is None or size < 0 or got < size:
+            try:
+                data = self.stream.read1(size - got if size is not None and size >= 0 else -1)
+            except DECOMPRESSION_ERRORS as exc:
+                self.error = exc
+                if parts:
+                    break
+                self.raised = True
+                raise
+            if not data:
+                break
+            parts.append(data)
+            got += len(data)
+        return b"".join(parts)
 
 
 def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
@@ -69,18 +92,24 @@ def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
         ``unreadable`` when the file breaks part way (records already
         yielded stand).
     """
-    index = 0
+    where = 1  # the record a break is in: the one being read, else the next
     try:
         with open_input(f) as fh:
             stream = _Watched(fh)
             for index, record in enumerate(ArchiveIterator(stream), start=1):
+                where = index
                 if record.rec_type == "conversion" or (record.rec_type == "response" and record.http_headers is not None):
                     yield index, record
+                if stream.raised:
+                    return  # the break is inside this record, and reading it said so
+                while record.raw_stream.read(1 << 16):  # the rest of the record, or the break inside it
+                    pass
+                where = index + 1
             if stream.error is not None:
                 raise stream.error
     except _ERRORS as exc:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise InputError(f.source, index + 1, "unreadable", detail) from exc
+        raise InputError(f.source, where, "unreadable", detail) from exc
 
 
 def _id(f: InputFile, index: int, record) -> str:
