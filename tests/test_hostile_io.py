@@ -100,3 +100,41 @@ def test_cut_warc_gz_keeps_every_record_before_the_cut(tmp_path, n, words, keep)
     assert accounted(data) == n
     written = (tmp_path / "out" / "cut.warc.jsonl.gz").read_bytes()
     assert [json.loads(line)["id"] for line in gzip.decompress(written).splitlines()] == [rid(i) for i in range(1, n)]
+
+
+# --- 3. a WARC cut inside a record's header ----------------------------------------
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["warc", "warc.gz"])
+@pytest.mark.parametrize("n", [1, 3])
+def test_warc_cut_anywhere_in_a_record_header_reports_that_record(tmp_path, compressed, n):
+    whole = warc_bytes(n, gzip=False)
+    start = len(warc_bytes(n - 1, gzip=False))
+    header = whole.index(b"\r\n\r\n", start) + 4 - start  # the WARC header block of the last record
+    path = tmp_path / ("cut.warc.gz" if compressed else "cut.warc")
+    for cut in range(1, header + 40, 3):
+        data = whole[start : start + cut]
+        if compressed:  # the intact records as gzip members, then the last one's member cut short
+            path.write_bytes(warc_bytes(n - 1) + gzip.compress(data, mtime=0)[:-10])
+        else:
+            path.write_bytes(whole[:start] + data)
+
+        corpus = read_corpus([path])
+
+        assert [d.id for d in corpus.documents] == [rid(i) for i in range(1, n)], cut
+        assert [(e.reason, e.line) for e in corpus.skipped] == [("unreadable", n)], (cut, corpus.skipped)
+        assert len(corpus.documents) + len(corpus.skipped) == n
+
+
+def test_warc_cut_inside_a_header_is_in_the_report(tmp_path):
+    whole = warc_bytes(3, gzip=False)
+    start = len(warc_bytes(2, gzip=False))
+    path = tmp_path / "cut.warc"
+    path.write_bytes(whole[: whole.index(b"Content-Length", start)])
+
+    result, data = clean(tmp_path, path)
+
+    assert result.exit_code == 1, result.output
+    assert [(s["line"], s["reason"]) for s in data["skipped"]] == [(3, "unreadable")]
+    assert "header" in data["skipped"][0]["message"]
+    assert accounted(data) == 3

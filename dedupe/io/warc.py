@@ -15,6 +15,7 @@ document (id, url, WARC-Date as ``date``, and the cleaned text).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Union
 
@@ -59,6 +60,7 @@ class _Watched:
         self.stream = stream
         self.error: Optional[BaseException] = None
         self.raised = False  # the error has reached a reader (it waits while bytes before it are read)
+        self.count = 0  # bytes handed over
 
     def read(self, size: int = -1) -> bytes:
         if self.error is not None:
@@ -79,6 +81,7 @@ class _Watched:
                 break
             parts.append(data)
             got += len(data)
+        self.count += got
         return b"".join(parts)
 
 
@@ -96,14 +99,29 @@ def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
     try:
         with open_input(f) as fh:
             stream = _Watched(fh)
-            for index, record in enumerate(ArchiveIterator(stream), start=1):
+            records = ArchiveIterator(stream)
+            for index in itertools.count(1):
                 where = index
-                if record.rec_type == "conversion" or (record.rec_type == "response" and record.http_headers is not None):
+                try:
+                    record = next(records)
+                except StopIteration:
+                    # warcio takes the end of the file inside a header for the end of the archive;
+                    # the first line it had read of the next record (or any byte, before the first) says otherwise.
+                    if stream.error is None and (records.next_line or (index == 1 and stream.count)):
+                        raise InputError(f.source, index, "unreadable", "the file ends inside the record's header")
+                    break
+                except AttributeError as exc:  # warcio, on a response header cut before its WARC-Target-URI
+                    raise InputError(f.source, index, "unreadable", "the record's header is cut or malformed") from exc
+                wanted = record.rec_type == "conversion" or (record.rec_type == "response" and record.http_headers is not None)
+                if wanted or _header_cut(record):  # a cut header may have lost the record's type: it is reported
                     yield index, record
                 if stream.raised:
                     return  # the break is inside this record, and reading it said so
                 while record.raw_stream.read(1 << 16):  # the rest of the record, or the break inside it
                     pass
+                if not wanted and getattr(record.raw_stream, "limit", 0) > 0:
+                    # A request or metadata record is no document, but a cut file must not pass for a whole one.
+                    raise InputError(f.source, index, "unreadable", f"the record ends {record.raw_stream.limit} bytes short")
                 where = index + 1
             if stream.error is not None:
                 raise stream.error
@@ -112,24 +130,35 @@ def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
         raise InputError(f.source, where, "unreadable", detail) from exc
 
 
+def _header_cut(record) -> bool:
+    """Whether the record's header block was cut: every WARC record has a
+    Content-Length, and warcio takes the end of the file for the end of
+    the header."""
+    return record.rec_headers.get_header("Content-Length") is None
+
+
 def _id(f: InputFile, index: int, record) -> str:
     return record.rec_headers.get_header("WARC-Record-ID") or f"{f.name}:{index}"
 
 
 def _document(f: InputFile, index: int, record) -> Document:
+    if _header_cut(record):
+        raise InputError(f.source, index, "unreadable", "the record's header is cut (it has no Content-Length)")
     headers = record.rec_headers
     media, charset = _mime((record.http_headers or headers).get_header("Content-Type"))
     is_html = record.rec_type == "response" and media in _HTML
-    if not is_html and media not in _TEXT and not (record.rec_type == "conversion" and not media):
-        raise InputError(f.source, index, "unsupported_record", f"{record.rec_type} of type {media or 'unknown'}")
+    supported = is_html or media in _TEXT or (record.rec_type == "conversion" and not media)
     try:
-        body = record.content_stream().read()
-        while record.raw_stream.read(1 << 16):  # what decoding left (a chunked body's trailer)
+        body = record.content_stream().read() if supported else b""
+        while record.raw_stream.read(1 << 16):  # what decoding left (a chunked body's trailer), or all of a skipped one
             pass
     except _ERRORS as exc:  # a broken chunked or gzip-encoded body
         raise InputError(f.source, index, "unreadable", str(exc) or type(exc).__name__) from None
+    # Before the type: a response cut inside its HTTP header has no type to speak of.
     if record.raw_stream.limit > 0:
         raise InputError(f.source, index, "unreadable", f"the record ends {record.raw_stream.limit} bytes short")
+    if not supported:
+        raise InputError(f.source, index, "unsupported_record", f"{record.rec_type} of type {media or 'unknown'}")
     doc_id, url = _id(f, index, record), headers.get_header("WARC-Target-URI") or None
     if is_html:
         page = decode_html(body, f.source, index, charset)
