@@ -20,6 +20,7 @@ SKIP_REASONS = {
     "invalid_encoding": "not valid in its declared character encoding",
     "unsupported_record": "not an HTML or text page",
     "unsupported_file": "not a supported corpus file",
+    "too_large": "too large",
 }
 
 

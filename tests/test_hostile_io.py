@@ -3,10 +3,16 @@ compressed files, odd line endings, broken records, a full disk and
 duplicate ids. Every test checks that each input document is accounted
 for: kept (unchanged, cleaned or emptied) or skipped with a reason."""
 
+import csv
 import gzip
 import io
 import json
+import tracemalloc
+import zlib
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from dedupe.cli import main
+from dedupe.config import ReadConfig
 from dedupe.io.readers import read_corpus
 
 
@@ -138,3 +145,90 @@ def test_warc_cut_inside_a_header_is_in_the_report(tmp_path):
     assert [(s["line"], s["reason"]) for s in data["skipped"]] == [(3, "unreadable")]
     assert "header" in data["skipped"][0]["message"]
     assert accounted(data) == 3
+
+
+# --- 4. bounds on decompressed size ---------------------------------------------------
+
+LIMITS = "max-document-bytes = 2000\nmax-file-bytes = 20000\n"
+
+
+def limited(tmp_path):
+    path = tmp_path / "limits.toml"
+    path.write_text(LIMITS, encoding="utf-8")
+    return ("--config", path)
+
+
+def zero_bomb(path, megabytes):
+    """``megabytes`` MB of zero bytes, gzipped a megabyte at a time (about 1 KB a MB)."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as out:
+        for _ in range(megabytes):
+            out.write(squeeze.compress(bytes(1 << 20)))
+        out.write(squeeze.flush())
+    return path
+
+
+def test_a_compression_bomb_is_skipped_while_it_streams(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    zero_bomb(corpus / "bomb.txt.gz", 64)
+    zero_bomb(corpus / "bomb.jsonl.gz", 64)  # one endless line
+    (corpus / "page.txt").write_text("a page of text\n", encoding="utf-8")
+
+    tracemalloc.start()
+    try:
+        got = read_corpus([corpus], ReadConfig(max_document_bytes=2000, max_file_bytes=20000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 8 << 20  # 64 MB each, never loaded
+    assert [d.id for d in got.documents] == ["page.txt"]
+    assert [(e.reason, e.path, e.line) for e in got.skipped] == [
+        ("too_large", str(corpus / "bomb.jsonl.gz"), 1),
+        ("too_large", str(corpus / "bomb.txt.gz"), None),
+    ]
+    assert "--max-document-bytes" in got.skipped[1].message
+    assert len(got.documents) + len(got.skipped) == 3
+
+
+def test_documents_past_the_bound_are_skipped_in_every_format(tmp_path):
+    big, small = "word " * 500, "a short page of a few words"  # 2500 and 27 bytes
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    lines = [json.dumps({"id": f"j{i}", "text": t}) for i, t in enumerate([small, big, small])]
+    (corpus / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(corpus / "b.csv", "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["id", "text"], ["c0", small], ["c1", big], ["c2", small]])
+    pq.write_table(pa.table({"id": ["p0", "p1", "p2"], "text": [small, big, small]}), corpus / "c.parquet")
+    (corpus / "d.warc.gz").write_bytes(warc_bytes(1) + warc_bytes(1, words=500) + warc_bytes(1))
+    (corpus / "e.txt").write_text(big, encoding="utf-8")
+
+    result, data = clean(tmp_path, corpus, options=limited(tmp_path))
+
+    assert result.exit_code == 1, result.output
+    assert [(Path(s["source"]).name, s["line"], s["reason"]) for s in data["skipped"]] == [
+        ("a.jsonl", 2, "too_large"),
+        ("b.csv", 2, "too_large"),  # the csv module cannot go on past a field over its limit
+        ("c.parquet", 2, "too_large"),
+        ("d.warc.gz", 2, "too_large"),
+        ("e.txt", None, "too_large"),
+    ]
+    assert data["summary"]["documents_skipped"]["too_large"] == 5
+    assert data["config"]["max_document_bytes"] == 2000
+    assert accounted(data) == 3 + 2 + 3 + 3 + 1  # the csv's third row is unread, under b.csv:2's entry
+    assert len(data["documents"]) == 2 + 1 + 2 + 2
+
+
+def test_a_file_past_its_bound_keeps_what_came_before(tmp_path):
+    lines = [json.dumps({"id": f"j{i}", "text": f"page {i} " + "word " * 100}) for i in range(100)]  # 520 bytes each
+    path = tmp_path / "a.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+
+    got = read_corpus([path], ReadConfig(max_document_bytes=2000, max_file_bytes=20000))
+
+    n = len(got.documents)
+    assert 30 <= n <= 40
+    assert [d.id for d in got.documents] == [f"j{i}" for i in range(n)]
+    assert [(e.reason, e.line) for e in got.skipped] == [("too_large", n + 1)]
+    assert "--max-file-bytes" in got.skipped[0].message

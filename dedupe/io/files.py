@@ -36,6 +36,8 @@ __all__ = [
     "DECOMPRESSION_ERRORS",
     "real_path",
     "cannot_open",
+    "TooLarge",
+    "read_bounded",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -247,9 +249,75 @@ class _ZstdReader(io.RawIOBase):
         return n
 
 
+class TooLarge(Exception):
+    """More decompressed bytes than a bound allows (``max_document_bytes``,
+    ``max_file_bytes``): the part is skipped as ``too_large``, not loaded."""
+
+    def __init__(self, what: str, limit: int, option: str):
+        self.limit = limit
+        super().__init__(f"{what} is larger than {limit:,} bytes decompressed (--{option})")
+
+
+class _Bounded(io.BufferedIOBase):
+    """A decompressed stream that counts what it hands over and raises
+    :class:`TooLarge` once past ``limit``: a compression bomb is stopped
+    while it streams, never read whole. The read that crosses the bound
+    still returns its bytes (the records before the bound are whole ones);
+    the next one raises."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self._stream = stream
+        self._limit = limit
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _check(self) -> None:
+        if self._count > self._limit:
+            raise TooLarge("the file", self._limit, "max-file-bytes")
+
+    def _counted(self, data: bytes) -> bytes:
+        self._count += len(data)
+        return data
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        self._check()
+        if size is None or size < 0:  # all of it, but never all of a bomb: a byte past the bound at most
+            data = self._counted(self._stream.read(self._limit - self._count + 1))
+            self._check()
+            return data
+        return self._counted(self._stream.read(size))
+
+    def read1(self, size: int = -1) -> bytes:
+        self._check()
+        return self._counted(self._stream.read1(size))
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        self._check()
+        if size is None or size < 0:
+            size = self._limit - self._count + 1
+        return self._counted(self._stream.readline(size))
+
+
+def read_bounded(stream: BinaryIO, limit: int, what: str = "the document") -> bytes:
+    """All of ``stream``, or :class:`TooLarge` once it passes ``limit``
+    bytes (``max_document_bytes``); at most ``limit + 1`` bytes are read."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(what, limit, "max-document-bytes")
+    return data
+
+
 @contextmanager
-def open_input(f: InputFile) -> Iterator[BinaryIO]:
+def open_input(f: InputFile, max_bytes: Optional[int] = None) -> Iterator[BinaryIO]:
     """Open a corpus file for reading, decompressed.
+
+    Parameters
+    ----------
+    f : InputFile
+    max_bytes : int, optional
+        Reading past this many decompressed bytes raises :class:`TooLarge`.
 
     Raises
     ------
@@ -269,7 +337,7 @@ def open_input(f: InputFile) -> Iterator[BinaryIO]:
         else:
             stream = raw
         with stream:
-            yield stream
+            yield stream if max_bytes is None else _Bounded(stream, max_bytes)
     finally:
         raw.close()
 

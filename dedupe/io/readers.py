@@ -55,7 +55,7 @@ def read_file(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, Inpu
         yield InputError(f.source, None, "unsupported_file", detail)
     elif f.format in _ONE_DOCUMENT:
         try:
-            yield from _ONE_DOCUMENT[f.format](f)
+            yield from _ONE_DOCUMENT[f.format](f, config)
         except InputError as err:
             yield err
     else:

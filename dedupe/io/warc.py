@@ -24,7 +24,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ..config import ReadConfig
 from ..model import Document, InputError
-from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
+from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input, read_bounded
 from .jsonl import dump_json
 from .records import decode_html, decode_text, each_document, html_document
 
@@ -71,7 +71,7 @@ class _Watched:
         while size is None or size < 0 or got < size:
             try:
                 data = self.stream.read1(size - got if size is not None and size >= 0 else -1)
-            except DECOMPRESSION_ERRORS as exc:
+            except (*DECOMPRESSION_ERRORS, TooLarge) as exc:
                 self.error = exc
                 if parts:
                     break
@@ -85,19 +85,20 @@ class _Watched:
         return b"".join(parts)
 
 
-def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
+def iter_records(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[tuple[int, object]]:
     """Yield ``(record number, warcio record)`` for the records that can be
     documents (responses and conversions).
 
     Raises
     ------
     InputError
-        ``unreadable`` when the file breaks part way (records already
-        yielded stand).
+        ``unreadable`` when the file breaks part way, ``too_large`` past
+        ``max_file_bytes`` (records already yielded stand).
     """
+    config = config or ReadConfig()
     where = 1  # the record a break is in: the one being read, else the next
     try:
-        with open_input(f) as fh:
+        with open_input(f, config.max_file_bytes) as fh:
             stream = _Watched(fh)
             records = ArchiveIterator(stream)
             for index in itertools.count(1):
@@ -125,6 +126,8 @@ def iter_records(f: InputFile) -> Iterator[tuple[int, object]]:
                 where = index + 1
             if stream.error is not None:
                 raise stream.error
+    except TooLarge as exc:
+        raise InputError(f.source, where, "too_large", f"{exc}; the rest of the file is not read") from None
     except _ERRORS as exc:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(f.source, where, "unreadable", detail) from exc
@@ -141,17 +144,22 @@ def _id(f: InputFile, index: int, record) -> str:
     return record.rec_headers.get_header("WARC-Record-ID") or f"{f.name}:{index}"
 
 
-def _document(f: InputFile, index: int, record) -> Document:
+def _document(f: InputFile, index: int, record, limit: int) -> Document:
     if _header_cut(record):
         raise InputError(f.source, index, "unreadable", "the record's header is cut (it has no Content-Length)")
+    if record.length > limit:  # passed over, not loaded (iter_records reads past it in chunks)
+        raise InputError(f.source, index, "too_large", f"the record is larger than {limit:,} bytes (--max-document-bytes)")
     headers = record.rec_headers
     media, charset = _mime((record.http_headers or headers).get_header("Content-Type"))
     is_html = record.rec_type == "response" and media in _HTML
     supported = is_html or media in _TEXT or (record.rec_type == "conversion" and not media)
     try:
-        body = record.content_stream().read() if supported else b""
+        # Bounded again once decoded: a gzip Content-Encoding can inflate a small record.
+        body = read_bounded(record.content_stream(), limit, "the record's body") if supported else b""
         while record.raw_stream.read(1 << 16):  # what decoding left (a chunked body's trailer), or all of a skipped one
             pass
+    except TooLarge as exc:
+        raise InputError(f.source, index, "too_large", str(exc)) from None
     except _ERRORS as exc:  # a broken chunked or gzip-encoded body
         raise InputError(f.source, index, "unreadable", str(exc) or type(exc).__name__) from None
     # Before the type: a response cut inside its HTTP header has no type to speak of.
@@ -171,7 +179,8 @@ def _document(f: InputFile, index: int, record) -> Document:
 
 def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of a WARC/WET file, and an :class:`InputError` for each bad record."""
-    return each_document(iter_records(f), lambda index, record: _document(f, index, record))
+    limit = config.max_document_bytes
+    return each_document(iter_records(f, config), lambda index, record: _document(f, index, record, limit))
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
@@ -179,7 +188,7 @@ def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]]
     field = config.output_field or config.text_field
     with atomic_write(target, compression_of(target.name)) as out:
         try:
-            for index, record in iter_records(f):
+            for index, record in iter_records(f, config):
                 text = cleaned.get((f.source, index))
                 if text is None:
                     continue
