@@ -273,31 +273,28 @@ class _Bounded(io.BufferedIOBase):
     def readable(self) -> bool:
         return True
 
-    def _check(self) -> None:
+    def _size(self, size: Optional[int]) -> int:
+        """What may be read now: never more than a byte past the bound."""
         if self._count > self._limit:
             raise TooLarge("the file", self._limit, "max-file-bytes")
+        room = self._limit - self._count + 1
+        return room if size is None or size < 0 else min(size, room)
 
     def _counted(self, data: bytes) -> bytes:
         self._count += len(data)
         return data
 
     def read(self, size: Optional[int] = -1) -> bytes:
-        self._check()
-        if size is None or size < 0:  # all of it, but never all of a bomb: a byte past the bound at most
-            data = self._counted(self._stream.read(self._limit - self._count + 1))
-            self._check()
-            return data
-        return self._counted(self._stream.read(size))
+        data = self._counted(self._stream.read(self._size(size)))
+        if size is None or size < 0:  # all of it was asked for: all or nothing
+            self._size(None)
+        return data
 
     def read1(self, size: int = -1) -> bytes:
-        self._check()
-        return self._counted(self._stream.read1(size))
+        return self._counted(self._stream.read1(self._size(size)))
 
     def readline(self, size: Optional[int] = -1) -> bytes:
-        self._check()
-        if size is None or size < 0:
-            size = self._limit - self._count + 1
-        return self._counted(self._stream.readline(size))
+        return self._counted(self._stream.readline(self._size(size)))
 
 
 def read_bounded(stream: BinaryIO, limit: int, what: str = "the document") -> bytes:
