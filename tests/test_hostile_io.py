@@ -232,3 +232,34 @@ def test_a_file_past_its_bound_keeps_what_came_before(tmp_path):
     assert [d.id for d in got.documents] == [f"j{i}" for i in range(n)]
     assert [(e.reason, e.line) for e in got.skipped] == [("too_large", n + 1)]
     assert "--max-file-bytes" in got.skipped[0].message
+
+
+# --- 5a. JSONL with lone-CR line endings -----------------------------------------------
+
+
+def test_lone_cr_ends_a_jsonl_line(tmp_path):
+    records = [json.dumps({"id": f"r{i}", "text": f"page {i} of an old Mac export"}) for i in range(4)]
+    path = tmp_path / "mac.jsonl"
+    path.write_bytes(("\r".join(records[:2]) + "\r\r" + "\r".join(records[2:]) + "\r").encode())
+
+    result, data = clean(tmp_path, path)
+
+    assert result.exit_code == 0, result.output
+    assert [(d["id"], d["line"]) for d in data["documents"]] == [("r0", 1), ("r1", 2), ("r2", 4), ("r3", 5)]
+    assert accounted(data) == 4
+
+
+def test_lines_are_split_the_same_across_read_boundaries(tmp_path):
+    # The first CRLF straddles the first 64 KiB read; then CRLFs, lone CRs and LFs at every offset.
+    first = json.dumps({"id": "r0", "text": "x" * (65535 - 24)})
+    assert len(first) == 65535
+    records = [first] + [json.dumps({"id": f"r{i}", "text": "x" * (1 + i * 37 % 700)}) for i in range(1, 400)]
+    ends = ["\r\n", "\r", "\n"]
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes("".join(r + ends[i % 3] for i, r in enumerate(records)).encode())
+
+    got = read_corpus([path])
+
+    assert [(d.id, d.line) for d in got.documents] == [(f"r{i}", i + 1) for i in range(400)]
+    assert got.skipped == []
+    assert len(got.documents) + len(got.skipped) == 400

@@ -9,6 +9,7 @@ cleaned text; lines that were skipped are left out (the report lists them).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterator, Mapping, Optional, Union
 
@@ -26,10 +27,45 @@ def dump_json(value) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
+# A line ends at LF, CRLF or a lone CR (old Mac files): JSON holds no raw CR
+# inside a string, so a lone CR can only end a line.
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_CHUNK = 1 << 16
+
+
+def _lines(fh, limit: int) -> Iterator[Optional[bytes]]:
+    """The file's lines with their endings; None for a line longer than
+    ``limit`` bytes, which is passed over without being held."""
+    parts: list[bytes] = []
+    size, over, carry = 0, False, b""
+    while True:
+        chunk = fh.read1(_CHUNK)
+        data, carry = carry + chunk, b""
+        if chunk and data.endswith(b"\r"):  # half of a CRLF, perhaps: wait for the next byte
+            data, carry = data[:-1], b"\r"
+        start = 0
+        for end in _LINE_END.finditer(data):
+            piece = data[start : end.end()]
+            too_long = over or size + end.start() - start > limit
+            yield None if too_long else b"".join([*parts, piece])
+            parts, size, over, start = [], 0, False, end.end()
+        if start < len(data) and not over:
+            size += len(data) - start
+            over = size > limit
+            parts = [] if over else [*parts, data[start:]]
+        if not chunk:
+            break
+    if over:
+        yield None
+    elif parts:
+        yield b"".join(parts)  # the last line, without an ending
+
+
 def iter_lines(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[tuple[int, Optional[bytes]]]:
-    """Yield ``(line number, raw line)`` of a JSONL file, blank lines left out;
-    the raw line is None for a line longer than ``max_document_bytes``,
-    which is passed over, not loaded.
+    """Yield ``(line number, raw line)`` of a JSONL file, blank lines left out.
+
+    The raw line keeps its ending (LF, CRLF or a lone CR); it is None for a
+    line longer than ``max_document_bytes``, which is passed over, not loaded.
 
     Raises
     ------
@@ -38,29 +74,19 @@ def iter_lines(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[tu
         ``too_large`` past ``max_file_bytes``; lines already yielded stand.
     """
     config = config or ReadConfig()
-    limit = config.max_document_bytes
-    lineno, inside = 0, False
+    lineno = 0
     try:
         with open_input(f, config.max_file_bytes) as fh:
-            while raw := fh.readline(limit + 1):
+            for raw in _lines(fh, config.max_document_bytes):
                 lineno += 1
-                if len(raw) > limit and not raw.endswith(b"\n"):
-                    inside = True  # a bound met in here is this line's, not the next one's
-                    while raw and not raw.endswith(b"\n"):  # the rest of the line, a chunk at a time
-                        raw = fh.readline(1 << 20)
-                    inside = False
-                    yield lineno, None
-                elif raw.strip():
+                if raw is None or raw.strip():
                     yield lineno, raw
     except TooLarge as exc:
-        where = lineno if inside else lineno + 1
-        raise InputError(f.source, where, "too_large", f"{exc}; the rest of the file is not read") from None
+        raise InputError(f.source, lineno + 1, "too_large", f"{exc}; the rest of the file is not read") from None
     except DECOMPRESSION_ERRORS as exc:
         where = lineno + 1 if lineno else None
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(f.source, where, "unreadable", detail) from exc
-
-
 def _document(f: InputFile, lineno: int, raw: Optional[bytes], config: ReadConfig) -> Document:
     if raw is None:
         limit = config.max_document_bytes
