@@ -263,3 +263,34 @@ def test_lines_are_split_the_same_across_read_boundaries(tmp_path):
     assert [(d.id, d.line) for d in got.documents] == [(f"r{i}", i + 1) for i in range(400)]
     assert got.skipped == []
     assert len(got.documents) + len(got.skipped) == 400
+
+
+# --- 5b. unchanged JSONL records are written byte for byte ---------------------------
+
+HEADER, FOOTER = "Site Menu Home About Contact", "Copyright 2024 Example Site"
+
+
+def test_unchanged_crlf_records_are_written_byte_identical(tmp_path):
+    bodies = [
+        "The river flooded the lower town after three days of rain. Residents moved to higher ground overnight.",
+        "A new bakery opened on Elm Street this week. Its owner trained in Lyon for six years.",
+        "The council voted to extend library hours on weekends. The change starts next month.",
+        "Local runners finished the marathon in record numbers despite the heat.",
+    ]
+    records = [{"id": f"p{i}", "text": f"{HEADER}\n{b}\n{FOOTER}\n"} for i, b in enumerate(bodies)]
+    records.append({"id": "plain", "text": "Caf\u00e9 notes: a page alone, with nothing another page repeats."})
+    lines = [json.dumps(r).encode() + b"\r\n" for r in records]  # \u00e9 escaped, as json.dumps writes it
+    (tmp_path / "in").mkdir()
+    path = tmp_path / "in" / "crlf.jsonl"
+    path.write_bytes(b"".join(lines))
+
+    result, data = clean(tmp_path, path)
+
+    assert result.exit_code == 0, result.output
+    assert [(d["id"], d["status"]) for d in data["documents"]] == [*((f"p{i}", "cleaned") for i in range(4)), ("plain", "unchanged")]
+    out = (tmp_path / "out" / "crlf.jsonl").read_bytes()
+    assert out.endswith(lines[-1])  # byte for byte, its CRLF too
+    written = out.split(b"\r\n")[:-1]
+    assert [json.loads(l)["text"] for l in written[:4]] == [f"{b}\n" for b in bodies]
+    assert len(written) == 5
+    assert accounted(data) == 5

@@ -3,7 +3,8 @@ or standard input).
 
 A record's line number is its ``line``. The cleaned file holds every record
 read, as it came, with its text field (or ``output_field``) holding the
-cleaned text; lines that were skipped are left out (the report lists them).
+cleaned text; a record cleaning left unchanged is written byte for byte.
+Lines that were skipped are left out (the report lists them).
 """
 
 from __future__ import annotations
@@ -107,7 +108,8 @@ def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputErro
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
-    """Write every record read with its cleaned text."""
+    """Write every record read with its cleaned text: an unchanged record as
+    it came, byte for byte; a cleaned one re-encoded, with its line's ending."""
     field = config.output_field or config.text_field
     with atomic_write(target, compression_of(target.name)) as out:
         try:
@@ -116,7 +118,10 @@ def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]]
                 if text is None:  # a skipped line: listed in the report, not copied
                     continue
                 record = json.loads(raw.decode("utf-8"))
+                if config.output_field is None and record.get(field) == text:
+                    out.write(raw)  # unchanged: byte for byte, its line ending too
+                    continue
                 record[field] = text
-                out.write(dump_json(record) + b"\n")
+                out.write(dump_json(record) + (raw[len(raw.rstrip(b"\r\n")) :] or b"\n"))
         except InputError:
             pass  # the file breaks where reading it broke: that is in the report already
