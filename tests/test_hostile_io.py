@@ -294,3 +294,19 @@ def test_unchanged_crlf_records_are_written_byte_identical(tmp_path):
     assert [json.loads(l)["text"] for l in written[:4]] == [f"{b}\n" for b in bodies]
     assert len(written) == 5
     assert accounted(data) == 5
+
+
+# --- 5c. a Parquet file without the text column ------------------------------------
+
+
+def test_parquet_without_the_text_column_accounts_for_every_row(tmp_path):
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "body": ["x", "y", "z"]}), path)
+
+    result, data = clean(tmp_path, path)
+
+    assert result.exit_code == 1, result.output
+    assert [(s["line"], s["reason"]) for s in data["skipped"]] == [(1, "invalid_record"), (2, "invalid_record"), (3, "invalid_record")]
+    assert "no 'text' or 'html' column" in data["skipped"][0]["message"]
+    assert data["summary"]["documents_skipped"]["invalid_record"] == 3
+    assert accounted(data) == 3

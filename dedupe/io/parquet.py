@@ -50,7 +50,7 @@ def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputErro
     rows = parquet.metadata.num_rows
     if config.text_field not in names and config.html_field not in names:
         detail = f"no {config.text_field!r} or {config.html_field!r} column; the columns are {', '.join(map(repr, names))}"
-        yield InputError(f.source, None, "invalid_record", detail)
+        yield from _every_row(f, rows, "invalid_record", detail)
         return
     size = sum(parquet.metadata.row_group(g).total_byte_size for g in range(parquet.num_row_groups))
     if size > config.max_file_bytes:  # told by the footer, before a row group is decompressed
