@@ -310,3 +310,20 @@ def test_parquet_without_the_text_column_accounts_for_every_row(tmp_path):
     assert "no 'text' or 'html' column" in data["skipped"][0]["message"]
     assert data["summary"]["documents_skipped"]["invalid_record"] == 3
     assert accounted(data) == 3
+
+
+# --- 5d. an unterminated JSON string ---------------------------------------------------
+
+
+def test_a_cut_jsonl_line_is_reported_as_an_unterminated_string(tmp_path):
+    good = json.dumps({"id": "a", "text": "a whole record"})
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(f'{good}\n{{"id": "b", "text": "a record cut sho\n{good}\r\n'.encode())
+
+    got = read_corpus([path])
+
+    assert [d.line for d in got.documents] == [1, 3]
+    assert [(e.reason, e.line) for e in got.skipped] == [("invalid_json", 2)]
+    assert "Unterminated string starting at column 21" in got.skipped[0].message
+    assert "control character" not in got.skipped[0].message
+    assert len(got.documents) + len(got.skipped) == 3

@@ -92,11 +92,15 @@ def _document(f: InputFile, lineno: int, raw: Optional[bytes], config: ReadConfi
     if raw is None:
         limit = config.max_document_bytes
         raise InputError(f.source, lineno, "too_large", f"the line is larger than {limit:,} bytes (--max-document-bytes)")
-    text = decode_utf8(raw, f.source, lineno)
+    # Without its ending: a string the line ends inside is "unterminated", not an "invalid control character".
+    text = decode_utf8(raw, f.source, lineno).rstrip("\r\n")
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f.source, lineno, "invalid_json", f"{exc.msg.removesuffix(' at')} at column {exc.colno}") from None
+        detail = f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+        if exc.msg.startswith("Unterminated string"):
+            detail += "; the line ends inside the string: cut short?"
+        raise InputError(f.source, lineno, "invalid_json", detail) from None
     if not isinstance(record, dict):
         raise InputError(f.source, lineno, "invalid_record", f"a JSON {type(record).__name__}, not an object")
     return record_document(record, f.name, f.source, lineno, config)
