@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import subprocess
 import tracemalloc
 import zlib
 from pathlib import Path
@@ -327,3 +328,37 @@ def test_a_cut_jsonl_line_is_reported_as_an_unterminated_string(tmp_path):
     assert "Unterminated string starting at column 21" in got.skipped[0].message
     assert "control character" not in got.skipped[0].message
     assert len(got.documents) + len(got.skipped) == 3
+
+
+# --- 5e. a full disk names the output -------------------------------------------------
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 64 KiB file system (tmpfs), where a write fails with ENOSPC.
+    Mounting one needs root (or CAP_SYS_ADMIN); without it the test is skipped."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_disk_full_names_the_output_path(tmp_path, tiny_disk):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    (corpus / "small.txt").write_text("a small page\n", encoding="utf-8")
+    text = " ".join(f"w{i}" for i in range(40_000))  # 250 KB, four times the disk
+    (corpus / "big.txt").write_text(text, encoding="utf-8")
+    out = tiny_disk / "out"
+
+    result = run("clean", corpus, "-o", out, "-q", "--no-checkpoint")
+
+    assert result.exit_code == 3, result.output
+    assert f"{out / 'big.txt'}" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))  # nothing half-written left behind

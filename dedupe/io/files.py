@@ -358,8 +358,11 @@ def atomic_write(target: Path, compression: Optional[str] = None) -> Iterator[Bi
         content: gzip with a fixed header (no name, no timestamp), zstd and
         bzip2 at a fixed level.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     try:
         with os.fdopen(fd, "wb") as raw:
             if compression == "gz":
@@ -377,9 +380,19 @@ def atomic_write(target: Path, compression: Optional[str] = None) -> Iterator[Bi
             os.fchmod(raw.fileno(), _new_file_mode())
             os.fsync(raw.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, target) from exc
         raise
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The error, naming the output it was writing: a full disk (ENOSPC) is
+    raised by a write or a flush that names no file, or names the temporary one."""
+    if exc.filename == os.fspath(target):
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), os.fspath(target))
