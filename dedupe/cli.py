@@ -36,7 +36,7 @@ from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
-from .model import InputError, UsageError
+from .model import DuplicateIdWarning, InputError, UsageError
 from .parallel import usable_cpus
 from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
@@ -204,6 +204,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
     with warnings.catch_warnings(), for_stderr(quiet) as progress:
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("always", SpillWarning)  # dedupe.spill says it once per folder and reason
+        warnings.simplefilter("always", DuplicateIdWarning)  # the report says it once a run
         warnings.showwarning = _show_warning
         try:
             yield progress

@@ -362,3 +362,26 @@ def test_disk_full_names_the_output_path(tmp_path, tiny_disk):
     assert f"{out / 'big.txt'}" in result.stderr
     assert "No space left on device" in result.stderr
     assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))  # nothing half-written left behind
+
+
+# --- 5f. duplicate ids ------------------------------------------------------------------
+
+
+def test_duplicate_ids_warn_once_and_every_document_is_kept(tmp_path):
+    texts = ["The river flooded the lower town.", "A new bakery opened on Elm Street.", "The council voted on library hours."]
+    path = tmp_path / "dup.jsonl"
+    path.write_text("".join(json.dumps({"key": k, "text": t}) + "\n" for k, t in zip(["x", "y", "x"], texts)), encoding="utf-8")
+    report = tmp_path / "report.json"
+
+    result = run("clean", path, "-o", tmp_path / "out", "--report", report, "--id-field", "key")
+
+    assert result.exit_code == 0, result.output
+    warned = [l for l in result.stderr.splitlines() if l.startswith("warning:")]
+    assert len(warned) == 1
+    assert "2 documents share 1 id(s)" in warned[0] and "'x'" in warned[0] and f"{path}:1 and {path}:3" in warned[0]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["summary"]["duplicate_ids"] == 2
+    assert [(d["id"], d["source"], d["line"]) for d in data["documents"]] == [("x", str(path), 1), ("y", str(path), 2), ("x", str(path), 3)]
+    assert accounted(data) == 3
+    written = (tmp_path / "out" / "dup.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(l)["text"] for l in written] == texts
