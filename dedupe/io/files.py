@@ -86,7 +86,7 @@ def real_path(path: PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
-def cannot_open(f: "InputFile") -> Optional[str]:
+def cannot_open(f: InputFile) -> Optional[str]:
     """Why a corpus file cannot be opened (a dangling link, a link loop, no
     permission), checked before its format is: None when it can be."""
     if f.path is None:
