@@ -106,9 +106,9 @@ def inputs_fingerprint(files) -> list:
             try:
                 st = os.stat(f.path)
             except OSError as exc:  # the reader reports it; the key only has to differ
-                out.append(head + [str(Path(f.path).resolve()), "unreadable", exc.errno])
+                out.append(head + [os.path.realpath(f.path), "unreadable", exc.errno])
                 continue
-            out.append(head + [str(Path(f.path).resolve()), st.st_size, st.st_mtime_ns])
+            out.append(head + [os.path.realpath(f.path), st.st_size, st.st_mtime_ns])
     return out
 
 

@@ -37,7 +37,7 @@ from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .io.writers import check_writable
-from .model import InputError, UsageError
+from .model import DuplicateIdWarning, InputError, UsageError
 from .parallel import JobsWarning, usable_cpus
 from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
@@ -209,6 +209,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("always", SpillWarning)  # dedupe.spill says it once per folder and reason
         warnings.simplefilter("always", JobsWarning)  # said once, when the run's workers are set up
+        warnings.simplefilter("always", DuplicateIdWarning)  # the report says it once a run
         warnings.showwarning = _show_warning
         try:
             yield progress

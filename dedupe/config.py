@@ -77,6 +77,14 @@ class ReadConfig:
     strict : bool
         Stop at the first bad input (invalid UTF-8, malformed JSON, empty
         document, unreadable file) instead of recording it and going on.
+    max_document_bytes : int
+        A document (a text or HTML file, a JSONL line, a CSV row, a WARC
+        record, a Parquet cell) larger than this, decompressed, is skipped
+        as too large without being loaded.
+    max_file_bytes : int
+        A file that decompresses past this many bytes is read up to there;
+        the rest is skipped as too large (a compression bomb is stopped
+        while it streams).
     """
 
     format: str = "auto"
@@ -86,6 +94,10 @@ class ReadConfig:
     html_field: str = "html"
     output_field: Optional[str] = None
     strict: bool = False
+    # 64 MiB: past any page a crawl stores, with room for a 50 MB single-line
+    # record; a file may hold 256 such documents (16 GiB) before it is a bomb.
+    max_document_bytes: int = 64 << 20
+    max_file_bytes: int = 16 << 30
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -96,6 +108,8 @@ class ReadConfig:
             _check_field_name(name, getattr(self, name))
         if self.output_field is not None:
             _check_field_name("output_field", self.output_field)
+        _check_range("max_document_bytes", self.max_document_bytes, 1, 2**62, int)
+        _check_range("max_file_bytes", self.max_file_bytes, 1, 2**62, int)
 
 
 @dataclass(frozen=True)

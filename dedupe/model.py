@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Document", "InputError", "UsageError", "SKIP_REASONS"]
+__all__ = ["Document", "InputError", "UsageError", "DuplicateIdWarning", "SKIP_REASONS"]
 
 #: Why an input was skipped; the keys of ``documents_skipped`` in a report.
 SKIP_REASONS = {
@@ -20,6 +20,7 @@ SKIP_REASONS = {
     "invalid_encoding": "not valid in its declared character encoding",
     "unsupported_record": "not an HTML or text page",
     "unsupported_file": "not a supported corpus file",
+    "too_large": "too large",
 }
 
 
@@ -106,3 +107,9 @@ class InputError(Exception):
 class UsageError(ValueError):
     """The run was asked for something it must refuse (an output that would
     overwrite an input, two inputs with one output name, ...)."""
+
+
+class DuplicateIdWarning(UserWarning):
+    """Two or more input documents have the same id (a JSONL ``--id-field``
+    that repeats, two WARC records with one WARC-Record-ID). Both are kept;
+    the report's document entries tell them apart by ``source`` and ``line``."""

@@ -38,7 +38,7 @@ from .config import Config
 from .htmlreport import write_html
 from .io import check_output, discover, write_corpus
 from .io.writers import check_writable
-from .io.files import InputFile, load_stdin
+from .io.files import InputFile, load_stdin, real_path
 from .io.readers import Corpus, read_file
 from .model import Document, InputError, UsageError
 from .parallel import Workers
@@ -392,14 +392,14 @@ def _check_work_dir(path: Path, files: Sequence[InputFile], inputs: Sequence[Pat
     (its files would be read as corpus files by the next run)."""
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path}: the work folder must be a folder, and this is a file")
-    resolved = path.resolve()
+    resolved = real_path(path)
     for given in inputs:
         if os.fspath(given) != "-" and Path(given).is_dir():
-            folder = Path(given).resolve()
+            folder = real_path(given)
             if resolved == folder or folder in resolved.parents:
                 raise UsageError(f"{path}: the work folder must not be the input folder {given} or inside it")
     for f in files:
-        if f.path is not None and f.path.resolve() == resolved:
+        if f.path is not None and real_path(f.path) == resolved:
             raise UsageError(f"{path}: the work folder would replace this input file ({f.source})")
 
 

@@ -8,7 +8,10 @@ The JSON field names are part of the interface (documented in the README):
     Counters: ``documents_read``, ``documents_skipped`` (by reason),
     ``documents_unchanged`` / ``_cleaned`` / ``_emptied``, ``blocks_in``,
     ``blocks_out``, ``blocks_removed`` (by reason), ``chars_in``,
-    ``chars_out``, ``templates``, ``syndication_clusters``, ``overlaps``.
+    ``chars_out``, ``templates``, ``syndication_clusters``, ``overlaps``,
+    ``duplicate_ids`` (documents whose id another document has too: the
+    lists of ids name them all alike, their ``documents`` entries tell them
+    apart by ``source`` and ``line``).
 ``boilerplate``
     One entry per template: ``template`` (its number), ``text`` (first
     occurrence), ``variants`` (distinct texts, for near-duplicate
@@ -36,6 +39,7 @@ The JSON field names are part of the interface (documented in the README):
 from __future__ import annotations
 
 import json
+import warnings
 from collections import Counter
 from pathlib import Path
 from collections.abc import Sequence
@@ -47,7 +51,7 @@ from ._version import __version__
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .io.writers import atomic_write
-from .model import SKIP_REASONS
+from .model import SKIP_REASONS, DuplicateIdWarning
 
 if TYPE_CHECKING:
     from .config import Config
@@ -284,6 +288,29 @@ def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, in
     return templates, number
 
 
+def _shared_ids(docs) -> int:
+    """How many documents have an id another one has too; warned of once
+    (:class:`DuplicateIdWarning`) with an example, none of them dropped."""
+    if isinstance(docs, stores.DocumentStore):
+        ids, location = list(docs.ids), lambda d: f"{docs.sources[d]}:{docs.lines[d]}"
+    else:
+        ids, location = [d.id for d in docs], lambda d: docs[d].location
+    shared = {i: n for i, n in Counter(ids).items() if n > 1}
+    if not shared:
+        return 0
+    example = next(iter(shared))
+    where = [location(d) for d, i in enumerate(ids) if i == example][:2]
+    total = sum(shared.values())
+    warnings.warn(
+        DuplicateIdWarning(
+            f"{total} documents share {len(shared)} id(s) with another document (e.g. {example!r}, at "
+            f"{' and '.join(where)}); all are kept, and the report's document entries tell them apart by source and line"
+        ),
+        stacklevel=2,
+    )
+    return total
+
+
 def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", inputs: Sequence[str]) -> Report:
     """Assemble the report of a run."""
     docs = analysis.documents
@@ -311,6 +338,7 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             "templates": len(templates),
             "syndication_clusters": len(synd.clusters),
             "overlaps": len(synd.overlaps),
+            "duplicate_ids": _shared_ids(docs),
         },
         "boilerplate": templates,
         "syndication": [

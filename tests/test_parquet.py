@@ -64,14 +64,16 @@ def test_bad_rows_are_skipped_with_their_row(tmp_path):
 
 
 def test_file_without_a_text_column_and_a_broken_file(tmp_path):
-    no_text = write_parquet(tmp_path / "a.parquet", {"id": ["a"], "body": ["x"]})
+    no_text = write_parquet(tmp_path / "a.parquet", {"id": ["a", "b"], "body": ["x", "y"]})
     broken = tmp_path / "b.parquet"
     broken.write_bytes(b"PAR1 not really parquet")
 
     corpus = read_corpus([no_text, broken])
 
+    # Each row is a document, and each is accounted for.
     assert [(e.reason, e.path, e.line) for e in corpus.skipped] == [
-        ("invalid_record", str(no_text), None),
+        ("invalid_record", str(no_text), 1),
+        ("invalid_record", str(no_text), 2),
         ("unreadable", str(broken), None),
     ]
     assert "no 'text' or 'html' column; the columns are 'id', 'body'" in corpus.skipped[0].message

@@ -16,7 +16,7 @@ from typing import Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
 from ..model import Document, InputError
-from .files import DECOMPRESSION_ERRORS, InputFile, atomic_write, compression_of, open_input
+from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input
 from .records import record_document
 
 __all__ = ["iter_rows", "read", "write"]
@@ -29,7 +29,16 @@ def _dialect(f: InputFile) -> type[csv.Dialect]:
     return csv.excel_tab if f.format == "tsv" else csv.excel
 
 
-def iter_rows(f: InputFile) -> Iterator[tuple[int, list[str]]]:
+def _lines(text: io.TextIOBase, limit: int) -> Iterator[str]:
+    """The file's lines, none loaded past ``limit`` characters (a bomb of one
+    endless line is stopped while it streams)."""
+    while line := text.readline(limit + 1):
+        if len(line) > limit and not line.endswith(("\n", "\r")):
+            raise TooLarge("a line", limit, "max-document-bytes")
+        yield line
+
+
+def iter_rows(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(row number, fields)``: row 0 is the header, then each data row.
 
     Blank rows are counted but not yielded. Bytes that are not UTF-8 come
@@ -41,18 +50,30 @@ def iter_rows(f: InputFile) -> Iterator[tuple[int, list[str]]]:
     ------
     InputError
         ``empty`` for a file without a header; ``unreadable`` when the file
-        or its CSV breaks part way (rows already yielded stand).
+        or its CSV breaks part way, ``too_large`` at a field longer than
+        ``max_document_bytes`` (the csv module cannot go on past it) or past
+        ``max_file_bytes`` (rows already yielded stand).
     """
-    csv.field_size_limit(_FIELD_LIMIT)
+    config = config or ReadConfig()
+    # Characters, not bytes, but a bound all the same; past it csv raises, and the rest is unread.
+    csv.field_size_limit(min(config.max_document_bytes, _FIELD_LIMIT))
     rowno = -1
     try:
-        with open_input(f) as fh:
+        with open_input(f, config.max_file_bytes) as fh:
             text = io.TextIOWrapper(fh, encoding="utf-8-sig", errors="surrogateescape", newline="")
             # strict: an unclosed quote is an error, not the rest of the file in one field.
-            for rowno, row in enumerate(csv.reader(text, _dialect(f), strict=True)):
+            for rowno, row in enumerate(csv.reader(_lines(text, config.max_document_bytes), _dialect(f), strict=True)):
                 if row or rowno == 0:
                     yield rowno, row
-    except (csv.Error, *DECOMPRESSION_ERRORS) as exc:
+    except TooLarge as exc:
+        raise InputError(f.source, rowno + 1, "too_large", f"{exc}; the rest of the file is not read") from None
+    except csv.Error as exc:
+        if "field limit" not in str(exc):
+            raise InputError(f.source, rowno + 1 if rowno >= 0 else None, "unreadable", str(exc)) from exc
+        limit = config.max_document_bytes
+        detail = f"a field is larger than {limit:,} characters (--max-document-bytes); the rest of the file is not read"
+        raise InputError(f.source, rowno + 1, "too_large", detail) from None
+    except DECOMPRESSION_ERRORS as exc:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(f.source, rowno + 1 if rowno >= 0 else None, "unreadable", detail) from exc
     if rowno < 0:
@@ -81,7 +102,7 @@ def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputErro
     """Yield the documents of a CSV/TSV file, and an :class:`InputError` for each bad row."""
     header: list[str] = []
     try:
-        for rowno, row in iter_rows(f):
+        for rowno, row in iter_rows(f, config):
             if rowno == 0:
                 header = row
                 if config.text_field not in header and config.html_field not in header:
@@ -107,7 +128,7 @@ def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]]
         writer = csv.writer(text, _dialect(f), lineterminator="\n")
         column = -1
         try:
-            for rowno, row in iter_rows(f):
+            for rowno, row in iter_rows(f, config):
                 if rowno == 0:
                     column = row.index(field) if field in row else len(row)
                     writer.writerow(row if column < len(row) else [*row, field])

@@ -9,6 +9,7 @@ file); compression from a last ``.gz``, ``.zst`` or ``.bz2``. Standard input
 from __future__ import annotations
 
 import bz2
+import errno
 import dataclasses
 import gzip
 import io
@@ -33,6 +34,10 @@ __all__ = [
     "atomic_write",
     "compression_of",
     "DECOMPRESSION_ERRORS",
+    "real_path",
+    "cannot_open",
+    "TooLarge",
+    "read_bounded",
 ]
 
 PathLike = Union[str, os.PathLike]
@@ -69,6 +74,30 @@ def compression_of(name: str) -> Optional[str]:
 
 def _strip_compression(name: str) -> str:
     return name[: -len(os.path.splitext(name)[1])] if compression_of(name) else name
+
+
+def real_path(path: PathLike) -> Path:
+    """The absolute path with symbolic links resolved as far as they go.
+
+    Unlike ``Path.resolve()``, never raises: a symbolic link loop (which
+    Python 3.11 reports as RuntimeError) stays as the link's own path, and
+    the reader reports the file as unreadable.
+    """
+    return Path(os.path.realpath(path))
+
+
+def cannot_open(f: InputFile) -> Optional[str]:
+    """Why a corpus file cannot be opened (a dangling link, a link loop, no
+    permission), checked before its format is: None when it can be."""
+    if f.path is None:
+        return None
+    try:
+        os.stat(f.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link loop ({exc.strerror})"
+        return exc.strerror or str(exc)
+    return None
 
 
 def _format_of(name: str) -> Optional[str]:
@@ -171,7 +200,7 @@ def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile
                     path = Path(dirpath) / fname
                     rel = path.relative_to(root).as_posix()
                     files.append(_file(path, os.path.join(str(given), rel), rel, format))
-        elif root.exists():
+        elif root.exists() or root.is_symlink():  # a link that leads nowhere is reported by the reader
             files.append(_file(root, str(given), root.name, format))
         else:
             raise FileNotFoundError(f"{given}: no such file or folder")
@@ -220,9 +249,72 @@ class _ZstdReader(io.RawIOBase):
         return n
 
 
+class TooLarge(Exception):
+    """More decompressed bytes than a bound allows (``max_document_bytes``,
+    ``max_file_bytes``): the part is skipped as ``too_large``, not loaded."""
+
+    def __init__(self, what: str, limit: int, option: str):
+        self.limit = limit
+        super().__init__(f"{what} is larger than {limit:,} bytes decompressed (--{option})")
+
+
+class _Bounded(io.BufferedIOBase):
+    """A decompressed stream that counts what it hands over and raises
+    :class:`TooLarge` once past ``limit``: a compression bomb is stopped
+    while it streams, never read whole. The read that crosses the bound
+    still returns its bytes (the records before the bound are whole ones);
+    the next one raises."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self._stream = stream
+        self._limit = limit
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _size(self, size: Optional[int]) -> int:
+        """What may be read now: never more than a byte past the bound."""
+        if self._count > self._limit:
+            raise TooLarge("the file", self._limit, "max-file-bytes")
+        room = self._limit - self._count + 1
+        return room if size is None or size < 0 else min(size, room)
+
+    def _counted(self, data: bytes) -> bytes:
+        self._count += len(data)
+        return data
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        data = self._counted(self._stream.read(self._size(size)))
+        if size is None or size < 0:  # all of it was asked for: all or nothing
+            self._size(None)
+        return data
+
+    def read1(self, size: int = -1) -> bytes:
+        return self._counted(self._stream.read1(self._size(size)))
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        return self._counted(self._stream.readline(self._size(size)))
+
+
+def read_bounded(stream: BinaryIO, limit: int, what: str = "the document") -> bytes:
+    """All of ``stream``, or :class:`TooLarge` once it passes ``limit``
+    bytes (``max_document_bytes``); at most ``limit + 1`` bytes are read."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(what, limit, "max-document-bytes")
+    return data
+
+
 @contextmanager
-def open_input(f: InputFile) -> Iterator[BinaryIO]:
+def open_input(f: InputFile, max_bytes: Optional[int] = None) -> Iterator[BinaryIO]:
     """Open a corpus file for reading, decompressed.
+
+    Parameters
+    ----------
+    f : InputFile
+    max_bytes : int, optional
+        Reading past this many decompressed bytes raises :class:`TooLarge`.
 
     Raises
     ------
@@ -242,7 +334,7 @@ def open_input(f: InputFile) -> Iterator[BinaryIO]:
         else:
             stream = raw
         with stream:
-            yield stream
+            yield stream if max_bytes is None else _Bounded(stream, max_bytes)
     finally:
         raw.close()
 
@@ -266,8 +358,11 @@ def atomic_write(target: Path, compression: Optional[str] = None) -> Iterator[Bi
         content: gzip with a fixed header (no name, no timestamp), zstd and
         bzip2 at a fixed level.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _naming(exc, target) from exc
     try:
         with os.fdopen(fd, "wb") as raw:
             if compression == "gz":
@@ -285,9 +380,19 @@ def atomic_write(target: Path, compression: Optional[str] = None) -> Iterator[Bi
             os.fchmod(raw.fileno(), _new_file_mode())
             os.fsync(raw.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise _naming(exc, target) from exc
         raise
+
+
+def _naming(exc: OSError, target: Path) -> OSError:
+    """The error, naming the output it was writing: a full disk (ENOSPC) is
+    raised by a write or a flush that names no file, or names the temporary one."""
+    if exc.filename == os.fspath(target):
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), os.fspath(target))

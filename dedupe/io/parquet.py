@@ -32,6 +32,13 @@ def _unreadable(f: InputFile, exc: Exception, row: Optional[int] = None) -> Inpu
     return InputError(f.source, row, "unreadable", getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
 
 
+def _every_row(f: InputFile, rows: int, reason: str, detail: str) -> Iterator[InputError]:
+    """A skip for each row of a file none of whose rows can be read: every
+    document is accounted for, one by one, as a CSV or JSONL file's are."""
+    for row in range(1, rows + 1):
+        yield InputError(f.source, row, reason, detail)
+
+
 def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of a Parquet file, and an :class:`InputError` for each bad row."""
     try:
@@ -40,11 +47,15 @@ def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputErro
         yield _unreadable(f, exc)
         return
     names = parquet.schema_arrow.names
+    rows = parquet.metadata.num_rows
     if config.text_field not in names and config.html_field not in names:
-        yield InputError(
-            f.source, None, "invalid_record",
-            f"no {config.text_field!r} or {config.html_field!r} column; the columns are {', '.join(map(repr, names))}",
-        )
+        detail = f"no {config.text_field!r} or {config.html_field!r} column; the columns are {', '.join(map(repr, names))}"
+        yield from _every_row(f, rows, "invalid_record", detail)
+        return
+    size = sum(parquet.metadata.row_group(g).total_byte_size for g in range(parquet.num_row_groups))
+    if size > config.max_file_bytes:  # told by the footer, before a row group is decompressed
+        detail = f"the file is {size:,} bytes uncompressed, more than {config.max_file_bytes:,} (--max-file-bytes)"
+        yield from _every_row(f, rows, "too_large", detail)
         return
     wanted = list(dict.fromkeys(c for c in (config.id_field, config.text_field, config.url_field, config.html_field) if c in names))
     row = 0

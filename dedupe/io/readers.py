@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Optional, Sequence, Union
 from ..config import ReadConfig
 from ..model import Document, InputError
 from . import delimited, jsonl, parquet, plain, warc
-from .files import SUFFIXES, InputFile, discover, load_stdin
+from .files import SUFFIXES, InputFile, cannot_open, discover, load_stdin
 
 __all__ = ["InputFile", "Corpus", "discover", "read_file", "read_corpus"]
 
@@ -45,13 +45,17 @@ class Corpus:
 
 def read_file(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of one file, and an :class:`InputError` for each bad part."""
-    if f.format is None:
+    problem = cannot_open(f)
+    if problem is not None:
+        # Before the format: a loop or a dangling link named "a" is unreadable, not of an unknown kind.
+        yield InputError(f.source, None, "unreadable", problem)
+    elif f.format is None:
         known = sorted(s for suffixes in SUFFIXES.values() for s in suffixes)
         detail = f"expected one of {', '.join(known)}, optionally compressed (.gz, .zst, .bz2), or a --format"
         yield InputError(f.source, None, "unsupported_file", detail)
     elif f.format in _ONE_DOCUMENT:
         try:
-            yield from _ONE_DOCUMENT[f.format](f)
+            yield from _ONE_DOCUMENT[f.format](f, config)
         except InputError as err:
             yield err
     else:

@@ -97,7 +97,9 @@ def html_document(html: str, *, id: str, source: str, line: Optional[int], url: 
     )
 
 
-def _string(value: Any, name: str, source: str, line: int, html: bool = False) -> str:
+def _string(value: Any, name: str, source: str, line: int, limit: int, html: bool = False) -> str:
+    if isinstance(value, (bytes, str)) and len(value) > limit:  # a Parquet cell, loaded but not taken further
+        raise InputError(source, line, "too_large", f"{name!r} is larger than {limit:,} bytes (--max-document-bytes)")
     if isinstance(value, bytes):  # a binary Parquet column
         return decode_html(value, source, line) if html else decode_utf8(value, source, line)
     if not isinstance(value, str):
@@ -136,11 +138,11 @@ def record_document(record: Mapping[str, Any], file_name: str, source: str, line
     url = record.get(config.url_field)
     url = url if isinstance(url, str) and url else None
     if text is not None:
-        text = _string(text, config.text_field, source, line)
+        text = _string(text, config.text_field, source, line, config.max_document_bytes)
         if text.strip():
             return Document(id=doc_id, text=text, source=source, line=line, url=url)
     if html is not None:
-        page = _string(html, config.html_field, source, line, html=True)
+        page = _string(html, config.html_field, source, line, config.max_document_bytes, html=True)
         if page.strip():
             return html_document(page, id=doc_id, source=source, line=line, url=url)
     raise InputError(source, line, "empty")

@@ -20,7 +20,7 @@ from typing import Mapping, Optional, Sequence
 from ..config import ReadConfig
 from ..model import UsageError
 from . import delimited, jsonl, parquet, plain, warc
-from .files import InputFile, atomic_write
+from .files import InputFile, atomic_write, real_path
 
 __all__ = ["atomic_write", "check_output", "check_writable", "write_corpus"]
 
@@ -50,11 +50,11 @@ def check_output(
         output file or a report would replace an input file or land in an
         input folder, or if two inputs would be written to one output name.
     """
-    folders = [(Path(p).resolve(), p) for p in inputs if os.fspath(p) != "-" and Path(p).is_dir()]
-    sources = {f.path.resolve(): f.source for f in files if f.path is not None}
+    folders = [(real_path(p), p) for p in inputs if os.fspath(p) != "-" and Path(p).is_dir()]
+    sources = {real_path(f.path): f.source for f in files if f.path is not None}
 
     def refuse_inside(path: Path, what: str) -> None:
-        resolved = path.resolve()
+        resolved = real_path(path)
         if resolved in sources:
             raise UsageError(f"{path}: writing {what} would overwrite this input file ({sources[resolved]})")
         for folder, given in folders:
