@@ -93,11 +93,26 @@ def _relative_links(text: str) -> list[str]:
     return [t for t in LINK.findall(text) if not re.match(r"[a-z][a-z0-9+.-]*:", t) and not t.startswith("#")]
 
 
+def _anchors(path: Path) -> set[str]:
+    """The anchors GitHub makes of a Markdown page's headings."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    headings = re.findall(r"^#+ (.+)$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_relative_links_point_to_files(page):
     links = _relative_links(page.read_text(encoding="utf-8"))
     missing = [t for t in links if not (page.parent / unquote(t.split("#", 1)[0])).exists()]
     assert not missing, f"{page.relative_to(ROOT)} links to files that do not exist: {missing}"
+    # A link to a heading of a Markdown page must find it too.
+    for target in links:
+        path, _, anchor = target.partition("#")
+        if anchor and path.endswith(".md"):
+            assert anchor in _anchors(page.parent / path), f"{page.relative_to(ROOT)}: no heading for {target}"
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.S)
+    for anchor in re.findall(r"\]\(#([^)\s]+)\)", text):
+        assert anchor in _anchors(page), f"{page.relative_to(ROOT)}: no heading for #{anchor}"
 
 
 def test_link_check_sees_links():
