@@ -1,6 +1,6 @@
 """The run's report: what was removed, who shares text with whom, what was skipped.
 
-The JSON field names are part of the interface (documented in the README):
+The JSON field names are part of the interface (documented in docs/report.md):
 
 ``dedupe_version``, ``inputs``, ``config``
     What ran, on what, with which options.
