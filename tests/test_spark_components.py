@@ -91,10 +91,10 @@ def test_an_empty_graph(spark):
 def test_given_nodes_are_labelled_even_without_edges(spark):
     edges = spark.createDataFrame([(4, 2), (2, 5), (0, 1), (7, 7)], "src int, dst int")
     nodes = spark.createDataFrame([(i,) for i in (0, 3, 9)], "node long")
-    got = sorted(tuple(r) for r in components(edges, nodes).collect())
+    found = components(edges, nodes)
+    assert [(f.name, f.dataType.simpleString()) for f in found.schema.fields] == [("node", "bigint"), ("label", "bigint")]
     # Nodes of the edges and nodes given, each once; 3 and 9 are their own.
-    assert got == [(0, 0), (1, 0), (2, 2), (3, 3), (4, 2), (5, 2), (7, 7), (9, 9)]
-    assert [f.dataType.simpleString() for f in components(edges).schema.fields] == ["bigint", "bigint"]
+    assert sorted(tuple(r) for r in found.collect()) == [(0, 0), (1, 0), (2, 2), (3, 3), (4, 2), (5, 2), (7, 7), (9, 9)]
 
 
 def test_columns_are_checked_up_front(spark):
