@@ -108,12 +108,13 @@ def components(edges: DataFrame, nodes: Optional[DataFrame] = None) -> DataFrame
             "call spark.sparkContext.setCheckpointDir(path) first"
         )
     src, dst = F.col("src").cast("long"), F.col("dst").cast("long")
-    graph = edges.select(F.greatest(src, dst).alias("src"), F.least(src, dst).alias("dst"))
+    # Self edges kept here, for their nodes; checkpointed so that the input is read once.
+    graph = _checkpoint(edges.select(F.greatest(src, dst).alias("src"), F.least(src, dst).alias("dst")).distinct())
     named = graph.select(F.col("src").alias("node")).unionByName(graph.select(F.col("dst").alias("node")))
     if nodes is not None:
         named = named.unionByName(nodes.select(F.col("node").cast("long")))
 
-    current = _checkpoint(graph.where(F.col("src") != F.col("dst")).distinct())
+    current = graph.where(F.col("src") != F.col("dst"))
     size = current.count()
     while size:
         following = _checkpoint(_small_star(_large_star(current)))
