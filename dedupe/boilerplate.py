@@ -26,19 +26,17 @@ any site, so they count as the same site.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import numpy as np
-
 from scipy import sparse
 
 from .arrays import group_by, run_starts, segment_arange, unique_inverse
 from .config import BoilerplateConfig
+from .executor import Exchange, in_memory
 from .ints import index_type
 from .ngrams import group_pairs
 from .progress import Progress, as_progress
-from .spill import Shards
 from .verify import row_products
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
@@ -184,13 +182,13 @@ class _PairShards:
     entry pairs are the same, to the bit, as over all pairs at once.
     """
 
-    def __init__(self, ent_doc: np.ndarray, n_docs: int, index, folder: Optional[Path] = None):
+    def __init__(self, ent_doc: np.ndarray, n_docs: int, index, exchange: Exchange = in_memory):
         self.n = _PAIR_SHARDS
-        self._ent_doc, self._n_docs, self._index, self._folder = ent_doc, n_docs, index, folder
-        self._added = Shards(self.n, folder)
-        self._entries = Shards(self.n, folder)
-        self._docs = Shards(self.n, folder)
-        self._loose = Shards(self.n, folder)
+        self._ent_doc, self._n_docs, self._index, self._exchange = ent_doc, n_docs, index, exchange
+        self._added = exchange(self.n)
+        self._entries = exchange(self.n)
+        self._docs = exchange(self.n)
+        self._loose = exchange(self.n)
         self._offsets: list[int] = []
 
     def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
@@ -205,7 +203,7 @@ class _PairShards:
         # Evidence is asked for a slice of documents at a time, so the pairs
         # go (both ways) to one bucket per slice of their first document.
         slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
-        queries = Shards(-(-self._n_docs // slice_rows), self._folder)
+        queries = self._exchange(-(-self._n_docs // slice_rows))
         self._offsets = [0]
         task = progress.start_task("boilerplate · document pairs", self.n, "shards")
         for s in range(self.n):
@@ -223,7 +221,7 @@ class _PairShards:
                     queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
         progress.end(task.stage)
-        with queries, Shards(queries.n, self._folder) as sums:
+        with queries, self._exchange(queries.n) as sums:
             if loose is not None:
                 passes = loose.passes() if hasattr(loose, "passes") else [loose]
                 # (Passes that find an empty shard of n-grams are skipped: the stage may end early.)
@@ -281,7 +279,7 @@ def decide(
     n_docs: int,
     config: BoilerplateConfig,
     loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
-    folder: Optional[Path] = None,
+    exchange: Exchange = in_memory,
     progress: Optional[Progress] = None,
 ) -> Decision:
     """Decide the fate of every block.
@@ -310,8 +308,9 @@ def decide(
         ``passes()`` and ``rows`` (:class:`dedupe.pipeline._CopyEvidence`)
         is asked pass by pass, for the pairs of one slice of ``rows``
         documents at a time, so the pairs need not be held at once.
-    folder : path-like, optional
-        Where the pairs spill to disk on a large corpus (:class:`dedupe.spill.Shards`).
+    exchange : dedupe.executor.Exchange, optional
+        Makes the shards the pairs are kept in (a run's spill to its work
+        folder on a large corpus).
     progress : dedupe.progress.Progress or callable, optional
         Told of the long steps, as sub-stages of "boilerplate" ("boilerplate
         · pairs", "· document pairs", "· copy evidence", "· round N",
@@ -384,7 +383,7 @@ def decide(
     n_entry_pairs = int((checked * (checked - 1) // 2).sum())
     del checked
     index = index_type(n_entries)
-    with _PairShards(ent_doc, n_docs, index, folder) as pairs:
+    with _PairShards(ent_doc, n_docs, index, exchange) as pairs:
         # Pairs of entries in the same (repeated, not big) cluster, each once:
         # ``x`` the entry of the pair's lower document, ``y`` the other's.
         ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)

@@ -36,8 +36,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from . import spill
 from ._version import __version__
+from .executor import spill
 
 __all__ = [
     "FORMAT_VERSION",
@@ -219,7 +219,7 @@ class WorkDir:
         self.path = None
 
     def sweep(self) -> None:
-        """Remove the spill folders a killed run left here (:func:`dedupe.spill.sweep`)."""
+        """Remove the spill folders a killed run left here (:func:`dedupe.executor.spill.sweep`)."""
         if self.enabled:
             spill.sweep(self.path)
 

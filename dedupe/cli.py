@@ -30,15 +30,15 @@ from rich.text import Text
 
 from ._version import __version__
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
-from .spill import SpillWarning
 from .config import _STAGES, FORMATS, Config
+from .executor.parallel import JobsWarning, usable_cpus
+from .executor.spill import SpillWarning
 from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .io.writers import check_writable
 from .model import DuplicateIdWarning, InputError, UsageError
-from .parallel import JobsWarning, usable_cpus
 from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus
@@ -207,7 +207,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
     after a failure, where the finished stages wait for the next run."""
     with warnings.catch_warnings(), for_stderr(quiet) as progress:
         warnings.simplefilter("always", CheckpointWarning)
-        warnings.simplefilter("always", SpillWarning)  # dedupe.spill says it once per folder and reason
+        warnings.simplefilter("always", SpillWarning)  # dedupe.executor.spill says it once per folder and reason
         warnings.simplefilter("always", JobsWarning)  # said once, when the run's workers are set up
         warnings.simplefilter("always", DuplicateIdWarning)  # the report says it once a run
         warnings.showwarning = _show_warning

@@ -3,7 +3,6 @@ prose is found in another, edited or re-wrapped."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import numpy as np
@@ -11,8 +10,8 @@ from scipy import sparse
 
 from . import verify
 from .blocktexts import Fetch
+from .executor import Exchange, Workers, in_memory
 from .ngrams import SHARDS, GramIndex
-from .parallel import Workers
 from .progress import Progress, as_progress
 from .sign import shingles
 
@@ -37,11 +36,11 @@ class CopyEvidence:
 
     def __init__(
         self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
-        n: int, workers: Workers, folder: Optional[Path] = None, progress: Optional[Progress] = None,
+        n: int, workers: Workers, exchange: Exchange = in_memory, progress: Optional[Progress] = None,
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
-        self.grams = GramIndex(doc_of[sized], verify.MAX_DF, folder)
+        self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
         start = 0
         with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
             for texts in fetch(sized):

@@ -4,7 +4,7 @@ frequencies, and set overlaps of pairs, one shard at a time.
 Comparing texts on their n-gram sets (how many n-grams two texts share, how
 many documents an n-gram is in) needs every n-gram of the corpus, far more
 than memory should hold at once. Each n-gram goes to the shard its hash
-picks (:class:`dedupe.spill.Shards`), so an n-gram's every occurrence is in
+picks (:class:`dedupe.executor.spill.Shards`), so an n-gram's every occurrence is in
 one shard; a shard is loaded, worked on and dropped, and what is wanted of
 all of them is a sum over shards (exact: the sums are integer counts, or
 added in a fixed shard order).
@@ -15,15 +15,14 @@ Texts are *owners* (a block, a document); each owner belongs to a
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator, Optional
 
 import numpy as np
 from scipy import sparse
 
 from .arrays import run_starts, segment_arange
+from .executor import Exchange, Shards, in_memory
 from .ints import index_type
-from .spill import Shards
 from .verify import row_products
 
 __all__ = ["GramIndex", "group_pairs", "SHARDS"]
@@ -77,22 +76,23 @@ class GramIndex:
         millions at a million pages).
     max_df : int
         An n-gram in more documents than this is common, not rare.
-    folder : path-like, optional
-        Where shards spill to disk (:class:`dedupe.spill.Shards`).
+    exchange : dedupe.executor.Exchange, optional
+        Makes the shards (:class:`dedupe.executor.spill.Shards`): a run's
+        spill to its work folder on a large corpus.
     fingerprints : bool
         Also fingerprint each owner's set of distinct n-grams
         (:attr:`fingerprints`), to tell owners with the same set.
     """
 
     def __init__(
-        self, document: np.ndarray, max_df: int, folder: Optional[Path] = None, fingerprints: bool = False
+        self, document: np.ndarray, max_df: int, exchange: Exchange = in_memory, fingerprints: bool = False
     ):
         document = np.asarray(document)
         self.document = document.astype(index_type(document), copy=False)
         self.n_owners = len(self.document)
         self.max_df = max_df
-        self._folder = folder
-        self._raw: Optional[Shards] = Shards(SHARDS, folder)
+        self._exchange = exchange
+        self._raw: Optional[Shards] = exchange(SHARDS)
         self._built: Optional[Shards] = None
         #: Distinct n-grams of each owner, and how many of them are rare
         #: (int32: an owner is a block or a page, far below 2**31 n-grams).
@@ -112,7 +112,7 @@ class GramIndex:
         """Make each shard's rows distinct ``(n-gram, owner)``, sorted, with
         the n-gram's number in the shard, whether it is rare, and whether the
         row is its document's first with that n-gram."""
-        self._built = Shards(SHARDS, self._folder)
+        self._built = self._exchange(SHARDS)
         with self._raw as raw:
             for s in range(SHARDS):
                 rows = raw.load(s)
@@ -172,7 +172,7 @@ class GramIndex:
         shards, are never held at once, nor sorted again shard after shard.
         """
         n = self.n_owners
-        with Shards(_PARTS, self._folder) as parts:
+        with self._exchange(_PARTS) as parts:
             for rows in self.shards():
                 rare = rows["rare"]
                 owner, gram = rows["owner"][rare], rows["gram"][rare]

@@ -10,7 +10,7 @@ part of the :class:`~dedupe.config.Config` a report records:
 * ``jobs``: the work done per file, per document or per block (reading and
   parsing, segmenting and normalising, shingling and signing) runs in
   worker processes over contiguous chunks, put back together in order
-  (:mod:`dedupe.parallel`): the same bytes for any number of jobs.
+  (:mod:`dedupe.executor.parallel`): the same bytes for any number of jobs.
 * ``progress``: what the run tells as it goes (:mod:`dedupe.progress`);
   silent unless given.
 * ``work_dir``: each finished stage (read, blocks, clusters, boilerplate,
@@ -23,35 +23,36 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any, Callable, Iterator, Optional, Union
 
 import numpy as np
 
 from . import blocks as blocks_mod
-from . import boilerplate, lifeline, malloc, spill
+from . import boilerplate
 from . import checkpoint as checkpoints
+from . import store as stores
 from .config import Config
+from .executor import lifeline, malloc, spill
+from .executor.parallel import Workers
 from .htmlreport import write_html
 from .io import check_output, discover, write_corpus
-from .io.writers import check_writable
 from .io.files import InputFile, load_stdin, real_path
 from .io.readers import Corpus, read_file
+from .io.writers import check_writable
 from .model import Document, InputError, UsageError
-from .parallel import Workers
 from .progress import Progress, as_progress
 from .report import build_report
 from .results import Analysis, CleanedByRecord, CleanedTexts, Ragged, Result, Spans
 from .stages.blocks import run_blocks
-from .stages.contract import Stage, Tables
 from .stages.boilerplate import BlockTable, make_table, run_boilerplate
 from .stages.clusters import block_clusters, run_clusters
+from .stages.contract import Stage, Tables
 from .stages.model import run_model
 from .stages.syndication import run_syndication
-from . import store as stores
 from .store import DocumentStore
 
 __all__ = ["Analysis", "Result", "CleanedTexts", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
@@ -129,19 +130,24 @@ class Run:
         return value
 
     def release_memory(self) -> None:
-        """Give the pages freed so far back to the system (:func:`dedupe.malloc.trim`)."""
+        """Give the pages freed so far back to the system (:func:`dedupe.executor.malloc.trim`)."""
         _release_memory()
+
+    def exchange(self, n: int) -> spill.Shards:
+        """A keyed exchange of ``n`` parts (:class:`dedupe.executor.Exchange`),
+        spilled to the work folder past the run's memory budget."""
+        return spill.Shards(n, self.work.path)
 
     def parked(self, obj: Any, *names: str):
         """Within the block, ``obj``'s arrays ``names`` wait on disk in the work
-        folder when large (:func:`dedupe.spill.parked`)."""
+        folder when large (:func:`dedupe.executor.spill.parked`)."""
         return spill.parked(obj, self.work.path, *names)
 
 
 #: The memory a run is given by default (``memory=``, ``--memory``), in bytes.
 DEFAULT_MEMORY = 2 << 30
 # The spill shards (band keys, n-grams, page pairs) hold at most this share
-# of the budget in memory, all together (:func:`dedupe.spill.budget`).
+# of the budget in memory, all together (:func:`dedupe.executor.spill.budget`).
 _SHARD_SHARE = 0.25
 
 
@@ -156,7 +162,7 @@ def _running(
     if work is not None:
         work.sweep()  # what a run killed with its shards on disk left
     lifeline.sweep_temp()  # and what killed runs left in the system's temporary folder
-    malloc.lean()  # freed arrays go back to the system (dedupe.malloc)
+    malloc.lean()  # freed arrays go back to the system (dedupe.executor.malloc)
     with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
         if isinstance(jobs, Workers):
             yield Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
@@ -245,12 +251,12 @@ def analyse(
     ----------
     documents : sequence of Document
     config : Config, optional
-    jobs : int or dedupe.parallel.Workers, default 1
+    jobs : int or dedupe.executor.parallel.Workers, default 1
         Processes at work: this one and ``jobs - 1`` workers
-        (:mod:`dedupe.parallel`); 0 or None for every usable core. The
+        (:mod:`dedupe.executor.parallel`); 0 or None for every usable core. The
         result is the same for any. A script that asks for workers runs
         its work under ``if __name__ == "__main__":`` (they import the
-        script). A :class:`~dedupe.parallel.Workers` is used as it is and
+        script). A :class:`~dedupe.executor.parallel.Workers` is used as it is and
         left open, so several calls can share its workers.
     progress : dedupe.progress.Progress or callable, optional
         Told of every stage as it goes (a callable gets ``(stage, done,

@@ -1,4 +1,4 @@
-"""Shingle and sign texts in chunks, on the workers (:mod:`dedupe.parallel`).
+"""Shingle and sign texts in chunks, on the workers (:mod:`dedupe.executor.parallel`).
 
 The same batch and signatures as one call of :mod:`dedupe.shingle` and
 :func:`dedupe.minhash.signatures` on all the texts, for any number of jobs.
@@ -12,7 +12,7 @@ import numpy as np
 
 from . import lsh, minhash, shingle
 from .blocks import normalise_many
-from .parallel import Workers, plan
+from .executor.parallel import Workers, plan
 from .progress import Task
 
 __all__ = ["shingles", "key_band_keys", "slices", "SLICE"]

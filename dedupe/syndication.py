@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
@@ -23,8 +22,8 @@ import numpy as np
 from . import cluster, lsh, verify
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
+from .executor import Exchange, Workers, in_memory
 from .ngrams import GramIndex
-from .parallel import Workers
 from .progress import Progress, as_progress
 from .sign import shingles, slices
 
@@ -199,7 +198,7 @@ def find(
     minhash_config: MinHashConfig,
     config: SyndicationConfig,
     workers: Optional[Workers] = None,
-    folder: Optional[Path] = None,
+    exchange: Exchange = in_memory,
     progress: Optional[Progress] = None,
 ) -> Syndication:
     """Find syndication clusters and partial overlaps.
@@ -212,10 +211,11 @@ def find(
         The kept character spans of each document (its cleaned text).
     hint_pairs : ndarray of int64, shape (p, 2)
         Pairs to verify besides the LSH candidates (they share kept blocks).
-    workers : dedupe.parallel.Workers, optional
+    workers : dedupe.executor.parallel.Workers, optional
         Who shingles and signs (this process alone by default).
-    folder : path-like, optional
-        Where the n-gram shards spill on a large corpus (:class:`dedupe.ngrams.GramIndex`).
+    exchange : dedupe.executor.Exchange, optional
+        Makes the n-gram shards (:class:`dedupe.ngrams.GramIndex`), a run's
+        spilling to its work folder on a large corpus.
     progress : dedupe.progress.Progress or callable, optional
         Told of the long steps as sub-stages of "syndication" ("syndication
         · signatures", "· candidates", "· passages"), with counts; silent by default.
@@ -233,7 +233,7 @@ def find(
     n_gram, sign = shingle_config.doc_ngram, (minhash_config.num_perm, minhash_config.seed)
     lengths = np.fromiter((sum(b - a for a, b in s) for s in spans), dtype=np.float64, count=n)
     keys = [np.zeros((0, lsh.bands_rows(config.lsh_threshold, minhash_config.num_perm)[0]), np.uint64)]
-    with GramIndex(np.arange(n), verify.MAX_DF, folder, fingerprints=True) as grams:
+    with GramIndex(np.arange(n), verify.MAX_DF, exchange, fingerprints=True) as grams:
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
                 cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]

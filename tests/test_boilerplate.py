@@ -3,6 +3,7 @@ import numpy as np
 from dedupe import boilerplate
 from dedupe.boilerplate import BOILERPLATE, KEEP, REPEAT, decide
 from dedupe.config import BoilerplateConfig
+from dedupe.executor import spilling_to
 
 
 def run(blocks, hosts, **kw):
@@ -133,7 +134,7 @@ def test_judging_clusters_on_the_same_pages_together_changes_nothing(monkeypatch
 def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch, tmp_path):
     """decide's pairs kept in shards by document (spilled to disk), made a few
     clusters at a time: the same verdicts, copies and shared pairs."""
-    from dedupe import spill
+    from dedupe.executor import spill
 
     rng = np.random.default_rng(11)
     spilled = []
@@ -153,7 +154,7 @@ def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch
         with monkeypatch.context() as m:
             m.setattr(boilerplate, "_PAIR_BATCH", 3)
             m.setattr(spill, "SPILL_ROWS", 0)
-            sharded = boilerplate.decide(*args, BoilerplateConfig(**kw), copies, tmp_path)
+            sharded = boilerplate.decide(*args, BoilerplateConfig(**kw), copies, spilling_to(tmp_path))
         for name in ("action", "copies", "shared", "syndicated"):
             assert getattr(sharded, name).tolist() == getattr(whole, name).tolist(), name
     assert spilled and not any(tmp_path.iterdir())  # on disk, and gone again

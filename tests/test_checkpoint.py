@@ -132,7 +132,7 @@ def test_shards_a_killed_run_spilled_are_swept_by_the_next_run(corpus, reference
     of one byte spills every shard), a run leaves its spill folder; the
     next run removes it (its process is gone), keeps a live run's, and the
     default work folder still goes once the run succeeds."""
-    from dedupe.spill import PREFIX
+    from dedupe.executor.spill import PREFIX
 
     for work in (tmp_path / "work", None):
         out = tmp_path / f"out-{work is None}"

@@ -6,6 +6,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dedupe.cluster import components, stars
+from dedupe.executor import spilling_to
 from dedupe.stages.blocks import digests, first_occurrence_ids, ids_by_first_occurrence
 
 
@@ -65,7 +66,7 @@ def _name_family(rng, n_names, name_length=6):
 def _char_sets(texts):
     from dedupe import sign, verify
     from dedupe.config import Config
-    from dedupe.parallel import Workers
+    from dedupe.executor.parallel import Workers
 
     c = Config()
     _, keys = sign.key_band_keys(
@@ -161,8 +162,9 @@ def test_join_leaves_out_lines_that_differ_in_a_name():
 
 def test_block_clusters_are_the_same_with_band_keys_on_disk_and_texts_in_slices(monkeypatch, tmp_path):
     """The clusters stage's spilled band keys and sliced reads change nothing."""
-    from dedupe import pipeline, sign, spill
+    from dedupe import pipeline, sign
     from dedupe.config import Config
+    from dedupe.executor import spill
 
     rng = np.random.default_rng(5)
     names = ["".join(rng.choice(list("abcdefgh"), 3)) for _ in range(40)]
@@ -197,7 +199,7 @@ def test_key_ids_go_by_first_occurrence():
 def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spill_rows):
     """Digests given a chunk at a time (as the blocks stage hands them on),
     in shards on disk or in memory, get the ids of numbering them all at once."""
-    from dedupe import spill
+    from dedupe.executor import spill
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     spilled = []
@@ -210,7 +212,7 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     digest = digests(strings)
     cuts = np.sort(rng.choice(np.arange(1, len(strings)), 9, replace=False))
     chunks = np.split(digest, cuts) + [digest[:0]]
-    got = first_occurrence_ids(iter(chunks), tmp_path)
+    got = first_occurrence_ids(iter(chunks), spilling_to(tmp_path))
     assert got.dtype == np.int32 and got.tolist() == want
     assert bool(spilled) == (spill_rows == 0) and all(d is not None and d.parent == tmp_path for d in spilled)
     assert not any(tmp_path.iterdir())  # the shards' folder is gone

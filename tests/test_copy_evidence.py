@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from dedupe import copy_evidence, shingle, sign, spill, verify
+from dedupe import copy_evidence, shingle, sign, verify
 from dedupe.blocktexts import fetch_list
 from dedupe.copy_evidence import CopyEvidence
-from dedupe.parallel import Workers
+from dedupe.executor import spill, spilling_to
+from dedupe.executor.parallel import Workers
 
 
 def reference(texts, doc_of, labels, weight, n, d, e):
@@ -49,7 +50,7 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     labels[np.flatnonzero(doc_of != doc_of[0])[0]] = 0  # a block repeating block 0 in another document
     weight = rng.integers(0, 3, len(texts)).astype(float) * 40  # some blocks carry no weight
     pairs = np.array([(a, b) for a in range(9) for b in range(9) if a != b])
-    evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, 9, 2, Workers(1), tmp_path)
+    evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, 9, 2, Workers(1), spilling_to(tmp_path))
     try:
         got = evidence(pairs[:, 0], pairs[:, 1])
         assert any(tmp_path.rglob("*.npy")) == (spill_rows == 0)

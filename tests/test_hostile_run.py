@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 import dedupe
-from dedupe import parallel
+from dedupe.executor import parallel
 from dedupe.cli import main
 
 HEADER = "Site Menu Home About Contact"
@@ -160,11 +160,11 @@ def test_a_killed_run_takes_its_processes_with_it_and_the_next_run_sweeps_its_te
 
 
 def test_where_the_kernel_does_not_end_a_worker_its_watchdog_does(tmp_path):
-    """The portable half (dedupe.lifeline.watch): a process watching a run
+    """The portable half (dedupe.executor.lifeline.watch): a process watching a run
     that is killed ends within about a second, with no signal of its own."""
     script = (
         "import subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import os, time; from dedupe import lifeline; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import os, time; from dedupe.executor import lifeline; "
         "lifeline.watch(os.getppid(), 0.1); time.sleep(60)'])\n"
         "print(child.pid, flush=True)\n"
         "time.sleep(60)\n"

@@ -1,4 +1,4 @@
-"""Tests for dedupe.malloc: the mmap threshold is set once, in a run and in its workers."""
+"""Tests for dedupe.executor.malloc: the mmap threshold is set once, in a run and in its workers."""
 
 import os
 import platform
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe import malloc
+from dedupe.executor import malloc
 from dedupe.model import Document
-from dedupe.parallel import Workers
+from dedupe.executor.parallel import Workers
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from dedupe import spill
+from dedupe.executor import spill, spilling_to
 from dedupe.ngrams import GramIndex, group_pairs
 
 
@@ -15,7 +15,7 @@ def sets_and_index(rng, tmp_path, max_df):
     """Random n-gram sets of 14 owners in 9 documents, and their index."""
     document = np.sort(rng.integers(0, 9, 14))
     sets = [set(rng.integers(0, 40, int(rng.integers(0, 25))).tolist()) for _ in document]
-    index = GramIndex(document, max_df, tmp_path)
+    index = GramIndex(document, max_df, spilling_to(tmp_path))
     for part in np.array_split(np.arange(len(sets)), 3):  # added in slices, with repeats
         owners = [o for o in part.tolist() for _ in (0, 1)]
         hashes = [np.array(sorted(sets[o]), dtype=np.uint64) for o in owners]

@@ -1,4 +1,4 @@
-"""Tests for dedupe.parallel: chunks in order, worker processes really used, and the
+"""Tests for dedupe.executor.parallel: chunks in order, worker processes really used, and the
 same bytes whatever the number of jobs."""
 
 import hashlib
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import dedupe
 from dedupe.cli import main
 from dedupe.model import Document, InputError
-from dedupe.parallel import Workers, plan, resolve_jobs, usable_cpus
+from dedupe.executor.parallel import Workers, plan, resolve_jobs, usable_cpus
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -190,7 +190,7 @@ def test_cli_jobs_give_the_same_bytes(corpus, tmp_path):
 def test_cli_memory_budget_gives_the_same_bytes_and_spills_under_a_small_one(corpus, tmp_path, monkeypatch):
     """--memory only says where shards are kept: under a budget of a few
     kilobytes they all go to disk, and the output is the same bytes."""
-    from dedupe import spill
+    from dedupe.executor import spill
 
     spilled = []
     real_spill = spill.Shards._spill
@@ -216,7 +216,7 @@ def test_cli_says_once_when_shards_cannot_go_to_disk_and_gives_the_same_bytes(co
     import tempfile
     from types import SimpleNamespace
 
-    from dedupe import spill
+    from dedupe.executor import spill
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -3,8 +3,8 @@ import tempfile
 import numpy as np
 import pytest
 
-from dedupe import spill
-from dedupe.spill import Shards, SpillWarning
+from dedupe.executor import spill
+from dedupe.executor.spill import Shards, SpillWarning
 from dedupe.stages.blocks import Blocks
 
 
@@ -98,7 +98,7 @@ def test_the_budget_is_shared_by_every_shards_in_memory(tmp_path):
     """Under a budget, shards that together pass it go to disk: the first
     stays in memory, the one whose rows would pass the budget spills, and
     what they hold is counted back to nothing when they close."""
-    from dedupe import spill
+    from dedupe.executor import spill
 
     start = spill.held()
     rows = np.arange(1000, dtype=np.uint64)  # 8,000 bytes a column

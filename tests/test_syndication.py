@@ -136,7 +136,8 @@ def test_a_quote_inside_a_longer_paragraph_is_reported_as_overlap():
 
 def test_slices_and_spilled_shards_change_nothing(data_dir, monkeypatch, tmp_path):
     """Shingling a few documents at a time, with the n-gram shards on disk, finds the same."""
-    from dedupe import sign, spill
+    from dedupe import sign
+    from dedupe.executor import spill
 
     src = [data_dir / "two_sites.jsonl"]
     whole = dedupe.scan(src).report.data

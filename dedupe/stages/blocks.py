@@ -6,16 +6,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .. import blocks as blocks_mod
 from .. import store as stores
+from ..executor import Exchange, in_memory
 from ..ints import compact
 from ..model import Document
-from ..spill import Shards
 from ..weighting import block_weights
 from .contract import Stage, Table, Tables
 
@@ -90,13 +89,13 @@ def ids_by_first_occurrence(digest: np.ndarray) -> np.ndarray:
 DIGEST_SHARDS = 16
 
 
-def first_occurrence_ids(chunks: Iterable[np.ndarray], folder: Optional[Path] = None) -> np.ndarray:
+def first_occurrence_ids(chunks: Iterable[np.ndarray], exchange: Exchange = in_memory) -> np.ndarray:
     """:func:`ids_by_first_occurrence` of the digests ``chunks`` (uint64,
     shape (k, 2), in order), without holding or sorting them all at once:
     rows go to shards by digest (on disk for a large corpus), and each
     shard finds the first row of each of its digests."""
     firsts = []
-    with Shards(DIGEST_SHARDS, folder) as shards:
+    with exchange(DIGEST_SHARDS) as shards:
         at = 0
         for digest in chunks:
             pos = np.arange(at, at + len(digest), dtype=np.int64)
@@ -170,7 +169,7 @@ def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
                     yield part[4]
 
         empty = segment_documents([], short_words)
-        ids = first_occurrence_ids(digests(), run.work.path)
+        ids = first_occurrence_ids(digests(), run.exchange)
         flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
         return _tables(Blocks(*flat, ids))
 

@@ -67,7 +67,7 @@ def run_boilerplate(
             doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
             loose = CopyEvidence(
                 fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
-                config.shingle.word_ngram, run.workers, run.work.path, run.progress,
+                config.shingle.word_ngram, run.workers, run.exchange, run.progress,
             )
             # Nothing in decide runs in the workers, and an idle worker still
             # holds what its last chunks left (a few hundred MB): stopped
@@ -77,7 +77,7 @@ def run_boilerplate(
                 with run.parked(b, "blocks", "key"):
                     run.release_memory()  # the blocks' texts, read back and shingled
                     d = boilerplate.decide(
-                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.work.path,
+                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.exchange,
                         run.progress,
                     )
             finally:

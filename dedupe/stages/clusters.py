@@ -3,7 +3,6 @@ joined into clusters (the templates' candidates)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
@@ -12,12 +11,11 @@ from .. import blocks as blocks_mod
 from .. import cluster, lsh, verify
 from ..blocktexts import Fetch, fetch_from, fetch_list
 from ..config import Config
+from ..executor import Exchange, Shards, Workers, in_memory
 from ..ints import compact
 from ..model import Document
-from ..parallel import Workers
 from ..progress import Progress, Task, as_progress
 from ..sign import key_band_keys, shingles
-from ..spill import Shards
 from .blocks import Blocks, digests, ids_by_first_occurrence
 from .contract import Stage, Table, Tables
 
@@ -78,7 +76,7 @@ def near_edges(
 
 def cluster_keys(
     fetch: Fetch, first: np.ndarray, key: np.ndarray, config: Config, workers: Workers,
-    folder: Optional[Path] = None, progress: Optional[Progress] = None,
+    exchange: Exchange = in_memory, progress: Optional[Progress] = None,
 ) -> np.ndarray:
     """Cluster label of each block from its normalised key: see :func:`block_clusters`.
 
@@ -93,7 +91,7 @@ def cluster_keys(
     threshold = config.boilerplate.block_threshold
     b = lsh.bands_rows(threshold, mc.num_perm)[0]
     short = np.zeros(n, dtype=bool)
-    with Shards(b, folder) as char_bands, Shards(b, folder) as word_bands:
+    with exchange(b) as char_bands, exchange(b) as word_bands:
         at = 0
         with progress.stage("clusters", n, "distinct blocks") as task:
             for texts in fetch(first):
@@ -155,7 +153,7 @@ def run_clusters(run: "Run", documents: Sequence[Document], b: Blocks) -> np.nda
 
     def compute() -> Tables:
         fetch = fetch_from(documents, b.counts, b.blocks)
-        labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.work.path, run.progress)
+        labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.exchange, run.progress)
         return {"blocks": {"cluster": labels}}
 
     return run.execute(STAGE, compute)["blocks"]["cluster"]

@@ -94,7 +94,7 @@ def run_syndication(run: "Run", texts, spans, shared) -> Syndication:
             return to_tables(
                 syndication.find(
                     texts, spans, shared, config.shingle, config.minhash, config.syndication, run.workers,
-                    run.work.path, run.progress,
+                    run.exchange, run.progress,
                 )
             )
 

@@ -11,7 +11,7 @@ more, a worker with 350 MB). So a worker is tied to its run twice:
   (``prctl(PR_SET_PDEATHSIG, SIGKILL)``). That fires on the death of the
   *thread* that started the process: a worker's parent is the fork server
   (one thread), and the fork server, started from the run's main thread,
-  is tied the same way (:mod:`dedupe._forkserver`), so a killed run takes
+  is tied the same way (:mod:`dedupe.executor._forkserver`), so a killed run takes
   the server, the server its workers, and the tracker, left with no writer,
   ends;
 * everywhere, a watchdog thread in the worker (:func:`watch`) ends it once

@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from ..progress import Task
 from . import lifeline, malloc
-from .progress import Task
 
 __all__ = ["MIN_CHUNK", "MAX_CHUNK", "JobsWarning", "Workers", "usable_cpus", "resolve_jobs", "plan"]
 
@@ -127,8 +127,8 @@ def _noop() -> int:
 
 def _start_worker(run_pid: int, tie: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    malloc.lean()  # as the run's own process (dedupe.malloc)
-    # A killed run's workers die with it (dedupe.lifeline). Only a fork server's
+    malloc.lean()  # as the run's own process (dedupe.executor.malloc)
+    # A killed run's workers die with it (dedupe.executor.lifeline). Only a fork server's
     # worker is tied by the kernel: a spawned one's parent is the run's thread
     # that started it (the warm-up thread, say), which ends long before the run.
     if tie:
@@ -191,9 +191,9 @@ class Workers:
                 from multiprocessing import forkserver
 
                 main_thread = threading.current_thread() is threading.main_thread()
-                # Tied to the thread that starts it (dedupe.lifeline): only the main
+                # Tied to the thread that starts it (dedupe.executor.lifeline): only the main
                 # thread lives as long as the run.
-                tied = ["dedupe._forkserver"] if main_thread else []
+                tied = ["dedupe.executor._forkserver"] if main_thread else []
                 ctx.set_forkserver_preload([*tied, "dedupe.pipeline"])
                 # None: a handler not set from Python (or not the main thread): left alone.
                 previous = signal.getsignal(signal.SIGINT) if main_thread else None
