@@ -58,7 +58,7 @@ from dedupe import blockmodel  # noqa: E402
 from dedupe.config import Config  # noqa: E402
 from dedupe.features import BASE_NAMES, TAG_NAMES  # noqa: E402
 from dedupe.io.html import html_to_blocks  # noqa: E402
-from dedupe.model import Document  # noqa: E402
+from dedupe.document import Document  # noqa: E402
 from dedupe.pipeline import block_table  # noqa: E402
 from dedupe.syndication import match_runs  # noqa: E402
 from quality import ALL_SETS, REFERENCE, benchdata_dir, load_set, log, score  # noqa: E402

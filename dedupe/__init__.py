@@ -10,7 +10,7 @@ from importlib import import_module
 
 from ._version import __version__
 from .config import Config
-from .model import Document, InputError, UsageError
+from .document import Document, InputError, UsageError
 
 # The engine (numpy, numba, scipy) is imported when first asked for, so that
 # ``import dedupe.config`` or ``dedupe --help`` does not load it.

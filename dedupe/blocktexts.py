@@ -7,7 +7,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from . import store as stores
-from .model import Document
+from .document import Document
 from .sign import slices
 
 __all__ = ["Fetch", "fetch_from", "fetch_list"]

@@ -73,7 +73,7 @@ class Decision:
     syndicated: np.ndarray
 
 
-def _mix64(x: np.ndarray) -> np.ndarray:
+def mix64(x: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: a well-spread 64-bit hash of each value."""
     z = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -104,7 +104,7 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     with np.errstate(over="ignore"):
         fingerprint = np.zeros(n_clusters, dtype=np.uint64)
         for a in range(0, len(ent_doc), _MIX_BATCH):
-            np.add.at(fingerprint, ent_cluster[a : a + _MIX_BATCH], _mix64(ent_doc[a : a + _MIX_BATCH]))
+            np.add.at(fingerprint, ent_cluster[a : a + _MIX_BATCH], mix64(ent_doc[a : a + _MIX_BATCH]))
     order = np.lexsort((np.arange(n_clusters, dtype=label_type), fingerprint, size))
     same = (size[order[1:]] == size[order[:-1]]) & (fingerprint[order[1:]] == fingerprint[order[:-1]])
     del fingerprint
@@ -147,14 +147,14 @@ def _document_pairs(
 # document), and entry pairs made at once. A shard's pairs are what decide
 # holds and sorts at once beyond its per-block arrays (at a million pages,
 # a 32nd of them was over a gigabyte); how many shards changes no sum.
-_PAIR_SHARDS = 128
-_PAIR_BATCH = 1 << 22
+PAIR_SHARDS = 128
+PAIR_BATCH = 1 << 22
 
 
 def _entry_pairs(small: np.ndarray, small_cluster: np.ndarray, index) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every pair of entries ``small`` (sorted by cluster) in the same
     cluster, as :func:`dedupe.ngrams.group_pairs` makes them, whole clusters
-    at a time, about :data:`_PAIR_BATCH` pairs at a time."""
+    at a time, about :data:`PAIR_BATCH` pairs at a time."""
     if len(small) == 0:
         return
     starts = np.flatnonzero(run_starts(small_cluster))
@@ -163,13 +163,13 @@ def _entry_pairs(small: np.ndarray, small_cluster: np.ndarray, index) -> Iterato
     a = 0
     while a < len(sizes):
         done = int(ends[a - 1]) if a else 0
-        b = max(a + 1, int(np.searchsorted(ends, done + _PAIR_BATCH, side="right")))
+        b = max(a + 1, int(np.searchsorted(ends, done + PAIR_BATCH, side="right")))
         first, second = group_pairs(sizes[a:b])
         yield small[starts[a] + first].astype(index), small[starts[a] + second].astype(index)
         a = b
 
 
-class _PairShards:
+class PairShards:
     """decide's pairs, in shards by the lower document of the pair (on disk
     for a large corpus): entry pairs (``x``, ``y``, ``evidence``, and
     ``pair_of``, their document pair's index in the shard) and document
@@ -183,7 +183,7 @@ class _PairShards:
     """
 
     def __init__(self, ent_doc: np.ndarray, n_docs: int, index, exchange: Exchange = in_memory):
-        self.n = _PAIR_SHARDS
+        self.n = PAIR_SHARDS
         self._ent_doc, self._n_docs, self._index, self._exchange = ent_doc, n_docs, index, exchange
         self._added = exchange(self.n)
         self._entries = exchange(self.n)
@@ -263,7 +263,7 @@ class _PairShards:
         for shards in (self._added, self._entries, self._docs, self._loose):
             shards.close()
 
-    def __enter__(self) -> "_PairShards":
+    def __enter__(self) -> "PairShards":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -383,7 +383,7 @@ def decide(
     n_entry_pairs = int((checked * (checked - 1) // 2).sum())
     del checked
     index = index_type(n_entries)
-    with _PairShards(ent_doc, n_docs, index, exchange) as pairs:
+    with PairShards(ent_doc, n_docs, index, exchange) as pairs:
         # Pairs of entries in the same (repeated, not big) cluster, each once:
         # ``x`` the entry of the pair's lower document, ``y`` the other's.
         ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)

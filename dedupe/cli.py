@@ -38,7 +38,7 @@ from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .io.writers import check_writable
-from .model import DuplicateIdWarning, InputError, UsageError
+from .document import DuplicateIdWarning, InputError, UsageError
 from .pipeline import DEFAULT_MEMORY
 from .pipeline import clean as clean_corpus
 from .pipeline import scan as scan_corpus

@@ -20,7 +20,7 @@ from .blocks import WORD
 from .config import Config
 from .io.readers import read_corpus
 from .lsh import bands_rows
-from .model import Document
+from .document import Document
 
 __all__ = ["LshPlan", "Explanation", "explain", "SIMILARITIES"]
 

@@ -87,7 +87,7 @@ class Evidence:
         self.variants = np.bincount(variants[0], minlength=n_clusters)[cluster]
 
 
-def _lexical(text: str) -> list[float]:
+def lexical(text: str) -> list[float]:
     words = _WORD.findall(text)
     n_words = len(words)
     n_chars = len(text)
@@ -123,7 +123,7 @@ def base_features(texts: Sequence[str], evidence: Evidence) -> np.ndarray:
     """
     n = len(texts)
     doc = evidence.doc
-    lex = np.array([_lexical(t.strip()) for t in texts], dtype=np.float64).reshape(n, len(LEXICAL))
+    lex = np.array([lexical(t.strip()) for t in texts], dtype=np.float64).reshape(n, len(LEXICAL))
     corpus = np.stack(
         [
             np.log1p(evidence.docfreq),
@@ -295,7 +295,7 @@ def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.nda
     return out
 
 
-def _content_region(proba: np.ndarray, doc: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def content_region(proba: np.ndarray, doc: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Where each block sits relative to its page's main-content region (the
     span from the first to the last block the first pass calls content):
     inside (0..1 across it), or blocks before (negative) / after (positive)
@@ -339,7 +339,7 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     doc_max = np.maximum.reduceat(proba, starts) if len(doc) else np.zeros(0)
     cols.append(np.repeat(doc_mean, lengths))
     cols.append(np.repeat(doc_max, lengths))
-    cols.append(_content_region(proba, doc, starts, lengths))
+    cols.append(content_region(proba, doc, starts, lengths))
     cols.append(proba)
     lines, run_words = _runs(proba >= 0.5, doc, words)
     mass = proba * words

@@ -25,7 +25,7 @@ from .blocks import segment
 from .io.files import atomic_write
 
 if TYPE_CHECKING:
-    from .model import Document
+    from .document import Document
     from .pipeline import Result
 
 __all__ = ["render_html", "write_html"]

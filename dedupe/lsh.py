@@ -41,7 +41,7 @@ __all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
 WEIGHTS = (0.1, 0.9)
 
 # Odd multiplier of the band and row hashes (2^64 / golden ratio).
-_MULT = np.uint64(0x9E3779B97F4A7C15)
+MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @lru_cache(maxsize=64)
@@ -51,11 +51,11 @@ def bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def _hash_last_axis(values: np.ndarray) -> np.ndarray:
+def hash_last_axis(values: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each vector along the last axis (equal vectors, equal hashes)."""
     h = values[..., 0].astype(np.uint64)
     for k in range(1, values.shape[-1]):
-        h *= _MULT
+        h *= MULT
         h ^= values[..., k]
     return h
 
@@ -196,14 +196,14 @@ def band_keys(signatures: np.ndarray, threshold: float) -> np.ndarray:
     """
     n, num_perm = signatures.shape
     b, r = bands_rows(threshold, num_perm)
-    return _hash_last_axis(signatures[:, : b * r].reshape(n, b, r))
+    return hash_last_axis(signatures[:, : b * r].reshape(n, b, r))
 
 
 def _pairs(used: Optional[np.ndarray], keys: np.ndarray, r: int) -> np.ndarray:
     n = len(keys)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    members, same = _sort_rows(_hash_last_axis(keys), None if used is None else used)
+    members, same = _sort_rows(hash_last_axis(keys), None if used is None else used)
     if used is None and same.any():
         # Equal row hashes: rows equal on every band key (exactly, the keys being the rows).
         t = np.flatnonzero(same)

@@ -34,8 +34,8 @@ SHARDS = 32
 # in, and pairs made at once: a batch's pairs, codes and their sort are
 # some 70 bytes a pair, the syndication stage's peak at 8M (how many
 # changes no count).
-_PARTS = 16
-_PAIR_BATCH = 1 << 21
+PARTS = 16
+PAIR_BATCH = 1 << 21
 
 
 def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +172,7 @@ class GramIndex:
         shards, are never held at once, nor sorted again shard after shard.
         """
         n = self.n_owners
-        with self._exchange(_PARTS) as parts:
+        with self._exchange(PARTS) as parts:
             for rows in self.shards():
                 rare = rows["rare"]
                 owner, gram = rows["owner"][rare], rows["gram"][rare]
@@ -183,17 +183,17 @@ class GramIndex:
                 made = np.cumsum(sizes * (sizes - 1) // 2)
                 g = 0
                 while g < len(sizes):
-                    stop = max(g + 1, int(np.searchsorted(made, (made[g - 1] if g else 0) + _PAIR_BATCH, side="right")))
+                    stop = max(g + 1, int(np.searchsorted(made, (made[g - 1] if g else 0) + PAIR_BATCH, side="right")))
                     at = int(ends[g - 1]) if g else 0
                     i, j = group_pairs(sizes[g:stop])
                     got, many = np.unique(owner[at + i] * n + owner[at + j], return_counts=True)
                     del i, j
-                    bounds = np.searchsorted(got, np.arange(_PARTS + 1) * (-(-n // _PARTS)) * n)
+                    bounds = np.searchsorted(got, np.arange(PARTS + 1) * (-(-n // PARTS)) * n)
                     for k in np.flatnonzero(np.diff(bounds)).tolist():
                         parts.put(k, code=got[bounds[k] : bounds[k + 1]], count=many[bounds[k] : bounds[k + 1]])
                     g = stop
             keep = []
-            for k in range(_PARTS):
+            for k in range(PARTS):
                 rows = parts.load(k)
                 if rows:
                     codes, inverse = np.unique(rows["code"], return_inverse=True)

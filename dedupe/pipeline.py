@@ -43,7 +43,7 @@ from .io import check_output, discover, write_corpus
 from .io.files import InputFile, load_stdin, real_path
 from .io.readers import Corpus, read_file
 from .io.writers import check_writable
-from .model import Document, InputError, UsageError
+from .document import Document, InputError, UsageError
 from .progress import Progress, as_progress
 from .report import build_report
 from .results import Analysis, CleanedByRecord, CleanedTexts, Ragged, Result, Spans

@@ -51,7 +51,7 @@ from ._version import __version__
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .io.writers import atomic_write
-from .model import SKIP_REASONS, DuplicateIdWarning
+from .document import SKIP_REASONS, DuplicateIdWarning
 
 if TYPE_CHECKING:
     from .config import Config
@@ -62,7 +62,7 @@ __all__ = ["Report", "DocumentEntries", "build_report"]
 
 _PREVIEW = 160
 # Characters of JSON encoded and written at once.
-_WRITE_CHUNK = 1 << 20
+WRITE_CHUNK = 1 << 20
 # Distinct texts of a template in the report.
 _VARIANTS = 10
 # Documents read at once (at most) for the templates' texts.
@@ -97,7 +97,7 @@ class Report:
             for chunk in _json_chunks(self.data):
                 pending.append(chunk)
                 size += len(chunk)
-                if size >= _WRITE_CHUNK:
+                if size >= WRITE_CHUNK:
                     f.write("".join(pending).encode("utf-8", "backslashreplace"))
                     pending, size = [], 0
             pending.append("\n")

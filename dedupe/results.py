@@ -13,7 +13,7 @@ import numpy as np
 
 from . import store as stores
 from .io.readers import Corpus
-from .model import Document
+from .document import Document
 from .syndication import Syndication
 
 if TYPE_CHECKING:  # the engine makes no reports: it is handed one

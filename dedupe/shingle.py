@@ -45,7 +45,7 @@ _SPACE = 32
 # Texts are encoded and hashed this many code points at a time: the buffer
 # stays in cache, and its memory is reused from one piece to the next
 # instead of faulting in fresh pages for a copy of the whole batch.
-_PIECE = 1 << 20
+PIECE = 1 << 20
 
 
 class ShingleBatch:
@@ -261,20 +261,20 @@ def _offsets(units: np.ndarray, n: int) -> np.ndarray:
 
 
 def _pieces(lengths: np.ndarray) -> list[tuple[int, int]]:
-    """Runs of whole texts of about ``_PIECE`` code points (at least one text each)."""
+    """Runs of whole texts of about ``PIECE`` code points (at least one text each)."""
     ends = np.cumsum(lengths)
     runs = []
     lo = 0
     while lo < len(lengths):
         done = ends[lo - 1] if lo else 0
-        hi = max(int(np.searchsorted(ends, done + _PIECE, side="right")), lo + 1)
+        hi = max(int(np.searchsorted(ends, done + PIECE, side="right")), lo + 1)
         runs.append((lo, hi))
         lo = hi
     return runs
 
 
 def _shingle(texts: Sequence[str], n: int, words: bool) -> ShingleBatch:
-    """Hash the shingles of ``texts`` piece by piece (see ``_PIECE``)."""
+    """Hash the shingles of ``texts`` piece by piece (see ``PIECE``)."""
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     hashes = []
     offsets = [np.zeros(1, dtype=np.int64)]

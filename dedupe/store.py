@@ -17,14 +17,14 @@ from typing import Iterable, Iterator, Optional, Sequence, Union, overload
 
 import numpy as np
 
-from .model import Document
+from .document import Document
 
 __all__ = ["DocumentStore", "text_lengths", "ids", "urls", "records", "texts"]
 
 # Tag paths of a document are stored after its text, one per line.
 _TAG_SEP = "\n"
 # Bytes written between flushes of the append buffer.
-_BUFFER = 1 << 24
+BUFFER = 1 << 24
 
 
 def _encode(s: str) -> bytes:
@@ -204,7 +204,7 @@ class DocumentStore(Sequence[Document]):
             column.append(value)
         self._arrays = None
         self._end += len(text) + len(tags)
-        if self._pending_size >= _BUFFER:
+        if self._pending_size >= BUFFER:
             self.flush()
 
     def extend(self, docs: Iterable[Document]) -> None:
@@ -318,7 +318,7 @@ class DocumentStore(Sequence[Document]):
             self._file.seek(0, os.SEEK_END)
             other._file.seek(0)
             while True:
-                data = other._file.read(_BUFFER)
+                data = other._file.read(BUFFER)
                 if not data:
                     break
                 self._file.write(data)
@@ -401,7 +401,7 @@ class DocumentStore(Sequence[Document]):
         a = 0
         while a < len(self):
             # Documents up to a few megabytes of text per read.
-            b = max(a + 1, int(np.searchsorted(offsets, offsets[a] + _BUFFER, side="left")))
+            b = max(a + 1, int(np.searchsorted(offsets, offsets[a] + BUFFER, side="left")))
             yield from self._read(a, min(b, len(self)))
             a = min(b, len(self))
 

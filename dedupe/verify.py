@@ -130,7 +130,7 @@ def _dot_rows(a_ptr, a_col, a_val, b_ptr, b_col, b_val, ra, rb, out):  # pragma:
 
 
 # Rows probed per compiled call of :func:`similar_components`.
-_JOIN_ROWS = 1 << 16
+JOIN_ROWS = 1 << 16
 
 
 def similar_components(
@@ -160,10 +160,10 @@ def similar_components(
     ``keys`` is (n_rows, bands); ``advance(f)`` hears of the fraction ``f``
     of the rows done as the work goes on.
     """
-    return _similar_components(matrix, keys, threshold, advance)[0]
+    return components_and_verified(matrix, keys, threshold, advance)[0]
 
 
-def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarray, int]:
+def components_and_verified(matrix, keys, threshold, advance=None) -> tuple[np.ndarray, int]:
     """:func:`similar_components`, and how many pairs were verified."""
     n = matrix.shape[0]
     parent = np.arange(n, dtype=np.int64)
@@ -214,13 +214,13 @@ def _similar_components(matrix, keys, threshold, advance=None) -> tuple[np.ndarr
     touched = np.empty(n, dtype=np.int64)
     keys = np.ascontiguousarray(keys)
     verified = 0
-    for lo in range(0, n, _JOIN_ROWS):
+    for lo in range(0, n, JOIN_ROWS):
         verified += _join(
-            ranked.indptr, ranked.indices, sizes, probe, index, order[lo : lo + _JOIN_ROWS], starts, fill, listed,
+            ranked.indptr, ranked.indices, sizes, probe, index, order[lo : lo + JOIN_ROWS], starts, fill, listed,
             count, touched, keys, float(threshold), parent,
         )
         if advance is not None:
-            advance(min(lo + _JOIN_ROWS, n) / n)
+            advance(min(lo + JOIN_ROWS, n) / n)
     roots = _roots(parent)
     smallest = np.full(n, n, dtype=np.int64)
     np.minimum.at(smallest, roots, np.arange(n, dtype=np.int64))

@@ -8,7 +8,7 @@ import pytest
 
 import dedupe
 from dedupe import blockmodel
-from dedupe.model import Document
+from dedupe.document import Document
 from dedupe.pipeline import block_table
 
 

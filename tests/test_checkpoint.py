@@ -24,7 +24,7 @@ from dedupe.checkpoint import (
     unpack_strings,
 )
 from dedupe.cli import main
-from dedupe.model import Document, InputError, UsageError
+from dedupe.document import Document, InputError, UsageError
 from dedupe.stages import clusters as clusters_stage
 from dedupe.stages.syndication import from_tables, to_tables
 
@@ -137,7 +137,7 @@ def test_shards_a_killed_run_spilled_are_swept_by_the_next_run(corpus, reference
     for work in (tmp_path / "work", None):
         out = tmp_path / f"out-{work is None}"
         kwargs = {"work_dir": str(work)} if work else {}
-        killed = killed_run(corpus, out, at="boilerplate._PairShards.build", memory=1, **kwargs)
+        killed = killed_run(corpus, out, at="boilerplate.PairShards.build", memory=1, **kwargs)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         folder = work or out / DEFAULT_NAME
         left = list(folder.glob(PREFIX + "*"))

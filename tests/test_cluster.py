@@ -91,7 +91,7 @@ def test_similar_components_are_those_of_every_verified_lsh_candidate(monkeypatc
     assert 1 < len(set(want.tolist())) < len(texts)  # some joined, not all
     assert verify.similar_components(matrix, keys, 0.7).tolist() == want.tolist()
     seen = []
-    monkeypatch.setattr(verify, "_JOIN_ROWS", 7)
+    monkeypatch.setattr(verify, "JOIN_ROWS", 7)
     assert verify.similar_components(matrix, keys, 0.7, seen.append).tolist() == want.tolist()
     assert len(seen) > 10 and seen == sorted(seen) and seen[-1] == 1.0
 
@@ -154,7 +154,7 @@ def test_join_leaves_out_lines_that_differ_in_a_name():
         texts = _name_family(np.random.default_rng(1), n_names, name_length=12)[:n_names]
         matrix, keys = _char_sets(texts)
         candidates = len(lsh.pairs_from_band_keys(keys))
-        labels, verified = verify._similar_components(matrix, keys, 0.7)
+        labels, verified = verify.components_and_verified(matrix, keys, 0.7)
         assert candidates > n_names * (n_names - 1) // 10  # the bucket: a quadratic share of all pairs
         assert labels.tolist() == _verified_candidates(matrix, keys, 0.7).tolist()
         assert verified <= n_names // 20
@@ -176,11 +176,9 @@ def test_block_clusters_are_the_same_with_band_keys_on_disk_and_texts_in_slices(
     monkeypatch.setattr(spill, "SPILL_ROWS", 0)  # every band key to disk
     monkeypatch.setattr(sign, "SLICE", 60)  # a few texts per read
     monkeypatch.setattr(spill.tempfile, "tempdir", str(tmp_path))
-    spilled = []
-    real = spill.Shards._spill
-    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (spilled.append(1), real(self))[1])
+    before = len(spill.spilled())
     split = pipeline.block_clusters(texts, Config())
-    assert spilled and not any(tmp_path.iterdir())  # spilled, and removed again
+    assert spill.spilled()[before:] and not any(tmp_path.iterdir())  # spilled, and removed again
     assert split[0].tolist() == whole[0].tolist() and split[1].tolist() == whole[1].tolist()
     assert len(set(whole[0].tolist())) < len(set(whole[1].tolist()))  # near-duplicates were joined
 
@@ -202,9 +200,7 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     from dedupe.executor import spill
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
-    spilled = []
-    real_spill = spill.Shards._spill
-    monkeypatch.setattr(spill.Shards, "_spill", lambda self: (real_spill(self), spilled.append(self._dir))[0])
+    before = len(spill.spilled())
     rng = np.random.default_rng(3)
     strings = [f"line {int(x)}" for x in rng.integers(0, 700, 3000)]
     ids: dict[str, int] = {}
@@ -214,7 +210,8 @@ def test_key_ids_from_chunks_equal_ids_of_all_at_once(monkeypatch, tmp_path, spi
     chunks = np.split(digest, cuts) + [digest[:0]]
     got = first_occurrence_ids(iter(chunks), spilling_to(tmp_path))
     assert got.dtype == np.int32 and got.tolist() == want
-    assert bool(spilled) == (spill_rows == 0) and all(d is not None and d.parent == tmp_path for d in spilled)
+    spilled = spill.spilled()[before:]
+    assert bool(spilled) == (spill_rows == 0) and all(d.parent == tmp_path for d in spilled)
     assert not any(tmp_path.iterdir())  # the shards' folder is gone
 
 

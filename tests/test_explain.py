@@ -5,7 +5,7 @@ import pytest
 from dedupe.config import Config
 from dedupe.explain import SIMILARITIES, explain
 from dedupe.lsh import bands_rows
-from dedupe.model import Document
+from dedupe.document import Document
 
 
 def doc(i, text):

@@ -3,14 +3,14 @@
 import numpy as np
 
 from dedupe import blockmodel
-from dedupe.features import BASE_NAMES, TAG_NAMES, _content_region, segment_features, stacked_features
-from dedupe.model import Document
+from dedupe.features import BASE_NAMES, TAG_NAMES, content_region, segment_features, stacked_features
+from dedupe.document import Document
 
 
 def _region(proba, doc):
     proba, doc = np.asarray(proba, float), np.asarray(doc)
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
-    return _content_region(proba, doc, starts, np.diff(np.r_[starts, len(doc)]))
+    return content_region(proba, doc, starts, np.diff(np.r_[starts, len(doc)]))
 
 
 def test_lines_are_placed_before_inside_or_after_the_content_region():
@@ -77,13 +77,13 @@ def test_confident_runs_and_content_mass_in_the_second_pass():
 
 
 def test_dated_lines_mark_comment_headers_and_count_along_the_page():
-    from dedupe.features import _lexical
+    from dedupe.features import lexical
 
     dated = BASE_NAMES.index("dated")
-    assert _lexical("Todd — June 27th, 2012, 12:39 pm")[dated] == 1.0
-    assert _lexical("Posted by: Tom | October 13, 2012 at 12:29 PM")[dated] == 1.0
-    assert _lexical("Home")[dated] == 0.0
-    assert _lexical("In 2012 the council " + "voted " * 30)[dated] == 0.0  # prose that mentions a year
+    assert lexical("Todd — June 27th, 2012, 12:39 pm")[dated] == 1.0
+    assert lexical("Posted by: Tom | October 13, 2012 at 12:29 PM")[dated] == 1.0
+    assert lexical("Home")[dated] == 0.0
+    assert lexical("In 2012 the council " + "voted " * 30)[dated] == 0.0  # prose that mentions a year
     # Page 0: article, header, comment, header, comment; page 1 has no dated line.
     base = _base(np.array([60, 6, 40, 6, 30, 20], float))
     base[:, dated] = [0, 1, 0, 1, 0, 0]

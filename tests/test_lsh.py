@@ -117,7 +117,7 @@ def test_same_pairs_as_datasketch_property(seed, n, threshold, num_perm):
     ids=["all-collide", "half-collide"],
 )
 def test_hash_collisions_are_resolved_exactly(monkeypatch, fake_hash):
-    monkeypatch.setattr(lsh, "_hash_last_axis", fake_hash)
+    monkeypatch.setattr(lsh, "hash_last_axis", fake_hash)
     b, r = bands_rows(0.5, 64)
     sigs = near_duplicates(np.random.default_rng(7), 80, 64, b, r)
     # Band keys alone cannot tell colliding bands apart: only the signatures can.
@@ -129,8 +129,8 @@ def test_band_key_rows_with_one_hash_are_told_apart():
     keys = np.array([[1, 2], [3, 4], [1, 2], [3, 5]], dtype=np.uint64)
     # Make row 1's combined hash equal row 0's: h = k0 * MULT ^ k1.
     with np.errstate(over="ignore"):
-        keys[1, 1] = (keys[1, 0] * lsh._MULT) ^ (keys[0, 0] * lsh._MULT) ^ keys[0, 1]
-    assert lsh._hash_last_axis(keys[1]) == lsh._hash_last_axis(keys[0])
+        keys[1, 1] = (keys[1, 0] * lsh.MULT) ^ (keys[0, 0] * lsh.MULT) ^ keys[0, 1]
+    assert lsh.hash_last_axis(keys[1]) == lsh.hash_last_axis(keys[0])
     assert lsh.pairs_from_band_keys(keys).tolist() == [[0, 2], [1, 3]]
 
 

@@ -8,27 +8,27 @@ import pytest
 
 import dedupe
 from dedupe.executor import malloc
-from dedupe.model import Document
+from dedupe.document import Document
 from dedupe.executor.parallel import Workers
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
 
 
 def _leaned_here(a, b):
-    return os.getpid(), malloc._leaned
+    return os.getpid(), malloc.leaned()
 
 
 def test_lean_sets_the_threshold_once(monkeypatch):
     calls = []
-    monkeypatch.setattr(malloc, "_leaned", False)
-    monkeypatch.setattr(malloc, "_mallopt", lambda param, value: calls.append((param, value)) or 1)
+    malloc.forget()
+    monkeypatch.setattr(malloc, "mallopt", lambda param, value: calls.append((param, value)) or 1)
     assert malloc.lean() and malloc.lean()
     assert calls == [(-3, malloc.MMAP_THRESHOLD)]
 
 
 def test_lean_says_when_the_allocator_refuses(monkeypatch):
-    monkeypatch.setattr(malloc, "_leaned", False)
-    monkeypatch.setattr(malloc, "_mallopt", lambda param, value: 0)
+    malloc.forget()
+    monkeypatch.setattr(malloc, "mallopt", lambda param, value: 0)
     assert not malloc.lean()
 
 
@@ -40,9 +40,9 @@ def test_glibc_takes_it_and_trims():
 
 @glibc
 def test_a_run_and_its_workers_lean(monkeypatch):
-    monkeypatch.setattr(malloc, "_leaned", False)
+    malloc.forget()
     dedupe.analyse([Document(id="a", text="one line\n\nanother line", source="t")])
-    assert malloc._leaned
+    assert malloc.leaned()
     with Workers(jobs=2, min_chunk=1) as workers:
         workers.warm_up(wait=True)
         got = workers.map(_leaned_here, np.ones(64), lambda a, b: (a, b))

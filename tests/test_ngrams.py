@@ -31,8 +31,8 @@ def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tm
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     if batch:
-        monkeypatch.setattr(ngrams, "_PAIR_BATCH", batch[0])
-        monkeypatch.setattr(ngrams, "_PARTS", batch[1])
+        monkeypatch.setattr(ngrams, "PAIR_BATCH", batch[0])
+        monkeypatch.setattr(ngrams, "PARTS", batch[1])
     rng = np.random.default_rng(4)
     document, sets, index = sets_and_index(rng, tmp_path, max_df=3)
     with index:

@@ -7,7 +7,7 @@ import pytest
 from dedupe.io.files import discover
 from dedupe.io.readers import read_corpus
 from dedupe.io.writers import check_output, write_corpus
-from dedupe.model import UsageError
+from dedupe.document import UsageError
 
 PAGE = (
     '<!doctype html><html><head><meta charset="utf-8"><title>Gazette</title>'

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import dedupe
 from dedupe.blocks import kept_spans
 from dedupe.boilerplate import KEEP
-from dedupe.model import Document
+from dedupe.document import Document
 from dedupe.results import Ragged, Spans
 
 # Lines drawn from a small pool, so corpora have repeats across and within documents.

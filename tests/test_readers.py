@@ -10,7 +10,7 @@ import pytest
 
 from dedupe.config import ReadConfig
 from dedupe.io.readers import discover, read_corpus
-from dedupe.model import InputError
+from dedupe.document import InputError
 
 
 def write_lines(path: Path, lines) -> Path:

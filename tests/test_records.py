@@ -6,7 +6,7 @@ import pytest
 from dedupe.blocks import segment
 from dedupe.config import ReadConfig
 from dedupe.io.records import decode_html, decode_text, html_document, record_document
-from dedupe.model import InputError
+from dedupe.document import InputError
 
 PAGE = (
     "<html><head><title>T</title><script>var x = 1;</script></head><body>"

@@ -2,7 +2,7 @@ import json
 import random
 
 import dedupe
-from dedupe.model import Document
+from dedupe.document import Document
 
 
 def test_report_counts_add_up(data_dir, tmp_path):
@@ -55,7 +55,7 @@ def test_written_report_is_to_json_byte_for_byte(tmp_path, seeds_dir, monkeypatc
     """The report is written a piece at a time: the same bytes, non-ASCII and lone surrogates included."""
     from dedupe import report as report_mod
 
-    monkeypatch.setattr(report_mod, "_WRITE_CHUNK", 64)  # many pieces
+    monkeypatch.setattr(report_mod, "WRITE_CHUNK", 64)  # many pieces
     report = dedupe.scan([seeds_dir]).report
     report.data["inputs"].append("caf\u00e9 \u6f22\u5b57 \udcff")  # a lone surrogate, as from an undecodable file name
     report.write(tmp_path / "r.json")

@@ -115,7 +115,7 @@ def test_batch_cut_into_pieces_hashes_as_one(monkeypatch):
     alphabet = list("abcde ") + ["é", "🙂"]
     texts = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 60)))) for _ in range(300)]
     whole = [word_shingles(texts, 3), char_shingles(texts, 5)]
-    monkeypatch.setattr(shingle_module, "_PIECE", 50)  # a few texts per piece
+    monkeypatch.setattr(shingle_module, "PIECE", 50)  # a few texts per piece
     for before, after in zip(whole, [word_shingles(texts, 3), char_shingles(texts, 5)]):
         np.testing.assert_array_equal(after.offsets, before.offsets)
         np.testing.assert_array_equal(after.hashes, before.hashes)

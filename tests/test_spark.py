@@ -28,7 +28,7 @@ def test_the_package_imports_without_pyspark():
 @pytest.mark.parametrize("engine", ["require_pyspark()", "import dedupe.backends.spark.components"])
 def test_the_engine_says_what_to_install_without_pyspark(engine):
     out = run(
-        "from dedupe.model import UsageError\n"
+        "from dedupe.document import UsageError\n"
         "from dedupe.backends.spark import SparkNotInstalled, require_pyspark\n"
         "try:\n"
         f"    {engine}\n"

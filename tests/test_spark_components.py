@@ -7,7 +7,7 @@ pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e 
 
 from dedupe.backends.spark.components import components, components_array  # noqa: E402
 from dedupe.cluster import components as local_components  # noqa: E402
-from dedupe.model import UsageError  # noqa: E402
+from dedupe.document import UsageError  # noqa: E402
 
 
 def relabel(pairs: np.ndarray, n: int, seed: int) -> np.ndarray:

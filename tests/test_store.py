@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from dedupe.model import Document
+from dedupe.document import Document
 from dedupe.store import DocumentStore, records, text_lengths, texts, urls
 from dedupe import store as store_mod
 
@@ -44,7 +44,7 @@ def test_appending_after_reading_goes_on(tmp_path):
 
 
 def test_iteration_reads_in_pieces_and_keeps_order(monkeypatch):
-    monkeypatch.setattr(store_mod, "_BUFFER", 10)
+    monkeypatch.setattr(store_mod, "BUFFER", 10)
     docs = [Document(str(i), "x" * (i % 7) + str(i), "s") for i in range(50)]
     with DocumentStore() as s:
         s.extend(docs)  # flushed every few documents, too

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.model import Document
+from dedupe.document import Document
 from dedupe.pipeline import analyse
 from dedupe.syndication import _Tokens, passages
 

@@ -41,7 +41,9 @@ def _function(name: str) -> Callable[..., int]:
     return f if f is not None else (lambda *_: 0)
 
 
-_mallopt, _malloc_trim = _function("mallopt"), _function("malloc_trim")
+#: glibc's ``mallopt`` (a no-op returning 0 elsewhere); a test may stand in for it.
+mallopt = _function("mallopt")
+_malloc_trim = _function("malloc_trim")
 _leaned = False
 
 
@@ -51,8 +53,20 @@ def lean() -> bool:
     allocator took it."""
     global _leaned
     if not _leaned:
-        _leaned = bool(_mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+        _leaned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     return _leaned
+
+
+def leaned() -> bool:
+    """Whether :func:`lean` has taken in this process."""
+    return _leaned
+
+
+def forget() -> None:
+    """Forget that :func:`lean` has run in this process, so the next call
+    asks the allocator again (for tests)."""
+    global _leaned
+    _leaned = False
 
 
 def trim() -> None:

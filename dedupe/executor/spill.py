@@ -29,7 +29,7 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-__all__ = ["Shards", "SpillWarning", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "sweep", "parked"]
+__all__ = ["Shards", "SpillWarning", "SPILL_ROWS", "SPILL_BYTES", "PREFIX", "budget", "held", "spilled", "sweep", "parked"]
 
 #: Spilled shards live in a folder ``dedupe-shards-<pid>-<random>``: the
 #: process id tells a live run's folder from one a killed run left.
@@ -47,6 +47,7 @@ SPILL_BYTES = 1 << 30
 FLUSH_BYTES = 1 << 20
 
 _held = 0  # bytes of rows in memory, over every live Shards
+_spilled: list = []  # the folders Shards of this process went to disk in, oldest first
 
 
 class SpillWarning(UserWarning):
@@ -69,6 +70,13 @@ def _refused(where, exc: OSError) -> None:
         SpillWarning,
         stacklevel=4,
     )
+
+
+def spilled() -> list[Path]:
+    """The folders :class:`Shards` of this process have gone to disk in,
+    oldest first (each removed again on close): what a test or a benchmark
+    asks to know whether, and where, a step spilled."""
+    return list(_spilled)
 
 
 def held() -> int:
@@ -255,6 +263,7 @@ class Shards:
                 if folder is not None:
                     Path(folder).mkdir(parents=True, exist_ok=True)
                 self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=folder))
+                _spilled.append(self._dir)
                 break
             except OSError as exc:
                 refused = exc

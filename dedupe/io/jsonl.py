@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input
 from .records import decode_utf8, each_document, record_document
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from .files import InputFile, atomic_write
 from .records import record_document
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input, read_bounded
 from .records import decode_html, decode_utf8, html_document
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence, Union
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from . import delimited, jsonl, parquet, plain, warc
 from .files import SUFFIXES, InputFile, cannot_open, discover, load_stdin
 

@@ -13,7 +13,7 @@ import re
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from .html import html_to_blocks
 
 __all__ = ["decode_utf8", "decode_text", "decode_html", "html_document", "record_document", "each_document"]

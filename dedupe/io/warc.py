@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from ..config import ReadConfig
-from ..model import Document, InputError
+from ..document import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input, read_bounded
 from .jsonl import dump_json
 from .records import decode_html, decode_text, each_document, html_document

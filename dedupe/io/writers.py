@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..config import ReadConfig
-from ..model import UsageError
+from ..document import UsageError
 from . import delimited, jsonl, parquet, plain, warc
 from .files import InputFile, atomic_write, real_path
 

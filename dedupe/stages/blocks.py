@@ -14,7 +14,7 @@ from .. import blocks as blocks_mod
 from .. import store as stores
 from ..executor import Exchange, in_memory
 from ..ints import compact
-from ..model import Document
+from ..document import Document
 from ..weighting import block_weights
 from .contract import Stage, Table, Tables
 

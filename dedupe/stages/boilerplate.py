@@ -15,7 +15,7 @@ from .. import store as stores
 from ..blocktexts import fetch_from
 from ..copy_evidence import CopyEvidence
 from ..ints import index_type
-from ..model import Document
+from ..document import Document
 from ..results import Ragged
 from .blocks import Blocks
 from .contract import Stage, Table, Tables

@@ -13,7 +13,7 @@ from ..blocktexts import Fetch, fetch_from, fetch_list
 from ..config import Config
 from ..executor import Exchange, Shards, Workers, in_memory
 from ..ints import compact
-from ..model import Document
+from ..document import Document
 from ..progress import Progress, Task, as_progress
 from ..sign import key_band_keys, shingles
 from .blocks import Blocks, digests, ids_by_first_occurrence

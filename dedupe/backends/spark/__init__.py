@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ...model import UsageError
+from ...document import UsageError
 
 __all__ = ["SparkNotInstalled", "require_pyspark", "INSTALL"]
 

@@ -19,7 +19,7 @@ from typing import Optional
 
 import numpy as np
 
-from ...model import UsageError
+from ...document import UsageError
 from . import require_pyspark
 
 require_pyspark()
