@@ -15,8 +15,8 @@ from .document import Document, InputError, UsageError
 # The engine (numpy, numba, scipy) is imported when first asked for, so that
 # ``import dedupe.config`` or ``dedupe --help`` does not load it.
 _LAZY = {
-    "Analysis": "results", "Result": "results", "Report": "report",
-    "analyse": "pipeline", "scan": "pipeline", "clean": "pipeline",
+    "Analysis": "results", "Result": "api", "Report": "report",
+    "analyse": "pipeline", "scan": "api", "clean": "api",
 }
 
 

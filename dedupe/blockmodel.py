@@ -138,7 +138,7 @@ def fingerprint(block_model: str) -> Optional[str]:
     they cannot be read): part of the model stage's checkpoint key."""
     if block_model == "none":
         return None
-    from .checkpoint import hash_files
+    from .io.files import hash_files
 
     folder = MODEL_DIR if block_model == "builtin" else Path(block_model)
     try:

@@ -305,7 +305,7 @@ def decide(
         ``weight``) is found in ``e`` all the same, edited or re-wrapped.
         It counts towards ``d`` being a copy of ``e``: a lightly edited
         copy shares few blocks exactly but most of its words. One with
-        ``passes()`` and ``rows`` (:class:`dedupe.pipeline._CopyEvidence`)
+        ``passes()`` and ``rows`` (:class:`dedupe.copy_evidence.CopyEvidence`)
         is asked pass by pass, for the pairs of one slice of ``rows``
         documents at a time, so the pairs need not be held at once.
     exchange : dedupe.executor.Exchange, optional

@@ -38,6 +38,7 @@ import numpy as np
 
 from ._version import __version__
 from .executor import spill
+from .io.files import hash_files
 
 __all__ = [
     "FORMAT_VERSION",
@@ -48,7 +49,6 @@ __all__ = [
     "digest",
     "code_fingerprint",
     "inputs_fingerprint",
-    "hash_files",
     "pack_strings",
     "unpack_strings",
 ]
@@ -74,15 +74,6 @@ def digest(*parts: Any) -> str:
     """SHA-256 (hex) of JSON-able parts, independent of dict order."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def hash_files(root: Path, paths: Sequence[Path]) -> str:
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        h.update(p.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

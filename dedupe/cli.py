@@ -29,8 +29,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ._version import __version__
+from .api import clean as clean_corpus
+from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .config import _STAGES, FORMATS, Config
+from .document import DuplicateIdWarning, InputError, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
 from .executor.spill import SpillWarning
 from .explain import SIMILARITIES
@@ -38,10 +41,7 @@ from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .io.writers import check_writable
-from .document import DuplicateIdWarning, InputError, UsageError
 from .pipeline import DEFAULT_MEMORY
-from .pipeline import clean as clean_corpus
-from .pipeline import scan as scan_corpus
 from .progress import for_stderr
 
 EXIT_CODES = """\b

@@ -26,7 +26,7 @@ from .io.files import atomic_write
 
 if TYPE_CHECKING:
     from .document import Document
-    from .pipeline import Result
+    from .api import Result
 
 __all__ = ["render_html", "write_html"]
 

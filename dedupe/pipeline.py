@@ -1,8 +1,10 @@
-"""String the stages together: read -> blocks -> shingle -> minhash -> lsh ->
-verify -> cluster -> boilerplate -> strip -> syndication -> report -> write.
+"""The engine: string the stages together, read -> blocks -> clusters ->
+boilerplate -> model -> syndication, on the local executor (:class:`Run`).
 
-:func:`analyse` works on documents in memory; :func:`scan` and :func:`clean`
-read files (and :func:`clean` writes the cleaned corpus).
+:func:`analyse` works on documents in memory; :func:`read_and_analyse`
+reads files first. The report, the written corpus and the HTML report are
+made from what these return by :mod:`dedupe.api` (``dedupe.scan`` and
+``dedupe.clean``), which the command line calls: nothing here imports them.
 
 Three things only change how a run goes, never its result, and are no
 part of the :class:`~dedupe.config.Config` a report records:
@@ -36,17 +38,14 @@ from . import boilerplate
 from . import checkpoint as checkpoints
 from . import store as stores
 from .config import Config
+from .document import Document, InputError, UsageError
 from .executor import lifeline, malloc, spill
 from .executor.parallel import Workers
-from .htmlreport import write_html
-from .io import check_output, discover, write_corpus
+from .io import discover
 from .io.files import InputFile, load_stdin, real_path
 from .io.readers import Corpus, read_file
-from .io.writers import check_writable
-from .document import Document, InputError, UsageError
 from .progress import Progress, as_progress
-from .report import build_report
-from .results import Analysis, CleanedByRecord, CleanedTexts, Ragged, Result, Spans
+from .results import Analysis, CleanedTexts, Ragged, Spans
 from .stages.blocks import run_blocks
 from .stages.boilerplate import BlockTable, make_table, run_boilerplate
 from .stages.clusters import block_clusters, run_clusters
@@ -55,7 +54,7 @@ from .stages.model import run_model
 from .stages.syndication import run_syndication
 from .store import DocumentStore
 
-__all__ = ["Analysis", "Result", "CleanedTexts", "BlockTable", "analyse", "block_table", "scan", "clean", "block_clusters"]
+__all__ = ["Run", "running", "analyse", "read_and_analyse", "block_table", "block_clusters", "Analysis", "CleanedTexts", "BlockTable"]
 
 PathLike = Union[str, os.PathLike]
 Jobs = Union[None, int, Workers]
@@ -152,7 +151,7 @@ _SHARD_SHARE = 0.25
 
 
 @contextmanager
-def _running(
+def running(
     config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None, memory: Optional[int] = None
 ) -> Iterator[Run]:
     """A run; workers it starts are stopped at its end (at once, after an error or Ctrl-C).
@@ -218,7 +217,7 @@ def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1
 
     ``jobs`` as for :func:`analyse`.
     """
-    with _running(config, jobs, None) as run:
+    with running(config, jobs, None) as run:
         return _corpus_stage(run, list(documents))
 
 
@@ -272,7 +271,7 @@ def analyse(
     -------
     Analysis
     """
-    with _running(config or Config(), jobs, progress, memory=memory) as run:
+    with running(config or Config(), jobs, progress, memory=memory) as run:
         return _analyse(run, list(documents))
 
 
@@ -380,20 +379,20 @@ def _text_size(f: InputFile) -> int:
     return size * (_COMPRESSED if f.compression else 1)
 
 
-def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
+def read_and_analyse(run: Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Analysis]:
+    """The read stage and every stage of :func:`analyse` after it: the corpus
+    read, and what was found in it (the report and the outputs are the
+    caller's: :mod:`dedupe.api`)."""
     corpus = _read_stage(run, inputs)
-    analysis = _analyse(run, corpus.documents)
-    with run.progress.stage("report"):
-        report = build_report(corpus, analysis, run.config, [str(p) for p in inputs])
-    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+    return corpus, _analyse(run, corpus.documents)
 
 
-def _resolve(config: Optional[Config], options: dict) -> Config:
+def resolve(config: Optional[Config], options: dict) -> Config:
     config = config or Config()
     return config.replace(**options) if options else config
 
 
-def _check_work_dir(path: Path, files: Sequence[InputFile], inputs: Sequence[PathLike]) -> None:
+def check_work_dir(path: Path, files: Sequence[InputFile], inputs: Sequence[PathLike]) -> None:
     """Refuse a work folder that is a file, an input, or inside an input folder
     (its files would be read as corpus files by the next run)."""
     if path.exists() and not path.is_dir():
@@ -409,145 +408,8 @@ def _check_work_dir(path: Path, files: Sequence[InputFile], inputs: Sequence[Pat
             raise UsageError(f"{path}: the work folder would replace this input file ({f.source})")
 
 
-def _work_dir(work_dir: Optional[PathLike], inputs: Sequence[PathLike], format: str) -> checkpoints.WorkDir:
+def work_dir_for(work_dir: Optional[PathLike], inputs: Sequence[PathLike], format: str) -> checkpoints.WorkDir:
     if work_dir is None:
         return checkpoints.WorkDir(None)
-    _check_work_dir(Path(work_dir), discover(inputs, format), inputs)
+    check_work_dir(Path(work_dir), discover(inputs, format), inputs)
     return checkpoints.WorkDir(Path(work_dir))
-
-
-def scan(
-    inputs: Sequence[PathLike],
-    *,
-    config: Optional[Config] = None,
-    jobs: Jobs = 1,
-    progress=None,
-    memory: Optional[int] = None,
-    work_dir: Optional[PathLike] = None,
-    **options,
-) -> Result:
-    """Read a corpus and find its boilerplate and syndication; write nothing.
-
-    Parameters
-    ----------
-    inputs : sequence of path-like
-        Files and folders of any supported format (text, HTML, JSONL,
-        CSV/TSV, Parquet, WARC/WET; see :mod:`dedupe.io`), and "-" for
-        JSONL on standard input.
-    config : Config, optional
-        Defaults, changed by ``options``.
-    jobs, progress, memory
-        As for :func:`analyse`.
-    work_dir : path-like, optional
-        Keep each finished stage there and reuse what an earlier run with
-        the same inputs, options and dedupe kept (:mod:`dedupe.checkpoint`);
-        by default nothing is kept.
-    **options
-        Any :class:`Config` option by its flat name (``block_threshold=0.7``).
-
-    Returns
-    -------
-    Result
-        ``result.report`` holds the machine report and the exit code.
-
-    Raises
-    ------
-    InputError
-        With ``strict=True``, at the first bad input.
-    FileNotFoundError
-        If an input does not exist.
-    UsageError
-        If ``work_dir`` is a file, or an input folder or inside one.
-    """
-    config = _resolve(config, options)
-    work = _work_dir(work_dir, inputs, config.read.format)
-    with _running(config, jobs, progress, work, memory) as run:
-        return _scan(run, inputs)
-
-
-def clean(
-    inputs: Sequence[PathLike],
-    output: PathLike,
-    *,
-    report: Optional[PathLike] = None,
-    html: Optional[PathLike] = None,
-    config: Optional[Config] = None,
-    jobs: Jobs = 1,
-    progress=None,
-    memory: Optional[int] = None,
-    work_dir: Optional[PathLike] = None,
-    checkpoint: bool = True,
-    **options,
-) -> Result:
-    """Strip boilerplate and write the cleaned corpus under the folder ``output``.
-
-    Every input file that yielded documents gets one output file at
-    ``output/<name>`` in its own format (text for HTML, JSONL for WARC/WET);
-    ``report`` (optional) gets the JSON report, ``html`` the HTML report.
-    Inputs are never modified.
-
-    Parameters
-    ----------
-    inputs : sequence of path-like
-    output : path-like
-        The output folder (created if missing).
-    report : path-like, optional
-        Where to write the JSON report.
-    html : path-like, optional
-        Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
-    config, jobs, progress, memory
-        As for :func:`scan`.
-    work_dir : path-like, optional
-        Where finished stages are kept (and kept after the run), as for
-        :func:`scan`. By default they are kept in ``output/.dedupe-work``
-        while the run goes, so a run that is stopped or crashes resumes
-        where it was when run again, and that folder is removed once the
-        run succeeds.
-    checkpoint : bool
-        False keeps no stage anywhere.
-    **options
-        As for :func:`scan`.
-
-    Raises
-    ------
-    UsageError
-        If an output would overwrite an input or lie inside an input folder,
-        if ``work_dir`` is a file or lies in an input folder, or if it is
-        given with ``checkpoint=False``.
-    OSError
-        If the output folder (or the reports' folders) cannot be made or
-        written in: found before any work is done.
-    """
-    output = Path(output)
-    config = _resolve(config, options)
-    paths = [Path(p) if p is not None else None for p in (report, html)]
-    files = discover(inputs, config.read.format)
-    check_output(files, inputs, output, *paths)
-    if work_dir is not None and not checkpoint:
-        raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
-    check_writable(output, "the output")
-    for path, what in zip(paths, ("the report", "the HTML report")):
-        if path is not None:
-            check_writable(path.parent, what)
-    if not checkpoint:
-        work = checkpoints.WorkDir(None)
-    elif work_dir is None:
-        work = checkpoints.WorkDir(output / checkpoints.DEFAULT_NAME, temporary=True)
-    else:
-        _check_work_dir(Path(work_dir), files, inputs)
-        work = checkpoints.WorkDir(Path(work_dir))
-    with _running(config, jobs, progress, work, memory) as run:
-        result = _scan(run, inputs)
-    cleaned = CleanedByRecord(result.analysis.documents, result.analysis.cleaned)
-    output.mkdir(parents=True, exist_ok=True)
-    with run.progress.stage("write", len(result.corpus.files), "files") as task:
-        for f in result.corpus.files:
-            result.written += write_corpus([f], cleaned, output, config.read)
-            task.advance(1)
-        if report is not None:
-            result.report.write(Path(report))
-        if html is not None:
-            write_html(result, Path(html))
-    work.discard()
-    return result
-

@@ -6,20 +6,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import store as stores
-from .io.readers import Corpus
 from .document import Document
 from .syndication import Syndication
 
-if TYPE_CHECKING:  # the engine makes no reports: it is handed one
-    from .report import Report
-
-__all__ = ["Analysis", "Ragged", "Spans", "CleanedTexts", "CleanedByRecord", "Result"]
+__all__ = ["Analysis", "Ragged", "Spans", "CleanedTexts", "CleanedByRecord"]
 
 
 @dataclass
@@ -137,13 +131,3 @@ class CleanedByRecord(Mapping):
 
     def __len__(self) -> int:
         return len(self._index)
-
-
-@dataclass
-class Result:
-    """What :func:`scan` and :func:`clean` return."""
-
-    corpus: Corpus
-    analysis: Analysis
-    report: "Report"
-    written: list[Path]

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import lsh, minhash, shingle
 from .blocks import normalise_many
-from .executor.parallel import Workers, plan
+from .executor import Workers, plan
 from .progress import Task
 
 __all__ = ["shingles", "key_band_keys", "slices", "SLICE"]

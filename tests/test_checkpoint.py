@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import dedupe
-from dedupe import blocks, boilerplate, pipeline, syndication
+from dedupe import api, blocks, boilerplate, pipeline, syndication
 from dedupe.checkpoint import (
     DEFAULT_NAME,
     CheckpointWarning,
@@ -159,7 +159,7 @@ def test_a_run_that_fails_tells_where_its_finished_stages_are(corpus, tmp_path, 
     def unwritable(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(out / "x"))
 
-    monkeypatch.setattr(pipeline, "write_corpus", unwritable)
+    monkeypatch.setattr(api, "write_corpus", unwritable)
     result = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(out), "-j", "1"])
     assert result.exit_code == 3
     assert f"finished stages are kept in {out / DEFAULT_NAME}: run the same command again to resume" in result.stderr

@@ -28,3 +28,69 @@ def test_the_config_imports_no_engine():
 def test_the_engine_comes_when_asked_for():
     assert callable(dedupe.clean) and dedupe.Analysis.__name__ == "Analysis"
     assert set(dedupe.__all__) <= set(dir(dedupe))
+
+
+# --- the house: stages -> algorithms -> array helpers and I/O, executor beside ---
+
+PACKAGE = ROOT / "dedupe"
+#: The presentation: what turns a run's result into something a person reads.
+PRESENTATION = {"dedupe.api", "dedupe.cli", "dedupe.report", "dedupe.htmlreport", "dedupe.explain"}
+#: What only the run (dedupe.pipeline) and the executor may reach for.
+MACHINE = {"multiprocessing", "dedupe.executor.spill", "dedupe.executor.parallel", "dedupe.executor.malloc",
+           "dedupe.executor.lifeline", "dedupe.checkpoint"}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, absolute, at any depth of its code."""
+    import ast
+
+    here = _module_name(path)
+    package = here if path.name == "__init__.py" else here.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module
+            found.add(prefix)
+            found |= {f"{prefix}.{alias.name}" for alias in node.names}
+    return found
+
+
+def _modules() -> dict[str, set[str]]:
+    return {_module_name(p): _imports(p) for p in PACKAGE.rglob("*.py")}
+
+
+def test_every_module_is_short():
+    long = {str(p.relative_to(ROOT)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) >= 600}
+    assert not long
+
+
+def test_the_engine_imports_no_presentation_code():
+    modules = _modules()
+    engine = {m for m in modules if m not in PRESENTATION and m not in {"dedupe", "dedupe.__main__"}}
+    reaching = {m: sorted(modules[m] & PRESENTATION) for m in engine if modules[m] & PRESENTATION}
+    assert not reaching
+    # and the checker sees imports: the front does import the report
+    assert "dedupe.report" in modules["dedupe.api"]
+
+
+def test_stages_and_algorithms_reach_the_machine_only_through_the_executor():
+    modules = _modules()
+    # The run, its checkpoints and the fronts; the document store is kept
+    # in the work folder in the checkpoints' string encoding.
+    allowed = {"dedupe.pipeline", "dedupe.checkpoint", "dedupe.cli", "dedupe.api", "dedupe.store"}
+    workers = {m for m in modules if m.startswith("dedupe.executor") or m.startswith("dedupe.backends") or m in allowed}
+    reaching = {m: sorted(imports & MACHINE) for m, imports in modules.items() if m not in workers and imports & MACHINE}
+    assert not reaching
+    assert modules["dedupe.pipeline"] & MACHINE  # the checker sees the run's own imports

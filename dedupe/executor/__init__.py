@@ -24,10 +24,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from .parallel import Workers
+from .parallel import Workers, plan
 from .spill import Shards
 
-__all__ = ["Exchange", "Shards", "Workers", "in_memory", "spilling_to"]
+__all__ = ["Exchange", "Shards", "Workers", "plan", "in_memory", "spilling_to"]
 
 #: Makes a keyed exchange of ``n`` parts (see the module's docstring).
 Exchange = Callable[[int], Shards]

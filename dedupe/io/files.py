@@ -9,9 +9,10 @@ file); compression from a last ``.gz``, ``.zst`` or ``.bz2``. Standard input
 from __future__ import annotations
 
 import bz2
-import errno
 import dataclasses
+import errno
 import gzip
+import hashlib
 import io
 import os
 import sys
@@ -396,3 +397,15 @@ def _naming(exc: OSError, target: Path) -> OSError:
     if exc.filename == os.fspath(target):
         return exc
     return type(exc)(exc.errno, exc.strerror or str(exc), os.fspath(target))
+
+
+def hash_files(root: Path, paths: Sequence[Path]) -> str:
+    """SHA-256 of the files ``paths`` under ``root``, names and bytes, in
+    sorted order: what a checkpoint key or a model's fingerprint takes from
+    files on disk."""
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()

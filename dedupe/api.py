@@ -1,0 +1,198 @@
+"""The library's front: read a corpus, clean it, write what comes out.
+
+:func:`scan` reads and analyses (:mod:`dedupe.pipeline`, the engine) and
+builds the report; :func:`clean` also writes the cleaned corpus, the JSON
+report and the HTML report. The engine imports none of the presentation
+code (the report, the HTML report, the terminal summary): this module and
+the command line (:mod:`dedupe.cli`) bring the two together.
+
+Three things only change how a run goes, never its result, and are no
+part of the :class:`~dedupe.config.Config` a report records: ``jobs``,
+``progress`` and ``work_dir`` (see :mod:`dedupe.pipeline`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from . import checkpoint as checkpoints
+from .config import Config
+from .document import UsageError
+from .htmlreport import write_html
+from .io import check_output, discover, write_corpus
+from .io.readers import Corpus
+from .io.writers import check_writable
+from .pipeline import (
+    Jobs,
+    PathLike,
+    Run,
+    check_work_dir,
+    read_and_analyse,
+    resolve,
+    running,
+    work_dir_for,
+)
+from .report import Report, build_report
+from .results import Analysis, CleanedByRecord
+
+__all__ = ["scan", "clean", "Result"]
+
+
+@dataclass
+class Result:
+    """What :func:`scan` and :func:`clean` return: the corpus read, what was
+    found in it, the report, and the files written (none for :func:`scan`)."""
+
+    corpus: Corpus
+    analysis: Analysis
+    report: Report
+    written: list[Path]
+
+
+def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
+    corpus, analysis = read_and_analyse(run, inputs)
+    with run.progress.stage("report"):
+        report = build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+
+
+
+
+def scan(
+    inputs: Sequence[PathLike],
+    *,
+    config: Optional[Config] = None,
+    jobs: Jobs = 1,
+    progress=None,
+    memory: Optional[int] = None,
+    work_dir: Optional[PathLike] = None,
+    **options,
+) -> Result:
+    """Read a corpus and find its boilerplate and syndication; write nothing.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+        Files and folders of any supported format (text, HTML, JSONL,
+        CSV/TSV, Parquet, WARC/WET; see :mod:`dedupe.io`), and "-" for
+        JSONL on standard input.
+    config : Config, optional
+        Defaults, changed by ``options``.
+    jobs, progress, memory
+        As for :func:`analyse`.
+    work_dir : path-like, optional
+        Keep each finished stage there and reuse what an earlier run with
+        the same inputs, options and dedupe kept (:mod:`dedupe.checkpoint`);
+        by default nothing is kept.
+    **options
+        Any :class:`Config` option by its flat name (``block_threshold=0.7``).
+
+    Returns
+    -------
+    Result
+        ``result.report`` holds the machine report and the exit code.
+
+    Raises
+    ------
+    InputError
+        With ``strict=True``, at the first bad input.
+    FileNotFoundError
+        If an input does not exist.
+    UsageError
+        If ``work_dir`` is a file, or an input folder or inside one.
+    """
+    config = resolve(config, options)
+    work = work_dir_for(work_dir, inputs, config.read.format)
+    with running(config, jobs, progress, work, memory) as run:
+        return _scan(run, inputs)
+
+
+def clean(
+    inputs: Sequence[PathLike],
+    output: PathLike,
+    *,
+    report: Optional[PathLike] = None,
+    html: Optional[PathLike] = None,
+    config: Optional[Config] = None,
+    jobs: Jobs = 1,
+    progress=None,
+    memory: Optional[int] = None,
+    work_dir: Optional[PathLike] = None,
+    checkpoint: bool = True,
+    **options,
+) -> Result:
+    """Strip boilerplate and write the cleaned corpus under the folder ``output``.
+
+    Every input file that yielded documents gets one output file at
+    ``output/<name>`` in its own format (text for HTML, JSONL for WARC/WET);
+    ``report`` (optional) gets the JSON report, ``html`` the HTML report.
+    Inputs are never modified.
+
+    Parameters
+    ----------
+    inputs : sequence of path-like
+    output : path-like
+        The output folder (created if missing).
+    report : path-like, optional
+        Where to write the JSON report.
+    html : path-like, optional
+        Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
+    config, jobs, progress, memory
+        As for :func:`scan`.
+    work_dir : path-like, optional
+        Where finished stages are kept (and kept after the run), as for
+        :func:`scan`. By default they are kept in ``output/.dedupe-work``
+        while the run goes, so a run that is stopped or crashes resumes
+        where it was when run again, and that folder is removed once the
+        run succeeds.
+    checkpoint : bool
+        False keeps no stage anywhere.
+    **options
+        As for :func:`scan`.
+
+    Raises
+    ------
+    UsageError
+        If an output would overwrite an input or lie inside an input folder,
+        if ``work_dir`` is a file or lies in an input folder, or if it is
+        given with ``checkpoint=False``.
+    OSError
+        If the output folder (or the reports' folders) cannot be made or
+        written in: found before any work is done.
+    """
+    output = Path(output)
+    config = resolve(config, options)
+    paths = [Path(p) if p is not None else None for p in (report, html)]
+    files = discover(inputs, config.read.format)
+    check_output(files, inputs, output, *paths)
+    if work_dir is not None and not checkpoint:
+        raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
+    check_writable(output, "the output")
+    for path, what in zip(paths, ("the report", "the HTML report")):
+        if path is not None:
+            check_writable(path.parent, what)
+    if not checkpoint:
+        work = checkpoints.WorkDir(None)
+    elif work_dir is None:
+        work = checkpoints.WorkDir(output / checkpoints.DEFAULT_NAME, temporary=True)
+    else:
+        check_work_dir(Path(work_dir), files, inputs)
+        work = checkpoints.WorkDir(Path(work_dir))
+    with running(config, jobs, progress, work, memory) as run:
+        result = _scan(run, inputs)
+    cleaned = CleanedByRecord(result.analysis.documents, result.analysis.cleaned)
+    output.mkdir(parents=True, exist_ok=True)
+    with run.progress.stage("write", len(result.corpus.files), "files") as task:
+        for f in result.corpus.files:
+            result.written += write_corpus([f], cleaned, output, config.read)
+            task.advance(1)
+        if report is not None:
+            result.report.write(Path(report))
+        if html is not None:
+            write_html(result, Path(html))
+    work.discard()
+    return result
+
