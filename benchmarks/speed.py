@@ -5,7 +5,7 @@ Usage::
     python benchmarks/speed.py [--pages 20000] [--sample-pages 1000] [--repeat 3]
                                [--pairs 300] [--seed 0]
                                [--pipeline-sizes 10000,100000,1000000]
-                               [--skip-signatures] [--skip-pipeline]
+                               [--skip-signatures] [--skip-pipeline] [--whole-pages 20000]
                                [--timeout 1800] [--max-rss-gb 16]
                                [--work-dir .cache/speed]
 
@@ -44,7 +44,12 @@ Sections, all measured in this one run:
    datasketch's fed the same 32-bit shingle hashes.
 3. **Candidate pairs.** ``benchmarks/speed_lsh.py``'s :func:`table` on the
    signatures of section 1, at the document LSH threshold.
-4. **Pipeline.** ``dedupe clean`` in a child process on generated corpora of
+4. **Whole run.** ``benchmarks/speed_whole.py`` on ``--whole-pages`` pages:
+   ``dedupe clean`` (one core and two) beside rensa's document pass the
+   way its README shows it, and cc_net's line rule followed by that pass
+   (``benchmarks/peers.py``), each a child process; then dedupe's time per
+   stage.
+5. **Pipeline.** ``dedupe clean`` in a child process on generated corpora of
    ``--pipeline-sizes`` pages (JSONL shards under ``--work-dir``, kept and
    reused while their parameters match), after an untimed warm-up run that
    fills numba's cache. Wall time, the child's CPU time and its peak RSS;
@@ -88,6 +93,7 @@ from dedupe.config import MinHashConfig, ShingleConfig, SyndicationConfig  # noq
 from dedupe.minhash import SCHEME, signatures  # noqa: E402
 from dedupe.shingle import word_shingles  # noqa: E402
 from speed_lsh import table as lsh_table  # noqa: E402
+import speed_whole  # noqa: E402
 
 DEDUPE = "dedupe raw text -> signatures"
 RENSA_NUMPY = "rensa pre-hashed, numpy hashes"
@@ -632,6 +638,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--pipeline-sizes", default="10000,100000,1000000", help="comma-separated corpus sizes, in pages")
     ap.add_argument("--skip-signatures", action="store_true", help="only the pipeline section")
     ap.add_argument("--skip-pipeline", action="store_true", help="only the signature sections")
+    ap.add_argument("--whole-pages", type=int, default=20_000, help="pages of the whole-run section (0: skip it)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds after which a pipeline run is stopped")
     ap.add_argument("--max-rss-gb", type=float, default=16, help="resident memory at which a pipeline run is stopped")
     ap.add_argument("--work-dir", default=str(REPO / ".cache" / "speed"), help="generated corpora and outputs")
@@ -644,6 +651,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         outputs = signature_section(texts, [p.text for p in page_list], args, n, num_perm, seed)
         accuracy_section(texts, page_list, outputs, args, n, num_perm, seed)
         lsh_section(outputs[DEDUPE], seed)
+    if args.whole_pages:
+        speed_whole.section(args.whole_pages, args.seed, Path(args.work_dir), args.timeout, args.max_rss_gb)
     if not args.skip_pipeline:
         pipeline_section(args)
     return 0
