@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
+import orjson
 
 from ._version import __version__
 from . import store as stores
@@ -207,6 +208,32 @@ class DocumentEntries(Sequence[dict]):
         return totals, removed
 
 
+def _entry_json(entry: dict, encoder: json.JSONEncoder) -> str:
+    """A document entry as ``encoder`` (indent 2, UTF-8 kept) writes it.
+
+    orjson writes the same bytes for what an entry holds (strings, ints,
+    lists and dicts of them), twenty times faster. It writes small floats
+    (``1e-05``) otherwise and refuses ints past 64 bits and lone
+    surrogates: an entry holding a float, or one orjson refuses, goes
+    through ``encoder``.
+    """
+    try:
+        text = orjson.dumps(entry, option=orjson.OPT_INDENT_2).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return encoder.encode(entry)
+    return encoder.encode(entry) if _has_float(entry) else text
+
+
+def _has_float(value) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return False
+
+
 def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
     """``json.dumps(data, ensure_ascii=False, indent=2)`` a piece at a time,
     :class:`DocumentEntries` written entry by entry."""
@@ -221,7 +248,7 @@ def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
                 yield "[]"
                 continue
             for i, entry in enumerate(value):
-                yield ("[\n    " if i == 0 else ",\n    ") + encoder.encode(entry).replace("\n", "\n    ")
+                yield ("[\n    " if i == 0 else ",\n    ") + _entry_json(entry, encoder).replace("\n", "\n    ")
             yield "\n  ]"
         else:
             for chunk in encoder.iterencode(value):

@@ -1,6 +1,9 @@
 import json
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import dedupe
 from dedupe.document import Document
 
@@ -36,8 +39,8 @@ def test_emptied_document_is_kept_with_its_reason():
     ]
     analysis = dedupe.analyse(docs)
     assert analysis.cleaned[2] == ""
-    from dedupe.report import build_report
     from dedupe.io.readers import Corpus
+    from dedupe.report import build_report
 
     data = build_report(Corpus(documents=docs), analysis, dedupe.Config(), ["m"]).data
     assert data["documents"][2]["status"] == "emptied"
@@ -124,3 +127,33 @@ def test_templates_are_ordered_by_pages_with_ten_variants_at_most():
     pages = [len(t["documents"]) for t in templates]
     assert pages == sorted(pages, reverse=True)
     assert [t["template"] for t in templates] == list(range(len(templates)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entry=st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(st.characters(codec=None, exclude_categories=())),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        max_leaves=12,
+    )
+)
+def test_document_entries_are_written_as_json_dumps_writes_them(entry):
+    """Entries go through a faster encoder; whatever they hold (control
+    characters, lone surrogates, floats, ints past 64 bits), the bytes are
+    those of json.dumps with indent 2."""
+    from dedupe.report import DocumentEntries, Report
+
+    class Entries(DocumentEntries):
+        def __init__(self, items):
+            self._items = items
+
+        def __len__(self):
+            return len(self._items)
+
+        def __iter__(self):
+            return iter(self._items)
+
+    data = {"documents": Entries([entry, {"id": "x", "n": 1}])}
+    want = json.dumps({"documents": [entry, {"id": "x", "n": 1}]}, ensure_ascii=False, indent=2) + "\n"
+    assert Report(data).to_json() == want.encode("utf-8", "backslashreplace")
