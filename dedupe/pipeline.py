@@ -23,11 +23,8 @@ part of the :class:`~dedupe.config.Config` a report records:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
@@ -38,12 +35,12 @@ from . import boilerplate
 from . import checkpoint as checkpoints
 from . import store as stores
 from .config import Config
-from .document import Document, InputError, UsageError
+from .document import Document, UsageError
 from .executor import lifeline, malloc, spill
 from .executor.parallel import Workers
 from .io import discover
-from .io.files import InputFile, load_stdin, real_path
-from .io.readers import Corpus, read_file
+from .io.files import InputFile, real_path
+from .io.readers import Corpus
 from .progress import Progress, as_progress
 from .results import Analysis, CleanedTexts, Ragged, Spans
 from .stages.blocks import run_blocks
@@ -51,8 +48,8 @@ from .stages.boilerplate import BlockTable, make_table, run_boilerplate
 from .stages.clusters import block_clusters, run_clusters
 from .stages.contract import Stage, Tables
 from .stages.model import run_model
+from .stages.read import run_read
 from .stages.syndication import run_syndication
-from .store import DocumentStore
 
 __all__ = ["Run", "running", "analyse", "read_and_analyse", "block_table", "block_clusters", "Analysis", "CleanedTexts", "BlockTable"]
 
@@ -102,6 +99,17 @@ class Run:
             return tables
 
         return self.cached(stage.name, key, compute, lambda tables: (stage.encode(tables), None), decode)
+
+    def source_key(self, stage: str, files: Sequence[InputFile], options: Any) -> Optional[str]:
+        """The checkpoint key of a stage that reads files rather than an
+        earlier stage (the read stage): the checkpoint format, the code,
+        ``options`` and what identifies the files. None without a work folder."""
+        if not self.work.enabled:
+            return None
+        return checkpoints.digest(
+            stage, checkpoints.FORMAT_VERSION, checkpoints.code_fingerprint(), options,
+            checkpoints.inputs_fingerprint(files),
+        )
 
     def cached(
         self,
@@ -168,37 +176,6 @@ def running(
             return
         with Workers(jobs) as workers:
             yield Run(config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
-
-
-# --- steps run on chunks (in worker processes) -------------------------------------
-
-
-def _read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, dict, list]:
-    """Read a chunk of files into a store of their own (a texts file in
-    ``folder``, which the caller absorbs): its file, its metadata, and
-    ``(path, line, reason, detail)`` for each bad input (an InputError does
-    not cross processes); under ``strict``, up to the first bad input."""
-    fd, path = tempfile.mkstemp(dir=folder, suffix=".texts")
-    os.close(fd)
-    part = DocumentStore(path)
-    errors: list = []
-    try:
-        for f in files:
-            for item in read_file(f, config):
-                if isinstance(item, InputError):
-                    errors.append((item.path, item.line, item.reason, item.detail))
-                    if config.strict:
-                        break
-                else:
-                    part.append(item)
-            if errors and config.strict:
-                break
-        return path, part.metadata(), errors
-    except BaseException:
-        Path(path).unlink(missing_ok=True)
-        raise
-    finally:
-        part.close()
 
 
 def _corpus_stage(run: Run, documents: Sequence[Document]) -> BlockTable:
@@ -278,112 +255,11 @@ def analyse(
 # --- files in, files out ------------------------------------------------------------
 
 
-def _read_stage(run: Run, inputs: Sequence[PathLike]) -> Corpus:
-    """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
-    config = run.config.read
-    files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
-    sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
-    weights = sizes * np.array([_READ_COST.get(f.format, _READ_COST_OTHER) for f in files])
-    if run.workers.would_split(sizes.sum()):
-        run.workers.warm_up()  # enough text that the blocks stage will share it out
-    key = None
-    if run.work.enabled:
-        # The output field only changes what is written, not what is read.
-        read_options = {k: v for k, v in asdict(config).items() if k != "output_field"}
-        key = checkpoints.digest(
-            "read", checkpoints.FORMAT_VERSION, checkpoints.code_fingerprint(), read_options,
-            checkpoints.inputs_fingerprint(files),
-        )
-
-    def read_into(documents: DocumentStore) -> list[InputError]:
-        skipped: list[InputError] = []
-        # The chunks' own stores, each removed once absorbed; what a failure leaves, at the end.
-        base = documents.path.parent if documents.path is not None else None
-        folder = None
-        read = False
-        try:
-            folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
-            with run.progress.stage("read", len(files), "files") as task:
-                args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
-                for path, metadata, errors in run.workers.imap(_read_files, weights, args, task, _READ_CHUNK):
-                    documents.absorb(path, metadata)
-                    if errors and config.strict:
-                        raise InputError(*errors[0])
-                    skipped += [InputError(*e) for e in errors]
-            documents.finish()
-            read = True
-        finally:
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-            if not read:
-                documents.close()  # and the folders it made
-        return skipped
-
-    def compute() -> tuple[DocumentStore, list[InputError]]:
-        documents = _new_store(run, key)
-        if documents.path is None:
-            return documents, read_into(documents)
-        try:
-            return documents, read_into(documents)
-        except OSError as exc:
-            # The work folder's disk is full (or refuses writes): the run goes on
-            # without checkpoints, the texts in a temporary file, read again.
-            run.work.refused(exc)
-            documents = DocumentStore()
-            return documents, read_into(documents)
-
-    def encode(value):
-        documents, skipped = value
-        return documents.metadata(), [[e.path, e.line, e.reason, e.detail] for e in skipped]
-
-    def decode(arrays: dict, errors: list):
-        return DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays), [InputError(*e) for e in errors]
-
-    documents, skipped = run.cached("read", key, compute, encode, decode)
-    run.keys["read"] = key
-    return Corpus(files=files, documents=documents, skipped=skipped)
-
-
-# Most weight read in one chunk (a chunk's documents are held until they are
-# in the store): about 40 MB of JSONL or 10 MB of HTML.
-_READ_CHUNK = 1 << 22
-# What reading a character of a file costs, in the unit chunks are measured
-# in (a character through the blocks stage, about 15 MB/s): HTML pages (files,
-# WARC responses) parse at about 35 MB/s, JSON, CSV and text at 150 MB/s.
-_READ_COST = {"html": 0.4, "warc": 0.4}
-_READ_COST_OTHER = 0.1
-# Characters a compressed byte holds, about.
-_COMPRESSED = 4
-
-
-def _new_store(run: Run, key: Optional[str]) -> DocumentStore:
-    """Where the read stage keeps the texts: beside its checkpoint, else (no
-    work folder, or one that cannot be written) in a temporary file."""
-    if key is not None:
-        try:
-            return DocumentStore(run.work.file("read", key, ".texts"))
-        except OSError:
-            pass
-    return DocumentStore()
-
-
-def _text_size(f: InputFile) -> int:
-    """About how many characters the file holds."""
-    if f.path is None:
-        size = len(f.data or b"")
-    else:
-        try:
-            size = f.path.stat().st_size
-        except OSError:
-            size = 0  # the reader says why it cannot be read
-    return size * (_COMPRESSED if f.compression else 1)
-
-
 def read_and_analyse(run: Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Analysis]:
     """The read stage and every stage of :func:`analyse` after it: the corpus
     read, and what was found in it (the report and the outputs are the
     caller's: :mod:`dedupe.api`)."""
-    corpus = _read_stage(run, inputs)
+    corpus = run_read(run, inputs)
     return corpus, _analyse(run, corpus.documents)
 
 

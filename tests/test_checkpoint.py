@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import dedupe
-from dedupe import api, blocks, boilerplate, pipeline, syndication
+from dedupe import api, blocks, boilerplate, syndication
 from dedupe.checkpoint import (
     DEFAULT_NAME,
     CheckpointWarning,
@@ -24,8 +24,9 @@ from dedupe.checkpoint import (
     unpack_strings,
 )
 from dedupe.cli import main
-from dedupe.document import Document, InputError, UsageError
+from dedupe.document import UsageError
 from dedupe.stages import clusters as clusters_stage
+from dedupe.stages import read as read_stage
 from dedupe.stages.syndication import from_tables, to_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ def reference(corpus, tmp_path):
 def calls(monkeypatch):
     """How often each stage's work ran."""
     counter = Counter()
-    for module, name in [(pipeline, "read_file"), (blocks, "segment"), (clusters_stage, "cluster_keys"),
+    for module, name in [(read_stage, "read_file"), (blocks, "segment"), (clusters_stage, "cluster_keys"),
                          (boilerplate, "decide"), (syndication, "find")]:
         original = getattr(module, name)
 
