@@ -22,7 +22,7 @@ from . import checkpoint as checkpoints
 from .config import Config
 from .document import UsageError
 from .htmlreport import write_html
-from .io import check_output, discover, write_corpus
+from .io import check_output, discover
 from .io.readers import Corpus
 from .io.writers import check_writable
 from .pipeline import (
@@ -35,8 +35,10 @@ from .pipeline import (
     running,
     work_dir_for,
 )
-from .report import Report, build_report
-from .results import Analysis, CleanedByRecord
+from .report import Report
+from .results import Analysis
+from .stages.report import run_report
+from .stages.write import run_write
 
 __all__ = ["scan", "clean", "Result"]
 
@@ -54,8 +56,7 @@ class Result:
 
 def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
     corpus, analysis = read_and_analyse(run, inputs)
-    with run.progress.stage("report"):
-        report = build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+    report = run_report(run, corpus, analysis, inputs)
     return Result(corpus=corpus, analysis=analysis, report=report, written=[])
 
 
@@ -183,16 +184,10 @@ def clean(
         work = checkpoints.WorkDir(Path(work_dir))
     with running(config, jobs, progress, work, memory) as run:
         result = _scan(run, inputs)
-    cleaned = CleanedByRecord(result.analysis.documents, result.analysis.cleaned)
-    output.mkdir(parents=True, exist_ok=True)
-    with run.progress.stage("write", len(result.corpus.files), "files") as task:
-        for f in result.corpus.files:
-            result.written += write_corpus([f], cleaned, output, config.read)
-            task.advance(1)
-        if report is not None:
-            result.report.write(Path(report))
-        if html is not None:
-            write_html(result, Path(html))
+    result.written = run_write(
+        run, result.corpus, result.analysis, output, result.report, paths[0],
+        (lambda: write_html(result, paths[1])) if html is not None else None,
+    )
     work.discard()
     return result
 

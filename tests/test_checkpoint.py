@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import dedupe
-from dedupe import api, blocks, boilerplate, syndication
+from dedupe import blocks, boilerplate, syndication
 from dedupe.checkpoint import (
     DEFAULT_NAME,
     CheckpointWarning,
@@ -27,6 +27,7 @@ from dedupe.cli import main
 from dedupe.document import UsageError
 from dedupe.stages import clusters as clusters_stage
 from dedupe.stages import read as read_stage
+from dedupe.stages import write as write_stage
 from dedupe.stages.syndication import from_tables, to_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,7 +161,7 @@ def test_a_run_that_fails_tells_where_its_finished_stages_are(corpus, tmp_path, 
     def unwritable(*args, **kwargs):
         raise PermissionError(13, "Permission denied", str(out / "x"))
 
-    monkeypatch.setattr(api, "write_corpus", unwritable)
+    monkeypatch.setattr(write_stage, "write_corpus", unwritable)
     result = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(out), "-j", "1"])
     assert result.exit_code == 3
     assert f"finished stages are kept in {out / DEFAULT_NAME}: run the same command again to resume" in result.stderr

@@ -1,0 +1,28 @@
+"""The report stage: the machine report of a run (:mod:`dedupe.report`),
+from the corpus read and what the earlier stages found.
+
+It is the first of the front's stages (this one and :mod:`.write`): they
+turn a run's result into what people and programs read, and run after the
+engine (:mod:`dedupe.pipeline`), which never imports them. Nothing of it
+is checkpointed: it is made again from the kept stages in a second or so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..io.readers import Corpus
+from ..report import Report, build_report
+from ..results import Analysis
+
+if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
+    from ..pipeline import Run
+
+__all__ = ["run_report"]
+
+
+def run_report(run: "Run", corpus: Corpus, analysis: Analysis, inputs: Sequence) -> Report:
+    """The report of ``analysis`` of ``corpus``, read from ``inputs`` (named in it as given)."""
+    with run.progress.stage("report"):
+        return build_report(corpus, analysis, run.config, [str(p) for p in inputs])

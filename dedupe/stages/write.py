@@ -1,0 +1,43 @@
+"""The write stage: the cleaned corpus under the output folder, a file for
+each input file in its own format (:func:`dedupe.io.write_corpus`), each
+written atomically; then the JSON and HTML reports.
+
+A front stage, like :mod:`.report`: it runs after the engine, on what the
+engine returned, and the engine never imports it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..io import write_corpus
+from ..io.readers import Corpus
+from ..report import Report
+from ..results import Analysis, CleanedByRecord
+
+if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
+    from ..pipeline import Run
+
+__all__ = ["run_write"]
+
+
+def run_write(
+    run: "Run", corpus: Corpus, analysis: Analysis, output: Path, report: Report, report_path: Optional[Path],
+    html: Optional[Callable[[], None]] = None,
+) -> list[Path]:
+    """Write the cleaned corpus under ``output`` (made if missing), then the
+    report to ``report_path`` and the HTML report (``html()``) if asked;
+    the files written for the corpus, in input order."""
+    cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
+    output.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with run.progress.stage("write", len(corpus.files), "files") as task:
+        for f in corpus.files:
+            written += write_corpus([f], cleaned, output, run.config.read)
+            task.advance(1)
+        if report_path is not None:
+            report.write(report_path)
+        if html is not None:
+            html()
+    return written
