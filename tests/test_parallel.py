@@ -18,6 +18,9 @@ from dedupe.cli import main
 from dedupe.document import Document, InputError
 from dedupe.executor.parallel import Workers, plan, resolve_jobs, usable_cpus
 
+#: Workers beside this process, as many as the cores allow (more would be cut, with a warning).
+SEVERAL = min(3, max(2, usable_cpus()))
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
@@ -72,7 +75,7 @@ def test_small_steps_stay_in_this_process():
 
 
 def test_workers_and_this_process_share_chunks_and_results_come_back_in_order():
-    with Workers(jobs=3, min_chunk=1) as workers:
+    with Workers(jobs=SEVERAL, min_chunk=1) as workers:
         workers.warm_up(wait=True)
         results = workers.map(_pid_and_range, np.ones(48), lambda a, b: (a, b, 0.02))
         assert len(results) > 2 and workers.chunks_sent > 0
@@ -100,8 +103,9 @@ def _mark_and_range(a, b, folder):
     return os.getpid(), list(range(a, b))
 
 
-@pytest.mark.parametrize("jobs", [1, 3])
+@pytest.mark.parametrize("jobs", [1, "several"])
 def test_imap_yields_in_order_and_runs_ahead_by_a_few_chunks_only(jobs, tmp_path):
+    jobs = SEVERAL if jobs == "several" else jobs
     with Workers(jobs=jobs, min_chunk=1) as workers:
         results = workers.imap(_mark_and_range, np.ones(64), lambda a, b: (a, b, tmp_path), max_chunk=1)
         pid, first = next(results)
