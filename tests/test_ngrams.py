@@ -11,22 +11,23 @@ def test_group_pairs():
     assert group_pairs(np.zeros(0, np.int64))[0].shape == (0,)
 
 
-def sets_and_index(rng, tmp_path, max_df):
+def sets_and_index(rng, tmp_path, max_df, dtype=np.uint64):
     """Random n-gram sets of 14 owners in 9 documents, and their index."""
     document = np.sort(rng.integers(0, 9, 14))
     sets = [set(rng.integers(0, 40, int(rng.integers(0, 25))).tolist()) for _ in document]
     index = GramIndex(document, max_df, spilling_to(tmp_path))
     for part in np.array_split(np.arange(len(sets)), 3):  # added in slices, with repeats
         owners = [o for o in part.tolist() for _ in (0, 1)]
-        hashes = [np.array(sorted(sets[o]), dtype=np.uint64) for o in owners]
-        index.add(np.concatenate([np.zeros(0, np.uint64), *hashes]), np.repeat(owners, [len(h) for h in hashes]).astype(np.int64))
+        hashes = [np.array(sorted(sets[o]), dtype=dtype) for o in owners]
+        index.add(np.concatenate([np.zeros(0, dtype), *hashes]), np.repeat(owners, [len(h) for h in hashes]).astype(np.int64))
     index.build()
     return document, sets, index
 
 
 @pytest.mark.parametrize("batch", [None, (1, 3)], ids=["one-batch", "a-gram-at-a-time-in-3-parts"])
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
-def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tmp_path, spill_rows, batch):
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64], ids=["32-bit-keys", "64-bit-keys"])
+def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tmp_path, spill_rows, batch, dtype):
     from dedupe import ngrams
 
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
@@ -34,7 +35,7 @@ def test_sizes_intersections_and_sharing_pairs_equal_python_sets(monkeypatch, tm
         monkeypatch.setattr(ngrams, "PAIR_BATCH", batch[0])
         monkeypatch.setattr(ngrams, "PARTS", batch[1])
     rng = np.random.default_rng(4)
-    document, sets, index = sets_and_index(rng, tmp_path, max_df=3)
+    document, sets, index = sets_and_index(rng, tmp_path, max_df=3, dtype=dtype)
     with index:
         assert (any(tmp_path.rglob("*.npy"))) == (spill_rows == 0)
         docs_of = {}
