@@ -91,9 +91,9 @@ class _Tokens:
         words: list[str] = []
         pos: list[tuple[int, int]] = []
         for a, b in spans:
-            for m in WORD.finditer(text, a, b):
-                words.append(m.group().casefold())
-                pos.append((m.start(), m.end()))
+            found = list(WORD.finditer(text, a, b))
+            words += [m.group().casefold() for m in found]
+            pos += [m.span() for m in found]
         self.words = words
         self.pos = np.array(pos, dtype=np.int64).reshape(-1, 2)
         self._index: dict[int, dict] = {}
@@ -107,8 +107,9 @@ class _Tokens:
 def anchor_index(words: Sequence[str], k: int) -> dict[tuple[str, ...], list[int]]:
     """Where each ``k``-word sequence starts in ``words``."""
     index: dict[tuple[str, ...], list[int]] = {}
-    for j in range(len(words) - k + 1):
-        index.setdefault(tuple(words[j : j + k]), []).append(j)
+    # zip of k shifted views makes the k-word tuples in C, in order.
+    for j, key in enumerate(zip(*(words[s:] for s in range(k)))):
+        index.setdefault(key, []).append(j)
     return index
 
 
