@@ -24,7 +24,6 @@ _LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
 _DIGIT = re.compile(r"\d")
 # Whitespace, punctuation, symbols and "_": what normalise makes spaces.
 _NOT_WORD = re.compile(r"[\W_]+")
-_SPACE = re.compile(r"\s+")
 #: What counts as a word everywhere (the benchmark metric's tokens too).
 WORD = re.compile(r"\w+")
 
@@ -254,4 +253,6 @@ def light_key(text: str) -> str:
     Lighter than :func:`normalise` on purpose: table rows that differ only
     in their numbers are distinct content within a page.
     """
-    return _SPACE.sub(" ", text.casefold()).strip()
+    # str.split() splits where ``\s+`` matches (both are str.isspace), and
+    # drops the ends as strip() does: twice as fast as the regex.
+    return " ".join(text.casefold().split())

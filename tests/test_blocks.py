@@ -121,3 +121,15 @@ def test_normalise_many_every_code_point():
 def test_light_key_keeps_numbers():
     assert light_key("Row 1  total") != light_key("Row 2 total")
     assert light_key("Same  Title") == light_key("same title")
+
+
+def test_light_key_squeezes_exactly_what_the_whitespace_regex_matches():
+    """light_key splits on str.isspace; the regex it replaced matched \\s+:
+    the same characters, every one of them, and the same keys."""
+    import re
+    import sys
+
+    space = re.compile(r"\s+")
+    assert all(bool(space.fullmatch(c)) == c.isspace() for c in map(chr, range(sys.maxunicode + 1)))
+    for text in ["  Read\u00a0 MORE\t\n", "\u2028Stra\u00dfe\u3000x ", "", " \x1c "]:
+        assert light_key(text) == space.sub(" ", text.casefold()).strip()
