@@ -14,7 +14,6 @@ character offsets in each input document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
@@ -36,10 +35,6 @@ _MAX_GAP = 3
 # (a phrase repeated hundreds of times in a page must not make it quadratic).
 _ANCHOR = 4
 _MAX_ANCHOR_HITS = 32
-# Documents whose words (and anchor index) are kept while passages are
-# located: clusters are worked on one after the other, so recent ones are
-# what is asked for again.
-_TOKEN_CACHE = 1024
 
 
 @dataclass(frozen=True)
@@ -161,6 +156,27 @@ def passages(ta: _Tokens, tb: _Tokens, min_words: int) -> list[Passage]:
         for i, j, ie, je, n in merged
         if n >= min_words
     ]
+
+
+def _passage_args(texts, spans, pairs: np.ndarray, config: SyndicationConfig) -> tuple:
+    """What :func:`passages_of` needs for ``pairs``: the pairs, and the text
+    and kept spans of each document in them (sent to a worker as they are)."""
+    docs = {i: (texts[i], spans[i]) for i in np.unique(pairs).tolist()}
+    return pairs.tolist(), docs, config.min_passage_words
+
+
+def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
+    """:func:`passages` of each pair ``(x, y)``, the documents' text and kept
+    spans in ``docs``; each document tokenised once for the chunk (a
+    cluster's centre is in every pair of its cluster)."""
+    tokens: dict[int, _Tokens] = {}
+
+    def toks(i: int) -> _Tokens:
+        if i not in tokens:
+            tokens[i] = _Tokens(*docs[i])
+        return tokens[i]
+
+    return [passages(toks(x), toks(y), min_words) for x, y in pairs]
 
 
 def _min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
@@ -285,32 +301,37 @@ def find(
         progress.end(candidates.stage)
     member_jac, member_con = verify.similarity(member_inter, sizes[member_pairs[:, 0]], sizes[member_pairs[:, 1]])
 
-    @lru_cache(maxsize=_TOKEN_CACHE)
-    def toks(i: int) -> _Tokens:
-        return _Tokens(texts[i], spans[i])
+    # Passages of every pair reported: each member with its centre, then the
+    # candidates that are not in one cluster and share n-grams (overlaps).
+    # Located a chunk of pairs at a time, on the workers when there are many.
+    apart = np.flatnonzero((centre[cand[:, 0]] != centre[cand[:, 1]]) & (inter > 0)) if len(cand) else cand[:0, 0]
+    located = np.concatenate([member_pairs, cand[apart]]).astype(np.int64).reshape(-1, 2)
+    task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
+    found: list[list[Passage]] = []
+    for part in workers.map(
+        passages_of, lengths[located].sum(axis=1) + 1, lambda a, b: _passage_args(texts, spans, located[a:b], config), task
+    ):
+        found += part
+    task.advance(len(cand) - len(apart))  # the candidates with nothing to locate
 
     clusters: list[Cluster] = []
     at = 0
-    task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
     for members in groups:
         k = len(members) - 1
         pairs = [
-            Pair(int(x), int(y), float(j), float(cc), passages(toks(x), toks(y), config.min_passage_words))
-            for (x, y), j, cc in zip(member_pairs[at : at + k].tolist(), member_jac[at : at + k], member_con[at : at + k])
+            Pair(int(x), int(y), float(j), float(cc), found[at + t])
+            for t, ((x, y), j, cc) in enumerate(
+                zip(member_pairs[at : at + k].tolist(), member_jac[at : at + k], member_con[at : at + k])
+            )
         ]
         at += k
-        task.advance(k)
         centre_of = next(c for c in members if centre[c] == c)
         clusters.append(Cluster(centre=centre_of, members=members, pairs=pairs))
 
     overlaps: list[Pair] = []
-    for i, ((x, y), i_, j, cc) in enumerate(zip(cand.tolist(), inter, jac, con), 1):
-        if i % 4096 == 0 or i == len(cand):  # counted once verified
-            task.advance(4096 if i % 4096 == 0 else i % 4096)
-        if centre[x] == centre[y] or i_ == 0:
-            continue  # same cluster (reported there), or nothing in common
-        found = passages(toks(x), toks(y), config.min_passage_words)
-        p = Pair(x, y, float(j), float(cc), found)
+    for t, i in enumerate(apart.tolist()):
+        x, y = cand[i].tolist()
+        p = Pair(x, y, float(jac[i]), float(con[i]), found[len(member_pairs) + t])
         if p.shared_words >= config.overlap_min_words:
             overlaps.append(p)
     progress.end(task.stage)
