@@ -1,7 +1,21 @@
 import os
+import random
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Iterator, Optional, Sequence
 
+import numpy as np
 import pytest
+
+from dedupe import Config, Document
+from dedupe.checkpoint import WorkDir, digest
+from dedupe.pipeline import BlockTable, Run, running
+from dedupe.progress import Progress
+from dedupe.stages.blocks import run_blocks
+from dedupe.stages.boilerplate import make_table, run_boilerplate
+from dedupe.stages.clusters import run_clusters
+from dedupe.stages.contract import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +70,112 @@ def spark(tmp_path_factory):
     session.sparkContext.setCheckpointDir(str(tmp_path_factory.mktemp("spark-checkpoints")))
     yield session
     session.stop()
+
+
+# --- driving one stage through its contract (tests/test_stage_*.py) -------------------
+
+
+class Told(Progress):
+    """A progress reporter that notes the stages a run computed and those it reused."""
+
+    def __init__(self):
+        self.computed: list[str] = []
+        self.reused: list[str] = []
+
+    def end(self, stage: str, reused: bool = False) -> None:
+        (self.reused if reused else self.computed).append(stage)
+
+
+class StageRuns:
+    """Runs of the stages on documents held in memory, all kept in one work folder."""
+
+    def __init__(self, work: Path):
+        self.work = work
+
+    @contextmanager
+    def run(self, documents: Optional[Sequence[Document]] = None, **options) -> Iterator[Run]:
+        """A run of ``options`` whose stages are kept in the work folder, over
+        ``documents`` when given (else over files it reads); ``run.progress`` is a :class:`Told`."""
+        with running(Config.from_options(**options), 1, Told(), WorkDir(self.work)) as run:
+            if documents is not None:
+                # The stages after the read stage are keyed on its key, which
+                # only the read stage sets, from input files: documents built
+                # in a test stand for a read stage keyed by what they hold.
+                run.keys["read"] = digest("read", [(d.id, d.text, d.source, d.url) for d in documents])
+                run.counts["document"] = len(documents)
+            yield run
+
+    @staticmethod
+    def through_boilerplate(run: Run, documents: Sequence[Document]) -> BlockTable:
+        """The blocks, clusters and boilerplate stages in the order dedupe.pipeline runs them."""
+        b = run_blocks(run, documents)
+        run.counts["block"] = len(b.key)
+        labels = run_clusters(run, documents, b)
+        host, decision = run_boilerplate(run, documents, b, labels)
+        return make_table(documents, b, labels, host, decision)
+
+    def kept(self, stage: str) -> list[dict[str, np.ndarray]]:
+        """The arrays (``table.column``) of each file the stage keeps in the
+        work folder, without the checkpoint's own header."""
+        found = []
+        for path in sorted(self.work.glob(f"{stage}-*.npz")):
+            with np.load(path, allow_pickle=False) as z:
+                found.append({name: z[name] for name in z.files if name != "meta_json"})
+        return found
+
+    @staticmethod
+    def rows(arrays: dict[str, np.ndarray], stage: Stage) -> dict[str, int]:
+        """Rows of each table the stage declares, in ``arrays``; every column of a table has as many."""
+        rows = {}
+        for t in stage.writes:
+            lengths = {len(arrays[f"{t.name}.{c}"]) for c in t.columns}
+            assert len(lengths) == 1, f"{stage.name}: columns of table {t.name} of different lengths"
+            rows[t.name] = lengths.pop()
+        return rows
+
+
+@pytest.fixture
+def stage_runs(tmp_path) -> StageRuns:
+    return StageRuns(tmp_path / "work")
+
+
+_SYLLABLES = [c + v for c in "bdklmn" for v in "aeiou"]
+
+
+def prose(seed: str, lines: int = 3, words: int = 18) -> list[str]:
+    """Lines of made-up words, the same for a seed. Words are drawn from hundreds
+    of thousands, so lines of different seeds share no run of three words
+    (the shingles blocks and pages are compared by): they are neither
+    repeats nor near-repeats of each other."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(lines):
+        line = " ".join("".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4))) for _ in range(words))
+        made.append(line.capitalize() + ".")
+    return made
+
+
+#: The line every page of every site ends with.
+FOOTER = "Follow us on social media and sign up for our weekly newsletter"
+
+
+def site_pages(bodies: dict[str, list[str]]) -> list[Document]:
+    """Three sites (alpha, beta, gamma) of three pages each (story, one, two):
+    each page is its site's masthead, its body, and the footer all sites
+    share. A page's body is ``bodies[page id]`` (``"alpha/story"``), else
+    prose of its own. Then a page with no URL and prose alone (``loose``)."""
+    documents = []
+    for site in ("alpha", "beta", "gamma"):
+        for page in ("story", "one", "two"):
+            name = f"{site}/{page}"
+            lines = [f"The {site.title()} Daily", *bodies.get(name, prose(name)), FOOTER]
+            url = f"https://www.{site}.example/{page}"
+            documents.append(Document(id=name, text="\n\n".join(lines) + "\n", source="test", url=url))
+    documents.append(Document(id="loose", text="\n".join(prose("loose")) + "\n", source="test"))
+    return documents
+
+
+@pytest.fixture(scope="session")
+def made_up():
+    """:func:`prose` and :func:`site_pages`, for tests to build corpora whose answers are known."""
+    return SimpleNamespace(prose=prose, site_pages=site_pages, FOOTER=FOOTER)

@@ -1,0 +1,93 @@
+"""The read stage through dedupe.pipeline.read_and_analyse (it has no public
+function of its own): every good record becomes a document and every bad
+one a skipped input; the documents are kept in the work folder and read
+back from there, and read again when the read config changes (but not the
+output field, which only changes what is written)."""
+
+import json
+
+import pytest
+
+from dedupe import Document, pipeline
+from dedupe.pipeline import read_and_analyse
+from dedupe.store import DocumentStore
+
+RECORDS = [
+    {"id": "one", "slug": "first", "url": "https://a.example/1", "text": "Hello\n\nWorld"},
+    {"id": "two", "slug": "second", "text": "Another page"},
+    None,  # a line that is not JSON
+    {"id": "three", "slug": "third", "text": ""},
+    {"id": "four", "slug": "fourth", "text": "Last page"},
+]
+
+
+@pytest.fixture
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("".join((json.dumps(r) if r else "{not json") + "\n" for r in RECORDS), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def read_files(monkeypatch):
+    """How many files the read stage read."""
+    calls = []
+    original = pipeline.read_file
+
+    def spy(f, config):
+        calls.append(f.source)
+        return original(f, config)
+
+    monkeypatch.setattr(pipeline, "read_file", spy)
+    return calls
+
+
+def read(stage_runs, corpus_file, **options):
+    """The corpus the read stage gives (the stages after it run too), and what the run was told."""
+    with stage_runs.run(**options) as run:
+        corpus, _ = read_and_analyse(run, [str(corpus_file)])
+        return corpus, run.progress
+
+
+def test_good_records_become_documents_and_bad_ones_are_skipped_with_their_line(stage_runs, corpus_file):
+    corpus, _ = read(stage_runs, corpus_file)
+    source = str(corpus_file)
+    assert list(corpus.documents) == [
+        Document(id="one", text="Hello\n\nWorld", source=source, line=1, url="https://a.example/1"),
+        Document(id="two", text="Another page", source=source, line=2),
+        Document(id="four", text="Last page", source=source, line=5),
+    ]
+    assert [(e.path, e.line, e.reason) for e in corpus.skipped] == [(source, 3, "invalid_json"), (source, 4, "empty")]
+
+
+def test_the_stage_keeps_the_documents_and_their_texts(stage_runs, corpus_file):
+    corpus, _ = read(stage_runs, corpus_file)
+    # The read stage declares no tables: it keeps its documents' store, the
+    # texts in a file of their own and the rest as arrays beside it.
+    (arrays,) = stage_runs.kept("read")
+    (arrays_file,) = stage_runs.work.glob("read-*.npz")
+    (texts_file,) = stage_runs.work.glob("read-*.texts")
+    assert arrays_file.stem == texts_file.stem
+    with DocumentStore() as fresh:
+        fresh.extend(corpus.documents)
+        assert set(arrays) == set(fresh.metadata())
+    with DocumentStore.reopen(texts_file, arrays) as kept:
+        assert list(kept) == list(corpus.documents)
+
+
+def test_a_rerun_reuses_the_kept_stage_and_a_changed_read_config_reads_again(stage_runs, corpus_file, read_files):
+    first, told = read(stage_runs, corpus_file)
+    assert read_files and "read" in told.computed
+
+    read_files.clear()
+    again, told = read(stage_runs, corpus_file)
+    assert read_files == [] and "read" in told.reused
+    assert list(again.documents) == list(first.documents)
+    assert [(e.path, e.line, e.reason) for e in again.skipped] == [(e.path, e.line, e.reason) for e in first.skipped]
+
+    _, told = read(stage_runs, corpus_file, output_field="cleaned")
+    assert read_files == [] and "read" in told.reused
+
+    changed, told = read(stage_runs, corpus_file, id_field="slug")
+    assert read_files and "read" in told.computed
+    assert [d.id for d in changed.documents] == ["first", "second", "fourth"]
