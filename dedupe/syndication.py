@@ -76,7 +76,7 @@ class Syndication:
     overlaps: list[Pair]
 
 
-class _Tokens:
+class Tokens:
     """Words of the kept spans of a text, lower-cased, with their offsets in
     the text, and (built once, on demand) their anchor index."""
 
@@ -136,7 +136,7 @@ def match_runs(
     return found
 
 
-def passages(ta: _Tokens, tb: _Tokens, min_words: int) -> list[Passage]:
+def passages(ta: Tokens, tb: Tokens, min_words: int) -> list[Passage]:
     """Passages of at least ``min_words`` words two token sequences share.
 
     Matches a few changed words apart (at most ``_MAX_GAP`` on both sides)
@@ -169,11 +169,11 @@ def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
     """:func:`passages` of each pair ``(x, y)``, the documents' text and kept
     spans in ``docs``; each document tokenised once for the chunk (a
     cluster's centre is in every pair of its cluster)."""
-    tokens: dict[int, _Tokens] = {}
+    tokens: dict[int, Tokens] = {}
 
-    def toks(i: int) -> _Tokens:
+    def toks(i: int) -> Tokens:
         if i not in tokens:
-            tokens[i] = _Tokens(*docs[i])
+            tokens[i] = Tokens(*docs[i])
         return tokens[i]
 
     return [passages(toks(x), toks(y), min_words) for x, y in pairs]

@@ -95,3 +95,33 @@ def test_stages_and_algorithms_reach_the_machine_only_through_the_executor():
     reaching = {m: sorted(imports & MACHINE) for m, imports in modules.items() if m not in workers and imports & MACHINE}
     assert not reaching
     assert modules["dedupe.pipeline"] & MACHINE  # the checker sees the run's own imports
+
+
+def test_no_test_reaches_for_a_private_name_of_the_package():
+    """Tests use what a module offers: no ``from dedupe.x import _name``, no
+    ``module._name`` of a dedupe module (names with two underscores, the
+    language's own, aside)."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        modules = set()  # local names bound to dedupe modules
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dedupe"):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        offenders.append(f"{path.name}:{node.lineno} imports {alias.name}")
+                    modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name.startswith("dedupe")}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+            ):
+                offenders.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert not offenders

@@ -1,15 +1,15 @@
-"""The read stage through dedupe.pipeline.read_and_analyse (it has no public
-function of its own): every good record becomes a document and every bad
-one a skipped input; the documents are kept in the work folder and read
-back from there, and read again when the read config changes (but not the
-output field, which only changes what is written)."""
+"""The read stage through its function, dedupe.stages.read.run_read: every
+good record becomes a document and every bad one a skipped input; the
+documents are kept in the work folder and read back from there, and read
+again when the read config changes (but not the output field, which only
+changes what is written)."""
 
 import json
 
 import pytest
 
-from dedupe import Document, pipeline
-from dedupe.pipeline import read_and_analyse
+from dedupe import Document
+from dedupe.stages import read as read_stage
 from dedupe.store import DocumentStore
 
 RECORDS = [
@@ -32,21 +32,20 @@ def corpus_file(tmp_path):
 def read_files(monkeypatch):
     """How many files the read stage read."""
     calls = []
-    original = pipeline.read_file
+    original = read_stage.read_file
 
     def spy(f, config):
         calls.append(f.source)
         return original(f, config)
 
-    monkeypatch.setattr(pipeline, "read_file", spy)
+    monkeypatch.setattr(read_stage, "read_file", spy)
     return calls
 
 
 def read(stage_runs, corpus_file, **options):
-    """The corpus the read stage gives (the stages after it run too), and what the run was told."""
+    """The corpus the read stage gives, and what the run was told."""
     with stage_runs.run(**options) as run:
-        corpus, _ = read_and_analyse(run, [str(corpus_file)])
-        return corpus, run.progress
+        return read_stage.run_read(run, [str(corpus_file)]), run.progress
 
 
 def test_good_records_become_documents_and_bad_ones_are_skipped_with_their_line(stage_runs, corpus_file):

@@ -9,7 +9,7 @@ import pytest
 import dedupe
 from dedupe.document import Document
 from dedupe.pipeline import analyse
-from dedupe.syndication import _Tokens, passages
+from dedupe.syndication import Tokens, passages
 
 BODY_MARK = "flood barriers"
 
@@ -54,7 +54,7 @@ def test_unrelated_pages_are_not_clustered(data_dir, tmp_path):
 def test_passages_tolerate_a_changed_word():
     a = "the council voted seven to two on tuesday night to fund a network of barriers along the bank"
     b = "late news the council voted seven to three on tuesday night to fund a network of barriers along the bank"
-    found = passages(_Tokens(a, [(0, len(a))]), _Tokens(b, [(0, len(b))]), 8)
+    found = passages(Tokens(a, [(0, len(a))]), Tokens(b, [(0, len(b))]), 8)
     assert len(found) == 1 and found[0].words >= 17
     (s, e), (s2, e2) = found[0].a, found[0].b
     assert a[s:e].startswith("the council") and b[s2:e2].endswith("the bank")
