@@ -99,3 +99,27 @@ def test_the_contract_checks_what_it_is_given():
         stage.encode({"t": {"a": np.arange(3), "b": np.zeros(2)}})
     with pytest.raises(ValueError, match="lacks a declared column"):
         stage.encode({"t": {"a": np.arange(3)}})
+
+
+@pytest.mark.parametrize(
+    "option, recomputed",
+    [
+        ({"content_threshold": 0.3}, {"model", "syndication"}),  # the block model's option: not the rule's stage
+        ({"doc_ngram": 4}, {"syndication"}),  # syndication's shingles: not the blocks' nor the clusters'
+        ({"copy_containment": 0.6}, {"boilerplate", "model", "syndication"}),
+        ({"char_ngram": 4}, {"clusters", "boilerplate", "model", "syndication"}),
+    ],
+    ids=lambda v: ",".join(sorted(v)) if isinstance(v, set) else next(iter(v)),
+)
+def test_a_changed_option_reruns_the_stages_that_declare_it_and_those_after(corpus, kept, tmp_path, option, recomputed):
+    """A stage is keyed by the options it declares: changing one reruns that
+    stage and the ones reading it, and reuses every stage before."""
+    reference_work, _ = kept
+    work = tmp_path / "work"
+    work.mkdir()
+    for p in reference_work.iterdir():
+        (work / p.name).write_bytes(p.read_bytes())
+    before = {p.name for p in work.iterdir()}
+    dedupe.scan([corpus], jobs=1, work_dir=work, block_model="builtin", **option)
+    added = {p.name.split("-", 1)[0] for p in work.iterdir() if p.name not in before}
+    assert added == recomputed

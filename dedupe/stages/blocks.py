@@ -122,7 +122,7 @@ def first_occurrence_ids(chunks: Iterable[np.ndarray], exchange: Exchange = in_m
 STAGE = Stage(
     "blocks",
     reads=("read",),
-    config=("shingle",),
+    config=("shingle.short_block_words",),
     writes=(
         # A block's (start, end, line) in its document, in document order.
         Table("blocks", ("span", "weight", "repeat", "key"), rows="block"),

@@ -41,7 +41,12 @@ def host_of(url: Optional[str]) -> Optional[str]:
 STAGE = Stage(
     "boilerplate",
     reads=("blocks", "clusters"),
-    config=("shingle", "boilerplate"),
+    # The repetition rule's options (the block model's are the model stage's).
+    config=(
+        "shingle.word_ngram", "boilerplate.min_documents", "boilerplate.copy_containment",
+        "boilerplate.same_site_copy_containment", "boilerplate.cross_site_min_sites",
+        "boilerplate.copy_check_limit", "boilerplate.strip_repeats",
+    ),
     writes=(
         Table("documents", ("host",), rows="document"),
         Table("blocks", ("action", "syndicated"), rows="block"),

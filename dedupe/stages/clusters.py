@@ -143,7 +143,10 @@ def block_clusters(texts: Sequence[str], config: Config) -> tuple[np.ndarray, np
 STAGE = Stage(
     "clusters",
     reads=("blocks",),
-    config=("shingle", "minhash", "boilerplate.block_threshold"),
+    config=(
+        "shingle.short_block_words", "shingle.char_ngram", "shingle.word_ngram", "minhash",
+        "boilerplate.block_threshold",
+    ),
     writes=(Table("blocks", ("cluster",), rows="block", partition="cluster"),),
 )
 

@@ -20,7 +20,10 @@ __all__ = ["run_model", "STAGE"]
 STAGE = Stage(
     "model",
     reads=("boilerplate",),
-    config=("boilerplate",),
+    config=(
+        "boilerplate.block_model", "boilerplate.content_threshold", "boilerplate.restore_threshold",
+        "boilerplate.model_min_site_pages",
+    ),
     writes=(Table("blocks", ("action",), rows="block"),),
 )
 

@@ -18,7 +18,7 @@ __all__ = ["run_syndication", "to_tables", "from_tables", "STAGE"]
 STAGE = Stage(
     "syndication",
     reads=("model",),
-    config=("shingle", "minhash", "syndication"),
+    config=("shingle.doc_ngram", "minhash", "syndication"),
     writes=(
         # Clusters in order, each with its members and its pairs (the next
         # rows of those tables); then the partial overlaps' pairs.
