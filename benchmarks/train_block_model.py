@@ -116,7 +116,7 @@ def _code_key() -> str:
     """Changes whenever the code that makes features or labels changes."""
     h = hashlib.sha256()
     for f in ("dedupe/features.py", "dedupe/blockmodel.py", "dedupe/pipeline.py", "dedupe/boilerplate.py",
-              "dedupe/blocks.py", "dedupe/io/html.py", "benchmarks/train_block_model.py"):
+              "dedupe/copy_pairs.py", "dedupe/blocks.py", "dedupe/io/html.py", "benchmarks/train_block_model.py"):
         h.update((REPO / f).read_bytes())
     return h.hexdigest()[:12]
 
