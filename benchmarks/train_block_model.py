@@ -116,7 +116,7 @@ def _code_key() -> str:
     """Changes whenever the code that makes features or labels changes."""
     h = hashlib.sha256()
     files = ["dedupe/features.py", "dedupe/blockmodel.py", "dedupe/pipeline.py", "dedupe/boilerplate.py",
-             "dedupe/blocks.py", "dedupe/weighting.py", "dedupe/copy_evidence.py", "dedupe/io/html.py",
+             "dedupe/copy_pairs.py", "dedupe/blocks.py", "dedupe/weighting.py", "dedupe/copy_evidence.py", "dedupe/io/html.py",
              "benchmarks/train_block_model.py"]
     files += sorted(str(p.relative_to(REPO)) for p in (REPO / "dedupe" / "stages").glob("*.py"))
     for f in files:

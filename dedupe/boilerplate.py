@@ -26,17 +26,17 @@ any site, so they count as the same site.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 import numpy as np
 from scipy import sparse
 
-from .arrays import group_by, run_starts, segment_arange, unique_inverse
+from .arrays import run_starts, segment_arange, unique_inverse
 from .config import BoilerplateConfig
+from .copy_pairs import PairShards, entry_pairs
 from .executor import Exchange, in_memory
 from .ints import index_type
-from .ngrams import group_pairs
-from .progress import Progress, as_progress
+from .progress import Progress, Task, as_progress
 from .verify import row_products
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
@@ -129,147 +129,6 @@ def same_documents(ent_cluster: np.ndarray, ent_doc: np.ndarray, n_clusters: int
     return label
 
 
-def _document_pairs(
-    ent_doc: np.ndarray, x: np.ndarray, y: np.ndarray, n_docs: int, index
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct document pairs ``(lo, hi)`` of the entry pairs ``(x,
-    y)``, sorted, as ``lo`` and ``hi`` (int32 when documents fit), and each
-    entry pair's (``index`` dtype): ``np.unique(..., return_inverse=True)``
-    freeing what it no longer needs as it goes (there are tens of millions)."""
-    docs = index_type(n_docs)
-    if len(x) == 0:
-        return np.zeros(0, docs), np.zeros(0, docs), np.zeros(0, index)
-    upair, pair_of = unique_inverse(ent_doc[x].astype(np.int64) * n_docs + ent_doc[y], index)
-    return (upair // n_docs).astype(docs), (upair % n_docs).astype(docs), pair_of
-
-
-# Shards the entry and document pairs are kept in (by the pair's lower
-# document), and entry pairs made at once. A shard's pairs are what decide
-# holds and sorts at once beyond its per-block arrays (at a million pages,
-# a 32nd of them was over a gigabyte); how many shards changes no sum.
-PAIR_SHARDS = 128
-PAIR_BATCH = 1 << 22
-
-
-def _entry_pairs(small: np.ndarray, small_cluster: np.ndarray, index) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Every pair of entries ``small`` (sorted by cluster) in the same
-    cluster, as :func:`dedupe.ngrams.group_pairs` makes them, whole clusters
-    at a time, about :data:`PAIR_BATCH` pairs at a time."""
-    if len(small) == 0:
-        return
-    starts = np.flatnonzero(run_starts(small_cluster))
-    sizes = np.diff(np.r_[starts, len(small)])
-    ends = np.cumsum(sizes * (sizes - 1) // 2)
-    a = 0
-    while a < len(sizes):
-        done = int(ends[a - 1]) if a else 0
-        b = max(a + 1, int(np.searchsorted(ends, done + PAIR_BATCH, side="right")))
-        first, second = group_pairs(sizes[a:b])
-        yield small[starts[a] + first].astype(index), small[starts[a] + second].astype(index)
-        a = b
-
-
-class PairShards:
-    """decide's pairs, in shards by the lower document of the pair (on disk
-    for a large corpus): entry pairs (``x``, ``y``, ``evidence``, and
-    ``pair_of``, their document pair's index in the shard) and document
-    pairs (``lo``, ``hi``, ``same_host``, ``loose_lo``, ``loose_hi``).
-
-    :meth:`add` entry pairs, :meth:`build` once, then iterate: ``(entry
-    pairs, document pairs)`` shard by shard. The shards hold consecutive
-    ranges of the sorted document pairs, and each shard keeps the entry
-    pairs in the order they were added, so sums over a document pair's
-    entry pairs are the same, to the bit, as over all pairs at once.
-    """
-
-    def __init__(self, ent_doc: np.ndarray, n_docs: int, index, exchange: Exchange = in_memory):
-        self.n = PAIR_SHARDS
-        self._ent_doc, self._n_docs, self._index, self._exchange = ent_doc, n_docs, index, exchange
-        self._added = exchange(self.n)
-        self._entries = exchange(self.n)
-        self._docs = exchange(self.n)
-        self._loose = exchange(self.n)
-        self._offsets: list[int] = []
-
-    def add(self, x: np.ndarray, y: np.ndarray, evidence: np.ndarray) -> None:
-        shard = self._ent_doc[x].astype(np.int64) * self.n // max(self._n_docs, 1)
-        for s, idx in group_by(shard, self.n):
-            self._added.put(s, x=x[idx], y=y[idx], evidence=evidence[idx])
-
-    def build(self, host: np.ndarray, loose, progress: Progress) -> None:
-        """Find each shard's document pairs, and weigh the copy evidence of
-        every one (both ways); ``progress`` hears of the two as sub-stages
-        of "boilerplate"."""
-        # Evidence is asked for a slice of documents at a time, so the pairs
-        # go (both ways) to one bucket per slice of their first document.
-        slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
-        queries = self._exchange(-(-self._n_docs // slice_rows))
-        self._offsets = [0]
-        task = progress.start_task("boilerplate · document pairs", self.n, "shards")
-        for s in range(self.n):
-            task.advance()
-            rows = self._added.load(s)
-            x, y = rows.get("x", np.zeros(0, self._index)), rows.get("y", np.zeros(0, self._index))
-            lo, hi, pair_of = _document_pairs(self._ent_doc, x, y, self._n_docs, self._index)
-            self._entries.put(s, x=x, y=y, evidence=rows.get("evidence", np.zeros(0, bool)), pair_of=pair_of)
-            del rows, x, y, pair_of
-            self._docs.put(s, lo=lo, hi=hi, same_host=(host[lo] >= 0) & (host[lo] == host[hi]))
-            at = np.arange(self._offsets[-1], self._offsets[-1] + len(lo))
-            self._offsets.append(self._offsets[-1] + len(lo))
-            for way, (d, e) in enumerate(((lo, hi), (hi, lo))):
-                for k, idx in group_by(d // slice_rows, queries.n):
-                    queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
-        self._added.close()
-        progress.end(task.stage)
-        with queries, self._exchange(queries.n) as sums:
-            if loose is not None:
-                passes = loose.passes() if hasattr(loose, "passes") else [loose]
-                # (Passes that find an empty shard of n-grams are skipped: the stage may end early.)
-                n_passes = getattr(loose, "n_passes", 1)
-                with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
-                    for p, part in enumerate(passes):
-                        for k in range(queries.n):
-                            q = queries.load(k)
-                            if q:
-                                found = part(q["d"], q["e"])
-                                sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
-                            task.advance()
-            # Back to the pairs' own shards.
-            for k in range(queries.n):
-                q, t = queries.load(k), sums.load(k)
-                if q:
-                    at = q["at"]
-                    total = t["total"] if t else np.zeros(len(at))
-                    shard = np.searchsorted(self._offsets, at // 2, side="right") - 1
-                    for s, idx in group_by(shard, self.n):
-                        self._loose.put(s, at=at[idx], total=total[idx])
-
-    def _evidence(self, s: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(loose_lo, loose_hi)`` of shard ``s``'s document pairs."""
-        n = self._offsets[s + 1] - self._offsets[s]
-        both = np.zeros(2 * n)
-        rows = self._loose.load(s)
-        if rows:
-            both[rows["at"] - 2 * self._offsets[s]] = rows["total"]
-        return both[0::2], both[1::2]
-
-    def __iter__(self) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-        for s in range(self.n):
-            docs = self._docs.load(s)
-            docs["loose_lo"], docs["loose_hi"] = self._evidence(s)
-            yield self._entries.load(s), docs
-
-    def close(self) -> None:
-        for shards in (self._added, self._entries, self._docs, self._loose):
-            shards.close()
-
-    def __enter__(self) -> "PairShards":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 def decide(
     doc: np.ndarray,
     cluster: np.ndarray,
@@ -320,135 +179,318 @@ def decide(
     -------
     Decision
     """
+    # Each phase is a function: what it makes and drops dies when it
+    # returns, so the large per-block and per-pair temporaries of one phase
+    # are gone before the next allocates its own.
     progress = as_progress(progress)
-    n_blocks = len(doc)
-    action = np.zeros(n_blocks, dtype=np.int8)
-    if config.strip_repeats:
-        action[repeat] = REPEAT
-    live = ~repeat if config.strip_repeats else np.ones(n_blocks, dtype=bool)
+    live = ~repeat if config.strip_repeats else np.ones(len(doc), dtype=bool)
+    entries = _entries(doc, cluster, weight, live, n_docs)
+    with PairShards(entries.doc, n_docs, entries.index, exchange) as pairs:
+        _add_pairs(pairs, entries, host, config, progress)
+        pairs.build(host, loose, progress)
+        template, is_copy = _settle(pairs, entries, config, progress)
+        copies, shared, with_copy = _verdicts(pairs, entries, template, is_copy, progress)
+    return _decision(entries, template, with_copy, copies, shared, live, repeat, config)
 
-    # Clusters numbered 0.. in their order: labels may be any ids (the
-    # pipeline's are block indices), and arrays per cluster are then as
-    # long as there are clusters, not as the largest label.
-    # Per-block and per-entry ids are int32 where they fit: at a million
-    # pages there are tens of millions of each (keys are made in int64).
-    if n_blocks:
-        present = np.zeros(int(cluster.max()) + 1, dtype=bool)
-        present[cluster] = True
-        ids = np.cumsum(present, dtype=index_type(len(present))) - 1
-        cluster = ids.astype(index_type(ids))[cluster]
-        del present, ids
-    # Entries: one per (cluster, document), weighted by the block sizes.
-    n_clusters = int(cluster.max()) + 1 if n_blocks else 0
-    # (What np.unique does, sorting in place and with int32 entry numbers:
-    # its int64 copies of the keys were decide's peak.)
+
+# --- 1. entries -------------------------------------------------------------------------
+
+
+@dataclass
+class Entries:
+    """What :func:`decide` judges: one entry per (cluster class, document)
+    that live blocks are in, sorted by class, then document.
+
+    A class is a cluster, numbered 0.., or the clusters carried by exactly
+    the same documents (:func:`same_documents`). Ids are int32 where they
+    fit: at a million pages there are tens of millions of entries.
+
+    Attributes
+    ----------
+    cluster, doc : ndarray of int32 (int64 when they do not fit), shape (n_entries,)
+        Class and document of each entry.
+    weight : ndarray of float64, shape (n_entries,)
+        The summed weight of the entry's blocks.
+    size : ndarray of int32 (int64 ...), shape (n_clusters,)
+        Documents that carry each class (its entries).
+    n_docs : int
+    of_live : ndarray of int32 (int64 ...), shape (n_live,)
+        The entry of each live block.
+    of_rest : ndarray of int32 (int64 ...), shape (n_blocks - n_live,)
+        The entry of each other block (a repeat, when repeats are stripped)
+        in its document, -1 when its class has no live block there.
+    """
+
+    cluster: np.ndarray
+    doc: np.ndarray
+    weight: np.ndarray
+    size: np.ndarray
+    n_docs: int
+    of_live: np.ndarray
+    of_rest: np.ndarray
+
+    @property
+    def n_clusters(self) -> int:
+        return len(self.size)
+
+    @property
+    def index(self) -> type:
+        """The integer type that numbers entries."""
+        return index_type(len(self.doc))
+
+
+def _entries(doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, live: np.ndarray, n_docs: int) -> Entries:
+    """The entries of the live blocks, weighted by the blocks' sizes."""
+    ent_cluster, ent_doc, of_live, of_rest, n_clusters = _block_entries(doc, cluster, live, n_docs)
+    return Entries(
+        cluster=ent_cluster,
+        doc=ent_doc,
+        weight=np.bincount(of_live, weights=weight[live], minlength=len(ent_doc)),
+        size=np.bincount(ent_cluster, minlength=n_clusters).astype(index_type(n_docs)),
+        n_docs=n_docs,
+        of_live=of_live,
+        of_rest=of_rest,
+    )
+
+
+def _block_entries(
+    doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The distinct entries of the live blocks as their classes and
+    documents, the entry of each live block and of each other block (-1:
+    none), and the number of clusters. Returns no int64 per entry or per
+    block: the entries' weights are summed once these are gone."""
+    block_class, n_clusters = _block_classes(doc, cluster, live, n_docs)
+    keys, of_live = unique_inverse(block_class[live].astype(np.int64) * n_docs + doc[live])
+    of_rest = _lookup(keys, block_class[~live].astype(np.int64) * n_docs + doc[~live])
+    ent_cluster = (keys // n_docs).astype(index_type(n_clusters))
+    ent_doc = (keys % n_docs).astype(index_type(n_docs))
+    return ent_cluster, ent_doc, of_live, of_rest, n_clusters
+
+
+def _block_classes(doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int) -> tuple[np.ndarray, int]:
+    """Each block's class (its cluster's :func:`same_documents` label),
+    and the number of clusters."""
+    cluster, n_clusters = _renumbered(cluster)
+    group = same_documents(*_distinct_entries(doc, cluster, live, n_docs, n_clusters), n_clusters)
+    return group[cluster], n_clusters
+
+
+def _renumbered(cluster: np.ndarray) -> tuple[np.ndarray, int]:
+    """Clusters numbered 0.. in their order, and how many there are.
+
+    Labels may be any ids (the pipeline's are block indices); numbered, the
+    arrays per cluster are as long as there are clusters, not as the
+    largest label. Int32 where they fit (an int32 per block, not an int64).
+    """
+    if len(cluster) == 0:
+        return cluster, 0
+    present = np.zeros(int(cluster.max()) + 1, dtype=bool)
+    present[cluster] = True
+    ids = np.cumsum(present, dtype=index_type(len(present))) - 1
+    cluster = ids.astype(index_type(ids))[cluster]
+    return cluster, int(cluster.max()) + 1
+
+
+def _distinct_entries(
+    doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int, n_clusters: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (cluster, document) pairs of the live blocks, sorted, as
+    two arrays: what np.unique does, but sorting the int64 keys in place
+    (its copies of them were decide's peak)."""
     key = cluster[live].astype(np.int64) * n_docs + doc[live]
     key.sort()
-    ukey = key[run_starts(key)]
-    del key
-    # Clusters on the same documents are judged as one (see same_documents).
-    group = same_documents(
-        (ukey // n_docs).astype(index_type(n_clusters)), (ukey % n_docs).astype(index_type(n_docs)), n_clusters
+    key = key[run_starts(key)]
+    return (key // n_docs).astype(index_type(n_clusters)), (key % n_docs).astype(index_type(n_docs))
+
+
+def _lookup(ranked: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The index of each of ``keys`` in the sorted distinct ``ranked``, -1
+    where it is missing (int32 where the indices fit)."""
+    found = np.full(len(keys), -1, dtype=index_type(len(ranked)))
+    if len(ranked) and len(keys):
+        pos = np.searchsorted(ranked, keys)
+        hit = (pos < len(ranked)) & (ranked[np.minimum(pos, len(ranked) - 1)] == keys)
+        found[hit] = pos[hit]
+    return found
+
+
+# --- 2. pairs ---------------------------------------------------------------------------
+
+
+def _add_pairs(
+    pairs: PairShards, entries: Entries, host: np.ndarray, config: BoilerplateConfig, progress: Progress
+) -> None:
+    """Every pair of entries of a class small enough to be checked pair by
+    pair (``copy_check_limit``) to ``pairs``, ``x`` the entry of the pair's
+    lower document, ``y`` the other's, each with whether it is evidence
+    against copying (the module's site evidence)."""
+    checked = (entries.size >= 2) & (entries.size <= config.copy_check_limit)
+    small = np.flatnonzero(checked[entries.cluster])  # entries are sorted by class, then document
+    n_pairs = _pairs_in(entries.size[checked])
+    n_sites = _sites(entries, host)
+    ent_host = host.astype(np.int32)[entries.doc] if len(entries.doc) else np.zeros(0, np.int32)
+    with progress.stage("boilerplate · pairs", n_pairs, "pairs") as task:
+        for x, y in entry_pairs(small, entries.cluster[small], entries.index):
+            hx, hy = ent_host[x], ent_host[y]
+            evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_sites[entries.cluster[x]] >= config.cross_site_min_sites)
+            pairs.add(x, y, evidence)
+            task.advance(len(x))
+
+
+def _pairs_in(sizes: np.ndarray) -> int:
+    """How many pairs of entries classes of these sizes make."""
+    sizes = sizes.astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _sites(entries: Entries, host: np.ndarray) -> np.ndarray:
+    """Distinct known hosts of each class."""
+    known = host[entries.doc] >= 0
+    span = int(host.max()) + 1 if len(host) else 1
+    hosts = np.unique(entries.cluster[known].astype(np.int64) * span + host[entries.doc[known]])
+    return np.bincount(hosts // span, minlength=entries.n_clusters).astype(index_type(entries.n_docs))
+
+
+# --- 3. the fixed point -----------------------------------------------------------------
+
+
+@dataclass
+class Rounds:
+    """The state of the fixed point, updated round by round and, within a
+    round, shard by shard of the pairs (a shard's new arrays replace its
+    old ones as they are made).
+
+    Attributes
+    ----------
+    forced : ndarray of bool, shape (n_entries,)
+        Entries of classes too large to check pair by pair: templates
+        whatever the copies.
+    template : ndarray of bool, shape (n_entries,)
+        Entries judged templates so far.
+    votes : ndarray of int64, shape (n_clusters,)
+        Each class's entry pairs that are evidence against copying.
+    bad : list of (ndarray of bool or None), one per shard
+        Which of the shard's entry pairs those are (None before the first round's vote).
+    is_copy : list of (ndarray of bool or None), one per shard
+        Which of the shard's document pairs are judged copies.
+    """
+
+    forced: np.ndarray
+    template: np.ndarray
+    votes: np.ndarray
+    bad: list
+    is_copy: list
+
+
+def _settle(
+    pairs: PairShards, entries: Entries, config: BoilerplateConfig, progress: Progress
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Templates and copies settled together (the module's docstring):
+    rounds until the templates stop changing. Returns which entries are
+    templates, and per shard which document pairs are copies."""
+    size = entries.size
+    eligible = ((size >= 2) & (size >= config.min_documents))[entries.cluster]
+    forced = (size > config.copy_check_limit)[entries.cluster] & eligible
+    total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
+    rounds = Rounds(forced, forced, np.zeros(entries.n_clusters, dtype=np.int64), [None] * pairs.n, [None] * pairs.n)
+    for number in range(1, _MAX_ROUNDS + 1):
+        with progress.stage(f"boilerplate · round {number}", 2 * pairs.n, "shards") as task:
+            inside = _judge_copies(pairs, entries, rounds, total, config, task)
+            _count_votes(pairs, entries, rounds, inside, task)
+        # A template: carried by documents that are not all copies of each other.
+        template = forced | (eligible & (rounds.votes[entries.cluster] > 0))
+        if np.array_equal(template, rounds.template):
+            break
+        rounds.template = template
+    return rounds.template, rounds.is_copy
+
+
+def _judge_copies(
+    pairs: PairShards, entries: Entries, rounds: Rounds, total: np.ndarray, config: BoilerplateConfig, task: Task
+) -> sparse.csr_matrix:
+    """Which document pairs are copies, given the templates (into
+    ``rounds.is_copy``, shard by shard). Returns the documents each
+    document lies in, an (n_docs, n_docs) matrix: copies of one article are
+    one group even when two copies, cut differently, share little with
+    each other, as both lie in the original."""
+    kept = total - np.bincount(entries.doc, weights=entries.weight * rounds.template, minlength=entries.n_docs)
+    src, dst = [], []
+    for k, (e, p) in enumerate(pairs):
+        rounds.is_copy[k], lo_in_hi, hi_in_lo = _copies(e, p, rounds.bad[k], entries, rounds, kept, config)
+        src += [p["lo"][lo_in_hi], p["hi"][hi_in_lo]]
+        dst += [p["hi"][lo_in_hi], p["lo"][hi_in_lo]]
+        task.advance()
+    src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
+    return sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(entries.n_docs, entries.n_docs))
+
+
+def _copies(
+    e: dict, p: dict, own: Optional[np.ndarray], entries: Entries, rounds: Rounds, kept: np.ndarray,
+    config: BoilerplateConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of a shard's document pairs (``p``, with entry pairs ``e``)
+    are copies, and of those, the ones whose ``lo`` lies in ``hi`` and
+    whose ``hi`` lies in ``lo``. ``own``: the shard's entry pairs that
+    voted against copying last round (None before the first vote)."""
+    num_lo, num_hi, res_lo, res_hi = _shared_text(e, p, own, entries, rounds)
+    lo, hi = p["lo"], p["hi"]
+    # Directed: the share of lo's prose found in hi, and of hi's in lo.
+    bar = np.where(p["same_host"], config.same_site_copy_containment, config.copy_containment)
+    in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
+    in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
+    is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
+    return is_copy, in_hi & is_copy, in_lo & is_copy
+
+
+def _shared_text(
+    e: dict, p: dict, own: Optional[np.ndarray], entries: Entries, rounds: Rounds
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each of a shard's document pairs, the text of ``lo`` and of
+    ``hi`` found in the other (with the copy evidence of their unrepeated
+    text), and of it, the text a template only because of this pair."""
+    x, y, pair_of, n = e["x"], e["y"], e["pair_of"], len(p["lo"])
+    # When judging the pair (d, e), a block that is a template only
+    # because d and e are not copies is put back: otherwise a passage two
+    # copies share, once flagged, could never make them copies again.
+    template, forced, votes = rounds.template, rounds.forced, rounds.votes
+    because_of_pair = template[x] & ~forced[x] & (votes[entries.cluster[x]] - (0 if own is None else own) == 0)
+    counted = ~template[x] | because_of_pair
+    return (
+        np.bincount(pair_of, weights=entries.weight[x] * counted, minlength=n) + p["loose_lo"],
+        np.bincount(pair_of, weights=entries.weight[y] * counted, minlength=n) + p["loose_hi"],
+        np.bincount(pair_of, weights=entries.weight[x] * because_of_pair, minlength=n),
+        np.bincount(pair_of, weights=entries.weight[y] * because_of_pair, minlength=n),
     )
-    del ukey
-    cluster = group[cluster]
-    del group
-    # Each live block's entry, held to the end.
-    ukey, inverse = unique_inverse(cluster[live].astype(np.int64) * n_docs + doc[live])
-    # Past here only the repeats' clusters are asked for (an int32 per block less).
-    rep_cluster, rep_doc = cluster[repeat], doc[repeat]
-    del cluster
-    ent_cluster = (ukey // n_docs).astype(index_type(n_clusters))
-    ent_doc = (ukey % n_docs).astype(index_type(n_docs))
-    n_entries = len(ukey)
-    del ukey  # int64 per entry; made again from ent_cluster and ent_doc where needed
-    ent_weight = np.bincount(inverse, weights=weight[live], minlength=n_entries)
-    total = np.bincount(ent_doc, weights=ent_weight, minlength=n_docs)
 
-    size = np.bincount(ent_cluster, minlength=n_clusters).astype(index_type(n_docs))
-    repeated = size[ent_cluster] >= 2
-    big = size[ent_cluster] > config.copy_check_limit
 
-    # Distinct known hosts per cluster.
-    known = host[ent_doc] >= 0
-    hk = np.unique(ent_cluster[known].astype(np.int64) * (int(host.max()) + 1 if len(host) else 1) + host[ent_doc[known]])
-    n_hosts = np.bincount(hk // (int(host.max()) + 1 if len(host) else 1), minlength=n_clusters).astype(index_type(n_docs))
+def _count_votes(pairs: PairShards, entries: Entries, rounds: Rounds, inside: sparse.csr_matrix, task: Task) -> None:
+    """Each class's votes against copying (into ``rounds.votes`` and
+    ``rounds.bad``): its entry pairs that are evidence and whose documents
+    are neither copies nor both lie in one document."""
+    rounds.votes = np.zeros(entries.n_clusters, dtype=np.int64)
+    for k, (e, p) in enumerate(pairs):
+        # Whether lo and hi lie in one document, for these pairs only:
+        # inside @ inside.T has a row per pair of copies, the square of a
+        # large group of copies.
+        both_inside = row_products(inside, inside, p["lo"], p["hi"]) > 0
+        rounds.bad[k] = ~(rounds.is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
+        rounds.votes += np.bincount(entries.cluster[e["x"][rounds.bad[k]]], minlength=entries.n_clusters)
+        task.advance()
 
-    eligible = repeated & (size[ent_cluster] >= config.min_documents)
-    forced = big & eligible
-    template = forced.copy()
-    small = np.flatnonzero(repeated & ~big)  # entries are sorted by cluster, then document
-    del known, repeated, big
-    checked = size[(size >= 2) & (size <= config.copy_check_limit)].astype(np.int64)
-    n_entry_pairs = int((checked * (checked - 1) // 2).sum())
-    del checked
-    index = index_type(n_entries)
-    with PairShards(ent_doc, n_docs, index, exchange) as pairs:
-        # Pairs of entries in the same (repeated, not big) cluster, each once:
-        # ``x`` the entry of the pair's lower document, ``y`` the other's.
-        ent_host = host.astype(np.int32)[ent_doc] if len(ent_doc) else np.zeros(0, np.int32)
-        with progress.stage("boilerplate · pairs", n_entry_pairs, "pairs") as task:
-            for x, y in _entry_pairs(small, ent_cluster[small], index):
-                hx, hy = ent_host[x], ent_host[y]
-                evidence = (hx < 0) | (hy < 0) | (hx == hy) | (n_hosts[ent_cluster[x]] >= config.cross_site_min_sites)
-                pairs.add(x, y, evidence)
-                task.advance(len(x))
-        del ent_host, small
-        pairs.build(host, loose, progress)
-        votes = np.zeros(n_clusters, dtype=np.int64)  # non-copy pairs per cluster
-        bad = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: entry pairs that are evidence against copying
-        is_copy = [np.zeros(0, dtype=bool)] * pairs.n  # per shard: document pairs judged copies
-        for round_ in range(_MAX_ROUNDS):
-            task = progress.start_task(f"boilerplate · round {round_ + 1}", 2 * pairs.n, "shards")
-            kept = total - np.bincount(ent_doc, weights=ent_weight * template, minlength=n_docs)
-            src, dst = [], []
-            for k, (e, p) in enumerate(pairs):
-                x, y, pair_of, lo, hi = e["x"], e["y"], e["pair_of"], p["lo"], p["hi"]
-                if len(bad[k]) == 0:
-                    bad[k] = np.zeros(len(x), dtype=bool)
-                # When judging the pair (d, e), a block that is a template only
-                # because d and e are not copies is put back: otherwise a passage two
-                # copies share, once flagged, could never make them copies again.
-                because_of_pair = template[x] & ~forced[x] & (votes[ent_cluster[x]] - bad[k] == 0)
-                counted = ~template[x] | because_of_pair
-                num_lo = np.bincount(pair_of, weights=ent_weight[x] * counted, minlength=len(lo)) + p["loose_lo"]
-                num_hi = np.bincount(pair_of, weights=ent_weight[y] * counted, minlength=len(lo)) + p["loose_hi"]
-                res_lo = np.bincount(pair_of, weights=ent_weight[x] * because_of_pair, minlength=len(lo))
-                res_hi = np.bincount(pair_of, weights=ent_weight[y] * because_of_pair, minlength=len(lo))
-                del counted, because_of_pair
-                # Directed: the share of lo's prose found in hi, and of hi's in lo.
-                bar = np.where(p["same_host"], config.same_site_copy_containment, config.copy_containment)
-                in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
-                in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
-                is_copy[k] = (in_hi | in_lo) & (num_lo + num_hi > 0)
-                # Copies of one article are one group even when two copies, cut
-                # differently, share little with each other: both lie in the original.
-                src += [lo[in_hi & is_copy[k]], hi[in_lo & is_copy[k]]]
-                dst += [hi[in_hi & is_copy[k]], lo[in_lo & is_copy[k]]]
-                task.advance()
-            src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
-            inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
-            votes = np.zeros(n_clusters, dtype=np.int64)
-            for k, (e, p) in enumerate(pairs):
-                # Whether lo and hi lie in one document, for these pairs only:
-                # inside @ inside.T has a row per pair of copies, the square
-                # of a large group of copies.
-                both_inside = row_products(inside, inside, p["lo"], p["hi"]) > 0
-                bad[k] = ~(is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
-                votes += np.bincount(ent_cluster[e["x"][bad[k]]], minlength=n_clusters)
-                task.advance()
-            progress.end(task.stage)
-            # A template: carried by documents that are not all copies of each other.
-            new = forced | (eligible & (votes[ent_cluster] > 0))
-            if np.array_equal(new, template):
-                break
-            template = new
-        # Document pairs judged copies; pairs whose documents share kept text
-        # (a pair of entries both kept); entries shared with a copy of their
-        # document. Shards hold ranges of the sorted document pairs.
-        copies, shared = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
-        with_copy = np.zeros(n_entries, dtype=bool)
-        task = progress.start_task("boilerplate · verdicts", pairs.n, "shards")
+
+# --- 4. verdicts and 5. back to blocks -------------------------------------------------
+
+
+def _verdicts(
+    pairs: PairShards, entries: Entries, template: np.ndarray, is_copy: list[np.ndarray], progress: Progress
+) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Document pairs judged copies; pairs whose documents share kept text
+    (a pair of entries both kept), each a list of (n, 2) arrays, one per
+    shard; and the entries shared with a copy of their document."""
+    copies, shared = [np.zeros((0, 2), np.int64)], [np.zeros((0, 2), np.int64)]
+    with_copy = np.zeros(len(entries.doc), dtype=bool)
+    with progress.stage("boilerplate · verdicts", pairs.n, "shards") as task:
         for k, (e, p) in enumerate(pairs):
             x, y, pair_of = e["x"], e["y"], e["pair_of"]
             both = ~template[x] & ~template[y]
@@ -458,23 +500,28 @@ def decide(
             with_copy[x[both & is_copy[k][pair_of]]] = True
             with_copy[y[both & is_copy[k][pair_of]]] = True
             task.advance()
-        progress.end(task.stage)
-    # Back from entries to blocks.
-    is_template = np.zeros(n_blocks, dtype=bool)
-    is_template[live] = template[inverse]
+    return copies, shared, with_copy
+
+
+def _decision(
+    entries: Entries, template: np.ndarray, with_copy: np.ndarray, copies: list[np.ndarray], shared: list[np.ndarray],
+    live: np.ndarray, repeat: np.ndarray, config: BoilerplateConfig,
+) -> Decision:
+    """Back from entries to blocks."""
+    action = np.zeros(len(live), dtype=np.int8)
     if config.strip_repeats:
-        # A later repeat of a template line counts as the template.
-        rep_key = rep_cluster.astype(np.int64) * n_docs + rep_doc
-        ukey = ent_cluster.astype(np.int64) * n_docs + ent_doc
-        pos = np.searchsorted(ukey, rep_key)
-        hit = (pos < n_entries) & (ukey[np.minimum(pos, n_entries - 1)] == rep_key)
-        rep_idx = np.flatnonzero(repeat)
-        is_template[rep_idx[hit]] = template[pos[hit]]
+        action[repeat] = REPEAT
+    is_template = np.zeros(len(live), dtype=bool)
+    is_template[live] = template[entries.of_live]
+    # A later repeat of a template line counts as the template.
+    rest, found = np.flatnonzero(~live), entries.of_rest >= 0
+    is_template[rest[found]] = template[entries.of_rest[found]]
     action[is_template] = BOILERPLATE
-    copies = np.concatenate(copies).astype(np.int64)
-    shared = np.concatenate(shared).astype(np.int64)
-    syndicated = np.zeros(n_blocks, dtype=bool)
-    syndicated[live] = with_copy[inverse]
+    syndicated = np.zeros(len(live), dtype=bool)
+    syndicated[live] = with_copy[entries.of_live]
     return Decision(
-        action=action, copies=copies.astype(np.int64), shared=shared.astype(np.int64), syndicated=syndicated & ~is_template
+        action=action,
+        copies=np.concatenate(copies).astype(np.int64),
+        shared=np.concatenate(shared).astype(np.int64),
+        syndicated=syndicated & ~is_template,
     )

@@ -1,6 +1,6 @@
 import numpy as np
 
-from dedupe import boilerplate
+from dedupe import boilerplate, copy_pairs
 from dedupe.boilerplate import BOILERPLATE, KEEP, REPEAT, decide
 from dedupe.config import BoilerplateConfig
 from dedupe.executor import spilling_to
@@ -146,11 +146,11 @@ def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch
         kw = dict(copy_check_limit=int(rng.integers(2, 8)), cross_site_min_sites=2)
         args = (arr[:, 0], arr[:, 1], arr[:, 2].astype(float), arr[:, 3].astype(bool), np.array(hosts), n_docs)
         with monkeypatch.context() as m:
-            m.setattr(boilerplate, "PAIR_SHARDS", 1)
+            m.setattr(copy_pairs, "PAIR_SHARDS", 1)
             m.setattr(spill, "SPILL_ROWS", 1 << 30)
             whole = boilerplate.decide(*args, BoilerplateConfig(**kw), copies)
         with monkeypatch.context() as m:
-            m.setattr(boilerplate, "PAIR_BATCH", 3)
+            m.setattr(copy_pairs, "PAIR_BATCH", 3)
             m.setattr(spill, "SPILL_ROWS", 0)
             sharded = boilerplate.decide(*args, BoilerplateConfig(**kw), copies, spilling_to(tmp_path))
         for name in ("action", "copies", "shared", "syndicated"):

@@ -84,7 +84,7 @@ def killed_run(corpus: Path, out: Path, at: str = "syndication.find", **kwargs) 
         f"""
         import os, signal
         import dedupe
-        from dedupe import boilerplate, syndication
+        from dedupe import copy_pairs, syndication
 
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
@@ -139,7 +139,7 @@ def test_shards_a_killed_run_spilled_are_swept_by_the_next_run(corpus, reference
     for work in (tmp_path / "work", None):
         out = tmp_path / f"out-{work is None}"
         kwargs = {"work_dir": str(work)} if work else {}
-        killed = killed_run(corpus, out, at="boilerplate.PairShards.build", memory=1, **kwargs)
+        killed = killed_run(corpus, out, at="copy_pairs.PairShards.build", memory=1, **kwargs)
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         folder = work or out / DEFAULT_NAME
         left = list(folder.glob(PREFIX + "*"))
