@@ -134,6 +134,19 @@ class StageRuns:
         return rows
 
 
+def count_calls(monkeypatch, module, name: str) -> list:
+    """A list that grows by one each time ``module.name`` is called (it still runs)."""
+    calls: list = []
+    original = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
 @pytest.fixture
 def stage_runs(tmp_path) -> StageRuns:
     return StageRuns(tmp_path / "work")

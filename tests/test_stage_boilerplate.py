@@ -5,6 +5,7 @@ and computed again when its config changes."""
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 from dedupe import boilerplate
 from dedupe.boilerplate import BOILERPLATE, KEEP
@@ -21,15 +22,7 @@ def documents(made_up):
 @pytest.fixture
 def decided(monkeypatch):
     """How often the stage ran the repetition rule."""
-    calls = []
-    original = boilerplate.decide
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(boilerplate, "decide", spy)
-    return calls
+    return count_calls(monkeypatch, boilerplate, "decide")
 
 
 def lines(documents, table):

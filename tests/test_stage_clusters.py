@@ -5,6 +5,7 @@ it declares changes, and only then."""
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 from dedupe import Document
 from dedupe.stages import clusters
@@ -41,15 +42,7 @@ def labels_of(stage_runs, documents, **options):
 @pytest.fixture
 def clustered(monkeypatch):
     """How often the clusters stage clustered the blocks' keys."""
-    calls = []
-    original = clusters.cluster_keys
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(clusters, "cluster_keys", spy)
-    return calls
+    return count_calls(monkeypatch, clusters, "cluster_keys")
 
 
 def test_identical_and_near_identical_lines_share_a_cluster_and_unrelated_ones_do_not(stage_runs, documents):

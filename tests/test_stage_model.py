@@ -7,6 +7,7 @@ there is no stage to keep."""
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 from dedupe.boilerplate import BOILERPLATE, KEEP, LEARNED, REPEAT
 from dedupe.stages import model
@@ -31,15 +32,7 @@ def through_model(stage_runs, documents, **options):
 @pytest.fixture
 def applied(monkeypatch):
     """How often the stage weighed the rule's verdicts with the model."""
-    calls = []
-    original = model.apply_model
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(model, "apply_model", spy)
-    return calls
+    return count_calls(monkeypatch, model, "apply_model")
 
 
 def test_the_model_only_weighs_the_rules_verdicts(stage_runs, documents):

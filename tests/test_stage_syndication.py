@@ -6,6 +6,7 @@ syndication config changes, the stages before it reused."""
 
 import numpy as np
 import pytest
+from conftest import count_calls
 
 from dedupe import syndication
 from dedupe.blocks import WORD, kept_spans_all
@@ -41,15 +42,7 @@ def through_syndication(stage_runs, documents, **options):
 @pytest.fixture
 def found(monkeypatch):
     """How often the stage looked for syndication."""
-    calls = []
-    original = syndication.find
-
-    def spy(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(syndication, "find", spy)
-    return calls
+    return count_calls(monkeypatch, syndication, "find")
 
 
 def test_a_story_on_three_sites_is_one_cluster_around_its_full_text(stage_runs, documents, made_up):

@@ -69,27 +69,13 @@ def die_with_parent() -> bool:
     return True
 
 
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # there, but another user's
-    try:  # a killed run not yet reaped by its own parent is a zombie: gone all the same
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
-    except (OSError, IndexError):
-        return False
-
-
 def watch(run_pid: int, interval: float = _WATCH_SECONDS) -> threading.Thread:
     """End this process once ``run_pid`` (the run's process) or this process's
     parent is gone: a daemon thread that looks every ``interval`` seconds."""
     parent = os.getppid()
 
     def look() -> None:
-        while not _gone(run_pid) and os.getppid() == parent:
+        while not spill.gone(run_pid) and os.getppid() == parent:
             time.sleep(interval)
         os._exit(1)  # nothing of a dead run's is worth finishing or cleaning up here
 

@@ -96,14 +96,20 @@ def budget(nbytes: int) -> Iterator[None]:
         SPILL_BYTES = saved
 
 
-def _alive(pid: int) -> bool:
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended: not there, or a zombie (a killed
+    run its own parent has not reaped yet is gone all the same)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except OSError:
-        return True  # there, but another user's
-    return True
+        return False  # there, but another user's
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def sweep(folder: os.PathLike, prefix: str = PREFIX) -> list[Path]:
@@ -111,17 +117,17 @@ def sweep(folder: os.PathLike, prefix: str = PREFIX) -> list[Path]:
     run killed while its shards were on disk leaves them); return them.
 
     Any folder named ``<prefix><pid>-…`` is swept the same way (``prefix``)."""
-    gone = []
+    swept = []
     try:
         found = sorted(Path(folder).glob(prefix + "*"))
     except OSError:
-        return gone
+        return swept
     for path in found:
         owner = path.name[len(prefix) :].split("-", 1)[0]
-        if path.is_dir() and not path.is_symlink() and not (owner.isdigit() and _alive(int(owner))):
+        if path.is_dir() and not path.is_symlink() and (not owner.isdigit() or gone(int(owner))):
             shutil.rmtree(path, ignore_errors=True)
-            gone.append(path)
-    return gone
+            swept.append(path)
+    return swept
 
 
 def _concat(parts: list[dict]) -> dict[str, np.ndarray]:
