@@ -13,7 +13,7 @@ part of the :class:`~dedupe.config.Config` a report records: ``jobs``,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -70,6 +70,9 @@ def scan(
     progress=None,
     memory: Optional[int] = None,
     work_dir: Optional[PathLike] = None,
+    backend: str = "local",
+    spark_master: Optional[str] = None,
+    spark_conf: Optional[Mapping[str, str]] = None,
     **options,
 ) -> Result:
     """Read a corpus and find its boilerplate and syndication; write nothing.
@@ -88,6 +91,12 @@ def scan(
         Keep each finished stage there and reuse what an earlier run with
         the same inputs, options and dedupe kept (:mod:`dedupe.checkpoint`);
         by default nothing is kept.
+    backend : {"local", "spark"}
+        Where the stages run: on this machine, or those with a Spark form
+        on Apache Spark (``pip install 'crawl-dedupe[spark]'``) at
+        ``spark_master`` (default: the active session's, else
+        ``local[*]``), with the settings ``spark_conf`` for a session it
+        starts. The result is the same.
     **options
         Any :class:`Config` option by its flat name (``block_threshold=0.7``).
 
@@ -107,7 +116,7 @@ def scan(
     """
     config = resolve(config, options)
     work = work_dir_for(work_dir, inputs, config.read.format)
-    with running(config, jobs, progress, work, memory) as run:
+    with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
         return _scan(run, inputs)
 
 
@@ -123,6 +132,9 @@ def clean(
     memory: Optional[int] = None,
     work_dir: Optional[PathLike] = None,
     checkpoint: bool = True,
+    backend: str = "local",
+    spark_master: Optional[str] = None,
+    spark_conf: Optional[Mapping[str, str]] = None,
     **options,
 ) -> Result:
     """Strip boilerplate and write the cleaned corpus under the folder ``output``.
@@ -141,7 +153,7 @@ def clean(
         Where to write the JSON report.
     html : path-like, optional
         Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
-    config, jobs, progress, memory
+    config, jobs, progress, memory, backend, spark_master, spark_conf
         As for :func:`scan`.
     work_dir : path-like, optional
         Where finished stages are kept (and kept after the run), as for
@@ -182,7 +194,7 @@ def clean(
     else:
         check_work_dir(Path(work_dir), files, inputs)
         work = checkpoints.WorkDir(Path(work_dir))
-    with running(config, jobs, progress, work, memory) as run:
+    with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
         result = _scan(run, inputs)
     result.written = run_write(
         run, result.corpus, result.analysis, output, result.report, paths[0],

@@ -41,7 +41,7 @@ from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
 from .io.writers import check_writable
-from .pipeline import DEFAULT_MEMORY
+from .pipeline import BACKENDS, DEFAULT_MEMORY
 from .progress import for_stderr
 
 EXIT_CODES = """\b
@@ -138,6 +138,16 @@ class ByteSize(click.ParamType):
         return size
 
 
+def _spark_conf(ctx, param, values) -> dict[str, str]:
+    conf = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE (spark.executor.memory=8g)")
+        conf[key.strip()] = setting.strip()
+    return conf
+
+
 def run_options(command: Callable) -> Callable:
     """How a run goes (never what it finds): worker processes and the work folder."""
     for decorator in reversed(
@@ -153,6 +163,21 @@ def run_options(command: Callable) -> Callable:
                 help="The run's memory budget (4G, 512M): a quarter of it is what the shards of band keys, n-grams "
                 "and page pairs may hold in memory, all together, before they go to disk (the work folder). The "
                 f"output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
+            ),
+            click.option(
+                "--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
+                help="Where the stages run: this machine, or Apache Spark for those with a Spark form (pip install "
+                "'crawl-dedupe[spark]'). The output is the same.",
+            ),
+            click.option(
+                "--spark-master", metavar="URL",
+                help="With --backend spark: the Spark master (spark://host:7077, yarn, local[4]).  [default: the "
+                "one spark-submit gives, else local[*]]",
+            ),
+            click.option(
+                "--spark-conf", multiple=True, metavar="KEY=VALUE", callback=_spark_conf,
+                help="With --backend spark: a Spark setting for the session dedupe starts (repeatable): "
+                "spark.executor.memory=8g, spark.sql.shuffle.partitions=400.",
             ),
             click.option(
                 "--work-dir", type=click.Path(file_okay=False),
@@ -323,7 +348,8 @@ def main() -> None:
 )
 @config_options
 def clean(
-    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, memory, work_dir, checkpoint, **options
+    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend, spark_master, spark_conf,
+    work_dir, checkpoint, **options
 ) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
 
@@ -338,7 +364,8 @@ def clean(
     with _running(quiet, work) as progress:
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config, jobs=jobs,
-            memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint,
+            memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
+            spark_master=spark_master, spark_conf=spark_conf,
         )
     _finish(result, quiet, as_json)
 
@@ -348,7 +375,10 @@ def clean(
 @report_options
 @run_options
 @config_options
-def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, memory, work_dir, **options) -> None:
+def report(
+    corpus, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend, spark_master, spark_conf, work_dir,
+    **options
+) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
 
     The JSON report goes to standard output (or --report FILE; --json
@@ -363,7 +393,8 @@ def report(corpus, report_path, html_path, as_json, quiet, config_file, jobs, me
                 _run(check_writable, path.parent, what)
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
-            scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir
+            scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir,
+            backend=backend, spark_master=spark_master, spark_conf=spark_conf,
         )
     if report_path:
         _run(result.report.write, Path(report_path))

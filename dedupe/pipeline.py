@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
@@ -80,12 +80,22 @@ class Run:
         #: How many rows of each kind ("document", "block") the run has: what a stage read back must fit.
         self.counts: dict[str, int] = {}
 
-    def execute(self, stage: Stage, compute: Callable[[], Tables], *extra: Any, check=None) -> Tables:
+    #: Which executor this is (the report never says: it changes no result).
+    backend = "local"
+
+    def execute(
+        self, stage: Stage, compute: Callable[[], Tables], *extra: Any, check=None, inputs: Optional[dict] = None
+    ) -> Tables:
         """A stage's tables, by its contract (:mod:`dedupe.stages.contract`):
         read back from the work folder when the stage is there under its
         key (the keys of the stages it reads, its config, ``extra``), else
         computed and kept. ``check(tables)`` vets what is read back beyond
-        the declaration; a file that fails either is computed again."""
+        the declaration; a file that fails either is computed again.
+
+        ``compute`` is the stage's work on this machine; ``inputs`` (its
+        earlier stages' results by name) are what another executor computes
+        the same tables from (:meth:`computing`)."""
+        compute = self.computing(stage, compute, inputs or {})
         previous = [self.keys.get(name) for name in stage.reads]
         key = None
         if self.work.enabled and previous and all(k is not None for k in previous):
@@ -99,6 +109,12 @@ class Run:
             return tables
 
         return self.cached(stage.name, key, compute, lambda tables: (stage.encode(tables), None), decode)
+
+    def computing(self, stage: Stage, compute: Callable[[], Tables], inputs: dict) -> Callable[[], Tables]:
+        """How this executor computes ``stage``'s tables: the local executor
+        runs the stage's own ``compute``; the Spark executor
+        (:class:`dedupe.backends.spark.run.SparkRun`) its stages on Spark."""
+        return compute
 
     def source_key(self, stage: str, files: Sequence[InputFile], options: Any) -> Optional[str]:
         """The checkpoint key of a stage that reads files rather than an
@@ -151,6 +167,9 @@ class Run:
         return spill.parked(obj, self.work.path, *names)
 
 
+#: The executors a run can go on.
+BACKENDS = ("local", "spark")
+
 #: The memory a run is given by default (``memory=``, ``--memory``), in bytes.
 DEFAULT_MEMORY = 2 << 30
 # The spill shards (band keys, n-grams, page pairs) hold at most this share
@@ -160,22 +179,36 @@ _SHARD_SHARE = 0.25
 
 @contextmanager
 def running(
-    config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None, memory: Optional[int] = None
+    config: Config, jobs: Jobs, progress, work: Optional[checkpoints.WorkDir] = None, memory: Optional[int] = None,
+    backend: str = "local", spark_master: Optional[str] = None, spark_conf: Optional[dict] = None,
 ) -> Iterator[Run]:
     """A run; workers it starts are stopped at its end (at once, after an error or Ctrl-C).
-    Workers given by the caller are the caller's to stop."""
+    Workers given by the caller are the caller's to stop.
+
+    ``backend`` "spark" runs the stages that have a Spark form on Spark
+    (:mod:`dedupe.backends.spark.run`; ``spark_master``, default the
+    session's, else ``local[*]``; ``spark_conf``, settings of a session it
+    starts): the same result."""
     if memory is not None and memory <= 0:
         raise UsageError(f"memory must be a positive number of bytes, not {memory}")
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    if (spark_master is not None or spark_conf) and backend != "spark":
+        raise UsageError("a Spark master or setting was given without the Spark backend (--backend spark)")
     if work is not None:
         work.sweep()  # what a run killed with its shards on disk left
     lifeline.sweep_temp()  # and what killed runs left in the system's temporary folder
     malloc.lean()  # freed arrays go back to the system (dedupe.executor.malloc)
     with spill.budget(int((memory or DEFAULT_MEMORY) * _SHARD_SHARE)):
-        if isinstance(jobs, Workers):
-            yield Run(config, jobs, as_progress(progress), work or checkpoints.WorkDir(None))
-            return
-        with Workers(jobs) as workers:
-            yield Run(config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
+        with ExitStack() as stack:
+            workers = jobs if isinstance(jobs, Workers) else stack.enter_context(Workers(jobs))
+            args = (config, workers, as_progress(progress), work or checkpoints.WorkDir(None))
+            if backend == "spark":
+                from .backends.spark.run import spark_run
+
+                yield stack.enter_context(spark_run(*args, master=spark_master, conf=spark_conf))
+            else:
+                yield Run(*args)
 
 
 def _corpus_stage(run: Run, documents: Sequence[Document]) -> BlockTable:

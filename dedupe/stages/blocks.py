@@ -173,4 +173,4 @@ def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
         flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
         return _tables(Blocks(*flat, ids))
 
-    return _blocks_of(run.execute(STAGE, compute, check=_check))
+    return _blocks_of(run.execute(STAGE, compute, check=_check, inputs={"documents": documents}))

@@ -159,4 +159,4 @@ def run_clusters(run: "Run", documents: Sequence[Document], b: Blocks) -> np.nda
         labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.exchange, run.progress)
         return {"blocks": {"cluster": labels}}
 
-    return run.execute(STAGE, compute)["blocks"]["cluster"]
+    return run.execute(STAGE, compute, inputs={"documents": documents, "blocks": b})["blocks"]["cluster"]

@@ -98,4 +98,5 @@ def run_syndication(run: "Run", texts, spans, shared) -> Syndication:
                 )
             )
 
-    return from_tables(run.execute(STAGE, compute, check=lambda t: check(t, len(texts))), len(texts))
+    inputs = {"texts": texts, "spans": spans, "shared": shared}
+    return from_tables(run.execute(STAGE, compute, check=lambda t: check(t, len(texts)), inputs=inputs), len(texts))

@@ -1,0 +1,76 @@
+"""The driver's results as DataFrames, for the stages that run on Spark after
+stages that ran on the driver: the documents, their kept spans, and pairs.
+
+Built from Arrow tables a slice at a time (no Python object per row), in
+partitions of about :data:`PARTITION_CHARS` characters of text.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from . import require_pyspark
+
+require_pyspark()
+
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+
+__all__ = ["documents_frame", "kept_frame", "pairs_frame", "PARTITION_CHARS"]
+
+#: Characters of text a partition holds, about.
+PARTITION_CHARS = 32 << 20
+# Documents sent to Spark in one Arrow table.
+_SLICE = 20_000
+
+
+def _partitions(spark: SparkSession, chars: int) -> int:
+    return max(spark.sparkContext.defaultParallelism, -(-chars // PARTITION_CHARS))
+
+
+def _frame(spark: SparkSession, tables: list[pa.Table], chars: int) -> DataFrame:
+    frames = [spark.createDataFrame(t) for t in tables]
+    frame = frames[0]
+    for more in frames[1:]:
+        frame = frame.unionByName(more)
+    return frame.repartitionByRange(_partitions(spark, chars), "doc")
+
+
+def documents_frame(spark: SparkSession, documents: Sequence) -> DataFrame:
+    """``doc`` (the document's index in the run), ``text``."""
+    tables, chars = [], 0
+    for start in range(0, max(len(documents), 1), _SLICE):
+        texts = [d.text for d in documents[start : start + _SLICE]]
+        chars += sum(map(len, texts))
+        doc = pa.array(np.arange(start, start + len(texts), dtype=np.int64))
+        tables.append(pa.table({"doc": doc, "text": pa.array(texts, pa.string())}))
+    return _frame(spark, tables, chars)
+
+
+def kept_frame(spark: SparkSession, texts: Sequence[str], spans: Sequence) -> DataFrame:
+    """``doc``, ``text``, ``spans`` (the kept character spans [start, end) of
+    each document's text, as ``array<array<long>>``)."""
+    tables, chars = [], 0
+    span_type = pa.list_(pa.list_(pa.int64()))
+    for start in range(0, max(len(texts), 1), _SLICE):
+        part = list(texts[start : start + _SLICE])
+        chars += sum(map(len, part))
+        kept = [[[int(a), int(b)] for a, b in spans[i]] for i in range(start, start + len(part))]
+        tables.append(
+            pa.table(
+                {
+                    "doc": pa.array(np.arange(start, start + len(part), dtype=np.int64)),
+                    "text": pa.array(part, pa.string()),
+                    "spans": pa.array(kept, span_type),
+                }
+            )
+        )
+    return _frame(spark, tables, chars)
+
+
+def pairs_frame(spark: SparkSession, pairs: np.ndarray) -> DataFrame:
+    """``a``, ``b``: the rows of an (n, 2) array of document indices."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return spark.createDataFrame(pa.table({"a": pa.array(pairs[:, 0]), "b": pa.array(pairs[:, 1])}))
