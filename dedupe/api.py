@@ -37,10 +37,14 @@ from .pipeline import (
 )
 from .report import Report
 from .results import Analysis
+from .stages import blocks, boilerplate, clusters, model, read, report, syndication, write
 from .stages.report import run_report
 from .stages.write import run_write
 
-__all__ = ["scan", "clean", "Result"]
+__all__ = ["scan", "clean", "Result", "STAGES"]
+
+#: Every stage's contract, in the order a run goes (:mod:`dedupe.stages.contract`).
+STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syndication, report, write))
 
 
 @dataclass

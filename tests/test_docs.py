@@ -120,3 +120,12 @@ def test_link_check_sees_links():
     assert "docs/formats-and-options.md" in _relative_links(README)
     assert "docs/report.png" in _relative_links(README)
     assert _relative_links("[a](x.md#y) `[b](code.md)` [c](https://example.org) [d](#here)") == ["x.md#y"]
+
+
+def test_the_steps_table_is_the_stages_declarations():
+    from dedupe.api import STAGES
+
+    page = (ROOT / "docs" / "how-it-works.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\w[\w ]*) \| ([\w -]+) \| (map|reduce) \| ([^|]+) \| ([^|]+) \|$", page, flags=re.M)
+    declared = [(s.name, st.name, st.kind, st.over, st.does) for s in STAGES for st in s.steps]
+    assert [tuple(c.strip() for c in r) for r in rows] == declared

@@ -123,3 +123,38 @@ def test_a_changed_option_reruns_the_stages_that_declare_it_and_those_after(corp
     dedupe.scan([corpus], jobs=1, work_dir=work, block_model="builtin", **option)
     added = {p.name.split("-", 1)[0] for p in work.iterdir() if p.name not in before}
     assert added == recomputed
+
+
+# --- the work a stage reports is the work it declares ------------------------------
+
+
+def test_every_step_a_run_reports_is_declared_by_its_stage(seeds_dir, tmp_path):
+    """The progress of a whole run (the block model on, so that every stage
+    runs) names only the stages and steps their contracts declare, in the
+    declared order of the stages."""
+    from dedupe.api import STAGES
+
+    heard: list[str] = []
+    dedupe.clean(
+        [seeds_dir], tmp_path / "out", progress=lambda stage, done, total: heard.append(stage), block_model="builtin",
+        checkpoint=False,
+    )
+    by_name = {s.name: s for s in STAGES}
+    names = list(dict.fromkeys(heard))
+    undeclared = [n for n in names if not by_name.get(n.split(" · ")[0]) or not by_name[n.split(" · ")[0]].declares(n)]
+    assert undeclared == []
+    order = [s.name for s in STAGES]
+    seen = list(dict.fromkeys(n.split(" · ")[0] for n in names))
+    assert seen == order  # every stage, in order
+    assert "boilerplate · round 1" in names and "syndication · signatures" in names
+
+
+def test_a_step_is_a_map_or_a_reduce():
+    from dedupe.stages.contract import Step
+
+    with pytest.raises(ValueError, match="map or reduce"):
+        Step("sort", "shuffle", "documents", "")
+    from dedupe.api import STAGES
+
+    kinds = {(s.name, step.name): step.kind for s in STAGES for step in s.steps}
+    assert kinds[("syndication", "candidates")] == "reduce" and kinds[("blocks", "segment")] == "map"

@@ -16,7 +16,7 @@ from ..executor import Exchange, in_memory
 from ..ints import compact
 from ..document import Document
 from ..weighting import block_weights
-from .contract import Stage, Table, Tables
+from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -127,6 +127,10 @@ STAGE = Stage(
         # A block's (start, end, line) in its document, in document order.
         Table("blocks", ("span", "weight", "repeat", "key"), rows="block"),
         Table("documents", ("blocks",), rows="document"),
+    ),
+    steps=(
+        Step("segment", "map", "documents", "each page cut into blocks: span, weight, repeat in its page, key digest"),
+        Step("keys", "reduce", "block key digest", "each normalised key numbered by its first occurrence"),
     ),
 )
 

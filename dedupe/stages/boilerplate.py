@@ -18,7 +18,7 @@ from ..ints import index_type
 from ..document import Document
 from ..results import Ragged
 from .blocks import Blocks
-from .contract import Stage, Table, Tables
+from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -53,6 +53,14 @@ STAGE = Stage(
         # Document pairs (d, e), d < e: judged copies; sharing a kept repeated block.
         Table("copies", ("pair",), rows="copy", partition="pair"),
         Table("shared", ("pair",), rows="sharing", partition="pair"),
+    ),
+    steps=(
+        Step("n-grams", "map", "blocks", "the word n-grams of every weighted block"),
+        Step("pairs", "reduce", "block cluster", "the page pairs each repeated block's cluster makes"),
+        Step("document pairs", "reduce", "page pair", "a pair's shared blocks brought together"),
+        Step("copy evidence", "reduce", "n-gram", "how much of a page's own prose each paired page carries"),
+        Step("round", "reduce", "page pair", "copies judged, then templates counted; rounds until they settle"),
+        Step("verdicts", "reduce", "page pair", "each block kept or removed; the pairs that are copies or share text"),
     ),
 )
 

@@ -17,7 +17,7 @@ from ..document import Document
 from ..progress import Progress, Task, as_progress
 from ..sign import key_band_keys, shingles
 from .blocks import Blocks, digests, ids_by_first_occurrence
-from .contract import Stage, Table, Tables
+from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -81,9 +81,9 @@ def cluster_keys(
     """Cluster label of each block from its normalised key: see :func:`block_clusters`.
 
     ``first`` is the first block of each key, whose text stands for the key.
-    ``progress`` hears of two stages: ``clusters`` (the keys signed) and
-    ``line pairs`` (the candidate pairs verified, counted in distinct
-    blocks), which at scale takes as long.
+    ``progress`` hears of two steps: ``clusters · signatures`` (the keys
+    signed) and ``clusters · line pairs`` (the candidate pairs verified,
+    counted in distinct blocks), which at scale takes as long.
     """
     progress = as_progress(progress)
     n = len(first)
@@ -93,7 +93,7 @@ def cluster_keys(
     short = np.zeros(n, dtype=bool)
     with exchange(b) as char_bands, exchange(b) as word_bands:
         at = 0
-        with progress.stage("clusters", n, "distinct blocks") as task:
+        with progress.stage("clusters · signatures", n, "distinct blocks") as task:
             for texts in fetch(first):
                 lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
                 args = (sc.short_block_words, sc.char_ngram, sc.word_ngram, mc.num_perm, mc.seed, threshold)
@@ -105,7 +105,7 @@ def cluster_keys(
                             for k in range(b):
                                 bands.put(k, band=np.ascontiguousarray(rows[:, k]))
         pairs = []
-        with progress.stage("line pairs", n, "distinct blocks") as task:
+        with progress.stage("clusters · line pairs", n, "distinct blocks") as task:
             for mask, bands, kind, ngram in (
                 (short, char_bands, "char", sc.char_ngram), (~short, word_bands, "word", sc.word_ngram)
             ):
@@ -148,6 +148,10 @@ STAGE = Stage(
         "boilerplate.block_threshold",
     ),
     writes=(Table("blocks", ("cluster",), rows="block", partition="cluster"),),
+    steps=(
+        Step("signatures", "map", "distinct blocks", "each distinct block's shingles signed, cut into LSH band keys"),
+        Step("line pairs", "reduce", "LSH band key", "blocks sharing a band verified; connected components"),
+    ),
 )
 
 
@@ -156,7 +160,8 @@ def run_clusters(run: "Run", documents: Sequence[Document], b: Blocks) -> np.nda
 
     def compute() -> Tables:
         fetch = fetch_from(documents, b.counts, b.blocks)
-        labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.exchange, run.progress)
+        with run.progress.stage(STAGE.name):
+            labels = cluster_keys(fetch, b.first, b.key, run.config, run.workers, run.exchange, run.progress)
         return {"blocks": {"cluster": labels}}
 
     return run.execute(STAGE, compute, inputs={"documents": documents, "blocks": b})["blocks"]["cluster"]

@@ -13,6 +13,17 @@ the progress that a stage was reused. No stage writes that code itself.
 The tables are the unit a distributed executor moves: ``partition`` names
 the column whose equal values must meet in one place when the table is
 grouped (None: rows stay in the order of the rows they come from).
+
+A stage also declares its work as :class:`Step` s: *map* steps, each a
+function over a part of its rows (a chunk of files, documents, blocks or
+pairs) that needs nothing of the others, and *reduce* steps, where rows of
+the whole corpus meet on a key (a block digest, an LSH band key, an
+n-gram, a document pair, a block cluster). The local executor runs a map
+step on its worker processes and a reduce step over its spill shards; the
+Spark executor (:mod:`dedupe.backends.spark`) runs them as
+``mapPartitions`` and as a shuffle on the key. The progress a stage
+reports is its steps' (``"syndication · signatures"``), which the tests
+hold to the declaration.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from typing import Any, Mapping, Optional
 
 import numpy as np
 
-__all__ = ["Table", "Stage", "Tables"]
+__all__ = ["Table", "Step", "Stage", "Tables"]
 
 #: A stage's result: table name -> column name -> array.
 Tables = dict[str, dict[str, np.ndarray]]
@@ -52,6 +63,36 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A step of a stage's work.
+
+    Attributes
+    ----------
+    name : str
+        As the progress names it, after the stage's name
+        (``"syndication · signatures"``); a step that repeats is numbered
+        (``"boilerplate · round 2"``).
+    kind : str
+        ``"map"``: each part of ``over`` on its own; ``"reduce"``: the rows
+        with one ``over`` (a key) together.
+    over : str
+        What a map step's parts hold ("documents", "distinct blocks"), or
+        the key a reduce step's rows meet on ("LSH band key").
+    does : str
+        What it computes, in a line.
+    """
+
+    name: str
+    kind: str
+    over: str
+    does: str
+
+    def __post_init__(self):
+        if self.kind not in ("map", "reduce"):
+            raise ValueError(f"step {self.name}: kind is map or reduce, not {self.kind!r}")
+
+
+@dataclass(frozen=True)
 class Stage:
     """A stage's contract.
 
@@ -64,12 +105,25 @@ class Stage:
         What of the :class:`~dedupe.config.Config` it depends on: a section
         (``"shingle"``) or one field of one (``"boilerplate.block_threshold"``).
     writes : tuple of Table
+    steps : tuple of Step
+        Its work, in order. A stage of one step reports progress under its
+        own name.
     """
 
     name: str
     reads: tuple[str, ...]
     config: tuple[str, ...]
     writes: tuple[Table, ...]
+    steps: tuple[Step, ...] = ()
+
+    def progress_names(self) -> tuple[str, ...]:
+        """The names its progress goes by: its own, and each step's after it."""
+        return (self.name, *(f"{self.name} · {s.name}" for s in self.steps))
+
+    def declares(self, progress_name: str) -> bool:
+        """Whether ``progress_name`` (a step's number aside) is one of :meth:`progress_names`."""
+        base = progress_name.rsplit(" ", 1)[0] if progress_name.rsplit(" ", 1)[-1].isdigit() else progress_name
+        return base in self.progress_names()
 
     def key_parts(self, config: Any) -> list:
         """The config values the stage depends on, JSON-able, in declared order."""

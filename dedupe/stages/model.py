@@ -9,7 +9,7 @@ import numpy as np
 from .. import blockmodel
 from ..verdicts import apply_model
 from .boilerplate import BlockTable
-from .contract import Stage, Table, Tables
+from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -25,6 +25,7 @@ STAGE = Stage(
         "boilerplate.model_min_site_pages",
     ),
     writes=(Table("blocks", ("action",), rows="block"),),
+    steps=(Step("score", "map", "pages", "each block's features scored by the learned model, weighed with the rule"),),
 )
 
 

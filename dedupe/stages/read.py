@@ -26,6 +26,7 @@ from ..io import discover
 from ..io.files import InputFile, load_stdin
 from ..io.readers import Corpus, read_file
 from ..store import DocumentStore
+from .contract import Stage, Step
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -63,6 +64,15 @@ def read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, di
         part.close()
 
 
+#: The read stage's contract: it writes a document store (texts and their
+#: metadata, :class:`dedupe.store.DocumentStore`) rather than tables, keyed
+#: by its files (:meth:`dedupe.pipeline.Run.source_key`).
+STAGE = Stage(
+    "read", reads=(), config=("read",), writes=(),
+    steps=(Step("parse", "map", "files", "each chunk of files parsed into documents, bad input listed"),),
+)
+
+
 def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
     config = run.config.read
@@ -82,7 +92,7 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
         read = False
         try:
             folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
-            with run.progress.stage("read", len(files), "files") as task:
+            with run.progress.stage(STAGE.name, len(files), "files") as task:
                 args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
                 for path, metadata, errors in run.workers.imap(read_files, weights, args, task, _READ_CHUNK):
                     documents.absorb(path, metadata)

@@ -15,14 +15,21 @@ from typing import TYPE_CHECKING
 from ..io.readers import Corpus
 from ..report import Report, build_report
 from ..results import Analysis
+from .contract import Stage, Step
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["run_report"]
+__all__ = ["run_report", "STAGE"]
+
+#: The report stage's contract: it writes the report, kept by no checkpoint.
+STAGE = Stage(
+    "report", reads=("syndication",), config=(), writes=(),
+    steps=(Step("documents", "map", "documents", "each page's entry: removed lines, templates, shared passages"),),
+)
 
 
 def run_report(run: "Run", corpus: Corpus, analysis: Analysis, inputs: Sequence) -> Report:
     """The report of ``analysis`` of ``corpus``, read from ``inputs`` (named in it as given)."""
-    with run.progress.stage("report"):
+    with run.progress.stage(STAGE.name):
         return build_report(corpus, analysis, run.config, [str(p) for p in inputs])

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import syndication
 from ..syndication import Cluster, Pair, Passage, Syndication
-from .contract import Stage, Table, Tables
+from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
@@ -28,6 +28,11 @@ STAGE = Stage(
         Table("pairs", ("documents", "similarity", "passages"), rows="pair"),
         # Offsets (a start, a end, b start, b end) and words.
         Table("passages", ("offsets", "words"), rows="passage"),
+    ),
+    steps=(
+        Step("signatures", "map", "documents", "each cleaned text's word n-grams signed, cut into LSH band keys"),
+        Step("candidates", "reduce", "LSH band key, rare n-gram", "pairs sharing a band or rare n-grams, verified"),
+        Step("passages", "map", "page pairs", "the shared passages of each reported pair located"),
     ),
 )
 

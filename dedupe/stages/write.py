@@ -15,11 +15,18 @@ from ..io import write_corpus
 from ..io.readers import Corpus
 from ..report import Report
 from ..results import Analysis, CleanedByRecord
+from .contract import Stage, Step
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["run_write"]
+__all__ = ["run_write", "STAGE"]
+
+#: The write stage's contract: it writes the cleaned files and the reports.
+STAGE = Stage(
+    "write", reads=("syndication",), config=("read.output_field",), writes=(),
+    steps=(Step("files", "map", "input files", "each input file's cleaned documents written, atomically"),),
+)
 
 
 def run_write(
@@ -32,7 +39,7 @@ def run_write(
     cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
     output.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with run.progress.stage("write", len(corpus.files), "files") as task:
+    with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
         for f in corpus.files:
             written += write_corpus([f], cleaned, output, run.config.read)
             task.advance(1)
