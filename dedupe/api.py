@@ -200,10 +200,11 @@ def clean(
         work = checkpoints.WorkDir(Path(work_dir))
     with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
         result = _scan(run, inputs)
-    result.written = run_write(
-        run, result.corpus, result.analysis, output, result.report, paths[0],
-        (lambda: write_html(result, paths[1])) if html is not None else None,
-    )
+        run.workers.close()  # idle from here on: what they hold goes back to the system
+        result.written = run_write(
+            run, result.corpus, result.analysis, output, result.report, paths[0],
+            (lambda: write_html(result, paths[1])) if html is not None else None,
+        )
     work.discard()
     return result
 

@@ -110,9 +110,10 @@ class Run:
 
         return self.cached(stage.name, key, compute, lambda tables: (stage.encode(tables), None), decode)
 
-    def computing(self, stage: Stage, compute: Callable[[], Tables], inputs: dict) -> Callable[[], Tables]:
-        """How this executor computes ``stage``'s tables: the local executor
-        runs the stage's own ``compute``; the Spark executor
+    def computing(self, stage: Stage, compute: Callable[[], Any], inputs: dict) -> Callable[[], Any]:
+        """How this executor does ``stage``'s work (its tables; the files
+        the write stage writes): the local executor runs the stage's own
+        ``compute``; the Spark executor
         (:class:`dedupe.backends.spark.run.SparkRun`) its stages on Spark."""
         return compute
 

@@ -1,5 +1,6 @@
 import os
 import random
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -53,6 +54,8 @@ def spark(tmp_path_factory):
     pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]' (make test installs it)")
     from pyspark.sql import SparkSession
 
+    # The executors' Python is this one, with dedupe and its packages (PySpark reads it from the environment).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         SparkSession.builder.master("local[2]")
         .appName("dedupe-tests")

@@ -36,13 +36,18 @@ def run_write(
     """Write the cleaned corpus under ``output`` (made if missing), then the
     report to ``report_path`` and the HTML report (``html()``) if asked;
     the files written for the corpus, in input order."""
-    cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
     output.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
+
+    def compute() -> list[Path]:
+        cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
+        written: list[Path] = []
         for f in corpus.files:
             written += write_corpus([f], cleaned, output, run.config.read)
             task.advance(1)
+        return written
+
+    with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
+        written = run.computing(STAGE, compute, {"corpus": corpus, "analysis": analysis, "output": output})()
         if report_path is not None:
             report.write(report_path)
         if html is not None:

@@ -7,7 +7,7 @@ partitions of about :data:`PARTITION_CHARS` characters of text.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -49,24 +49,26 @@ def documents_frame(spark: SparkSession, documents: Sequence) -> DataFrame:
     return _frame(spark, tables, chars)
 
 
-def kept_frame(spark: SparkSession, texts: Sequence[str], spans: Sequence) -> DataFrame:
+def kept_frame(spark: SparkSession, texts: Sequence[str], spans: Sequence, records: Optional[Sequence] = None) -> DataFrame:
     """``doc``, ``text``, ``spans`` (the kept character spans [start, end) of
-    each document's text, as ``array<array<long>>``)."""
+    each document's text, as ``array<array<long>>``), and with ``records``
+    (each document's ``(source, line)``) ``source`` and ``line``."""
     tables, chars = [], 0
     span_type = pa.list_(pa.list_(pa.int64()))
     for start in range(0, max(len(texts), 1), _SLICE):
         part = list(texts[start : start + _SLICE])
         chars += sum(map(len, part))
         kept = [[[int(a), int(b)] for a, b in spans[i]] for i in range(start, start + len(part))]
-        tables.append(
-            pa.table(
-                {
-                    "doc": pa.array(np.arange(start, start + len(part), dtype=np.int64)),
-                    "text": pa.array(part, pa.string()),
-                    "spans": pa.array(kept, span_type),
-                }
-            )
-        )
+        columns = {
+            "doc": pa.array(np.arange(start, start + len(part), dtype=np.int64)),
+            "text": pa.array(part, pa.string()),
+            "spans": pa.array(kept, span_type),
+        }
+        if records is not None:
+            these = records[start : start + len(part)]
+            columns["source"] = pa.array([s for s, _ in these], pa.string())
+            columns["line"] = pa.array([line for _, line in these], pa.int64())
+        tables.append(pa.table(columns))
     return _frame(spark, tables, chars)
 
 

@@ -4,9 +4,10 @@
 same contract, checkpoints and progress) whose :meth:`~SparkRun.computing`
 hands the stages written for Spark their inputs as DataFrames: the blocks
 (:mod:`.blocks`), the block clusters (:mod:`.clusters`) and syndication
-(:mod:`.syndication`). Each returns the stage's tables, equal to the local
-executor's, so everything after them is the same code on the same tables.
-The other stages run on the driver as on one machine.
+(:mod:`.syndication`), and the write stage's files (:mod:`.write`). Each
+returns what the local executor's would, so everything after them is the
+same code on the same tables. The other stages run on the driver as on one
+machine.
 
 :func:`spark_run` starts (or joins) the Spark session: under
 ``spark-submit`` the session it configured, else one on ``master``
@@ -15,6 +16,8 @@ The other stages run on the driver as on one machine.
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +30,7 @@ require_pyspark()
 from pyspark import SparkConf  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
+from ... import store as stores  # noqa: E402
 from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
@@ -92,13 +96,25 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
     from .frames import kept_frame, pairs_frame
 
     config = run.config
-    return syndication.find(
-        run.spark, kept_frame(run.spark, texts, spans), pairs_frame(run.spark, shared), config.shingle,
-        config.minhash, config.syndication,
-    )
+    kept = kept_frame(run.spark, texts, spans).persist()
+    try:
+        return syndication.find(
+            run.spark, kept, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
+        )
+    finally:
+        kept.unpersist()
 
 
-_ON_SPARK = {"blocks": _blocks, "clusters": _clusters, "syndication": _syndication}
+def _write(run: SparkRun, corpus, analysis, output) -> list:
+    from .frames import kept_frame
+    from .write import write_files
+
+    documents = analysis.documents
+    kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
+    return write_files(kept, corpus.files, output, run.config.read)
+
+
+_ON_SPARK = {"blocks": _blocks, "clusters": _clusters, "syndication": _syndication, "write": _write}
 
 
 def session(
@@ -127,6 +143,11 @@ def session(
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     master = master or (None if SparkConf().contains("spark.master") else DEFAULT_MASTER)
+    if not (os.environ.get("PYSPARK_PYTHON") or SparkConf().contains("spark.pyspark.python")):
+        # The executors' Python: this one (its packages, dedupe's among them),
+        # unless spark-submit or the environment says which. PySpark reads it
+        # from the environment only.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     if master is not None:
         builder = builder.master(master)
         if master.startswith("local"):
