@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import boilerplate
+from . import store as stores
+from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
@@ -18,7 +20,38 @@ __all__ = ["apply_model"]
 
 def apply_model(table: "BlockTable", config) -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
-    is content, plus what it removes."""
+    is content, plus what it removes; a page's own headline kept on its page
+    (:mod:`dedupe.own_content`)."""
+    action = _judged(table, config)
+    action[own_content_of(table, action)] = boilerplate.KEEP
+    return action
+
+
+def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
+    """The blocks ``action`` removes that their page says are its own
+    (:mod:`dedupe.own_content`): its headline; in tables (HTML input), rows
+    that differ in their numbers and cells that repeat in their page. (Rows
+    of numbers outside tables are left to the rule: measured on the public
+    sets, dates and counts in sidebars and bylines outnumber them.)"""
+    removed = (action == boilerplate.BOILERPLATE) | (action == boilerplate.LEARNED)
+    repeats = action == boilerplate.REPEAT
+    own = np.zeros(len(action), dtype=bool)
+    if not (removed.any() or repeats.any()):
+        return own
+    documents, flat, doc = table.documents, table.blocks.flat, table.doc
+    text_of = lambda i: documents[int(doc[i])].text[int(flat[i, 0]) : int(flat[i, 1])]  # noqa: E731
+    paths_of = lambda d: documents[d].tag_paths  # noqa: E731
+    if removed.any():
+        own |= own_headlines(text_of, doc, table.cluster, stores.urls(documents), paths_of, removed)
+        templates = action == boilerplate.BOILERPLATE
+        own |= numbered_rows(text_of, doc, table.cluster, templates & table_cells(paths_of, doc, templates))
+    if repeats.any():
+        own |= table_cells(paths_of, doc, repeats)
+    return own
+
+
+def _judged(table: "BlockTable", config) -> np.ndarray:
+    """The rule's verdicts weighed by the learned model, where it is on."""
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
         return action

@@ -1,0 +1,179 @@
+"""Evidence that a block is its page's own content, whatever the repetition
+rule makes of it: the page's headline, rows of numbers, table cells.
+
+**A page's own headline** is kept on its page even where sibling pages list it.
+
+A blog's "recent posts" sidebar lists the titles of its other posts, so a
+post's headline repeats on many pages of its site and the repetition rule
+takes it for a template, on its own page too. The page itself says which
+line is its headline: its URL's slug spells it
+(``/2012/08/tami-taylor-confirms-that-women-of-friday-night-lights…``), and
+in HTML it is the page's first ``<h1>``. A block with that evidence is
+kept on its page, unless the evidence is as common as the block (a site
+name that is every page's ``<h1>``): it is a headline when at most half
+the pages that carry it call it theirs. On the other pages it stays what
+the rule found (a sidebar line, removed).
+
+**Rows that differ in their numbers.** Block keys ignore digits, so that
+"© 2019 Example" and "© 2021 Example" are one template; but then every
+year of a genealogy table, every tenure of a list ("2018-2021") and every
+price is one block too. A page that carries a cluster's line more than
+once with different digits is listing values (a template's line appears
+once a page, its year the page's own): the cluster is kept on that page.
+The caller asks this of table cells only (see
+:func:`dedupe.verdicts.own_content_of`).
+
+**Cells of a table** (HTML input: ``td``, ``th``, ``dd``, ``dt`` in the
+tag path) that repeat in their page are content: a spec sheet's "Yes", a
+staff table's "Harvard University" twice.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Optional, Sequence
+from urllib.parse import unquote, urlsplit
+
+import numpy as np
+
+__all__ = ["slug_words", "matches_slug", "own_headlines", "numbered_rows", "table_cells"]
+
+_WORD = re.compile(r"\w+")
+# A path segment's extension, and ids that are no words.
+_EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm)$", re.IGNORECASE)
+# A headline is a short line.
+MAX_WORDS = 40
+# Words a slug needs to say anything (a "/news/" segment says nothing).
+MIN_SLUG_WORDS = 3
+
+
+def slug_words(url: Optional[str]) -> frozenset[str]:
+    """The words of the URL path's segment that spells most words, lower-cased
+    (numbers dropped); empty when none has :data:`MIN_SLUG_WORDS`."""
+    if not url:
+        return frozenset()
+    try:
+        path = unquote(urlsplit(url if "//" in url else "//" + url).path)
+    except ValueError:
+        return frozenset()
+    best: list[str] = []
+    for segment in path.split("/"):
+        words = [w for w in _WORD.findall(_EXTENSION.sub("", segment).replace("_", " ").lower()) if not w.isdigit()]
+        if len(words) > len(best):
+            best = words
+    return frozenset(best) if len(best) >= MIN_SLUG_WORDS else frozenset()
+
+
+def matches_slug(text: str, slug: frozenset[str]) -> bool:
+    """Whether a line says what the slug spells: most of the slug's words are
+    the line's, and they are at least half of the line's (slugs drop small
+    words and are cut short)."""
+    if not slug:
+        return False
+    words = set(_WORD.findall(text.lower()))
+    if not words or len(words) > MAX_WORDS:
+        return False
+    shared = len(slug & words)
+    return shared >= 0.8 * len(slug) and shared >= 0.5 * len(words)
+
+
+def own_headlines(
+    text_of: Callable[[int], str], doc: np.ndarray, cluster: np.ndarray, urls: Sequence[Optional[str]],
+    paths_of: Callable[[int], Optional[Sequence[str]]], candidates: np.ndarray,
+) -> np.ndarray:
+    """Which blocks are their page's own headline (the module's docstring).
+
+    Parameters
+    ----------
+    text_of : callable
+        A block's text, by its index (flat, in document order).
+    doc, cluster : ndarray of int, shape (n_blocks,)
+        Each block's document (sorted) and repeated-block cluster.
+    urls : sequence of (str or None)
+        Each document's URL.
+    paths_of : callable
+        A document's blocks' tag paths (HTML input), or None.
+    candidates : ndarray of bool, shape (n_blocks,)
+        The blocks to look at (those the rule removes): a block elsewhere is
+        never one, though its evidence counts against a cluster's.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_blocks,)
+    """
+    n_docs = len(urls)
+    own = np.zeros(len(doc), dtype=bool)
+    first = np.searchsorted(doc, np.arange(n_docs + 1))
+    looked = np.unique(doc[candidates]).tolist()
+    for d in looked:
+        paths = paths_of(d)
+        if paths is not None and len(paths) == first[d + 1] - first[d]:
+            h1 = next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
+            if h1 is not None:
+                own[first[d] + h1] = True
+        slug = slug_words(urls[d])
+        if slug:
+            for i in np.flatnonzero(candidates[first[d] : first[d + 1]] & ~own[first[d] : first[d + 1]]).tolist():
+                own[first[d] + i] = matches_slug(text_of(first[d] + i), slug)
+    if not own.any():
+        return own
+    # Evidence as common as the block is no evidence: at most half the
+    # pages that carry a cluster may call it theirs (a site name that is
+    # every page's <h1> is no page's headline).
+    _, cid = np.unique(cluster, return_inverse=True)
+    n = int(cid.max()) + 1
+    carriers = np.bincount(np.unique(cid.astype(np.int64) * n_docs + doc) // n_docs, minlength=n)
+    own_h1 = _all_first_h1(cid, own, doc, first, paths_of, n_docs)
+    claims = np.bincount(np.unique(cid[own_h1].astype(np.int64) * n_docs + doc[own_h1]) // n_docs, minlength=n)
+    return own & candidates & (2 * claims[cid] <= carriers[cid])
+
+
+def _all_first_h1(cid, own, doc, first, paths_of, n_docs) -> np.ndarray:
+    """``own``, with the first ``<h1>`` of every page that carries a
+    cluster some block of ``own`` is in: the pages that call it theirs
+    (looked at beyond the candidates, where a site name is kept)."""
+    claimed = np.zeros(int(cid.max()) + 1, dtype=bool)
+    claimed[cid[own]] = True
+    out = own.copy()
+    for d in np.unique(doc[claimed[cid]]).tolist():
+        paths = paths_of(d)
+        if paths is not None and len(paths) == first[d + 1] - first[d]:
+            h1 = next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
+            if h1 is not None:
+                out[first[d] + h1] = True
+    return out
+
+
+_DIGIT = re.compile(r"\d")
+_CELL_TAGS = frozenset(("td", "th", "dd", "dt"))
+
+
+def numbered_rows(text_of: Callable[[int], str], doc: np.ndarray, cluster: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which ``candidates`` sit on a page that carries their cluster's line
+    more than once with different digits (the module's docstring)."""
+    idx = np.flatnonzero(candidates)
+    texts = {int(i): text_of(int(i)) for i in idx}
+    idx = np.array([i for i in idx.tolist() if _DIGIT.search(texts[i])], dtype=np.int64)
+    out = np.zeros(len(doc), dtype=bool)
+    if len(idx) < 2:
+        return out
+    variants: dict[tuple[int, int], set[str]] = {}
+    for i in idx.tolist():
+        variants.setdefault((int(cluster[i]), int(doc[i])), set()).add(texts[i])
+    listed = {k for k, v in variants.items() if len(v) > 1}
+    out[idx] = [(int(cluster[i]), int(doc[i])) in listed for i in idx.tolist()]
+    return out
+
+
+def table_cells(paths_of: Callable[[int], Optional[Sequence[str]]], doc: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """Which ``candidates`` are cells of a table or a definition list, by their tag paths."""
+    out = np.zeros(len(doc), dtype=bool)
+    first = np.searchsorted(doc, np.arange(int(doc.max()) + 2 if len(doc) else 1))
+    for d in np.unique(doc[candidates]).tolist():
+        paths = paths_of(d)
+        if paths is None or len(paths) != first[d + 1] - first[d]:
+            continue
+        for i in np.flatnonzero(candidates[first[d] : first[d + 1]]).tolist():
+            path = paths[i]
+            out[first[d] + i] = path is not None and not _CELL_TAGS.isdisjoint(path.split(">"))
+    return out
