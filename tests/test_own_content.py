@@ -1,4 +1,4 @@
-"""A page's own headline is kept on its page, though sibling pages list it in sidebars."""
+"""A page says what is its own: its headline (kept though sibling pages list it in sidebars), rows of a table that differ in their numbers, and cells that repeat in a table."""
 
 from dedupe import Document
 from dedupe.own_content import matches_slug, slug_words
