@@ -128,7 +128,9 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     def decode(arrays: dict, errors: list):
         return DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays), [InputError(*e) for e in errors]
 
-    documents, skipped = run.cached("read", key, compute, encode, decode)
+    # Another executor reads the files its own way into the store this one would.
+    inputs_of = {"inputs": inputs, "store": lambda: _new_store(run, key)}
+    documents, skipped = run.cached("read", key, run.computing(STAGE, compute, inputs_of), encode, decode)
     run.keys["read"] = key
     return Corpus(files=files, documents=documents, skipped=skipped)
 

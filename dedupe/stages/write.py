@@ -41,15 +41,15 @@ def run_write(
     def compute() -> list[Path]:
         cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
         written: list[Path] = []
-        for f in corpus.files:
-            written += write_corpus([f], cleaned, output, run.config.read)
-            task.advance(1)
+        with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
+            for f in corpus.files:
+                written += write_corpus([f], cleaned, output, run.config.read)
+                task.advance(1)
         return written
 
-    with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
-        written = run.computing(STAGE, compute, {"corpus": corpus, "analysis": analysis, "output": output})()
-        if report_path is not None:
-            report.write(report_path)
-        if html is not None:
-            html()
+    written = run.computing(STAGE, compute, {"corpus": corpus, "analysis": analysis, "output": output})()
+    if report_path is not None:
+        report.write(report_path)
+    if html is not None:
+        html()
     return written

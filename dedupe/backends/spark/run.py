@@ -2,7 +2,8 @@
 
 :class:`SparkRun` is a :class:`dedupe.pipeline.Run` (the same stages, the
 same contract, checkpoints and progress) whose :meth:`~SparkRun.computing`
-hands the stages written for Spark their inputs as DataFrames: the blocks
+hands the stages written for Spark their inputs as DataFrames: the read
+stage (:mod:`.read`: files parsed in the executors), the blocks
 (:mod:`.blocks`), the block clusters (:mod:`.clusters`) and syndication
 (:mod:`.syndication`), and the write stage's files (:mod:`.write`). Each
 returns what the local executor's would, so everything after them is the
@@ -31,7 +32,7 @@ from pyspark import SparkConf  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from ... import store as stores  # noqa: E402
-from ...document import UsageError  # noqa: E402
+from ...document import Document, UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
@@ -70,6 +71,29 @@ class SparkRun(Run):
 
             self._documents = documents_frame(self.spark, documents).persist()
         return self._documents
+
+
+def _read(run: SparkRun, inputs, store) -> tuple:
+    """Files read in the executors (:mod:`.read`); their documents streamed,
+    in order, into the driver's store, which the stages that run there read."""
+    from .read import read
+
+    frame, skipped = read(run.spark, inputs, run.config.read)
+    documents = store()
+    try:
+        documents.extend(
+            Document(
+                id=r["id"], text=r["text"], source=r["source"], line=r["line"], url=r["url"],
+                tag_paths=None if r["tag_paths"] is None else tuple(r["tag_paths"]),
+            )
+            for r in frame.orderBy("doc").toLocalIterator()
+        )
+        documents.finish()
+    except BaseException:
+        documents.close()
+        raise
+    run._documents = frame
+    return documents, skipped
 
 
 def _blocks(run: SparkRun, documents) -> Tables:
@@ -114,7 +138,7 @@ def _write(run: SparkRun, corpus, analysis, output) -> list:
     return write_files(kept, corpus.files, output, run.config.read)
 
 
-_ON_SPARK = {"blocks": _blocks, "clusters": _clusters, "syndication": _syndication, "write": _write}
+_ON_SPARK = {"read": _read, "blocks": _blocks, "clusters": _clusters, "syndication": _syndication, "write": _write}
 
 
 def session(
