@@ -64,13 +64,12 @@ def on_spark(spark):
     from dedupe.backends.spark.syndication import find
 
     def both(inputs: Inputs, partitions=None):
-        local = to_tables(
-            syndication.find(inputs.texts, inputs.spans, inputs.hints, CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
-        )
+        configs = (CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
+        local = to_tables(syndication.find(inputs.texts, inputs.spans, inputs.hints, *configs))
         documents = kept_frame(spark, inputs.texts, inputs.spans)
         if partitions is not None:
             documents = documents.repartition(partitions)
-        got = find(spark, documents, pairs_frame(spark, inputs.hints), CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
+        got = find(spark, documents, pairs_frame(spark, inputs.hints), *configs)
         return local, got
 
     return both

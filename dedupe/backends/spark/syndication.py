@@ -49,7 +49,9 @@ from ...ngrams import GramIndex  # noqa: E402
 from ...sign import shingles  # noqa: E402
 from ...stages.contract import Tables  # noqa: E402
 from ...stages.syndication import to_tables  # noqa: E402
-from ...syndication import Cluster, Pair, Passage, Syndication, cleaned_key, min_shared_ngrams, passages_of  # noqa: E402
+from ...syndication import (  # noqa: E402
+    Cluster, Pair, Passage, Syndication, cleaned_key, min_shared_ngrams, passages_of,
+)
 from .components import components  # noqa: E402
 
 __all__ = ["find"]
@@ -74,7 +76,11 @@ def _as_long(values: np.ndarray) -> np.ndarray:
 def _sign(batches: Iterator[pa.RecordBatch], n_gram: int, num_perm: int, seed: int, threshold: float):
     """The signatures step on an executor: documents (``doc``, ``text``,
     ``spans``) in, :data:`SIGNED` rows out."""
-    workers = Workers(1)
+    with Workers(1) as workers:  # this process alone: the executor is the parallelism
+        yield from _sign_batches(batches, workers, n_gram, num_perm, seed, threshold)
+
+
+def _sign_batches(batches, workers: Workers, n_gram: int, num_perm: int, seed: int, threshold: float):
     for batch in batches:
         doc = batch.column("doc").to_numpy()
         if not len(doc):
@@ -94,7 +100,9 @@ def _sign(batches: Iterator[pa.RecordBatch], n_gram: int, num_perm: int, seed: i
         distinct = np.ones(len(hashes), dtype=bool)
         distinct[1:] = (hashes[1:] != hashes[:-1]) | (owner[1:] != owner[:-1])
         counts = np.bincount(owner[distinct], minlength=len(doc))
-        grams = pa.ListArray.from_arrays(pa.array(np.r_[0, np.cumsum(counts)].astype(np.int32)), pa.array(_as_long(hashes[distinct])))
+        grams = pa.ListArray.from_arrays(
+            pa.array(np.r_[0, np.cumsum(counts)].astype(np.int32)), pa.array(_as_long(hashes[distinct]))
+        )
         band = pa.ListArray.from_arrays(
             pa.array(np.arange(len(doc) + 1, dtype=np.int32) * keys.shape[1]), pa.array(_as_long(keys.ravel()))
         )
@@ -112,7 +120,7 @@ def _similar(batches: Iterator[pa.RecordBatch], threshold: float):
         jac, con = verify.similarity(inter, sa, sb)
         near = (con >= threshold) & (inter > 0)
         columns = {name: batch.column(name) for name in ("a", "b", "sa", "sb", "inter")}
-        columns.update(jaccard=pa.array(jac, pa.float64()), containment=pa.array(con, pa.float64()), near=pa.array(near))
+        columns.update(jaccard=pa.array(jac), containment=pa.array(con), near=pa.array(near))
         yield pa.RecordBatch.from_pydict(columns)
 
 
@@ -237,9 +245,13 @@ def find(
         banded = signed.join(firsts.select("doc"), "doc").select("doc", F.posexplode("keys").alias("band", "key"))
         lsh_pairs = _pairs_in(banded.groupBy("band", "key").agg(F.collect_list("doc").alias("docs")))
 
+        # The inverted index of the rare n-grams. A window counts each
+        # n-gram's documents and the group by that follows reuses its
+        # partitioning: one shuffle, and no common n-gram's list is made.
         grams = signed.select("doc", F.explode("grams").alias("gram"))
-        rare = grams.groupBy("gram").count().where(F.col("count").between(2, verify.MAX_DF)).select("gram")
-        in_rare = grams.join(rare, "gram").groupBy("gram").agg(F.collect_list("doc").alias("docs"))
+        df = F.count(F.lit(1)).over(Window.partitionBy("gram"))
+        rare = grams.withColumn("df", df).where(F.col("df").between(2, verify.MAX_DF))
+        in_rare = rare.groupBy("gram").agg(F.collect_list("doc").alias("docs"))
         sharing = (
             _pairs_in(in_rare).groupBy("a", "b").count()
             .where(F.col("count") >= min_shared_ngrams(config, n_gram)).select("a", "b")
