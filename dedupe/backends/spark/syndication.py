@@ -282,7 +282,8 @@ def find(
         edges = near.join(labels.withColumnRenamed("node", "src"), "src").select(
             "label", F.col("src").alias("node"), F.lit(-1).cast("long").alias("weight"), "dst"
         )
-        stars = nodes.unionByName(edges).groupBy("label").applyInPandas(_stars, "node long, centre long")
+        stars = nodes.unionByName(edges).groupBy("label").applyInPandas(_stars, "node long, centre long").persist()
+        held.append(stars)  # read three times below: clustered once
         # Each first copy's centre (its own outside the components), each document's its first copy's.
         centre_of = firsts.join(stars.withColumnRenamed("node", "doc"), "doc", "left").select(
             "doc", F.coalesce("centre", "doc").alias("centre")
