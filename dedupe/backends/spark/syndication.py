@@ -187,6 +187,92 @@ def _check(frame: DataFrame, name: str, columns: tuple[str, ...]) -> None:
         raise UsageError(f"{name} must have columns {', '.join(columns)}; missing {', '.join(missing)}")
 
 
+def _first_copies(signed: DataFrame) -> DataFrame:
+    """``doc``, ``first``, ``weight`` of each non-empty document: the
+    smallest document with its n-gram set (told, as locally, by size,
+    fingerprint and first band key), and how many documents have that set."""
+    same_set = Window.partitionBy("size", "fingerprint", "key0")
+    return (
+        signed.where(F.col("size") > 0)
+        .withColumn("key0", F.col("keys")[0])
+        .select("doc", F.min("doc").over(same_set).alias("first"), F.count(F.lit(1)).over(same_set).alias("weight"))
+    )
+
+
+def _candidates(signed: DataFrame, first_of: DataFrame, hint_pairs: DataFrame, min_shared: int) -> DataFrame:
+    """The distinct pairs ``(a, b)``, ``a < b``, of first copies to verify:
+    first copies sharing a band key, the hint pairs, and documents sharing
+    at least ``min_shared`` rare n-grams, each taken to its first copies."""
+    firsts = first_of.where(F.col("doc") == F.col("first")).select("doc")
+    banded = signed.join(firsts, "doc").select("doc", F.posexplode("keys").alias("band", "key"))
+    lsh_pairs = _pairs_in(banded.groupBy("band", "key").agg(F.collect_list("doc").alias("docs")))
+
+    # The inverted index of the rare n-grams. A window counts each n-gram's
+    # documents and the group by that follows reuses its partitioning: one
+    # shuffle, and no common n-gram's list is made.
+    grams = signed.select("doc", F.explode("grams").alias("gram"))
+    df = F.count(F.lit(1)).over(Window.partitionBy("gram"))
+    rare = grams.withColumn("df", df).where(F.col("df").between(2, verify.MAX_DF))
+    in_rare = rare.groupBy("gram").agg(F.collect_list("doc").alias("docs"))
+    sharing = _pairs_in(in_rare).groupBy("a", "b").count().where(F.col("count") >= min_shared).select("a", "b")
+
+    hints = hint_pairs.select(F.col("a").cast("long"), F.col("b").cast("long"))
+    proposed = lsh_pairs.unionByName(hints).unionByName(sharing)
+    # Empty documents have no first copy: their pairs drop out here.
+    to_first = first_of.select("doc", "first")
+    mapped = proposed.join(to_first.withColumnsRenamed({"doc": "a", "first": "fa"}), "a").join(
+        to_first.withColumnsRenamed({"doc": "b", "first": "fb"}), "b"
+    )
+    return mapped.where(F.col("fa") != F.col("fb")).select(*_ordered("fa", "fb")).distinct()
+
+
+def _star_centres(near: DataFrame, first_of: DataFrame) -> DataFrame:
+    """``node``, ``centre`` of each first copy in a near pair (``src``,
+    ``dst``): :func:`dedupe.cluster.stars` run on each connected component."""
+    labels = components(near)
+    # One group per component: its nodes with their weights, and its pairs
+    # (a union, not a cogroup: both sides come from the labels).
+    weights = first_of.where(F.col("doc") == F.col("first")).select(F.col("doc").alias("node"), "weight")
+    nodes = labels.join(weights, "node").select("label", "node", "weight", F.lit(-1).cast("long").alias("dst"))
+    edges = near.join(labels.withColumnRenamed("node", "src"), "src").select(
+        "label", F.col("src").alias("node"), F.lit(-1).cast("long").alias("weight"), "dst"
+    )
+    return nodes.unionByName(edges).groupBy("label").applyInPandas(_stars, "node long, centre long")
+
+
+def _located(
+    docs: DataFrame, signed: DataFrame, first_of: DataFrame, verified: DataFrame, stars: DataFrame,
+    config: SyndicationConfig,
+) -> DataFrame:
+    """:data:`LOCATED` rows of each pair to report: each cluster member
+    with its centre, and each verified pair sharing something whose
+    documents are in different clusters, with at least
+    ``overlap_min_words`` words of passages."""
+    # A first copy's centre is its star's (its own outside the near pairs);
+    # any document's is its first copy's.
+    centre_of = first_of.join(stars.withColumnRenamed("node", "first"), "first", "left").select(
+        "doc", F.coalesce("centre", "first").alias("centre")
+    )
+    members = centre_of.where(F.col("doc") != F.col("centre")).select(
+        F.lit(MEMBER).alias("kind"), "centre", F.col("doc").alias("member"), *_ordered("doc", "centre")
+    )
+    members = _with_sets(members, signed)
+    apart = (
+        verified.where(F.col("inter") > 0)
+        .join(stars.withColumnsRenamed({"node": "a", "centre": "ca"}), "a", "left")
+        .join(stars.withColumnsRenamed({"node": "b", "centre": "cb"}), "b", "left")
+        .where(F.coalesce("ca", "a") != F.coalesce("cb", "b"))
+        .select(F.lit(APART).alias("kind"), F.lit(-1).cast("long").alias("centre"),
+                F.lit(-1).cast("long").alias("member"), "a", "b", "inter", "sa", "sb")
+    )
+    located = members.select(*apart.columns).unionByName(apart)
+    for side in ("a", "b"):
+        texts = docs.withColumnsRenamed({"doc": side, "text": f"text_{side}", "spans": f"spans_{side}"})
+        located = located.join(texts, side)
+    found = located.mapInArrow(lambda it: _locate(it, config.min_passage_words), LOCATED)
+    return found.where((F.col("kind") == MEMBER) | (F.col("shared") >= config.overlap_min_words))
+
+
 def find(
     spark: SparkSession,
     documents: DataFrame,
@@ -227,88 +313,25 @@ def find(
     num_perm, seed = minhash_config.num_perm, minhash_config.seed
 
     docs = documents.select(F.col("doc").cast("long"), "text", "spans")
-    signed = docs.mapInArrow(lambda it: _sign(it, n_gram, num_perm, seed, threshold), SIGNED).persist()
-    held = [signed]
+    held: list[DataFrame] = []  # persisted: each read several times
+
+    def held_on(frame: DataFrame) -> DataFrame:
+        held.append(frame.persist())
+        return frame
+
     try:
-        # First copies: documents with the same non-empty n-gram set, told
-        # as locally by size, fingerprint and first band key.
-        same_set = Window.partitionBy("size", "fingerprint", "key0")
-        first_of = (
-            signed.where(F.col("size") > 0)
-            .withColumn("key0", F.col("keys")[0])
-            .select("doc", F.min("doc").over(same_set).alias("first"), F.count(F.lit(1)).over(same_set).alias("weight"))
-            .persist()
-        )
-        held.append(first_of)
-        firsts = first_of.where(F.col("doc") == F.col("first")).select("doc", "weight")
-
-        banded = signed.join(firsts.select("doc"), "doc").select("doc", F.posexplode("keys").alias("band", "key"))
-        lsh_pairs = _pairs_in(banded.groupBy("band", "key").agg(F.collect_list("doc").alias("docs")))
-
-        # The inverted index of the rare n-grams. A window counts each
-        # n-gram's documents and the group by that follows reuses its
-        # partitioning: one shuffle, and no common n-gram's list is made.
-        grams = signed.select("doc", F.explode("grams").alias("gram"))
-        df = F.count(F.lit(1)).over(Window.partitionBy("gram"))
-        rare = grams.withColumn("df", df).where(F.col("df").between(2, verify.MAX_DF))
-        in_rare = rare.groupBy("gram").agg(F.collect_list("doc").alias("docs"))
-        sharing = (
-            _pairs_in(in_rare).groupBy("a", "b").count()
-            .where(F.col("count") >= min_shared_ngrams(config, n_gram)).select("a", "b")
-        )
-
-        hints = hint_pairs.select(F.col("a").cast("long"), F.col("b").cast("long"))
-        proposed = lsh_pairs.unionByName(hints).unionByName(sharing)
-        # Each to its documents' first copies; empty documents (no first copy) drop out.
-        to_first = first_of.select("doc", "first")
-        mapped = proposed.join(to_first.withColumnsRenamed({"doc": "a", "first": "fa"}), "a").join(
-            to_first.withColumnsRenamed({"doc": "b", "first": "fb"}), "b"
-        )
-        cand = mapped.where(F.col("fa") != F.col("fb")).select(*_ordered("fa", "fb")).distinct()
-        verified = _with_sets(cand, signed).mapInArrow(
-            lambda it: _similar(it, config.syndication_threshold),
-            "a long, b long, sa long, sb long, inter long, jaccard double, containment double, near boolean",
-        ).persist()
-        held.append(verified)
-
-        # Star clusters, one connected component of the near pairs at a time.
-        near = verified.where("near").select(F.col("a").alias("src"), F.col("b").alias("dst"))
-        labels = components(near)
-        # One group per component: its nodes with their weights, and its pairs
-        # (a union, not a cogroup: both sides come from the labels).
-        nodes = labels.join(firsts.withColumnRenamed("doc", "node"), "node").select(
-            "label", "node", "weight", F.lit(-1).cast("long").alias("dst")
-        )
-        edges = near.join(labels.withColumnRenamed("node", "src"), "src").select(
-            "label", F.col("src").alias("node"), F.lit(-1).cast("long").alias("weight"), "dst"
-        )
-        stars = nodes.unionByName(edges).groupBy("label").applyInPandas(_stars, "node long, centre long").persist()
-        held.append(stars)  # read three times below: clustered once
-        # Each first copy's centre (its own outside the components), each document's its first copy's.
-        centre_of = firsts.join(stars.withColumnRenamed("node", "doc"), "doc", "left").select(
-            "doc", F.coalesce("centre", "doc").alias("centre")
-        )
-        centres = first_of.join(centre_of.withColumnRenamed("doc", "first"), "first").select("doc", "centre")
-
-        members = centres.where(F.col("doc") != F.col("centre")).select(
-            F.lit(MEMBER).alias("kind"), "centre", F.col("doc").alias("member"), *_ordered("doc", "centre")
-        )
-        members = _with_sets(members, signed)
-        apart = (
-            verified.where(F.col("inter") > 0)
-            .join(centre_of.withColumnsRenamed({"doc": "a", "centre": "ca"}), "a")
-            .join(centre_of.withColumnsRenamed({"doc": "b", "centre": "cb"}), "b")
-            .where(F.col("ca") != F.col("cb"))
-            .select(F.lit(APART).alias("kind"), F.lit(-1).cast("long").alias("centre"),
-                    F.lit(-1).cast("long").alias("member"), "a", "b", "inter", "sa", "sb")
-        )
-        located = members.select(*apart.columns).unionByName(apart)
-        for side in ("a", "b"):
-            located = located.join(
-                docs.withColumnsRenamed({"doc": side, "text": f"text_{side}", "spans": f"spans_{side}"}), side
+        signed = held_on(docs.mapInArrow(lambda it: _sign(it, n_gram, num_perm, seed, threshold), SIGNED))
+        first_of = held_on(_first_copies(signed))
+        cand = _candidates(signed, first_of, hint_pairs, min_shared_ngrams(config, n_gram))
+        verified = held_on(
+            _with_sets(cand, signed).mapInArrow(
+                lambda it: _similar(it, config.syndication_threshold),
+                "a long, b long, sa long, sb long, inter long, jaccard double, containment double, near boolean",
             )
-        found = located.mapInArrow(lambda it: _locate(it, config.min_passage_words), LOCATED)
-        reported = found.where((F.col("kind") == MEMBER) | (F.col("shared") >= config.overlap_min_words)).collect()
+        )
+        near = verified.where("near").select(F.col("a").alias("src"), F.col("b").alias("dst"))
+        stars = held_on(_star_centres(near, first_of))
+        reported = _located(docs, signed, first_of, verified, stars, config).collect()
     finally:
         for frame in held:
             frame.unpersist()
