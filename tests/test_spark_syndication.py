@@ -129,3 +129,13 @@ def test_copies_stand_behind_their_first_copy_and_a_hint_pair_is_verified(on_spa
     assert_same(local, got)
     assert local["members"]["document"].tolist() == [1, 2, 3, 4, 6]
     assert local["pairs"]["documents"].tolist()[-1] == [7, 8]
+
+
+def test_a_missing_column_is_a_usage_error(spark):
+    from dedupe.backends.spark.frames import kept_frame, pairs_frame
+    from dedupe.backends.spark.syndication import find
+    from dedupe.document import UsageError
+
+    documents = kept_frame(spark, ["a page"], [[(0, 6)]]).drop("spans")
+    with pytest.raises(UsageError, match="documents must have columns doc, text, spans; missing spans"):
+        find(spark, documents, pairs_frame(spark, np.zeros((0, 2))), CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
