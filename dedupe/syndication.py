@@ -26,7 +26,10 @@ from .ngrams import GramIndex
 from .progress import Progress, as_progress
 from .sign import shingles, slices
 
-__all__ = ["Passage", "Pair", "Cluster", "Syndication", "find", "passages", "match_runs", "anchor_index"]
+__all__ = [
+    "Passage", "Pair", "Cluster", "Syndication", "find", "passages", "passages_of", "match_runs", "anchor_index",
+    "cleaned_key", "min_shared_ngrams",
+]
 
 # Passages separated by at most this many changed words are one passage
 # ("lightly edited" copies change a word here and there).
@@ -179,7 +182,13 @@ def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
     return [passages(toks(x), toks(y), min_words) for x, y in pairs]
 
 
-def _min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
+def cleaned_key(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The text a document is compared on: its kept spans, joined and
+    normalised (:func:`dedupe.blocks.normalise`)."""
+    return normalise("".join(text[a:b] for a, b in spans))
+
+
+def min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
     """Shared n-grams below which a pair cannot share ``overlap_min_words``
     words of passages: each passage of L words has L - n + 1 n-grams, and a
     lightly edited one (a word changed every ten) keeps about half."""
@@ -253,7 +262,7 @@ def find(
     with GramIndex(np.arange(n), verify.MAX_DF, exchange, fingerprints=True) as grams:
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
-                cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
+                cleaned = [cleaned_key(texts[i], spans[i]) for i in range(start, end)]
                 batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
                 keys.append(lsh.band_keys(sigs, config.lsh_threshold))
                 grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
@@ -272,7 +281,7 @@ def find(
             [
                 firsts[lsh.pairs_from_band_keys(keys[firsts])],
                 hint_pairs.astype(np.int64).reshape(-1, 2),
-                grams.sharing_pairs(_min_shared_ngrams(config, n_gram)),
+                grams.sharing_pairs(min_shared_ngrams(config, n_gram)),
             ]
         )
         del keys
