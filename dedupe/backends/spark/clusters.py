@@ -141,8 +141,7 @@ def clusters_frame(documents: DataFrame, blocks: DataFrame, config: Config) -> D
     """
     signed = signed_keys(key_texts(documents, blocks), config).persist()
     try:
-        links = near_links(signed, config).checkpoint(eager=True)
-        labels = components(links)
+        labels = components(near_links(signed, config))  # which reads its links once (a checkpoint)
         first = blocks.groupBy("key").agg(F.min("block").alias("first"))
         # A key without links is its own component; the smallest key's first block is the component's first.
         cluster = (

@@ -109,10 +109,10 @@ def read_inputs(
     files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
     items = read_items(spark, files, config, tasks=tasks).persist()
     try:
-        skipped = _skipped(items)
+        counts, skipped = _tally(items, len(files))
         if skipped and config.strict:
             raise skipped[0]
-        return _documents(spark, items, len(files)), skipped, items
+        return _documents(spark, items, counts), skipped, items
     except BaseException:
         items.unpersist()
         raise
@@ -167,23 +167,27 @@ def _read_range(files: Sequence[InputFile], a: int, b: int, config: ReadConfig) 
         yield pa.RecordBatch.from_pydict(rows, schema=_ITEM_TYPE)
 
 
-def _skipped(items: DataFrame) -> list[InputError]:
-    bad = items.where(F.col("reason").isNotNull()).select("file", "item", "source", "line", "reason", "detail")
-    return [InputError(r["source"], r["line"], r["reason"], r["detail"]) for r in sorted(bad.collect())]
-
-
-def _documents(spark: SparkSession, items: DataFrame, n_files: int) -> DataFrame:
-    """The documents of ``items``, each with its index in the run."""
-    read = items.where(F.col("reason").isNull())
+def _tally(items: DataFrame, n_files: int) -> tuple[np.ndarray, list[InputError]]:
+    """Documents read from each file (int64, shape (n_files,)), and the bad
+    inputs in input order: one small aggregate, a row a file, collected."""
+    bad = F.when(F.col("reason").isNotNull(), F.struct("item", "source", "line", "reason", "detail"))
+    per_file = items.groupBy("file").agg(F.count("row").alias("n"), F.collect_list(bad).alias("bad")).collect()
     counts = np.zeros(n_files, dtype=np.int64)
-    for file, count in read.groupBy("file").count().collect():
-        counts[file] = count
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]]) if n_files else counts
+    skipped = []
+    for file, n, errors in sorted(per_file):
+        counts[file] = n
+        skipped += [InputError(e["source"], e["line"], e["reason"], e["detail"]) for e in sorted(errors)]
+    return counts, skipped
+
+
+def _documents(spark: SparkSession, items: DataFrame, counts: np.ndarray) -> DataFrame:
+    """The documents of ``items``, each with its index in the run (``counts``: documents per file)."""
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if len(counts) else counts
     offsets = spark.createDataFrame(
-        pa.table({"file": pa.array(np.arange(n_files, dtype=np.int64)), "first": pa.array(first.astype(np.int64))})
+        pa.table({"file": pa.array(np.arange(len(counts), dtype=np.int64)), "first": pa.array(first)})
     )
     # A broadcast join keeps the documents where the read tasks left them, in order.
-    return read.join(F.broadcast(offsets), "file").select(
+    return items.where(F.col("reason").isNull()).join(F.broadcast(offsets), "file").select(
         (F.col("first") + F.col("row")).alias("doc"), "id", "text", "source", "line", "url", "tag_paths"
     )
 
