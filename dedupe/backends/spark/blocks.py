@@ -107,18 +107,20 @@ def blocks_frame(documents: DataFrame, config: Config) -> DataFrame:
         Persisted (``unpersist()`` it when done), in no particular order.
     """
     short_words = config.shingle.short_block_words
-    segmented = documents.select("doc", "text").mapInArrow(_segment(short_words), _SEGMENT_SCHEMA).persist()
+    # Each step is read twice (its sums, then its rows): kept until the blocks are.
+    kept = [documents.select("doc", "text").mapInArrow(_segment(short_words), _SEGMENT_SCHEMA).persist()]
     try:
-        per_doc = segmented.groupBy("doc").agg(F.count("*").alias("n"))
+        per_doc = kept[0].groupBy("doc").agg(F.count("*").alias("n"))
         firsts = exclusive_sums(per_doc, "doc", "n", "first_block").select("doc", "first_block")
-        placed = segmented.join(firsts, "doc").withColumn("block", F.col("first_block") + F.col("i"))
-        keys = placed.groupBy("hi", "lo").agg(F.min("block").alias("first"))
+        kept.append(kept[0].join(firsts, "doc").withColumn("block", F.col("first_block") + F.col("i")).persist())
+        keys = kept[1].groupBy("hi", "lo").agg(F.min("block").alias("first"))
         keys = exclusive_sums(keys.withColumn("one", F.lit(1)), "first", "one", "key").select("hi", "lo", "key")
-        blocks = placed.join(keys, ["hi", "lo"]).select(*(c.split()[0] for c in BLOCK_SCHEMA.split(", "))).persist()
+        blocks = kept[1].join(keys, ["hi", "lo"]).select(*(c.split()[0] for c in BLOCK_SCHEMA.split(", "))).persist()
         blocks.count()
         return blocks
     finally:
-        segmented.unpersist()
+        for frame in kept:
+            frame.unpersist()
 
 
 def blocks_array(blocks: DataFrame, n_docs: int) -> Blocks:

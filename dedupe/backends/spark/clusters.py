@@ -10,20 +10,21 @@ data is:
    :func:`dedupe.sign.key_band_keys` (character n-grams for a short key,
    word n-grams for a long one);
 3. the keys grouped by band key with Spark's shuffle: each group of two or
-   more keys (of one kind, in one band) is a bucket, and buckets with the
-   same members are verified once;
-4. each bucket verified in an executor by the local
+   more keys (of one kind, in one band) is a bucket, and the buckets are
+   hashed to partitions;
+4. each partition's buckets verified in an executor by the local
    :func:`dedupe.verify.similar_components` (shingled again as locally,
-   the same threshold), which links each member to the smallest member of
-   its verified component within the bucket;
+   the same threshold), told those buckets as the keys' band keys, which
+   links each key to the smallest key of its verified component;
 5. connected components of those links (:mod:`.components`), and each
    block labelled by the first block of its component's smallest key.
 
 The links differ from the local ones (locally all candidates are verified
 at once, and a pair already connected is skipped), but the components are
-the same: a bucket's components are those of its verified pairs, every
-candidate pair shares a bucket, and every link joins keys a chain of
-verified candidate pairs joins. So the labels are
+the same: a partition's components are those of the verified pairs of its
+buckets (similar_components only skips pairs that cannot reach the
+threshold or are already connected), every candidate pair shares a bucket,
+and every link joins keys a chain of verified candidate pairs joins. So the labels are
 :func:`dedupe.stages.clusters.run_clusters`'.
 """
 
@@ -39,7 +40,7 @@ from . import require_pyspark
 
 require_pyspark()
 
-from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession, Window  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
 from ... import verify  # noqa: E402
@@ -50,7 +51,7 @@ from ...sign import key_band_keys, shingles  # noqa: E402
 from ...stages.contract import Tables  # noqa: E402
 from .components import components  # noqa: E402
 
-__all__ = ["key_texts", "signed_keys", "buckets", "near_links", "clusters_frame", "clusters_array", "cluster_tables"]
+__all__ = ["key_texts", "signed_keys", "near_links", "verify_buckets", "clusters_frame", "clusters_array", "cluster_tables"]
 
 
 def key_texts(documents: DataFrame, blocks: DataFrame) -> DataFrame:
@@ -96,39 +97,61 @@ def signed_keys(texts: DataFrame, config: Config) -> DataFrame:
     return texts.mapInArrow(sign, "key long, text string, short boolean, bands array<long>")
 
 
-def buckets(signed: DataFrame) -> DataFrame:
-    """``short``, ``members``: the keys (sorted) that share a band key, of
-    one kind in one band, two or more; each set of members once."""
-    banded = signed.select("key", "short", F.posexplode("bands").alias("band", "band_key"))
-    grouped = banded.groupBy("short", "band", "band_key").agg(F.array_sort(F.collect_list("key")).alias("members"))
-    return grouped.where(F.size("members") >= 2).select("short", "members").distinct()
-
-
 def near_links(signed: DataFrame, config: Config) -> DataFrame:
     """``src``, ``dst``: links whose connected components are those of the
-    candidate pairs (keys sharing a bucket, :func:`buckets`) whose shingle
-    sets have a Jaccard of ``block_threshold`` or more. Each bucket is
-    verified in an executor by :func:`dedupe.verify.similar_components`."""
+    candidate pairs (keys of one kind sharing a band key) whose shingle sets
+    have a Jaccard of ``block_threshold`` or more.
+
+    The keys of each bucket (a band key two or more keys share, in one band)
+    are brought together by Spark's shuffle, buckets hashed to partitions,
+    and each partition verified as :func:`dedupe.stages.clusters.near_edges`
+    verifies a corpus (:func:`verify_buckets`).
+    """
+    bucket = ("short", "band", "band_key")
+    banded = signed.select("key", "short", F.posexplode("bands").alias("band", "band_key"))
+    members = banded.withColumn("size", F.count("*").over(Window.partitionBy(*bucket))).where(F.col("size") >= 2)
+    rows = members.select("key", *bucket).join(signed.select("key", "text"), "key").repartition(*bucket)
     sc = config.shingle
     threshold = config.boilerplate.block_threshold
+    ngram = {True: ("char", sc.char_ngram), False: ("word", sc.word_ngram)}
 
-    def verify_bucket(rows: pd.DataFrame) -> pd.DataFrame:
-        rows = rows.sort_values("key")
-        kind, ngram = ("char", sc.char_ngram) if bool(rows["short"].iloc[0]) else ("word", sc.word_ngram)
-        with Workers(1) as workers:
-            batch, _ = shingles(workers, rows["text"].tolist(), kind, ngram, normalise=True)
-        # One band key for all: every pair of a bucket is a candidate.
-        label = verify.similar_components(verify.shingle_matrix(batch), np.zeros((len(rows), 1), np.uint64), threshold)
-        keys = rows["key"].to_numpy(dtype=np.int64)
-        moved = np.flatnonzero(label != np.arange(len(label)))
-        return pd.DataFrame({"src": keys[moved], "dst": keys[label[moved]]})
+    def verify_partition(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rows = pd.concat(list(parts), ignore_index=True)
+        for short in (True, False):
+            these = rows[rows["short"] == short]
+            if len(these):
+                yield verify_buckets(these, *ngram[short], threshold)
 
-    members = buckets(signed).select("members", F.explode("members").alias("key"))
-    return (
-        members.join(signed.select("key", "short", "text"), "key")
-        .groupBy("members")
-        .applyInPandas(verify_bucket, "src long, dst long")
-    )
+    return rows.mapInPandas(verify_partition, "src long, dst long")
+
+
+def verify_buckets(rows: pd.DataFrame, kind: str, ngram: int, threshold: float) -> pd.DataFrame:
+    """Links (``src``, ``dst``) joining the keys of ``rows`` as the verified
+    pairs of their buckets join them.
+
+    ``rows`` are (``key``, ``band``, ``band_key``, ``text``): each key in
+    each bucket of one kind. The keys' band keys are those buckets alone,
+    renumbered in each band (a band where a key is in none of them gets a
+    number of its own), so that :func:`dedupe.verify.similar_components`,
+    given the keys' ``kind`` n-gram sets of ``ngram`` as locally, verifies
+    exactly the pairs that share one of these buckets. Each key is linked
+    to the smallest key of its component.
+    """
+    keys, first, row = np.unique(rows["key"].to_numpy(dtype=np.int64), return_index=True, return_inverse=True)
+    n = len(keys)
+    band = rows["band"].to_numpy(dtype=np.int64)
+    n_bands = int(band.max()) + 1
+    codes = np.arange(n, dtype=np.int64)[:, None] + np.zeros((1, n_bands), dtype=np.int64)
+    for k in np.unique(band).tolist():
+        mine = band == k
+        _, bucket = np.unique(rows["band_key"].to_numpy(dtype=np.int64)[mine], return_inverse=True)
+        codes[row[mine], k] = n + bucket  # past every key's own number
+    texts = rows["text"].to_numpy(dtype=object)[first].tolist()
+    with Workers(1) as workers:
+        batch, _ = shingles(workers, texts, kind, ngram, normalise=True)
+    label = verify.similar_components(verify.shingle_matrix(batch), codes.astype(np.uint64), threshold)
+    moved = np.flatnonzero(label != np.arange(n))
+    return pd.DataFrame({"src": keys[moved], "dst": keys[label[moved]]})
 
 
 def clusters_frame(documents: DataFrame, blocks: DataFrame, config: Config) -> DataFrame:
