@@ -116,7 +116,10 @@ def near_links(signed: DataFrame, config: Config) -> DataFrame:
     ngram = {True: ("char", sc.char_ngram), False: ("word", sc.word_ngram)}
 
     def verify_partition(parts: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        rows = pd.concat(list(parts), ignore_index=True)
+        parts = list(parts)
+        if not parts:  # a partition without buckets
+            return
+        rows = pd.concat(parts, ignore_index=True)
         for short in (True, False):
             these = rows[rows["short"] == short]
             if len(these):
