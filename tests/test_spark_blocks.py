@@ -81,11 +81,21 @@ def generated(folder: Path, pages: int, shard_pages: int) -> Path:
     return folder
 
 
+def page(i: int) -> str:
+    return json.dumps({"id": f"extra-{i}", "url": f"https://extra.example/{i}", "text": f"Page {i}\n\nShared footer line\n"})
+
+
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory):
-    """The same 300 pages in one JSONL file and in seven."""
+    """The same 300 pages in one JSONL file, and in five with two more
+    between them: an empty file, and one with a malformed line and a
+    record without text around two pages."""
     base = tmp_path_factory.mktemp("generated")
-    return generated(base / "one", 300, 300), generated(base / "seven", 300, 45)
+    one, seven = generated(base / "one", 300, 300), generated(base / "seven", 300, 60)
+    (seven / "shard-00001-empty.jsonl").write_text("")
+    bad = page(0) + "\n{not json\n" + json.dumps({"id": "e", "text": ""}) + "\n" + page(1) + "\n"
+    (seven / "shard-00003-bad.jsonl").write_text(bad)
+    return one, seven
 
 
 def test_seeds(spark, seeds_dir, stage_runs):
@@ -96,47 +106,36 @@ def test_seeds(spark, seeds_dir, stage_runs):
     assert len(np.unique(got[2].key)) < len(got[2].key) and len(np.unique(got[3])) < len(got[3])
 
 
-@pytest.mark.parametrize("which, tasks", [(0, 1), (1, 7)], ids=["one-file-one-task", "seven-files-seven-tasks"])
-def test_a_generated_corpus_in_one_file_or_seven(spark, corpora, stage_runs, which, tasks):
-    folder = corpora[which]
-    assert len(list(folder.glob("*.jsonl"))) == (1, 7)[which]
-    want = local(stage_runs, [folder])
-    got = on_spark(spark, [folder], tasks=tasks)
-    assert got[4] == tasks
+def test_a_generated_corpus_in_one_file_read_by_one_task(spark, corpora, stage_runs):
+    want = local(stage_runs, [corpora[0]])
+    got = on_spark(spark, [corpora[0]], tasks=1)
+    assert got[4] == 1
     assert_same(got, want)
-    documents, _, b, labels, _ = got
-    assert len(documents) == 300
+    documents, skipped, b, labels, _ = got
+    assert len(documents) == 300 and skipped == []
     # Templates repeat across pages, and near-identical lines join clusters of their own.
     assert len(np.unique(b.key)) < len(b.key) and len(np.unique(labels)) < len(np.unique(b.key))
 
 
-@pytest.fixture
-def bad_inputs(tmp_path):
-    """Two good files around an empty one; a malformed line and an empty text in the first."""
-    folder = tmp_path / "bad"
-    folder.mkdir()
-    page = lambda i: json.dumps({"id": f"p{i}", "url": f"https://a.example/{i}", "text": f"Page {i}\n\nShared footer line\n"})  # noqa: E731
-    (folder / "a.jsonl").write_text(page(0) + "\n{not json\n" + json.dumps({"id": "e", "text": ""}) + "\n" + page(1) + "\n")
-    (folder / "b.jsonl").write_text("")
-    (folder / "c.jsonl").write_text(page(2) + "\n" + page(3) + "\n")
-    return folder
-
-
-def test_an_empty_file_and_a_malformed_line_are_accounted_for_as_locally(spark, stage_runs, bad_inputs):
-    want = local(stage_runs, [bad_inputs])
-    got = on_spark(spark, [bad_inputs], tasks=3)
+def test_seven_files_read_by_seven_tasks_with_an_empty_file_and_bad_lines(spark, corpora, stage_runs):
+    folder = corpora[1]
+    assert len(list(folder.glob("*.jsonl"))) == 7
+    want = local(stage_runs, [folder])
+    got = on_spark(spark, [folder], tasks=7)
+    assert got[4] == 7
     assert_same(got, want)
-    assert [(Path(path).name, line, reason) for path, line, reason, _ in errors(got[1])] == [
-        ("a.jsonl", 2, "invalid_json"), ("a.jsonl", 3, "empty")
+    documents, skipped, _, _, _ = got
+    assert len(documents) == 302 and [d.id for d in documents if d.id.startswith("extra")] == ["extra-0", "extra-1"]
+    assert [(Path(path).name, line, reason) for path, line, reason, _ in errors(skipped)] == [
+        ("shard-00003-bad.jsonl", 2, "invalid_json"), ("shard-00003-bad.jsonl", 3, "empty")
     ]
-    assert [d.id for d in got[0]] == ["p0", "p1", "p2", "p3"]
 
 
-def test_strict_raises_the_first_bad_input_as_locally(spark, stage_runs, bad_inputs):
+def test_strict_raises_the_first_bad_input_as_locally(spark, stage_runs, corpora):
     with pytest.raises(InputError) as local_error:
-        local(stage_runs, [bad_inputs], strict=True)
+        local(stage_runs, [corpora[1]], strict=True)
     with pytest.raises(InputError) as spark_error:
-        read(spark, [str(bad_inputs)], Config.from_options(strict=True).read, tasks=3)
+        read(spark, [str(corpora[1])], Config.from_options(strict=True).read, tasks=3)
     assert spark_error.value.message == local_error.value.message
 
 
