@@ -21,7 +21,7 @@ from dedupe.stages.read import run_read
 
 pytest.importorskip("pyspark")
 
-from dedupe.backends.spark.blocks import blocks_array, blocks_frame, blocks_frame_of  # noqa: E402
+from dedupe.backends.spark.blocks import SPAN, blocks_array, blocks_frame, blocks_frame_of, exclusive_sums  # noqa: E402
 from dedupe.backends.spark.clusters import clusters_array  # noqa: E402
 from dedupe.backends.spark.read import documents_list, read, read_inputs  # noqa: E402
 
@@ -148,3 +148,15 @@ def test_blocks_read_back_from_their_tables_make_the_same_frame(spark, seeds_dir
     frame.unpersist()
     for name in BLOCK_FIELDS:
         assert np.array_equal(getattr(again, name), getattr(b, name)), name
+
+
+def test_exclusive_sums_carry_across_ranges(spark):
+    """Block indices and key ids are prefix sums over ranges of ids: what
+    each range adds reaches the ranges after it, also past an empty one."""
+    order = [3 * SPAN + 1, 0, SPAN, 5, SPAN - 1, 3 * SPAN]
+    weight = [7, 2, 4, 3, 1, 5]
+    frame = spark.createDataFrame(list(zip(order, weight)), "at long, n long")
+    got = dict(exclusive_sums(frame, "at", "n", "before").select("at", "before").collect())
+    by_order = sorted(zip(order, weight))
+    want = {at: sum(n for _, n in by_order[:i]) for i, (at, _) in enumerate(by_order)}
+    assert got == want

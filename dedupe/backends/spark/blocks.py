@@ -47,7 +47,7 @@ BLOCK_SCHEMA = (
 )
 # What the executors return of each block: the digest as two longs (the uint64 bits).
 _SEGMENT_SCHEMA = "doc long, i long, start long, end long, line long, weight double, repeat boolean, hi long, lo long"
-#: Ids a range of :func:`exclusive_sums` holds: its rows are summed in one window.
+#: Ids a range of :func:`exclusive_sums` holds (a power of two): its rows are summed in one window.
 SPAN = 1 << 16
 
 
@@ -76,19 +76,20 @@ def exclusive_sums(frame: DataFrame, order: str, weight: str, name: str) -> Data
     ``order`` is a non-negative long, distinct on every row. Rows go to
     ranges of :data:`SPAN` values of ``order``; the range totals (one row a
     range) are summed on the driver, the rows of a range in a window.
+    The columns ``_range`` and ``_before`` are the sums' own.
     """
     spark = frame.sparkSession
-    span = F.floor(F.col(order) / SPAN).cast("long")
-    totals = sorted(frame.groupBy(span.alias("range")).agg(F.sum(weight).alias("total")).collect())
+    span = F.shiftright(F.col(order), SPAN.bit_length() - 1)  # exact, where a division by SPAN is a double
+    totals = sorted(frame.groupBy(span.alias("_range")).agg(F.sum(weight).alias("total")).collect())
     ranges = np.array([r for r, _ in totals], dtype=np.int64)
     before = np.concatenate([[0], np.cumsum([int(t) for _, t in totals], dtype=np.int64)[:-1]]).astype(np.int64)
-    offsets = spark.createDataFrame(pa.table({"range": pa.array(ranges), "before": pa.array(before[: len(ranges)])}))
-    within = Window.partitionBy("range").orderBy(order).rowsBetween(Window.unboundedPreceding, -1)
+    offsets = spark.createDataFrame(pa.table({"_range": pa.array(ranges), "_before": pa.array(before[: len(ranges)])}))
+    within = Window.partitionBy("_range").orderBy(order).rowsBetween(Window.unboundedPreceding, -1)
     return (
-        frame.withColumn("range", span)
-        .join(F.broadcast(offsets), "range")
-        .withColumn(name, (F.col("before") + F.coalesce(F.sum(weight).over(within), F.lit(0))).cast("long"))
-        .drop("range", "before")
+        frame.withColumn("_range", span)
+        .join(F.broadcast(offsets), "_range")
+        .withColumn(name, (F.col("_before") + F.coalesce(F.sum(weight).over(within), F.lit(0))).cast("long"))
+        .drop("_range", "_before")
     )
 
 

@@ -37,7 +37,7 @@ from ...io.files import InputFile, discover, load_stdin  # noqa: E402
 from ...io.readers import read_file  # noqa: E402
 from ...stages.read import READ_CHUNK, read_weights  # noqa: E402
 
-__all__ = ["read", "read_inputs", "documents_list", "DOCUMENT_SCHEMA"]
+__all__ = ["read", "read_inputs", "read_items", "documents_list", "DOCUMENT_SCHEMA", "ITEM_SCHEMA"]
 
 PathLike = Union[str, os.PathLike]
 
