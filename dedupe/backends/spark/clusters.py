@@ -88,7 +88,7 @@ def signed_keys(texts: DataFrame, config: Config) -> DataFrame:
     def sign(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             short, keys = key_band_keys(batch.column("text").to_pylist(), *args)
-            offsets = np.arange(0, keys.size + 1, max(keys.shape[1], 1), dtype=np.int32)[: len(keys) + 1]
+            offsets = np.arange(len(keys) + 1, dtype=np.int32) * keys.shape[1]  # each row's b band keys
             bands = pa.ListArray.from_arrays(pa.array(offsets), pa.array(keys.view(np.int64).ravel()))
             yield pa.RecordBatch.from_arrays(
                 [batch.column("key"), batch.column("text"), pa.array(short), bands], names=["key", "text", "short", "bands"]
