@@ -74,8 +74,10 @@ def read(
         Files, folders, and "-" for standard input.
     config : ReadConfig, optional
     tasks : int, optional
-        Read tasks (each a run of consecutive files); by default enough for
-        every core, more for a large corpus. The result is the same for any.
+        Read tasks, each a run of consecutive files: as many files a task
+        (at most one task a file); by default enough for every core, more
+        for a large corpus, cut by reading weight. The result is the same
+        for any.
 
     Returns
     -------
