@@ -21,7 +21,7 @@ from .contract import Stage, Step, Table, Tables
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["Blocks", "segment_documents", "digests", "ids_by_first_occurrence", "first_occurrence_ids", "run_blocks", "STAGE"]
+__all__ = ["Blocks", "segment_documents", "digests", "ids_by_first_occurrence", "first_occurrence_ids", "run_blocks", "tables_of", "blocks_of", "STAGE"]
 
 
 def segment_documents(texts: Sequence[str], short_words: int):
@@ -135,20 +135,22 @@ STAGE = Stage(
 )
 
 
-def _tables(b: Blocks) -> Tables:
+def tables_of(b: Blocks) -> Tables:
+    """The stage's tables (as :data:`STAGE` declares them) holding ``b``."""
     return {
         "blocks": {"span": b.blocks, "weight": b.weight, "repeat": b.repeat, "key": b.key},
         "documents": {"blocks": b.counts},
     }
 
 
-def _blocks_of(tables: Tables) -> Blocks:
+def blocks_of(tables: Tables) -> Blocks:
+    """The :class:`Blocks` held in the stage's tables (:func:`tables_of`)."""
     t = tables["blocks"]
     return Blocks(t["span"], tables["documents"]["blocks"], t["weight"], t["repeat"], t["key"])
 
 
 def _check(tables: Tables) -> None:
-    b = _blocks_of(tables)
+    b = blocks_of(tables)
     if b.blocks.shape[1:] != (3,) or int(b.counts.sum()) != len(b.key):
         raise ValueError("blocks and their documents' counts do not agree")
     if len(b.key) and (b.key.min() < 0 or not np.array_equal(b.key[b.first], np.arange(len(b.first)))):
@@ -175,6 +177,6 @@ def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
         empty = segment_documents([], short_words)
         ids = first_occurrence_ids(digests(), run.exchange)
         flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
-        return _tables(Blocks(*flat, ids))
+        return tables_of(Blocks(*flat, ids))
 
-    return _blocks_of(run.execute(STAGE, compute, check=_check, inputs={"documents": documents}))
+    return blocks_of(run.execute(STAGE, compute, check=_check, inputs={"documents": documents}))

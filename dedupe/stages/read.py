@@ -31,7 +31,7 @@ from .contract import Stage, Step
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["run_read", "read_files"]
+__all__ = ["run_read", "read_files", "read_weights", "READ_CHUNK"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -78,7 +78,7 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     config = run.config.read
     files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
     sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
-    weights = sizes * np.array([_READ_COST.get(f.format, _READ_COST_OTHER) for f in files])
+    weights = read_weights(files, sizes)
     if run.workers.would_split(sizes.sum()):
         run.workers.warm_up()  # enough text that the blocks stage will share it out
     # The output field only changes what is written, not what is read.
@@ -94,7 +94,7 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
             folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
             with run.progress.stage(STAGE.name, len(files), "files") as task:
                 args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
-                for path, metadata, errors in run.workers.imap(read_files, weights, args, task, _READ_CHUNK):
+                for path, metadata, errors in run.workers.imap(read_files, weights, args, task, READ_CHUNK):
                     documents.absorb(path, metadata)
                     if errors and config.strict:
                         raise InputError(*errors[0])
@@ -135,9 +135,9 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     return Corpus(files=files, documents=documents, skipped=skipped)
 
 
-# Most weight read in one chunk (a chunk's documents are held until they are
-# in the store): about 40 MB of JSONL or 10 MB of HTML.
-_READ_CHUNK = 1 << 22
+#: Most weight read in one chunk (:func:`read_weights`; a chunk's documents
+#: are held until they are in the store): about 40 MB of JSONL or 10 MB of HTML.
+READ_CHUNK = 1 << 22
 # What reading a character of a file costs, in the unit chunks are measured
 # in (a character through the blocks stage, about 15 MB/s): HTML pages (files,
 # WARC responses) parse at about 35 MB/s, JSON, CSV and text at 150 MB/s.
@@ -145,6 +145,15 @@ _READ_COST = {"html": 0.4, "warc": 0.4}
 _READ_COST_OTHER = 0.1
 # Characters a compressed byte holds, about.
 _COMPRESSED = 4
+
+
+def read_weights(files: Sequence[InputFile], sizes: Optional[np.ndarray] = None) -> np.ndarray:
+    """What reading each file costs, about (float64, shape (len(files),)), in
+    the unit of :data:`READ_CHUNK`: its characters (``sizes`` when the caller
+    has them already) times its format's cost."""
+    if sizes is None:
+        sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
+    return sizes * np.array([_READ_COST.get(f.format, _READ_COST_OTHER) for f in files], dtype=np.float64)
 
 
 def _new_store(run: "Run", key: Optional[str]) -> DocumentStore:
