@@ -64,7 +64,7 @@ def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path
 def test_one_file_or_seven(spark, corpus, tmp_path):
     """The same pages in seven files: the same result on Spark as locally (ids from file and row)."""
     seven = generated(tmp_path / "seven", 600, 90)
-    assert len(list(seven.iterdir())) == 7
+    assert len(list(seven.glob("*.jsonl"))) == 7
     local, on_spark = clean_both([seven], tmp_path)
     assert on_spark == local
 

@@ -52,6 +52,8 @@ class SparkRun(Run):
         self.spark = spark
         self._documents: Optional[DataFrame] = None
         self._blocks: Optional[DataFrame] = None
+        #: Frames persisted for the run, released at its end.
+        self._persisted: list[DataFrame] = []
 
     def computing(self, stage: Stage, compute: Callable[[], Tables], inputs: dict) -> Callable[[], Tables]:
         on_spark = _ON_SPARK.get(stage.name)
@@ -76,9 +78,10 @@ class SparkRun(Run):
 def _read(run: SparkRun, inputs, store) -> tuple:
     """Files read in the executors (:mod:`.read`); their documents streamed,
     in order, into the driver's store, which the stages that run there read."""
-    from .read import read
+    from .read import read_inputs
 
-    frame, skipped = read(run.spark, inputs, run.config.read)
+    frame, skipped, base = read_inputs(run.spark, inputs, run.config.read)
+    run._persisted.append(base)
     documents = store()
     try:
         documents.extend(
@@ -195,7 +198,7 @@ def spark_run(
         try:
             yield run
         finally:
-            for frame in (run._documents,):
+            for frame in (run._documents, run._blocks, *run._persisted):
                 if frame is not None:
                     frame.unpersist()
             if started:
