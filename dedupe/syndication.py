@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from . import cluster, lsh, verify
-from .blocks import WORD, normalise
+from .blocks import WORD
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 from .executor import Exchange, Workers, in_memory
 from .ngrams import GramIndex
@@ -349,8 +349,9 @@ def find(
     with GramIndex(np.arange(n), verify.MAX_DF, exchange, fingerprints=True) as grams:
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
-                cleaned = [normalise("".join(texts[i][a:b] for a, b in spans[i])) for i in range(start, end)]
-                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
+                # Normalised on the workers, with the shingling.
+                cleaned = ["".join(texts[i][a:b] for a, b in spans[i]) for i in range(start, end)]
+                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign, normalise=True)
                 keys.append(lsh.band_keys(sigs, config.lsh_threshold))
                 grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
                 task.advance(end - start)
