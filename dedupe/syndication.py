@@ -350,7 +350,8 @@ def find(
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
                 # Normalised on the workers, with the shingling.
-                cleaned = ["".join(texts[i][a:b] for a, b in spans[i]) for i in range(start, end)]
+                # The slice's texts read at once (a store reads them in one go, not once a span).
+                cleaned = ["".join(t[a:b] for a, b in spans[i]) for i, t in zip(range(start, end), texts[start:end])]
                 batch, sigs = shingles(workers, cleaned, "word", n_gram, sign, normalise=True)
                 keys.append(lsh.band_keys(sigs, config.lsh_threshold))
                 grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
