@@ -37,6 +37,8 @@ def segment(text: str) -> np.ndarray:
         ``start``, ``end`` (character offsets of the line, without its line
         break) and the 1-based ``line`` number of each block, in order.
     """
+    if text.isascii():
+        return _ascii_lines(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_SPACE)
     spans = [(m.start(), m.end()) for m in _LINE.finditer(text)]
     if not spans:
         return np.zeros((0, 3), dtype=np.int64)
@@ -45,6 +47,33 @@ def segment(text: str) -> np.ndarray:
     breaks = np.array([m.start() for m in re.finditer("\n", text)], dtype=np.int64)
     out[:, 2] = np.searchsorted(breaks, out[:, 0]) + 1
     return out
+
+
+# Which ASCII characters are whitespace to ``\S`` (str.isspace).
+_ASCII_SPACE = np.array([chr(c).isspace() for c in range(128)], dtype=np.bool_)
+
+
+@njit(cache=True)
+def _ascii_lines(codes, is_space):
+    """:func:`segment` of an ASCII text's bytes: each line (cut at ``\r`` and
+    ``\n``, as ``_LINE``'s matches are) holding a non-space character."""
+    out = np.empty((len(codes) // 2 + 1, 3), dtype=np.int64)
+    n = 0
+    line = 1
+    start = 0
+    solid = False  # the line so far holds a non-space
+    for i in range(len(codes) + 1):
+        if i == len(codes) or codes[i] == 10 or codes[i] == 13:
+            if solid:
+                out[n, 0], out[n, 1], out[n, 2] = start, i, line
+                n += 1
+            if i < len(codes) and codes[i] == 10:
+                line += 1
+            start = i + 1
+            solid = False
+        elif not is_space[codes[i]]:
+            solid = True
+    return out[:n].copy()
 
 
 def kept_spans(text_length: int, blocks: np.ndarray, keep: np.ndarray) -> list[tuple[int, int]]:

@@ -115,6 +115,13 @@ class PairShards:
                 for k, idx in group_by(d // slice_rows, queries.n):
                     queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
+        # Each slice's queries in document order, sorted once for every pass
+        # (the evidence reads each document's row once, going down).
+        for k in range(queries.n):
+            q = queries.load(k)
+            if q:
+                order = np.argsort(q["d"], kind="stable")
+                queries.replace(k, **{name: col[order] for name, col in q.items()})
         progress.end(task.stage)
         with queries, self._exchange(queries.n) as sums:
             if loose is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 import numpy as np
+from numba import njit
 
 from . import cluster, lsh, verify
 from .blocks import WORD, normalise
@@ -27,7 +28,7 @@ from .progress import Progress, as_progress
 from .sign import shingles, slices
 
 __all__ = [
-    "Passage", "Pair", "Cluster", "Syndication", "find", "passages", "passages_of", "match_runs", "anchor_index",
+    "Passage", "Pair", "Cluster", "Syndication", "find", "passages", "passages_of", "match_runs", "anchors", "Tokens",
     "cleaned_key", "min_shared_ngrams",
 ]
 
@@ -81,74 +82,168 @@ class Syndication:
 
 class Tokens:
     """Words of the kept spans of a text, lower-cased, with their offsets in
-    the text, and (built once, on demand) their anchor index."""
+    the text; their ids in a vocabulary, and the anchor index of those ids,
+    built once each, on demand."""
 
-    __slots__ = ("words", "pos", "_index")
+    __slots__ = ("words", "pos", "_ids", "_index")
 
     def __init__(self, text: str, spans: Sequence[tuple[int, int]]):
         words: list[str] = []
-        pos: list[tuple[int, int]] = []
+        pos: list[np.ndarray] = []
         for a, b in spans:
-            found = list(WORD.finditer(text, a, b))
-            words += [m.group().casefold() for m in found]
-            pos += [m.span() for m in found]
+            piece = text[a:b]
+            if piece.isascii():
+                # ASCII: lower is casefold and keeps every \w a \w, so the
+                # words of the lower-cased piece are the case-folded words,
+                # and their offsets are the runs of word bytes.
+                words += WORD.findall(piece.lower())
+                pos.append(_ascii_word_spans(np.frombuffer(piece.encode("ascii"), dtype=np.uint8), _ASCII_WORD) + a)
+            else:
+                found = list(WORD.finditer(text, a, b))
+                words += [m.group().casefold() for m in found]
+                pos.append(np.array([m.span() for m in found], dtype=np.int64).reshape(-1, 2))
         self.words = words
-        self.pos = np.array(pos, dtype=np.int64).reshape(-1, 2)
-        self._index: dict[int, dict] = {}
+        self.pos = np.concatenate(pos) if pos else np.zeros((0, 2), dtype=np.int64)
+        self._ids: Optional[tuple[dict, np.ndarray]] = None
+        self._index: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def index(self, k: int) -> dict[tuple[str, ...], list[int]]:
+    def ids(self, vocab: dict) -> np.ndarray:
+        """int64 id of each word in ``vocab`` (new words added): equal words,
+        equal ids, for every :class:`Tokens` given the same ``vocab``."""
+        if self._ids is None or self._ids[0] is not vocab:
+            get = vocab.setdefault
+            ids = np.array([get(w, len(vocab)) for w in self.words], dtype=np.int64)
+            self._ids, self._index = (vocab, ids), {}
+        return self._ids[1]
+
+    def index(self, k: int, vocab: dict) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`anchors` of :meth:`ids` (``vocab``'s)."""
+        ids = self.ids(vocab)
         if k not in self._index:
-            self._index[k] = anchor_index(self.words, k)
+            self._index[k] = anchors(ids, k)
         return self._index[k]
 
 
-def anchor_index(words: Sequence[str], k: int) -> dict[tuple[str, ...], list[int]]:
-    """Where each ``k``-word sequence starts in ``words``."""
-    index: dict[tuple[str, ...], list[int]] = {}
-    # zip of k shifted views makes the k-word tuples in C, in order.
-    for j, key in enumerate(zip(*(words[s:] for s in range(k)))):
-        index.setdefault(key, []).append(j)
-    return index
+# What WORD matches among the ASCII code points.
+_ASCII_WORD = np.array([bool(WORD.fullmatch(chr(c))) for c in range(128)], dtype=np.bool_)
 
 
-def match_runs(
-    wa: Sequence[str], wb: Sequence[str], k: int, index: Optional[dict] = None
-) -> list[tuple[int, int, int]]:
-    """Greedy maximal matches ``(i, j, n)``: ``wa[i:i+n] == wb[j:j+n]``, found
-    from ``k``-word anchors scanning ``wa`` left to right (linear in practice,
-    where difflib's alignment is quadratic on long pages). ``index`` is
-    ``anchor_index(wb, k)`` when the caller has it already."""
-    if index is None:
-        index = anchor_index(wb, k)
-    found = []
+@njit(cache=True)
+def _ascii_word_spans(codes, is_word):
+    """``(start, end)`` of each run of word characters of ASCII ``codes``, int64 (n, 2)."""
+    out = np.empty((len(codes) // 2 + 1, 2), dtype=np.int64)
+    n = 0
+    inside = False
+    for i in range(len(codes)):
+        w = is_word[codes[i]]
+        if w and not inside:
+            out[n, 0] = i
+        elif inside and not w:
+            out[n, 1] = i
+            n += 1
+        inside = w
+    if inside:
+        out[n, 1] = len(codes)
+        n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def _anchor_keys(ids, k):
+    """A 64-bit key of each ``k``-id sequence of ``ids`` (equal sequences, equal keys)."""
+    n = max(len(ids) - k + 1, 0)
+    keys = np.empty(n, dtype=np.uint64)
+    for j in range(n):
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for q in range(k):
+            h = (h ^ np.uint64(ids[j + q])) * np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+        keys[j] = h
+    return keys
+
+
+def anchors(ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each ``k``-id sequence starts in ``ids``: its key
+    (:func:`_anchor_keys`) and its start, sorted by key, then start.
+
+    Returns
+    -------
+    keys : ndarray of uint64, shape (n - k + 1,)
+    starts : ndarray of int64, shape (n - k + 1,)
+    """
+    keys = _anchor_keys(ids, k)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order.astype(np.int64)
+
+
+@njit(cache=True)
+def _match_runs(wa, wb, k, keys, starts, max_hits):
+    """:func:`match_runs` over int64 ids, ``(keys, starts)`` being
+    :func:`anchors` of ``wb``. Equal keys are checked word by word, so a
+    key shared by two sequences never makes a match."""
+    out = np.empty((max(len(wa) - k + 1, 0), 3), dtype=np.int64)
+    found = 0
+    la, lb = len(wa), len(wb)
+    probe = _anchor_keys(wa, k)
     i = 0
-    while i <= len(wa) - k:
-        starts = index.get(tuple(wa[i : i + k]))
-        if not starts:
-            i += 1
-            continue
-        best_n, best_j = 0, -1
-        for j in starts[:_MAX_ANCHOR_HITS]:
+    while i <= la - k:
+        t = np.searchsorted(keys, probe[i])
+        hits, best_n, best_j = 0, 0, -1
+        while t < len(keys) and keys[t] == probe[i] and hits < max_hits:
+            j = starts[t]
+            t += 1
+            same = True
+            for q in range(k):
+                if wa[i + q] != wb[j + q]:
+                    same = False
+                    break
+            if not same:
+                continue
+            hits += 1
             n = k
-            while i + n < len(wa) and j + n < len(wb) and wa[i + n] == wb[j + n]:
+            while i + n < la and j + n < lb and wa[i + n] == wb[j + n]:
                 n += 1
             if n > best_n:
                 best_n, best_j = n, j
-        found.append((i, best_j, best_n))
+        if hits == 0:
+            i += 1
+            continue
+        out[found, 0], out[found, 1], out[found, 2] = i, best_j, best_n
+        found += 1
         i += best_n
-    return found
+    return out[:found]
 
 
-def passages(ta: Tokens, tb: Tokens, min_words: int) -> list[Passage]:
+def match_runs(
+    wa: Sequence[str], wb: Sequence[str], k: int, index: Optional[tuple[np.ndarray, np.ndarray]] = None
+) -> list[tuple[int, int, int]]:
+    """Greedy maximal matches ``(i, j, n)``: ``wa[i:i+n] == wb[j:j+n]``, found
+    from ``k``-word anchors scanning ``wa`` left to right (linear in practice,
+    where difflib's alignment is quadratic on long pages); of the places an
+    anchor starts in ``wb``, the first :data:`_MAX_ANCHOR_HITS` are tried.
+    ``wa`` and ``wb`` are words, or int64 word ids (``index``, then, may be
+    :func:`anchors` of ``wb``, when the caller has it already)."""
+    if not isinstance(wa, np.ndarray):
+        vocab: dict = {}
+        wa, wb = (np.array([vocab.setdefault(w, len(vocab)) for w in ws], dtype=np.int64) for ws in (wa, wb))
+        index = None
+    keys, starts = anchors(wb, k) if index is None else index
+    return [tuple(r) for r in _match_runs(wa, wb, k, keys, starts, _MAX_ANCHOR_HITS).tolist()]
+
+
+def passages(ta: Tokens, tb: Tokens, min_words: int, vocab: Optional[dict] = None) -> list[Passage]:
     """Passages of at least ``min_words`` words two token sequences share.
 
     Matches a few changed words apart (at most ``_MAX_GAP`` on both sides)
     are one passage, so a lightly edited copy gives one passage, not many.
+    ``vocab`` numbers the words (:meth:`Tokens.ids`); one shared by the
+    calls of a chunk numbers each document's words once.
     """
+    vocab = {} if vocab is None else vocab
     pa, pb = ta.pos, tb.pos
     k = min(min_words, _ANCHOR)
     merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
-    for i, j, n in match_runs(ta.words, tb.words, k, tb.index(k)):
+    for i, j, n in match_runs(ta.ids(vocab), tb.ids(vocab), k, tb.index(k, vocab)):
         last = merged[-1] if merged else None
         if last and 0 <= i - last[2] <= _MAX_GAP and 0 <= j - last[3] <= _MAX_GAP:
             last[2], last[3], last[4] = i + n, j + n, last[4] + n
@@ -173,13 +268,14 @@ def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
     spans in ``docs``; each document tokenised once for the chunk (a
     cluster's centre is in every pair of its cluster)."""
     tokens: dict[int, Tokens] = {}
+    vocab: dict[str, int] = {}
 
     def toks(i: int) -> Tokens:
         if i not in tokens:
             tokens[i] = Tokens(*docs[i])
         return tokens[i]
 
-    return [passages(toks(x), toks(y), min_words) for x, y in pairs]
+    return [passages(toks(x), toks(y), min_words, vocab) for x, y in pairs]
 
 
 def cleaned_key(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -262,8 +358,10 @@ def find(
     with GramIndex(np.arange(n), verify.MAX_DF, exchange, fingerprints=True) as grams:
         with progress.stage("syndication · signatures", n, "documents") as task:
             for start, end in slices(lengths):
-                cleaned = [cleaned_key(texts[i], spans[i]) for i in range(start, end)]
-                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign)
+                # Normalised on the workers, with the shingling.
+                # The slice's texts read at once (a store reads them in one go, not once a span).
+                cleaned = ["".join(t[a:b] for a, b in spans[i]) for i, t in zip(range(start, end), texts[start:end])]
+                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign, normalise=True)
                 keys.append(lsh.band_keys(sigs, config.lsh_threshold))
                 grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
                 task.advance(end - start)

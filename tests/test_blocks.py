@@ -133,3 +133,19 @@ def test_light_key_squeezes_exactly_what_the_whitespace_regex_matches():
     assert all(bool(space.fullmatch(c)) == c.isspace() for c in map(chr, range(sys.maxunicode + 1)))
     for text in ["  Read\u00a0 MORE\t\n", "\u2028Stra\u00dfe\u3000x ", "", " \x1c "]:
         assert light_key(text) == space.sub(" ", text.casefold()).strip()
+
+
+_LINE = re.compile(r"[^\r\n]*\S[^\r\n]*")
+# ASCII with every line break and space Python knows (\x0b, \x0c, \x1c-\x1f split str.splitlines, not blocks).
+_ASCII_LINES = st.text(st.sampled_from(list("ab .\t\r\n\x0b\x0c\x1c\x1d\x1e\x1f")), max_size=60)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_ASCII_LINES, _ASCII_LINES.map(lambda t: t + "\u00e9\u2028")))
+def test_segment_is_the_line_regex(text):
+    """The compiled scan of ASCII text finds the blocks the regex does."""
+    spans = [(m.start(), m.end()) for m in _LINE.finditer(text)]
+    lines = [text.count("\n", 0, a) + 1 for a, _ in spans]
+    got = segment(text)
+    assert got.dtype == np.int64 and got.shape == (len(spans), 3)
+    assert got[:, :2].tolist() == [list(s) for s in spans] and got[:, 2].tolist() == lines

@@ -2,9 +2,12 @@
 
 import json
 import random
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dedupe
 from dedupe.document import Document
@@ -146,3 +149,50 @@ def test_slices_and_spilled_shards_change_nothing(data_dir, monkeypatch, tmp_pat
     sliced = dedupe.scan(src, work_dir=tmp_path / "work").report.data
     assert whole["syndication"] and sliced == whole
     assert not list((tmp_path / "work").rglob("*.npy"))  # shard files removed
+
+
+def _reference_match_runs(wa, wb, k, max_hits=32):
+    """match_runs as first written, over a dict of word tuples: the compiled one's oracle."""
+    index = {}
+    for j, key in enumerate(zip(*(wb[s:] for s in range(k)))):
+        index.setdefault(key, []).append(j)
+    found, i = [], 0
+    while i <= len(wa) - k:
+        starts = index.get(tuple(wa[i : i + k]))
+        if not starts:
+            i += 1
+            continue
+        best_n, best_j = 0, -1
+        for j in starts[:max_hits]:
+            n = k
+            while i + n < len(wa) and j + n < len(wb) and wa[i + n] == wb[j + n]:
+                n += 1
+            if n > best_n:
+                best_n, best_j = n, j
+        found.append((i, best_j, best_n))
+        i += best_n
+    return found
+
+
+_WORDS = st.lists(st.sampled_from(["a", "b", "c", "the", "news"]), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WORDS, _WORDS, st.integers(1, 5))
+def test_match_runs_is_the_reference(wa, wb, k):
+    """Few distinct words: anchors with many places (past the 32 tried) included."""
+    from dedupe.syndication import match_runs
+
+    assert match_runs(wa, wb, k) == _reference_match_runs(wa, wb, k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from(list("aB \n,\u00c9\u00df\u0130\ufb01_9")), max_size=120))
+def test_tokens_are_the_casefolded_words(text):
+    """ASCII pieces and the others give the words and offsets of WORD, case folded."""
+    spans = [(0, len(text) // 2), (len(text) // 2 + 1, len(text))]
+    found = [m for a, b in spans for m in re.finditer(r"\w+", text[a:b])]
+    offsets = [a for a, b in spans for _ in re.finditer(r"\w+", text[a:b])]
+    tokens = Tokens(text, spans)
+    assert tokens.words == [m.group().casefold() for m in found]
+    assert tokens.pos.tolist() == [[m.start() + o, m.end() + o] for m, o in zip(found, offsets)]

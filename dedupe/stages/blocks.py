@@ -47,15 +47,40 @@ def segment_documents(texts: Sequence[str], short_words: int):
     doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
     block_texts = [t[s:e] for t, b in zip(texts, per_doc) for s, e in b[:, :2].tolist()]
     weight = block_weights(block_texts, doc_of, len(texts), short_words)
-    repeat = np.zeros(len(block_texts), dtype=bool)
-    seen: set[tuple[int, str]] = set()
-    for i, (d, t) in enumerate(zip(doc_of.tolist(), block_texts)):
-        k = (d, blocks_mod.light_key(t))
-        repeat[i] = k in seen
-        seen.add(k)
     digest = digests(blocks_mod.normalise_many(block_texts))
+    repeat = _repeats(block_texts, doc_of, len(texts), digest)
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
     return compact(flat), counts, weight, repeat, digest
+
+
+def _repeats(block_texts: Sequence[str], doc_of: np.ndarray, n_docs: int, digest: np.ndarray) -> np.ndarray:
+    """Whether each block repeats an earlier block of its document: the
+    same :func:`dedupe.blocks.light_key`.
+
+    The light keys are made only where a repeat can be: in a document with
+    a non-ASCII block, and for a block whose normalised key (``digest``)
+    another block of its document has. In ASCII, normalising a block is a
+    function of its light key, so ASCII blocks of one light key have one
+    digest; a block whose digest is alone in its all-ASCII document repeats
+    nothing and is repeated by nothing.
+    """
+    repeat = np.zeros(len(block_texts), dtype=bool)
+    if len(block_texts) < 2:
+        return repeat
+    order = np.lexsort((digest[:, 1], digest[:, 0], doc_of))
+    d, hi, lo = doc_of[order], digest[order, 0], digest[order, 1]
+    same = (d[1:] == d[:-1]) & (hi[1:] == hi[:-1]) & (lo[1:] == lo[:-1])
+    look = np.zeros(len(block_texts), dtype=bool)
+    look[order[1:][same]] = look[order[:-1][same]] = True
+    non_ascii = ~np.fromiter(map(str.isascii, block_texts), dtype=bool, count=len(block_texts))
+    look |= (np.bincount(doc_of[non_ascii], minlength=n_docs) > 0)[doc_of]
+    seen: set[tuple[int, str]] = set()
+    at = np.flatnonzero(look)
+    for i, doc in zip(at.tolist(), doc_of[at].tolist()):
+        k = (doc, blocks_mod.light_key(block_texts[i]))
+        repeat[i] = k in seen
+        seen.add(k)
+    return repeat
 
 
 @dataclass
