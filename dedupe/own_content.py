@@ -77,6 +77,13 @@ def matches_slug(text: str, slug: frozenset[str]) -> bool:
     return shared >= 0.8 * len(slug) and shared >= 0.5 * len(words)
 
 
+def _first_h1(paths: Optional[Sequence[Optional[str]]], n_blocks: int) -> Optional[int]:
+    """The index of a page's first ``<h1>`` block, by its tag paths (None: none, or no paths for its blocks)."""
+    if paths is None or len(paths) != n_blocks:
+        return None
+    return next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
+
+
 def own_headlines(
     text_of: Callable[[int], str], doc: np.ndarray, cluster: np.ndarray, urls: Sequence[Optional[str]],
     paths_of: Callable[[int], Optional[Sequence[str]]], candidates: np.ndarray,
@@ -106,11 +113,9 @@ def own_headlines(
     first = np.searchsorted(doc, np.arange(n_docs + 1))
     looked = np.unique(doc[candidates]).tolist()
     for d in looked:
-        paths = paths_of(d)
-        if paths is not None and len(paths) == first[d + 1] - first[d]:
-            h1 = next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
-            if h1 is not None:
-                own[first[d] + h1] = True
+        h1 = _first_h1(paths_of(d), first[d + 1] - first[d])
+        if h1 is not None:
+            own[first[d] + h1] = True
         slug = slug_words(urls[d])
         if slug:
             for i in np.flatnonzero(candidates[first[d] : first[d + 1]] & ~own[first[d] : first[d + 1]]).tolist():
@@ -136,11 +141,9 @@ def _all_first_h1(cid, own, doc, first, paths_of, n_docs) -> np.ndarray:
     claimed[cid[own]] = True
     out = own.copy()
     for d in np.unique(doc[claimed[cid]]).tolist():
-        paths = paths_of(d)
-        if paths is not None and len(paths) == first[d + 1] - first[d]:
-            h1 = next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
-            if h1 is not None:
-                out[first[d] + h1] = True
+        h1 = _first_h1(paths_of(d), first[d + 1] - first[d])
+        if h1 is not None:
+            out[first[d] + h1] = True
     return out
 
 

@@ -75,6 +75,19 @@ def spark(tmp_path_factory):
     session.stop()
 
 
+def generated_corpus(folder: Path, pages: int, shard_pages: int, seed: int) -> Path:
+    """A generated corpus (benchmarks/corpus.py) of JSONL shards: sites with
+    templates, and syndicated copies."""
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "corpus.py"), "--pages", str(pages), "--out", str(folder),
+         "--shard-pages", str(shard_pages), "--seed", str(seed)],
+        check=True, capture_output=True,
+    )
+    return folder
+
+
 # --- driving one stage through its contract (tests/test_stage_*.py) -------------------
 
 

@@ -6,11 +6,10 @@ spark-submit or a notebook started.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import generated_corpus
 from click.testing import CliRunner
 
 import dedupe
@@ -34,13 +33,7 @@ def clean_both(inputs, tmp_path: Path, **options) -> tuple[dict, dict]:
 
 
 def generated(folder: Path, pages: int, shard_pages: int) -> Path:
-    """A generated corpus (benchmarks/corpus.py): sites with templates, and syndicated copies."""
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "corpus.py"), "--pages", str(pages), "--out", str(folder),
-         "--shard-pages", str(shard_pages), "--seed", "3"],
-        check=True, capture_output=True,
-    )
-    return folder
+    return generated_corpus(folder, pages, shard_pages, seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,11 @@ Every Spark call joins the one local session of the ``spark`` fixture.
 """
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import generated_corpus
 
 from dedupe import Config
 from dedupe.document import InputError
@@ -72,13 +71,7 @@ def assert_same(spark_result, local_result):
 
 
 def generated(folder: Path, pages: int, shard_pages: int) -> Path:
-    """A generated corpus (benchmarks/corpus.py): sites with templates, and syndicated copies."""
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "corpus.py"), "--pages", str(pages), "--out", str(folder),
-         "--shard-pages", str(shard_pages), "--seed", "5"],
-        check=True, capture_output=True,
-    )
-    return folder
+    return generated_corpus(folder, pages, shard_pages, seed=5)
 
 
 def page(i: int) -> str:
