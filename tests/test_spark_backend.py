@@ -15,7 +15,6 @@ from click.testing import CliRunner
 import dedupe
 from dedupe.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def files_of(folder: Path) -> dict[str, bytes]:

@@ -24,7 +24,6 @@ from dedupe.backends.spark.blocks import SPAN, blocks_array, blocks_frame, block
 from dedupe.backends.spark.clusters import clusters_array  # noqa: E402
 from dedupe.backends.spark.read import documents_list, read, read_inputs  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 BLOCK_FIELDS = ("blocks", "counts", "weight", "repeat", "key")
 
 
