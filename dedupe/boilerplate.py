@@ -16,6 +16,12 @@ menu on pages with short bodies can look like a copy at first, but as soon
 as one page of the site has a body of its own the menu becomes a template
 and drops out of the comparison.
 
+Copies share prose: two pages that each have a prose line of their own
+(``short_block_words``+ words, :func:`dedupe.weighting.weights_and_prose`)
+are not copies when all they share is short lines, as two short posts
+that share only a sidebar of links are not (unless the copy evidence finds
+their own text in each other, edited).
+
 Site evidence: when both documents' hosts are known and differ, a shared
 block counts as template evidence only once it is seen on
 ``cross_site_min_sites`` sites (a passage two sites share is more likely
@@ -140,6 +146,8 @@ def decide(
     loose: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None,
     exchange: Exchange = in_memory,
     progress: Optional[Progress] = None,
+    *,
+    prose: Optional[np.ndarray] = None,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -174,6 +182,10 @@ def decide(
         Told of the long steps, as sub-stages of "boilerplate" ("boilerplate
         · pairs", "· document pairs", "· copy evidence", "· round N",
         "· verdicts"), with counts; silent by default.
+    prose : ndarray of bool, shape (n_blocks,), optional
+        Whether each block is a prose line: two documents that both have
+        one are copies only if they share one (or the copy evidence finds
+        their text in each other). Without it, any shared text counts.
 
     Returns
     -------
@@ -184,7 +196,7 @@ def decide(
     # are gone before the next allocates its own.
     progress = as_progress(progress)
     live = ~repeat if config.strip_repeats else np.ones(len(doc), dtype=bool)
-    entries = _entries(doc, cluster, weight, live, n_docs)
+    entries = _entries(doc, cluster, weight, live, n_docs, prose)
     with PairShards(entries.doc, n_docs, entries.index, exchange) as pairs:
         _add_pairs(pairs, entries, host, config, progress)
         pairs.build(host, loose, progress)
@@ -219,6 +231,10 @@ class Entries:
     of_rest : ndarray of int32 (int64 ...), shape (n_blocks - n_live,)
         The entry of each other block (a repeat, when repeats are stripped)
         in its document, -1 when its class has no live block there.
+    prose : ndarray of bool, shape (n_entries,), or None
+        Whether any of the entry's blocks is a prose line (None: not known).
+    doc_prose : ndarray of bool, shape (n_docs,), or None
+        Whether the document has a prose line.
     """
 
     cluster: np.ndarray
@@ -228,6 +244,8 @@ class Entries:
     n_docs: int
     of_live: np.ndarray
     of_rest: np.ndarray
+    prose: Optional[np.ndarray] = None
+    doc_prose: Optional[np.ndarray] = None
 
     @property
     def n_clusters(self) -> int:
@@ -239,9 +257,17 @@ class Entries:
         return index_type(len(self.doc))
 
 
-def _entries(doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, live: np.ndarray, n_docs: int) -> Entries:
+def _entries(
+    doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, live: np.ndarray, n_docs: int,
+    prose: Optional[np.ndarray] = None,
+) -> Entries:
     """The entries of the live blocks, weighted by the blocks' sizes."""
     ent_cluster, ent_doc, of_live, of_rest, n_clusters = _block_entries(doc, cluster, live, n_docs)
+    if prose is not None:
+        ent_prose = np.bincount(of_live, weights=prose[live], minlength=len(ent_doc)) > 0
+        doc_prose = np.bincount(doc, weights=prose, minlength=n_docs) > 0
+    else:
+        ent_prose = doc_prose = None
     return Entries(
         cluster=ent_cluster,
         doc=ent_doc,
@@ -250,6 +276,8 @@ def _entries(doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, live: np.
         n_docs=n_docs,
         of_live=of_live,
         of_rest=of_rest,
+        prose=ent_prose,
+        doc_prose=doc_prose,
     )
 
 
@@ -433,22 +461,28 @@ def _copies(
     are copies, and of those, the ones whose ``lo`` lies in ``hi`` and
     whose ``hi`` lies in ``lo``. ``own``: the shard's entry pairs that
     voted against copying last round (None before the first vote)."""
-    num_lo, num_hi, res_lo, res_hi = _shared_text(e, p, own, entries, rounds)
+    num_lo, num_hi, res_lo, res_hi, prose = _shared_text(e, p, own, entries, rounds)
     lo, hi = p["lo"], p["hi"]
     # Directed: the share of lo's prose found in hi, and of hi's in lo.
     bar = np.where(p["same_host"], config.same_site_copy_containment, config.copy_containment)
     in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
     in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
     is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
+    if prose is not None:
+        # Pages with prose of their own that share only short lines (a
+        # sidebar of links) are not copies (the module's docstring).
+        loose = (p["loose_lo"] + p["loose_hi"]) > 0
+        is_copy &= prose | loose | ~(entries.doc_prose[lo] & entries.doc_prose[hi])
     return is_copy, in_hi & is_copy, in_lo & is_copy
 
 
 def _shared_text(
     e: dict, p: dict, own: Optional[np.ndarray], entries: Entries, rounds: Rounds
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
     """For each of a shard's document pairs, the text of ``lo`` and of
     ``hi`` found in the other (with the copy evidence of their unrepeated
-    text), and of it, the text a template only because of this pair."""
+    text), and of it, the text a template only because of this pair; and
+    whether that shared text holds a prose line (None: not known)."""
     x, y, pair_of, n = e["x"], e["y"], e["pair_of"], len(p["lo"])
     # When judging the pair (d, e), a block that is a template only
     # because d and e are not copies is put back: otherwise a passage two
@@ -456,11 +490,15 @@ def _shared_text(
     template, forced, votes = rounds.template, rounds.forced, rounds.votes
     because_of_pair = template[x] & ~forced[x] & (votes[entries.cluster[x]] - (0 if own is None else own) == 0)
     counted = ~template[x] | because_of_pair
+    prose = None
+    if entries.prose is not None:
+        prose = np.bincount(pair_of, weights=counted & (entries.prose[x] | entries.prose[y]), minlength=n) > 0
     return (
         np.bincount(pair_of, weights=entries.weight[x] * counted, minlength=n) + p["loose_lo"],
         np.bincount(pair_of, weights=entries.weight[y] * counted, minlength=n) + p["loose_hi"],
         np.bincount(pair_of, weights=entries.weight[x] * because_of_pair, minlength=n),
         np.bincount(pair_of, weights=entries.weight[y] * because_of_pair, minlength=n),
+        prose,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
-__all__ = ["block_weights", "MIN_PROSE_CHARS", "MAX_PROSE_PUNCT"]
+__all__ = ["block_weights", "weights_and_prose", "MIN_PROSE_CHARS", "MAX_PROSE_PUNCT"]
 
 _PUNCT = re.compile(r"[^\w\s]")
 
@@ -25,11 +25,21 @@ MAX_PROSE_PUNCT = 0.1
 
 def block_weights(texts: Sequence[str], doc_of: np.ndarray, n_docs: int, short_words: int) -> np.ndarray:
     """Characters per block for comparing documents: prose blocks only, where a document has prose."""
+    return weights_and_prose(texts, doc_of, n_docs, short_words)[0]
+
+
+def weights_and_prose(
+    texts: Sequence[str], doc_of: np.ndarray, n_docs: int, short_words: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`block_weights` (float64), and whether each block is a prose
+    line (bool): what two documents with a little prose each must share,
+    beyond a sidebar of short lines, to be copies
+    (:func:`dedupe.boilerplate.decide`)."""
     chars, words, punct = _counts(texts)
     prose = (words >= short_words) & (punct <= MAX_PROSE_PUNCT * np.maximum(chars, 1))
     prose_chars = np.bincount(doc_of, weights=chars * prose, minlength=n_docs)
     has_prose = prose_chars[doc_of] >= MIN_PROSE_CHARS
-    return np.where(prose | ~has_prose, chars, 0.0)
+    return np.where(prose | ~has_prose, chars, 0.0), prose
 
 
 def _counts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -156,3 +156,22 @@ def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch
         for name in ("action", "copies", "shared", "syndicated"):
             assert getattr(sharded, name).tolist() == getattr(whole, name).tolist(), name
     assert spill.spilled()[before:] and not any(tmp_path.iterdir())  # on disk, and gone again
+
+
+def test_pages_with_prose_of_their_own_sharing_only_short_lines_are_not_copies():
+    # Docs 0 and 1: a prose line of their own (clusters 1, 2) and the same
+    # sidebar of short lines (cluster 9), which outweighs the prose.
+    blocks = [(0, 1, 140, 0), (0, 9, 300, 0), (1, 2, 140, 0), (1, 9, 300, 0)]
+    arr = np.array(blocks, dtype=np.int64)
+    args = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(bool), np.array([-1, -1]), 2, BoilerplateConfig()
+    prose = np.array([True, False, True, False])
+    without = decide(*args)  # weighed on characters alone, the sidebar makes them copies
+    assert without.copies.tolist() == [[0, 1]] and without.action.tolist() == [KEEP] * 4
+    d = decide(*args, prose=prose)
+    assert len(d.copies) == 0
+    assert d.action.tolist() == [KEEP, BOILERPLATE, KEEP, BOILERPLATE]
+    # Sharing a prose line too, they are copies; and two pages of short
+    # lines only (a list, a poem) are copies on those lines as before.
+    shared_prose = decide(*args, prose=np.array([True, True, True, True]))
+    assert shared_prose.copies.tolist() == [[0, 1]]
+    assert decide(*args, prose=np.zeros(4, bool)).copies.tolist() == [[0, 1]]

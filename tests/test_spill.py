@@ -122,7 +122,7 @@ def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path, monkeypatch):
     blocks = rng.integers(0, 1 << 20, size=(1000, 3)).astype(np.int32)
     key = rng.integers(0, 500, size=1000).astype(np.int32)
     weight = rng.random(1000)
-    b = Blocks(blocks.copy(), np.array([1000]), weight, np.zeros(1000, bool), key.copy())
+    b = Blocks(blocks.copy(), np.array([1000]), weight, np.zeros(1000, bool), key.copy(), np.zeros(1000, bool))
     with spill.parked(b, tmp_path, "blocks", "key"):
         assert b.blocks is None and b.key is None  # not in memory while parked
         assert b.weight is weight  # only the names asked for

@@ -196,3 +196,23 @@ def test_tokens_are_the_casefolded_words(text):
     tokens = Tokens(text, spans)
     assert tokens.words == [m.group().casefold() for m in found]
     assert tokens.pos.tolist() == [[m.start() + o, m.end() + o] for m, o in zip(found, offsets)]
+
+
+def test_two_posts_sharing_only_a_sidebar_are_not_syndicated(tmp_path):
+    # Two short posts without URLs whose shared sidebar outweighs their own
+    # prose: the sidebar is a template, not the text of a copy.
+    sidebar = [
+        "Recent posts", "How we scaled our queue to a million jobs", "Why we moved off MongoDB",
+        "The hidden cost of microservices", "A week with Rust in production", "Archives", "March 2012",
+        "February 2012", "Categories", "Engineering", "Culture", "Hiring", "Subscribe to the newsletter",
+    ]
+    posts = [
+        "The print edition of this month's issue is out now, with long interviews about startups "
+        "and code reviews that we think you will enjoy.",
+        "We are looking for a copy editor who loves technology writing and can spend a few hours "
+        "a week polishing our translated articles.",
+    ]
+    docs = [Document(id=name, text="\n".join([post, *sidebar]) + "\n", source="mem") for name, post in zip("ab", posts)]
+    result = analyse(docs)
+    assert result.syndication.clusters == [] and result.syndication.overlaps == []
+    assert [c.strip() for c in result.cleaned] == posts

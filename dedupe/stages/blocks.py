@@ -15,7 +15,7 @@ from .. import store as stores
 from ..executor import Exchange, in_memory
 from ..ints import compact
 from ..document import Document
-from ..weighting import block_weights
+from ..weighting import weights_and_prose
 from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
@@ -35,22 +35,24 @@ def segment_documents(texts: Sequence[str], short_words: int):
     counts : ndarray of int64, shape (n_texts,)
         Blocks per document.
     weight : ndarray of float64, shape (n_blocks,)
-        :func:`block_weights`.
+        :func:`dedupe.weighting.block_weights`.
     repeat : ndarray of bool, shape (n_blocks,)
         Repeats an earlier block of its document (same light key).
     digest : ndarray of uint64, shape (n_blocks, 2)
         A 128-bit hash of each block's normalised key
         (:func:`dedupe.blocks.normalise`): equal keys, equal digests.
+    prose : ndarray of bool, shape (n_blocks,)
+        A prose line (:func:`dedupe.weighting.weights_and_prose`).
     """
     per_doc = [blocks_mod.segment(t) for t in texts]
     counts = np.array([len(b) for b in per_doc], dtype=np.int64)
     doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
     block_texts = [t[s:e] for t, b in zip(texts, per_doc) for s, e in b[:, :2].tolist()]
-    weight = block_weights(block_texts, doc_of, len(texts), short_words)
+    weight, prose = weights_and_prose(block_texts, doc_of, len(texts), short_words)
     digest = digests(blocks_mod.normalise_many(block_texts))
     repeat = _repeats(block_texts, doc_of, len(texts), digest)
     flat = np.concatenate(per_doc) if per_doc else np.zeros((0, 3), dtype=np.int64)
-    return compact(flat), counts, weight, repeat, digest
+    return compact(flat), counts, weight, repeat, digest, prose
 
 
 def _repeats(block_texts: Sequence[str], doc_of: np.ndarray, n_docs: int, digest: np.ndarray) -> np.ndarray:
@@ -92,6 +94,7 @@ class Blocks:
     weight: np.ndarray  # float64 (n_blocks,)
     repeat: np.ndarray  # bool (n_blocks,)
     key: np.ndarray  # int32 (n_blocks,): id of the block's normalised key, by first occurrence
+    prose: np.ndarray  # bool (n_blocks,): a prose line
 
     @cached_property
     def first(self) -> np.ndarray:
@@ -150,11 +153,11 @@ STAGE = Stage(
     config=("shingle.short_block_words",),
     writes=(
         # A block's (start, end, line) in its document, in document order.
-        Table("blocks", ("span", "weight", "repeat", "key"), rows="block"),
+        Table("blocks", ("span", "weight", "repeat", "key", "prose"), rows="block"),
         Table("documents", ("blocks",), rows="document"),
     ),
     steps=(
-        Step("segment", "map", "documents", "each page cut into blocks: span, weight, repeat in its page, key digest"),
+        Step("segment", "map", "documents", "each page cut into blocks: span, weight, prose, repeat in its page, key digest"),
         Step("keys", "reduce", "block key digest", "each normalised key numbered by its first occurrence"),
     ),
 )
@@ -163,7 +166,7 @@ STAGE = Stage(
 def tables_of(b: Blocks) -> Tables:
     """The stage's tables (as :data:`STAGE` declares them) holding ``b``."""
     return {
-        "blocks": {"span": b.blocks, "weight": b.weight, "repeat": b.repeat, "key": b.key},
+        "blocks": {"span": b.blocks, "weight": b.weight, "repeat": b.repeat, "key": b.key, "prose": b.prose},
         "documents": {"blocks": b.counts},
     }
 
@@ -171,7 +174,7 @@ def tables_of(b: Blocks) -> Tables:
 def blocks_of(tables: Tables) -> Blocks:
     """The :class:`Blocks` held in the stage's tables (:func:`tables_of`)."""
     t = tables["blocks"]
-    return Blocks(t["span"], tables["documents"]["blocks"], t["weight"], t["repeat"], t["key"])
+    return Blocks(t["span"], tables["documents"]["blocks"], t["weight"], t["repeat"], t["key"], t["prose"])
 
 
 def _check(tables: Tables) -> None:
@@ -188,20 +191,20 @@ def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
     def compute() -> Tables:
         # Chunk results are taken as they come: their digests go straight to
         # the shards that number them, never all in memory at once.
-        columns: list[list[np.ndarray]] = [[], [], [], []]
+        columns: list[list[np.ndarray]] = [[], [], [], [], []]  # span, counts, weight, repeat, prose
 
         def digests() -> Iterator[np.ndarray]:
             with run.progress.stage("blocks", len(documents), "documents") as task:
                 lengths = stores.text_lengths(documents).astype(np.float64)
                 args = lambda a, b: ([d.text for d in documents[a:b]], short_words)  # noqa: E731
                 for part in run.workers.imap(segment_documents, lengths, args, task):
-                    for column, value in zip(columns, part[:4]):
+                    for column, value in zip(columns, part[:4] + part[5:]):
                         column.append(value)
                     yield part[4]
 
         empty = segment_documents([], short_words)
         ids = first_occurrence_ids(digests(), run.exchange)
-        flat = [np.concatenate(c) if c else e for c, e in zip(columns, empty[:4])]
-        return tables_of(Blocks(*flat, ids))
+        span, counts, weight, repeat, prose = (np.concatenate(c) if c else e for c, e in zip(columns, empty[:4] + empty[5:]))
+        return tables_of(Blocks(span, counts, weight, repeat, ids, prose))
 
     return blocks_of(run.execute(STAGE, compute, check=_check, inputs={"documents": documents}))

@@ -91,7 +91,7 @@ def run_boilerplate(
                     run.release_memory()  # the blocks' texts, read back and shingled
                     d = boilerplate.decide(
                         doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.exchange,
-                        run.progress,
+                        run.progress, prose=b.prose,
                     )
             finally:
                 loose.close()

@@ -41,12 +41,15 @@ __all__ = [
 #: ``block`` (its index in the run), ``start``, ``end`` (character offsets in
 #: its document's text), ``line`` (1-based), ``weight``, ``repeat`` (an
 #: earlier block of its page has its light key), ``key`` (its normalised
-#: key's id, by first occurrence).
+#: key's id, by first occurrence), ``prose`` (a prose line).
 BLOCK_SCHEMA = (
-    "doc long, i long, block long, start long, end long, line long, weight double, repeat boolean, key long"
+    "doc long, i long, block long, start long, end long, line long, weight double, repeat boolean, key long,"
+    " prose boolean"
 )
 # What the executors return of each block: the digest as two longs (the uint64 bits).
-_SEGMENT_SCHEMA = "doc long, i long, start long, end long, line long, weight double, repeat boolean, hi long, lo long"
+_SEGMENT_SCHEMA = (
+    "doc long, i long, start long, end long, line long, weight double, repeat boolean, prose boolean, hi long, lo long"
+)
 #: Ids a range of :func:`exclusive_sums` holds (a power of two): its rows are summed in one window.
 SPAN = 1 << 16
 
@@ -55,14 +58,14 @@ def _segment(short_words: int):
     def segment(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             docs = batch.column("doc").to_numpy(zero_copy_only=False)
-            flat, counts, weight, repeat, digest = segment_documents(batch.column("text").to_pylist(), short_words)
+            flat, counts, weight, repeat, digest, prose = segment_documents(batch.column("text").to_pylist(), short_words)
             digest = digest.view(np.int64)
             yield pa.RecordBatch.from_pydict(
                 {
                     "doc": np.repeat(docs.astype(np.int64), counts), "i": segment_arange(counts).astype(np.int64),
                     "start": flat[:, 0].astype(np.int64), "end": flat[:, 1].astype(np.int64),
                     "line": flat[:, 2].astype(np.int64), "weight": weight, "repeat": repeat,
-                    "hi": digest[:, 0].copy(), "lo": digest[:, 1].copy(),
+                    "prose": prose, "hi": digest[:, 0].copy(), "lo": digest[:, 1].copy(),
                 }
             )
 
@@ -130,12 +133,15 @@ def blocks_array(blocks: DataFrame, n_docs: int) -> Blocks:
 
     ``n_docs`` is the number of documents (those without blocks count).
     """
-    table = blocks.select("block", "doc", "start", "end", "line", "weight", "repeat", "key").toArrow()
+    table = blocks.select("block", "doc", "start", "end", "line", "weight", "repeat", "key", "prose").toArrow()
     order = np.argsort(table.column("block").to_numpy(), kind="stable")
     column = lambda name: table.column(name).to_numpy()[order]  # noqa: E731
     spans = np.stack([column("start"), column("end"), column("line")], axis=1) if len(order) else np.zeros((0, 3), np.int64)
     counts = np.bincount(column("doc"), minlength=n_docs).astype(np.int64)
-    return Blocks(compact(spans), counts, column("weight").astype(np.float64), column("repeat").astype(bool), compact(column("key")))
+    return Blocks(
+        compact(spans), counts, column("weight").astype(np.float64), column("repeat").astype(bool),
+        compact(column("key")), column("prose").astype(bool),
+    )
 
 
 def blocks_tables(spark: SparkSession, documents: DataFrame, config: Config) -> tuple[DataFrame, Tables]:
@@ -156,7 +162,7 @@ def blocks_frame_of(spark: SparkSession, documents: DataFrame, b: Blocks) -> Dat
             "doc": doc, "i": segment_arange(b.counts).astype(np.int64), "block": np.arange(n, dtype=np.int64),
             "start": spans[:, 0], "end": spans[:, 1], "line": spans[:, 2],
             "weight": np.asarray(b.weight, np.float64), "repeat": np.asarray(b.repeat, bool),
-            "key": np.asarray(b.key, np.int64),
+            "key": np.asarray(b.key, np.int64), "prose": np.asarray(b.prose, bool),
         }
     )
     frames = [spark.createDataFrame(table.slice(a, _SLICE)) for a in range(0, max(n, 1), _SLICE)]
