@@ -45,12 +45,16 @@ from .ints import index_type
 from .progress import Progress, Task, as_progress
 from .verify import row_products
 
-__all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "REASONS"]
+__all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "LINK_TEXT", "REASONS"]
 
-KEEP, BOILERPLATE, REPEAT, LEARNED = 0, 1, 2, 3
+KEEP, BOILERPLATE, REPEAT, LEARNED, LINK_TEXT = 0, 1, 2, 3, 4
 #: Removal reasons by code, as reports name them: a cross-page template, a
-#: repeat inside the page, or a block the learned model scores as boilerplate.
-REASONS = {BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document", LEARNED: "learned_boilerplate"}
+#: repeat inside the page, a block the learned model scores as boilerplate,
+#: or a line of link text on a page without siblings (:mod:`dedupe.verdicts`).
+REASONS = {
+    BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document", LEARNED: "learned_boilerplate",
+    LINK_TEXT: "link_text",
+}
 
 # Fixed-point iterations; in practice it settles in 2-4.
 _MAX_ROUNDS = 10

@@ -32,7 +32,7 @@ from ._version import __version__
 from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
-from .config import _STAGES, FORMATS, Config
+from .config import _STAGES, FORMATS, LINK_LINES, Config
 from .document import DuplicateIdWarning, InputError, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
 from .executor.spill import SpillWarning
@@ -77,6 +77,10 @@ def _field_help(klass: type) -> dict[str, str]:
     return helps
 
 
+# Config fields that take one of a few words.
+_CHOICES = {"format": FORMATS, "link_lines": LINK_LINES}
+
+
 def config_options(command: Callable) -> Callable:
     """Add one option per Config field (defaults from the config)."""
     for stage, klass in reversed(list(_STAGES.items())):
@@ -87,8 +91,8 @@ def config_options(command: Callable) -> Callable:
                 decl = f"{flag}/--no-{f.name.replace('_', '-')}"
                 command = click.option(decl, f.name, default=f.default, show_default=True, help=helps.get(f.name))(command)
                 continue
-            if f.name == "format":
-                kind: Any = click.Choice(FORMATS)
+            if f.name in _CHOICES:
+                kind: Any = click.Choice(_CHOICES[f.name])
             else:
                 kind = {"int": int, "float": float, "str": str, "Optional[str]": str}.get(str(f.type), type(f.default))
             command = click.option(

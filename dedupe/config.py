@@ -27,6 +27,7 @@ __all__ = [
     "BoilerplateConfig",
     "SyndicationConfig",
     "FORMATS",
+    "LINK_LINES",
     "read_config_file",
 ]
 
@@ -49,6 +50,8 @@ def _check_field_name(name: str, value: Any) -> None:
 
 #: Corpus file formats ``--format`` can name; "auto" reads it from each file's extension.
 FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet")
+#: Where lines of mostly link text are removed (``BoilerplateConfig.link_lines``).
+LINK_LINES = ("lone", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,13 @@ class BoilerplateConfig:
         many pages in the corpus: there it has the cross-page evidence it was
         trained with. Other pages get the repetition rule alone. 0 lets it
         judge every page, URL or not.
+    link_lines : str
+        Lines read from HTML whose text is mostly link text (a menu, a list
+        of related stories, a tag cloud) are removed (``link_text``) on a
+        page without siblings to compare it with: a site with fewer than
+        ``model_min_site_pages`` pages in the corpus (pages without a URL
+        count as one site), where the repetition rule has no evidence
+        (``lone``); on every page (``all``); or never (``none``).
     """
 
     block_threshold: float = 0.7
@@ -226,6 +236,7 @@ class BoilerplateConfig:
     content_threshold: float = 0.15
     restore_threshold: float = 0.9
     model_min_site_pages: int = 3
+    link_lines: str = "lone"
 
     def __post_init__(self) -> None:
         _check_range("block_threshold", self.block_threshold, 0.05, 1.0)
@@ -238,6 +249,8 @@ class BoilerplateConfig:
         _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
         _check_range("restore_threshold", self.restore_threshold, 0.0, 1.0)
         _check_range("model_min_site_pages", self.model_min_site_pages, 0, 2**31, int)
+        if self.link_lines not in LINK_LINES:
+            raise ValueError(f"The 'link_lines' parameter must be one of {', '.join(LINK_LINES)}. Got {self.link_lines!r} instead.")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from typing import Optional, Sequence
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from .io.html import element_path
+
 __all__ = ["Evidence", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
 
@@ -351,7 +353,7 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
 
 
 def block_tag_paths(documents, blocks) -> Optional[list[Optional[str]]]:
-    """Every block's tag path, flat in document order; None for the blocks of
+    """Every block's tag path (its elements: :func:`dedupe.io.html.element_path`), flat in document order; None for the blocks of
     a document without tag paths (or whose paths do not match its blocks one
     for one), and None altogether when no document has any."""
     if not any(d.tag_paths is not None for d in documents):
@@ -359,7 +361,7 @@ def block_tag_paths(documents, blocks) -> Optional[list[Optional[str]]]:
     out: list[Optional[str]] = []
     for d, b in zip(documents, blocks):
         if d.tag_paths is not None and len(d.tag_paths) == len(b):
-            out += d.tag_paths
+            out += map(element_path, d.tag_paths)
         else:
             out += [None] * len(b)
     return out

@@ -36,6 +36,8 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
+from .io.html import element_path
+
 __all__ = ["slug_words", "matches_slug", "own_headlines", "numbered_rows", "table_cells"]
 
 _WORD = re.compile(r"\w+")
@@ -81,7 +83,7 @@ def _first_h1(paths: Optional[Sequence[Optional[str]]], n_blocks: int) -> Option
     """The index of a page's first ``<h1>`` block, by its tag paths (None: none, or no paths for its blocks)."""
     if paths is None or len(paths) != n_blocks:
         return None
-    return next((k for k, p in enumerate(paths) if p is not None and p.rsplit(">", 1)[-1] == "h1"), None)
+    return next((k for k, p in enumerate(paths) if p is not None and element_path(p).rsplit(">", 1)[-1] == "h1"), None)
 
 
 def own_headlines(
@@ -124,13 +126,14 @@ def own_headlines(
         return own
     # Evidence as common as the block is no evidence: at most half the
     # pages that carry a cluster may call it theirs (a site name that is
-    # every page's <h1> is no page's headline).
+    # every page's <h1> is no page's headline); a block on its own page only
+    # is that page's to claim.
     _, cid = np.unique(cluster, return_inverse=True)
     n = int(cid.max()) + 1
     carriers = np.bincount(np.unique(cid.astype(np.int64) * n_docs + doc) // n_docs, minlength=n)
     own_h1 = _all_first_h1(cid, own, doc, first, paths_of, n_docs)
     claims = np.bincount(np.unique(cid[own_h1].astype(np.int64) * n_docs + doc[own_h1]) // n_docs, minlength=n)
-    return own & candidates & (2 * claims[cid] <= carriers[cid])
+    return own & candidates & ((2 * claims[cid] <= carriers[cid]) | (carriers[cid] == 1))
 
 
 def _all_first_h1(cid, own, doc, first, paths_of, n_docs) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 
 from .document import Document
 
-__all__ = ["DocumentStore", "text_lengths", "ids", "urls", "records", "texts"]
+__all__ = ["DocumentStore", "text_lengths", "tag_path_counts", "ids", "urls", "records", "texts"]
 
 # Tag paths of a document are stored after its text, one per line.
 _TAG_SEP = "\n"
@@ -355,6 +355,11 @@ class DocumentStore(Sequence[Document]):
         """Characters in each text."""
         return self._columns_as_arrays()[0]
 
+    @property
+    def tag_counts(self) -> np.ndarray:
+        """Tag paths of each document, -1 for none."""
+        return self._columns_as_arrays()[1]
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -411,6 +416,13 @@ def text_lengths(documents: Sequence[Document]) -> np.ndarray:
     if isinstance(documents, DocumentStore):
         return documents.lengths
     return np.fromiter((len(d.text) for d in documents), dtype=np.int64, count=len(documents))
+
+
+def tag_path_counts(documents: Sequence[Document]) -> np.ndarray:
+    """Each document's number of tag paths, -1 for none (without reading a store's texts)."""
+    if isinstance(documents, DocumentStore):
+        return documents.tag_counts
+    return np.fromiter((-1 if d.tag_paths is None else len(d.tag_paths) for d in documents), dtype=np.int64, count=len(documents))
 
 
 def ids(documents: Sequence[Document]) -> Sequence[str]:

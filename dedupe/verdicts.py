@@ -10,21 +10,52 @@ import numpy as np
 
 from . import boilerplate
 from . import store as stores
+from .io.html import is_link_text
 from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
 
-__all__ = ["apply_model"]
+__all__ = ["apply_model", "link_lines", "lone_pages"]
 
 
 def apply_model(table: "BlockTable", config) -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
-    is content, plus what it removes; a page's own headline kept on its page
+    is content, plus what it removes; lines of link text on pages without
+    siblings (``link_lines``); a page's own headline kept on its page
     (:mod:`dedupe.own_content`)."""
     action = _judged(table, config)
+    action[(action == boilerplate.KEEP) & link_lines(table, config)] = boilerplate.LINK_TEXT
     action[own_content_of(table, action)] = boilerplate.KEEP
     return action
+
+
+def link_lines(table: "BlockTable", config) -> np.ndarray:
+    """The blocks that are lines of mostly link text (HTML input,
+    :func:`dedupe.io.html.is_link_text`) on the pages ``config.link_lines``
+    names: a menu or a list of related links, which on a page without
+    siblings the repetition rule cannot see (per-page extractors drop them
+    by their link density)."""
+    out = np.zeros(len(table.doc), dtype=bool)
+    if config.link_lines == "none" or len(out) == 0:
+        return out
+    first = table.blocks.bounds
+    # Documents read from HTML, one tag path per block (a store's texts are not read for the others).
+    judged = stores.tag_path_counts(table.documents) == np.diff(first)
+    if config.link_lines == "lone":
+        judged &= lone_pages(table.host, config.model_min_site_pages)
+    for d in np.flatnonzero(judged).tolist():
+        out[first[d] : first[d + 1]] = [is_link_text(p) for p in table.documents[d].tag_paths]
+    return out
+
+
+def lone_pages(host: np.ndarray, min_site_pages: int) -> np.ndarray:
+    """The documents of sites with fewer than ``min_site_pages`` pages
+    (documents without a host, -1, count as one site)."""
+    if len(host) == 0:
+        return np.zeros(0, dtype=bool)
+    _, inverse, counts = np.unique(host, return_inverse=True, return_counts=True)
+    return counts[inverse.ravel()] < min_site_pages
 
 
 def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
@@ -33,7 +64,7 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     that differ in their numbers and cells that repeat in their page. (Rows
     of numbers outside tables are left to the rule: measured on the public
     sets, dates and counts in sidebars and bylines outnumber them.)"""
-    removed = (action == boilerplate.BOILERPLATE) | (action == boilerplate.LEARNED)
+    removed = (action == boilerplate.BOILERPLATE) | (action == boilerplate.LEARNED) | (action == boilerplate.LINK_TEXT)
     repeats = action == boilerplate.REPEAT
     own = np.zeros(len(action), dtype=bool)
     if not (removed.any() or repeats.any()):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.io.html import html_to_blocks, html_to_lines, html_to_text
+from dedupe.io.html import LINK_TEXT, element_path, is_link_text, html_to_blocks, html_to_lines, html_to_text
 
 
 def test_block_elements_split_lines():
@@ -116,3 +116,18 @@ def test_any_string_gives_clean_lines(html):
     lines = html_to_lines(html)
     assert all(line and line == " ".join(line.split()) for line in lines)
     assert html_to_text(html) == "\n\n".join(lines)
+
+
+def test_lines_of_mostly_link_text_are_marked():
+    html = (
+        "<ul><li><a href=/>Home</a></li><li>Read <a href=/x>more</a> about the harbour and its boats</li></ul>"
+        "<h1><a href=/post>A long day</a></h1><p>Text and <a href=/y>a link of more words</a></p>"
+    )
+    got = html_to_blocks(html)
+    assert [(t, is_link_text(p)) for t, p in got] == [
+        ("Home", True), ("Read more about the harbour and its boats", False), ("A long day", True),
+        ("Text and a link of more words", True),
+    ]
+    assert [element_path(p) for _, p in got] == ["html>body>ul>li", "html>body>ul>li", "html>body>h1", "html>body>p"]
+    assert got[0][1] == "html>body>ul>li>" + LINK_TEXT
+    assert html_to_lines(html) == [t for t, _ in got]  # the lines themselves do not change

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["html_to_blocks", "html_to_lines", "html_to_text"]
+__all__ = ["html_to_blocks", "html_to_lines", "html_to_text", "LINK_TEXT", "is_link_text", "element_path"]
 
 # Elements that start and end a line. Beyond the CSS "display: block" set this
 # includes table rows and cells: the metric asks for one line per cell, which
@@ -42,6 +42,25 @@ SKIP_TAGS = frozenset(
 _TEXT = "-text"
 _COMMENT = "-comment"
 
+#: The last element of the tag path of a line whose text is mostly link
+#: text (at least :data:`LINK_SHARE` of its characters inside ``<a>``): a
+#: menu entry, a "related stories" link, a tag cloud. Not an element: the
+#: page's own evidence that the line is a link, which per-page extractors
+#: (jusText's link density, trafilatura's) live on.
+LINK_TEXT = "@link"
+LINK_SHARE = 0.5
+_LINK_SUFFIX = ">" + LINK_TEXT
+
+
+def is_link_text(path) -> bool:
+    """Whether a line's tag path says its text is mostly link text."""
+    return path is not None and path.endswith(_LINK_SUFFIX)
+
+
+def element_path(path: str) -> str:
+    """A tag path without the :data:`LINK_TEXT` mark: the elements alone."""
+    return path[: -len(_LINK_SUFFIX)] if path.endswith(_LINK_SUFFIX) else path
+
 
 def html_to_blocks(html: str, *, comments: bool = False) -> list[tuple[str, str]]:
     """Split a page into visible-text lines with their block's tag path.
@@ -60,7 +79,9 @@ def html_to_blocks(html: str, *, comments: bool = False) -> list[tuple[str, str]
     list of (str, str)
         ``(text, path)`` per non-empty line, in document order. ``text`` has
         its whitespace collapsed to single spaces; ``path`` is the chain of
-        open elements when the line ended, e.g. ``"html>body>div>p"``. Text
+        open elements when the line ended, e.g. ``"html>body>div>p"``, and
+        ends in ``">@link"`` (:data:`LINK_TEXT`) when most of the line's
+        characters are inside links (:func:`element_path` drops it). Text
         directly inside a block that also holds child blocks becomes lines of
         its own: ``<div>a<p>b</p>c</div>`` gives ``a``, ``b``, ``c``.
     """
@@ -124,6 +145,9 @@ def _walk(html: str, with_path: bool, comments: bool) -> list:
     out: list = []
     buf: list[str] = []
     tags: list[str] = []  # open elements, for the tag path
+    # Characters (not spaces) of the line so far, and of them inside <a>.
+    chars = [0, 0]
+    links = 0  # open <a> elements
 
     def flush(leaf: str = "") -> None:
         if buf:
@@ -135,9 +159,13 @@ def _walk(html: str, with_path: bool, comments: bool) -> list:
             if line:
                 if with_path:
                     path = ">".join(tags)
-                    out.append((line, f"{path}>{leaf}" if leaf else path))
+                    path = f"{path}>{leaf}" if leaf else path
+                    if chars[1] and chars[1] >= LINK_SHARE * chars[0]:
+                        path += _LINK_SUFFIX
+                    out.append((line, path))
                 else:
                     out.append(line)
+        chars[0] = chars[1] = 0
 
     # An explicit stack, not recursion: broken pages that never close their
     # tags nest deeper than Python's recursion limit.
@@ -149,6 +177,10 @@ def _walk(html: str, with_path: bool, comments: bool) -> list:
             text = node.text_content
             if text:
                 buf.append(text)
+                if with_path:
+                    n = sum(map(len, text.split()))
+                    chars[0] += n
+                    chars[1] += n if links else 0
         elif tag == _COMMENT:
             if comments:
                 flush()
@@ -162,6 +194,7 @@ def _walk(html: str, with_path: bool, comments: bool) -> list:
             if child is not None:
                 parents.append(node)
                 tags.append(tag)
+                links += tag == "a"
                 node = child
                 continue
             if block:
@@ -172,7 +205,7 @@ def _walk(html: str, with_path: bool, comments: bool) -> list:
             node = parents.pop()
             if node.tag in BLOCK_TAGS:
                 flush()
-            tags.pop()
+            links -= tags.pop() == "a"
             nxt = node.next
         node = nxt
     flush()

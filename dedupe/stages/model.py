@@ -22,7 +22,7 @@ STAGE = Stage(
     reads=("boilerplate",),
     config=(
         "boilerplate.block_model", "boilerplate.content_threshold", "boilerplate.restore_threshold",
-        "boilerplate.model_min_site_pages",
+        "boilerplate.model_min_site_pages", "boilerplate.link_lines",
     ),
     writes=(Table("blocks", ("action",), rows="block"),),
     steps=(Step("score", "map", "pages", "each block's features scored by the learned model, weighed with the rule"),),

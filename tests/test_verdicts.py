@@ -1,0 +1,96 @@
+"""The final verdicts: lines of link text on a page without siblings (HTML input)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import dedupe
+from dedupe.boilerplate import KEEP, LINK_TEXT
+from dedupe.config import BoilerplateConfig, Config
+from dedupe.io.records import html_document
+from dedupe.pipeline import analyse
+from dedupe.verdicts import lone_pages
+
+BODY = (
+    "The fishing boats came in late on Tuesday, and the crews said the weather had turned twice "
+    "before noon, which nobody on the quay could remember happening in years."
+)
+FORECAST = "Read the <a href=/f>full forecast</a> on the weather service's page before you sail."
+
+
+def page(host: str, n: int) -> str:
+    """A news page: a menu of links, a linked headline, prose (one line with
+    a link inside it), and a list of related links."""
+    return (
+        "<html><body><nav><ul><li><a href=/>Home</a></li><li><a href=/about>About us</a></li></ul></nav>"
+        f"<h1><a href=/post{n}>A long day at the {host} harbour, part {n}</a></h1>"
+        f"<p>{BODY} Part {n} of {host}.</p><p>{FORECAST}</p>"
+        f"<div class=related><a href=/a{n}>Ten harbours to visit, list {n}</a><br>"
+        f"<a href=/b{n}>Why ferry {n} is late</a></div></body></html>"
+    )
+
+
+def documents(hosts: list[str]) -> list:
+    return [
+        html_document(page(h, i), id=f"p{i}", source="crawl", line=i + 1, url=f"https://{h}/post{i}") for i, h in enumerate(hosts)
+    ]
+
+
+def kept(analysis, i: int) -> list[str]:
+    return [line for line in analysis.cleaned[i].split("\n") if line]
+
+
+def removed_as_links(analysis, i: int) -> int:
+    return int((analysis.action[i] == LINK_TEXT).sum())
+
+
+def test_a_lone_page_loses_its_link_lines_and_keeps_its_headline():
+    analysis = analyse(documents(["harbour.example"]))
+    assert kept(analysis, 0) == [
+        "A long day at the harbour.example harbour, part 0",  # a link, but the page's first <h1>
+        f"{BODY} Part 0 of harbour.example.",
+        "Read the full forecast on the weather service's page before you sail.",  # a link inside prose
+    ]
+    assert removed_as_links(analysis, 0) == 4  # two menu entries, two related links
+
+
+def test_pages_with_siblings_are_left_to_the_rule_unless_all():
+    three = documents(["a.example"] * 3 + ["b.example"])
+    analysis = analyse(three)
+    # a.example has three pages: its menu is a template, its related links
+    # (each on one page) are the rule's to judge, and it keeps them.
+    assert [removed_as_links(analysis, i) for i in range(3)] == [0, 0, 0]
+    assert all(any(line.startswith("Ten harbours") for line in kept(analysis, i)) for i in range(3))
+    assert removed_as_links(analysis, 3) == 4  # b.example's lone page
+    every = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="all")))
+    assert all(not any(line.startswith("Ten harbours") for line in kept(every, i)) for i in range(4))
+    never = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="none")))
+    assert all((never.action[i] != LINK_TEXT).all() for i in range(4))
+    assert any(line.startswith("Why ferry 3") for line in kept(never, 3))
+
+
+def test_text_input_has_no_link_evidence():
+    docs = [dedupe.Document(id="t", text="Home\n\nAbout us\n\n" + BODY + "\n", source="mem", url="https://t.example/")]
+    analysis = analyse(docs)
+    assert (analysis.action[0] == KEEP).all()
+
+
+def test_lone_pages_count_pages_without_a_url_as_one_site():
+    host = np.array([0, 0, 0, 1, -1, -1, 2, -1])
+    assert lone_pages(host, 3).tolist() == [False, False, False, True, False, False, True, False]
+    assert lone_pages(np.zeros(0, np.int64), 3).tolist() == []
+
+
+def test_the_report_counts_link_text(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "page.html").write_text(page("harbour.example", 0), encoding="utf-8")
+    dedupe.clean([tmp_path / "in"], tmp_path / "out", report=tmp_path / "r.json")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"]["blocks_removed"]["link_text"] == 4
+    assert report["config"]["link_lines"] == "lone"
+
+
+def test_link_lines_must_be_a_known_word():
+    with pytest.raises(ValueError, match="link_lines"):
+        BoilerplateConfig(link_lines="some")
