@@ -12,10 +12,24 @@ from dedupe.io.records import html_document
 from dedupe.pipeline import analyse
 from dedupe.verdicts import lone_pages
 
-BODY = (
+BODIES = [
     "The fishing boats came in late on Tuesday, and the crews said the weather had turned twice "
-    "before noon, which nobody on the quay could remember happening in years."
-)
+    "before noon, which nobody on the quay could remember happening in years.",
+    "A new ferry timetable starts next month, with two extra crossings on Sundays and an early "
+    "boat for the market traders who asked the council for one all winter.",
+    "The lighthouse keeper's cottage opens as a small museum in spring, showing the lamps, logbooks "
+    "and charts that three generations of one family kept on the headland.",
+    "Volunteers counted more seals on the sandbanks this year than in any survey since the count "
+    "began, and the wardens asked walkers to keep their dogs on a lead.",
+]
+BODY = BODIES[0]
+HEADLINES = ["A long day at the harbour", "New ferry times", "The keeper's cottage", "Seals on the sandbanks"]
+RELATED = [
+    ("Ten harbours to visit this summer", "Why the ferry is late again"),
+    ("How to read a tide table", "Our favourite quayside cafes"),
+    ("The old rope works reopens", "A weekend on the islands"),
+    ("Storm damage on the pier", "Where the puffins nest"),
+]
 FORECAST = "Read the <a href=/f>full forecast</a> on the weather service's page before you sail."
 
 
@@ -24,10 +38,10 @@ def page(host: str, n: int) -> str:
     a link inside it), and a list of related links."""
     return (
         "<html><body><nav><ul><li><a href=/>Home</a></li><li><a href=/about>About us</a></li></ul></nav>"
-        f"<h1><a href=/post{n}>A long day at the {host} harbour, part {n}</a></h1>"
-        f"<p>{BODY} Part {n} of {host}.</p><p>{FORECAST}</p>"
-        f"<div class=related><a href=/a{n}>Ten harbours to visit, list {n}</a><br>"
-        f"<a href=/b{n}>Why ferry {n} is late</a></div></body></html>"
+        f"<h1><a href=/post{n}>{HEADLINES[n]}</a></h1>"
+        f"<p>{BODIES[n]}</p><p>{FORECAST}</p>"
+        f"<div class=related><a href=/a{n}>{RELATED[n][0]}</a><br>"
+        f"<a href=/b{n}>{RELATED[n][1]}</a></div></body></html>"
     )
 
 
@@ -48,8 +62,8 @@ def removed_as_links(analysis, i: int) -> int:
 def test_a_lone_page_loses_its_link_lines_and_keeps_its_headline():
     analysis = analyse(documents(["harbour.example"]))
     assert kept(analysis, 0) == [
-        "A long day at the harbour.example harbour, part 0",  # a link, but the page's first <h1>
-        f"{BODY} Part 0 of harbour.example.",
+        "A long day at the harbour",  # a link, but the page's first <h1>
+        BODY,
         "Read the full forecast on the weather service's page before you sail.",  # a link inside prose
     ]
     assert removed_as_links(analysis, 0) == 4  # two menu entries, two related links
@@ -61,13 +75,16 @@ def test_pages_with_siblings_are_left_to_the_rule_unless_all():
     # a.example has three pages: its menu is a template, its related links
     # (each on one page) are the rule's to judge, and it keeps them.
     assert [removed_as_links(analysis, i) for i in range(3)] == [0, 0, 0]
-    assert all(any(line.startswith("Ten harbours") for line in kept(analysis, i)) for i in range(3))
-    assert removed_as_links(analysis, 3) == 4  # b.example's lone page
+    assert all(RELATED[i][0] in kept(analysis, i) for i in range(3))
+    # b.example's lone page: its related links go as link text (its menu, the
+    # same as a.example's, as a template).
+    assert kept(analysis, 3) == [HEADLINES[3], BODIES[3]]
+    assert removed_as_links(analysis, 3) == 2
     every = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="all")))
-    assert all(not any(line.startswith("Ten harbours") for line in kept(every, i)) for i in range(4))
+    assert all(RELATED[i][0] not in kept(every, i) for i in range(4))
     never = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="none")))
     assert all((never.action[i] != LINK_TEXT).all() for i in range(4))
-    assert any(line.startswith("Why ferry 3") for line in kept(never, 3))
+    assert RELATED[3][1] in kept(never, 3)
 
 
 def test_text_input_has_no_link_evidence():
@@ -79,6 +96,8 @@ def test_text_input_has_no_link_evidence():
 def test_lone_pages_count_pages_without_a_url_as_one_site():
     host = np.array([0, 0, 0, 1, -1, -1, 2, -1])
     assert lone_pages(host, 3).tolist() == [False, False, False, True, False, False, True, False]
+    assert lone_pages(host, 2).tolist() == [False, False, False, True, False, False, True, False]
+    assert lone_pages(host, 4).tolist() == [True, True, True, True, True, True, True, True]
     assert lone_pages(np.zeros(0, np.int64), 3).tolist() == []
 
 
