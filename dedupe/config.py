@@ -51,7 +51,7 @@ def _check_field_name(name: str, value: Any) -> None:
 #: Corpus file formats ``--format`` can name; "auto" reads it from each file's extension.
 FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet")
 #: Where lines of mostly link text are removed (``BoilerplateConfig.link_lines``).
-LINK_LINES = ("lone", "all", "none")
+LINK_LINES = ("auto", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -218,11 +218,13 @@ class BoilerplateConfig:
         judge every page, URL or not.
     link_lines : str
         Lines read from HTML whose text is mostly link text (a menu, a list
-        of related stories, a tag cloud) are removed (``link_text``) on a
-        page without siblings to compare it with: a site with fewer than
-        ``model_min_site_pages`` pages in the corpus (pages without a URL
-        count as one site), where the repetition rule has no evidence
-        (``lone``); on every page (``all``); or never (``none``).
+        of related stories, a tag cloud) are removed (``link_text``):
+        ``auto``, on a page without siblings to compare it with (a site
+        with fewer than ``model_min_site_pages`` pages in the corpus; pages
+        without a URL count as one site), where the repetition rule has no
+        evidence, and on other pages where the site's other lines under the
+        same HTML elements are mostly templates; ``all``, everywhere;
+        ``none``, never.
     """
 
     block_threshold: float = 0.7
@@ -236,7 +238,7 @@ class BoilerplateConfig:
     content_threshold: float = 0.15
     restore_threshold: float = 0.9
     model_min_site_pages: int = 3
-    link_lines: str = "lone"
+    link_lines: str = "auto"
 
     def __post_init__(self) -> None:
         _check_range("block_threshold", self.block_threshold, 0.05, 1.0)

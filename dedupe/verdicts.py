@@ -10,7 +10,7 @@ import numpy as np
 
 from . import boilerplate
 from . import store as stores
-from .io.html import is_link_text
+from .io.html import element_path, is_link_text
 from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
@@ -21,32 +21,55 @@ __all__ = ["apply_model", "link_lines", "lone_pages"]
 
 def apply_model(table: "BlockTable", config) -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
-    is content, plus what it removes; lines of link text on pages without
-    siblings (``link_lines``); a page's own headline kept on its page
+    is content, plus what it removes; lines of link text where the page or
+    its site says they are chrome (``link_lines``); a page's own headline kept on its page
     (:mod:`dedupe.own_content`)."""
     action = _judged(table, config)
-    action[(action == boilerplate.KEEP) & link_lines(table, config)] = boilerplate.LINK_TEXT
+    action[(action == boilerplate.KEEP) & link_lines(table, config, action)] = boilerplate.LINK_TEXT
     action[own_content_of(table, action)] = boilerplate.KEEP
     return action
 
 
-def link_lines(table: "BlockTable", config) -> np.ndarray:
+def link_lines(table: "BlockTable", config, action: np.ndarray) -> np.ndarray:
     """The blocks that are lines of mostly link text (HTML input,
-    :func:`dedupe.io.html.is_link_text`) on the pages ``config.link_lines``
-    names: a menu or a list of related links, which on a page without
-    siblings the repetition rule cannot see (per-page extractors drop them
-    by their link density)."""
+    :func:`dedupe.io.html.is_link_text`) to remove, by ``config.link_lines``:
+    every one (``all``), none, or (``auto``) every one on a page without
+    siblings (:func:`lone_pages`: the repetition rule has no evidence
+    there; per-page extractors drop such lines by their link density),
+    and on other pages those whose element path, on their site, mostly
+    holds lines the rule calls templates (``action``): a "related stories"
+    box whose links change from page to page, where a list of links that
+    is the content keeps a path of content."""
     out = np.zeros(len(table.doc), dtype=bool)
     if config.link_lines == "none" or len(out) == 0:
         return out
     first = table.blocks.bounds
     # Documents read from HTML, one tag path per block (a store's texts are not read for the others).
-    judged = stores.tag_path_counts(table.documents) == np.diff(first)
-    if config.link_lines == "lone":
-        judged &= lone_pages(table.host, config.model_min_site_pages)
-    for d in np.flatnonzero(judged).tolist():
-        out[first[d] : first[d + 1]] = [is_link_text(p) for p in table.documents[d].tag_paths]
-    return out
+    html = np.flatnonzero(stores.tag_path_counts(table.documents) == np.diff(first)).tolist()
+    link = np.zeros(len(out), dtype=bool)
+    path = np.full(len(out), -1, dtype=np.int64)  # id of each block's (site, element path)
+    ids: dict = {}
+    for d in html:
+        paths = table.documents[d].tag_paths
+        link[first[d] : first[d + 1]] = [is_link_text(p) for p in paths]
+        host = int(table.host[d])
+        path[first[d] : first[d + 1]] = [ids.setdefault((host, element_path(p)), len(ids)) for p in paths]
+    if config.link_lines == "all":
+        return link
+    spans = table.blocks.flat
+    chars = (spans[:, 1] - spans[:, 0]).astype(np.float64)
+    on = path >= 0
+    template = np.bincount(path[on], weights=chars[on] * (action[on] == boilerplate.BOILERPLATE), minlength=len(ids))
+    total = np.bincount(path[on], weights=chars[on], minlength=len(ids))
+    chrome = np.zeros(len(out), dtype=bool)
+    chrome[on] = template[path[on]] >= TEMPLATE_PATH_SHARE * total[path[on]]
+    lone = lone_pages(table.host, config.model_min_site_pages)
+    return link & (lone[table.doc] | chrome)
+
+
+#: The share of a site's characters under an element path that must be
+#: templates for a line of link text under it to go (``link_lines="auto"``).
+TEMPLATE_PATH_SHARE = 0.5
 
 
 def lone_pages(host: np.ndarray, min_site_pages: int) -> np.ndarray:

@@ -87,6 +87,29 @@ def test_pages_with_siblings_are_left_to_the_rule_unless_all():
     assert RELATED[3][1] in kept(never, 3)
 
 
+def test_on_a_site_link_lines_go_where_the_site_puts_templates():
+    # Three pages of one site: a "related" box whose heading every page
+    # carries (a template) and whose links change from page to page; and a
+    # list of links that is the page's content (a reading list), whose
+    # path holds content elsewhere on the site.
+    heading = "More from the harbour desk, picked for you by the editors of this site every morning"
+    docs = []
+    for i in range(3):
+        html = (
+            f"<html><body><h1>{HEADLINES[i]}</h1><p>{BODIES[i]}</p>"
+            f"<ol><li>{BODIES[3 - i][:60]}</li><li><a href=/r{i}>{RELATED[i][1]} (reading list)</a></li></ol>"
+            f"<aside><p>{heading}</p><p><a href=/a{i}>{RELATED[i][0]}</a></p></aside></body></html>"
+        )
+        docs.append(html_document(html, id=f"p{i}", source="crawl", line=i + 1, url=f"https://a.example/{i}"))
+    analysis = analyse(docs)
+    for i in range(3):
+        assert RELATED[i][0] not in kept(analysis, i)  # its path's text on the site: mostly the template heading
+        assert f"{RELATED[i][1]} (reading list)" in kept(analysis, i)  # its path: content
+        assert removed_as_links(analysis, i) == 1
+    none = analyse(docs, Config(boilerplate=BoilerplateConfig(link_lines="none")))
+    assert all(RELATED[i][0] in kept(none, i) for i in range(3))
+
+
 def test_text_input_has_no_link_evidence():
     docs = [dedupe.Document(id="t", text="Home\n\nAbout us\n\n" + BODY + "\n", source="mem", url="https://t.example/")]
     analysis = analyse(docs)
@@ -107,7 +130,7 @@ def test_the_report_counts_link_text(tmp_path):
     dedupe.clean([tmp_path / "in"], tmp_path / "out", report=tmp_path / "r.json")
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["summary"]["blocks_removed"]["link_text"] == 4
-    assert report["config"]["link_lines"] == "lone"
+    assert report["config"]["link_lines"] == "auto"
 
 
 def test_link_lines_must_be_a_known_word():
