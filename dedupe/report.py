@@ -11,7 +11,7 @@ The JSON field names are part of the interface (documented in docs/report.md):
     ``chars_out``, ``templates``, ``syndication_clusters``, ``overlaps``,
     ``duplicate_ids`` (documents whose id another document has too: the
     lists of ids name them all alike, their ``documents`` entries tell them
-    apart by ``source`` and ``line``).
+    apart by ``source`` and ``line``), ``documents_dropped`` (by reason).
 ``boilerplate``
     One entry per template: ``template`` (its number), ``text`` (first
     occurrence), ``variants`` (distinct texts, for near-duplicate
@@ -27,6 +27,10 @@ The JSON field names are part of the interface (documented in docs/report.md):
 ``overlaps``
     Pairs that are not near-duplicates but share long passages (same shape
     as a pair above).
+``dropped``
+    One entry per document ``drop_duplicates`` left out, in input order:
+    ``id``, ``url``, ``reason`` (``duplicate``), ``duplicate_of``,
+    ``duplicate_of_url`` and ``jaccard`` (:mod:`dedupe.duplicates`).
 ``documents``
     One entry per document read: ``id``, ``source``, ``line``, ``url``,
     ``status`` (``unchanged``, ``cleaned``, ``emptied``), ``blocks_in``,
@@ -49,6 +53,7 @@ import numpy as np
 import orjson
 
 from ._version import __version__
+from . import duplicates
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .io.writers import atomic_write
@@ -87,6 +92,23 @@ class Report:
     def to_json(self) -> bytes:
         """The report as UTF-8 JSON (lone surrogates kept as JSON escapes)."""
         return ("".join(_json_chunks(self.data)) + "\n").encode("utf-8", "backslashreplace")
+
+    def write_dropped(self, path: Path) -> None:
+        """Write the ids of the documents dropped (``dropped``), one per line,
+        in order, atomically: for a pipeline that filters elsewhere.
+
+        An id holding a line break is written as a JSON string (quoted,
+        escaped), so every line is one id; a warning says so.
+        """
+        lines = []
+        for entry in self.data["dropped"]:
+            doc_id = entry["id"]
+            if "\n" in doc_id or "\r" in doc_id:
+                warnings.warn(f"{path}: the id {doc_id!r} holds a line break: written as a JSON string", stacklevel=2)
+                doc_id = json.dumps(doc_id)
+            lines.append(doc_id + "\n")
+        with atomic_write(Path(path)) as f:
+            f.write("".join(lines).encode("utf-8", "backslashreplace"))  # lone surrogates as in the report
 
     def write(self, path: Path) -> None:
         """Write the JSON report atomically: the bytes of :meth:`to_json`,
@@ -347,6 +369,8 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
 
     skipped = Counter(e.reason for e in corpus.skipped)
     synd = analysis.syndication
+    dups = duplicates.find(synd, config.duplicates)
+    ids, urls = stores.ids(docs), stores.urls(docs)
     data = {
         "dedupe_version": __version__,
         "inputs": list(inputs),
@@ -366,6 +390,7 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             "syndication_clusters": len(synd.clusters),
             "overlaps": len(synd.overlaps),
             "duplicate_ids": _shared_ids(docs),
+            "documents_dropped": {"duplicate": len(dups)},
         },
         "boilerplate": templates,
         "syndication": [
@@ -377,6 +402,13 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             for c in synd.clusters
         ],
         "overlaps": [_pair(analysis, p) for p in synd.overlaps],
+        "dropped": [
+            {
+                "id": ids[d], "url": urls[d], "reason": "duplicate", "duplicate_of": ids[k],
+                "duplicate_of_url": urls[k], "jaccard": _round(j),
+            }
+            for d, k, j in zip(dups.dropped.tolist(), dups.kept.tolist(), dups.jaccard.tolist())
+        ],
         "documents": entries,
         "skipped": [e.as_dict() for e in corpus.skipped],
     }
