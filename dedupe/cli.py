@@ -55,6 +55,7 @@ Exit codes:
 """
 
 _SUMMARY_TEMPLATES = 10
+_SUMMARY_SITES = 10
 _SUMMARY_LINES = 20
 # Ids shown of one syndication cluster (a cluster of copies can hold thousands).
 _SUMMARY_IDS = 10
@@ -299,6 +300,7 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
         console.print(templates)
         if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
             console.print(Text(f"... and {len(data['boilerplate']) - _SUMMARY_TEMPLATES} more templates (see the report)"))
+    _print_sites(data, console)
     for c in data["syndication"][:_SUMMARY_LINES]:
         ids, more = c["documents"][:_SUMMARY_IDS], len(c["documents"]) - _SUMMARY_IDS
         console.print(Text(f"syndicated: {', '.join(ids)}" + (f" and {more} more" if more > 0 else "")), soft_wrap=True)
@@ -308,6 +310,27 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
         console.print(Text(f"skipped: {item['message']}"), soft_wrap=True)
     if len(data["skipped"]) > _SUMMARY_LINES:
         console.print(Text(f"... and {len(data['skipped']) - _SUMMARY_LINES} more skipped (see the report)"))
+
+
+def _print_sites(data: dict[str, Any], console: Console) -> None:
+    """The sites with most pages: pages, characters in and removed, templates,
+    syndicated pages. Not for a corpus without URLs (one row of it all)."""
+    sites = data["sites"]
+    if not any(row["site"] is not None for row in sites):
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("site", no_wrap=True, overflow="ellipsis", min_width=12)
+    for head in ("pages", "chars in", "removed", "templates", "syndicated"):
+        table.add_column(head, justify="right", no_wrap=True)
+    for row in sites[:_SUMMARY_SITES]:
+        removed = f"{row['chars_removed'] / row['chars_in']:.0%}" if row["chars_in"] else "-"
+        table.add_row(
+            Text(row["site"] if row["site"] is not None else "(no URL)"), _n(row["pages"]), _n(row["chars_in"]),
+            removed, _n(row["templates"]), _n(row["syndicated"]),
+        )
+    console.print(table)
+    if len(sites) > _SUMMARY_SITES:
+        console.print(Text(f"... and {len(sites) - _SUMMARY_SITES} more sites (see the report)"))
 
 
 def _finish(result, quiet: bool, as_json: bool) -> None:
