@@ -164,3 +164,11 @@ def test_the_report_command_writes_the_ids_clean_would_drop(seeds_and_a_copy, tm
     assert ids.read_text() == COPY + "\n"
     refused = CliRunner().invoke(main, ["report", str(seeds_and_a_copy), "--dropped", str(tmp_path / "x.txt")])
     assert refused.exit_code == 2 and "give it too" in refused.output
+
+
+def test_on_spark_the_report_lists_what_the_local_backend_drops(spark, seeds_and_a_copy, tmp_path):
+    """The Spark write stage writes every document, so clean refuses to drop
+    there; the report, built from the same clusters, lists the same ids."""
+    local = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, jobs=1).report.data
+    on_spark = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, backend="spark").report.data
+    assert on_spark["dropped"] == local["dropped"] and [d["id"] for d in local["dropped"]] == [COPY]
