@@ -57,7 +57,7 @@ import warnings
 from collections import Counter
 from pathlib import Path
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import numpy as np
 import orjson
@@ -154,12 +154,13 @@ def _preview(text: str) -> str:
     return text if len(text) <= LINE_PREVIEW else text[:LINE_PREVIEW] + "\u2026"
 
 
-def _pair(analysis: "Analysis", pair) -> dict[str, Any]:
-    docs = analysis.documents
-    a_text = docs[pair.a].text
+def _pair(analysis: "Analysis", pair, ids: Sequence[str], urls: Sequence[Optional[str]]) -> dict[str, Any]:
+    """A pair's entry; ``ids`` and ``urls`` are the documents' (a store's
+    columns: reading a document from a store reads its text too)."""
+    a_text = analysis.documents[pair.a].text
     return {
-        "documents": [docs[pair.a].id, docs[pair.b].id],
-        "urls": [docs[pair.a].url, docs[pair.b].url],
+        "documents": [ids[pair.a], ids[pair.b]],
+        "urls": [urls[pair.a], urls[pair.b]],
         "jaccard": _round(pair.jaccard),
         "containment": _round(pair.containment),
         "shared_words": pair.shared_words,
@@ -478,11 +479,11 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
                 "urls": [urls[m] for m in c.members],
                 "centre": ids[c.centre],
                 "centre_url": urls[c.centre],
-                "pairs": [_pair(analysis, p) for p in c.pairs],
+                "pairs": [_pair(analysis, p, ids, urls) for p in c.pairs],
             }
             for c in synd.clusters
         ],
-        "overlaps": [_pair(analysis, p) for p in synd.overlaps],
+        "overlaps": [_pair(analysis, p, ids, urls) for p in synd.overlaps],
         "dropped": [
             {
                 "id": ids[d], "url": urls[d], "reason": "duplicate", "duplicate_of": ids[k],
