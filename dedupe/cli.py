@@ -399,8 +399,7 @@ def clean(
     with _running(quiet, work) as progress:
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
-            jobs=jobs,
-            memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
+            jobs=jobs, memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
             spark_master=spark_master, spark_conf=spark_conf,
         )
     _finish(result, quiet, as_json)

@@ -13,8 +13,9 @@ that adds text of its own past that is never dropped.
 The rule: the centre is kept and its near-duplicates are dropped. The
 centre is the one document the syndication stage verified against every
 member, so each dropped document names the kept one it was verified to
-duplicate; among exact copies it is the first by input order (star
-clustering centres a set of copies on its first).
+duplicate. When the centre is one of a set of byte copies, it is the first
+of them in input order (star clustering centres a set of copies on its
+first), so the copies that came later are the ones dropped.
 """
 
 from __future__ import annotations
