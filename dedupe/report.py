@@ -413,9 +413,11 @@ def site_figures(analysis: "Analysis", dups: "duplicates.Duplicates") -> list[di
     return sorted(rows, key=lambda r: (-r["pages"], r["site"] is None, r["site"] or ""))
 
 
-def _shared_ids(docs) -> int:
+def _shared_ids(docs, dropped: Sequence[int] = ()) -> int:
     """How many documents have an id another one has too; warned of once
-    (:class:`DuplicateIdWarning`) with an example, none of them dropped."""
+    (:class:`DuplicateIdWarning`) with an example, none of them dropped for
+    it. Warned of too: documents ``dropped`` as near-duplicates whose id
+    another document has, which a filter by id would drop with them."""
     if isinstance(docs, stores.DocumentStore):
         ids, location = list(docs.ids), lambda d: f"{docs.sources[d]}:{docs.lines[d]}"
     else:
@@ -433,6 +435,16 @@ def _shared_ids(docs) -> int:
         ),
         stacklevel=2,
     )
+    ambiguous = [ids[d] for d in dropped if ids[d] in shared]
+    if ambiguous:
+        warnings.warn(
+            DuplicateIdWarning(
+                f"{len(ambiguous)} of the documents dropped as near-duplicates share their id with another document "
+                f"(e.g. {ambiguous[0]!r}): a pipeline that filters by the dropped ids drops those too; the report's "
+                "dropped entries are in input order, as its document entries, which tell them apart"
+            ),
+            stacklevel=2,
+        )
     return total
 
 
@@ -467,7 +479,7 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             "templates": len(templates),
             "syndication_clusters": len(synd.clusters),
             "overlaps": len(synd.overlaps),
-            "duplicate_ids": _shared_ids(docs),
+            "duplicate_ids": _shared_ids(docs, dups.dropped.tolist()),
             "documents_dropped": {"duplicate": len(dups)},
             "sites": len(sites),
         },

@@ -172,3 +172,18 @@ def test_on_spark_the_report_lists_what_the_local_backend_drops(spark, seeds_and
     local = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, jobs=1).report.data
     on_spark = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, backend="spark").report.data
     assert on_spark["dropped"] == local["dropped"] and [d["id"] for d in local["dropped"]] == [COPY]
+
+
+def test_a_dropped_id_another_document_has_too_is_warned_of(made_up):
+    from dedupe.document import Document, DuplicateIdWarning
+    from dedupe.io.readers import Corpus
+    from dedupe.report import build_report
+
+    story = "\n\n".join(made_up.prose("story", lines=6)) + "\n"
+    docs = [Document(id="a", text=story, source="m"), Document(id="b", text=story, source="m"),
+            Document(id="b", text="\n".join(made_up.prose("other")) + "\n", source="m")]
+    config = dedupe.Config.from_options(drop_duplicates=True)
+    with pytest.warns(DuplicateIdWarning) as told:
+        data = build_report(Corpus(documents=docs), dedupe.analyse(docs), config, ["m"]).data
+    assert [d["id"] for d in data["dropped"]] == ["b"]
+    assert any("filters by the dropped ids drops those too" in str(w.message) for w in told)
