@@ -187,3 +187,25 @@ def test_a_dropped_id_another_document_has_too_is_warned_of(made_up):
         data = build_report(Corpus(documents=docs), dedupe.analyse(docs), config, ["m"]).data
     assert [d["id"] for d in data["dropped"]] == ["b"]
     assert any("filters by the dropped ids drops those too" in str(w.message) for w in told)
+
+
+def test_on_a_generated_corpus_one_document_of_each_near_duplicate_set_is_written(tmp_path):
+    """benchmarks/corpus.py plants copies verbatim, truncated and lightly
+    edited: of each cluster, the centre and its members at Jaccard >= 0.8
+    give one document out; the others (partial copies) are all written."""
+    from conftest import generated_corpus
+
+    corpus = generated_corpus(tmp_path / "corpus", 400, 200, seed=3)
+    out, ids = tmp_path / "out", tmp_path / "dropped.txt"
+    report = dedupe.clean([corpus], out, dropped=ids, drop_duplicates=True, jobs=1).report.data
+    written = [json.loads(line)["id"] for p in sorted(out.glob("*.jsonl")) for line in p.read_text().splitlines()]
+    listed = [d["id"] for d in report["dropped"]]
+    assert ids.read_text().splitlines() == listed and sorted(written + listed) == sorted(d["id"] for d in report["documents"])
+    partial = 0
+    for c in report["syndication"]:
+        near = {c["centre"]} | {i for p in c["pairs"] if p["jaccard"] >= 0.8 for i in p["documents"]}
+        assert len(near & set(written)) == 1, c["documents"]
+        partial += len(set(c["documents"]) - near)
+        assert set(c["documents"]) - near <= set(written)
+    # What the corpus plants is there (else the loop above proves little).
+    assert len(listed) >= 5 and partial >= 5
