@@ -41,7 +41,7 @@ from .stages import blocks, boilerplate, clusters, model, read, report, syndicat
 from .stages.report import run_report
 from .stages.write import run_write
 
-__all__ = ["scan", "clean", "Result", "STAGES"]
+__all__ = ["scan", "clean", "check_dropped", "Result", "STAGES"]
 
 #: Every stage's contract, in the order a run goes (:mod:`dedupe.stages.contract`).
 STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syndication, report, write))
@@ -64,6 +64,19 @@ def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
     return Result(corpus=corpus, analysis=analysis, report=report, written=[])
 
 
+def check_dropped(dropped: Optional[Path], config: Config, files, inputs: Sequence[PathLike]) -> None:
+    """Refuse, before any work, a dropped-ids file with nothing to drop, one
+    that would overwrite an input or land in an input folder, or one whose
+    folder cannot be written in (:class:`UsageError`, :class:`OSError`)."""
+    if dropped is None:
+        return
+    if not config.duplicates.drop_duplicates:
+        raise UsageError(f"{dropped}: the dropped ids are those drop_duplicates (--drop-duplicates) leaves out; give it too")
+    try:
+        check_output(files, inputs, None, dropped)
+    except UsageError as exc:  # check_output calls its second path "the report"
+        raise UsageError(str(exc).replace("the report", "the dropped ids")) from None
+    check_writable(dropped.parent, "the dropped ids")
 
 
 def scan(
@@ -130,6 +143,7 @@ def clean(
     *,
     report: Optional[PathLike] = None,
     html: Optional[PathLike] = None,
+    dropped: Optional[PathLike] = None,
     config: Optional[Config] = None,
     jobs: Jobs = 1,
     progress=None,
@@ -157,6 +171,9 @@ def clean(
         Where to write the JSON report.
     html : path-like, optional
         Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
+    dropped : path-like, optional
+        Where to write the ids of the documents ``drop_duplicates=True``
+        left out, one per line (the report's ``dropped`` list, in order).
     config, jobs, progress, memory, backend, spark_master, spark_conf
         As for :func:`scan`.
     work_dir : path-like, optional
@@ -168,23 +185,32 @@ def clean(
     checkpoint : bool
         False keeps no stage anywhere.
     **options
-        As for :func:`scan`.
+        As for :func:`scan`; ``drop_duplicates=True`` leaves near-duplicates
+        out of the output (:mod:`dedupe.duplicates`).
 
     Raises
     ------
     UsageError
         If an output would overwrite an input or lie inside an input folder,
         if ``work_dir`` is a file or lies in an input folder, or if it is
-        given with ``checkpoint=False``.
+        given with ``checkpoint=False``; if ``dropped`` is given without
+        ``drop_duplicates``, or ``drop_duplicates`` with the Spark backend.
     OSError
         If the output folder (or the reports' folders) cannot be made or
         written in: found before any work is done.
     """
     output = Path(output)
     config = resolve(config, options)
-    paths = [Path(p) if p is not None else None for p in (report, html)]
+    paths = [Path(p) if p is not None else None for p in (report, html, dropped)]
+    if config.duplicates.drop_duplicates and backend != "local":
+        # The Spark write stage writes every document it is given.
+        raise UsageError(
+            f"drop_duplicates (--drop-duplicates) is not yet supported by clean with the {backend} backend: run "
+            "dedupe report --drop-duplicates --dropped FILE there, and filter with those ids"
+        )
     files = discover(inputs, config.read.format)
-    check_output(files, inputs, output, *paths)
+    check_output(files, inputs, output, *paths[:2])
+    check_dropped(paths[2], config, files, inputs)
     if work_dir is not None and not checkpoint:
         raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
     check_writable(output, "the output")
@@ -203,7 +229,7 @@ def clean(
         run.workers.close()  # idle from here on: what they hold goes back to the system
         result.written = run_write(
             run, result.corpus, result.analysis, output, result.report, paths[0],
-            (lambda: write_html(result, paths[1])) if html is not None else None,
+            (lambda: write_html(result, paths[1])) if html is not None else None, paths[2],
         )
     work.discard()
     return result

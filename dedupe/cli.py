@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ._version import __version__
+from .api import check_dropped
 from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
@@ -54,6 +55,7 @@ Exit codes:
 """
 
 _SUMMARY_TEMPLATES = 10
+_SUMMARY_SITES = 10
 _SUMMARY_LINES = 20
 # Ids shown of one syndication cluster (a cluster of copies can hold thousands).
 _SUMMARY_IDS = 10
@@ -124,6 +126,13 @@ def report_options(command: Callable) -> Callable:
     ):
         command = decorator(command)
     return command
+
+
+dropped_option = click.option(
+    "--dropped", "dropped_path", type=click.Path(dir_okay=False),
+    help="With --drop-duplicates: write the ids of the documents left out here, one per line (the report's dropped "
+    "list), for a pipeline that filters elsewhere.",
+)
 
 
 class ByteSize(click.ParamType):
@@ -258,10 +267,12 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
     """The human summary of a report: a headline, tables, then skipped inputs."""
     s = data["summary"]
     skipped = sum(s["documents_skipped"].values())
+    dropped = sum(s["documents_dropped"].values())
     console.print(
         Text(
             f"dedupe: {s['documents_read']} documents read, {skipped} skipped; {s['documents_cleaned']} cleaned, "
             f"{s['documents_emptied']} emptied, {s['documents_unchanged']} unchanged"
+            + (f"; {dropped} dropped as near-duplicates (listed in the report)" if dropped else "")
         )
     )
     table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
@@ -293,6 +304,7 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
         console.print(templates)
         if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
             console.print(Text(f"... and {len(data['boilerplate']) - _SUMMARY_TEMPLATES} more templates (see the report)"))
+    _print_sites(data, console)
     for c in data["syndication"][:_SUMMARY_LINES]:
         ids, more = c["documents"][:_SUMMARY_IDS], len(c["documents"]) - _SUMMARY_IDS
         console.print(Text(f"syndicated: {', '.join(ids)}" + (f" and {more} more" if more > 0 else "")), soft_wrap=True)
@@ -302,6 +314,27 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
         console.print(Text(f"skipped: {item['message']}"), soft_wrap=True)
     if len(data["skipped"]) > _SUMMARY_LINES:
         console.print(Text(f"... and {len(data['skipped']) - _SUMMARY_LINES} more skipped (see the report)"))
+
+
+def _print_sites(data: dict[str, Any], console: Console) -> None:
+    """The sites with most pages: pages, characters in and removed, templates,
+    syndicated pages. Not for a corpus without URLs (one row of it all)."""
+    sites = data["sites"]
+    if not any(row["site"] is not None for row in sites):
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("site", no_wrap=True, overflow="ellipsis", min_width=12)
+    for head in ("pages", "chars in", "removed", "templates", "syndicated"):
+        table.add_column(head, justify="right", no_wrap=True)
+    for row in sites[:_SUMMARY_SITES]:
+        removed = f"{row['chars_removed'] / row['chars_in']:.0%}" if row["chars_in"] else "-"
+        table.add_row(
+            Text(row["site"] if row["site"] is not None else "(no URL)"), _n(row["pages"]), _n(row["chars_in"]),
+            removed, _n(row["templates"]), _n(row["syndicated"]),
+        )
+    console.print(table)
+    if len(sites) > _SUMMARY_SITES:
+        console.print(Text(f"... and {len(sites) - _SUMMARY_SITES} more sites (see the report)"))
 
 
 def _finish(result, quiet: bool, as_json: bool) -> None:
@@ -344,6 +377,7 @@ def main() -> None:
     "(HTML files are written as .txt, WARC/WET files as JSONL).",
 )
 @report_options
+@dropped_option
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
@@ -352,14 +386,15 @@ def main() -> None:
 )
 @config_options
 def clean(
-    corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend, spark_master, spark_conf,
-    work_dir, checkpoint, **options
+    corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
+    spark_conf, work_dir, checkpoint, **options
 ) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
 
     Every document is kept (an emptied one too, with its reason in the
-    report); inputs are never modified; files are written atomically.
-    WARC/WET input is written as JSONL.
+    report) unless --drop-duplicates leaves a near-duplicate out (listed
+    in the report with the id it duplicates); inputs are never modified;
+    files are written atomically. WARC/WET input is written as JSONL.
     """
     config = _config(options, config_file)
     if work_dir is not None and not checkpoint:
@@ -367,8 +402,8 @@ def clean(
     work = Path(work_dir) if work_dir else (Path(output) / DEFAULT_NAME if checkpoint else None)
     with _running(quiet, work) as progress:
         result = _run(
-            clean_corpus, list(corpus), output, report=report_path, html=html_path, config=config, jobs=jobs,
-            memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
+            clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
+            jobs=jobs, memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
             spark_master=spark_master, spark_conf=spark_conf,
         )
     _finish(result, quiet, as_json)
@@ -377,11 +412,12 @@ def clean(
 @main.command(epilog=EXIT_CODES)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @report_options
+@dropped_option
 @run_options
 @config_options
 def report(
-    corpus, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend, spark_master, spark_conf, work_dir,
-    **options
+    corpus, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
+    spark_conf, work_dir, **options
 ) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
 
@@ -389,12 +425,14 @@ def report(
     prints it too), the summary to stderr.
     """
     config = _config(options, config_file)
-    if report_path or html_path:
+    if report_path or html_path or dropped_path:
         paths = [Path(p) if p else None for p in (report_path, html_path)]
-        _run(check_output, discover(corpus, config.read.format), corpus, None, *paths)
+        files = _run(discover, corpus, config.read.format)
+        _run(check_output, files, corpus, None, *paths)
         for path, what in zip(paths, ("the report", "the HTML report")):
             if path is not None:  # before the run, not after it
                 _run(check_writable, path.parent, what)
+        _run(check_dropped, Path(dropped_path) if dropped_path else None, config, files, corpus)
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
             scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir,
@@ -404,6 +442,8 @@ def report(
         _run(result.report.write, Path(report_path))
     if html_path:
         _run(write_html, result, Path(html_path))
+    if dropped_path:
+        _run(result.report.write_dropped, Path(dropped_path))
     _finish(result, quiet, as_json or not report_path)
 
 

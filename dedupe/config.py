@@ -26,6 +26,7 @@ __all__ = [
     "MinHashConfig",
     "BoilerplateConfig",
     "SyndicationConfig",
+    "DuplicatesConfig",
     "FORMATS",
     "LINK_LINES",
     "read_config_file",
@@ -288,12 +289,44 @@ class SyndicationConfig:
         _check_range("overlap_min_words", self.overlap_min_words, 1, 10_000_000, int)
 
 
+@dataclass(frozen=True)
+class DuplicatesConfig:
+    """Which near-duplicates are left out of the output.
+
+    Parameters
+    ----------
+    drop_duplicates : bool
+        Keep one document of each set of near-duplicates in a syndication
+        cluster (the cluster's centre) and leave the others out of the
+        output; the report lists each one dropped with the id it
+        duplicates. Partial copies are never dropped.
+    duplicate_threshold : float
+        Verified Jaccard similarity of two cleaned documents (their word
+        n-gram sets) at which one is a near-duplicate of the other. At 0.8
+        neither holds more than a quarter more n-grams than the two share; a
+        page that is another's article plus as much text of its own (0.5)
+        is a partial copy.
+    """
+
+    drop_duplicates: bool = False
+    # Jaccard >= t means |A| <= |A | B| <= |A & B| / t for both pages: at 0.8
+    # each holds at most 25% more than they share, well clear of the 0.5 of a
+    # page that adds as much text again to the article it carries.
+    duplicate_threshold: float = 0.8
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.drop_duplicates, bool):
+            raise ValueError(f"The 'drop_duplicates' parameter must be True or False. Got {self.drop_duplicates!r} instead.")
+        _check_range("duplicate_threshold", self.duplicate_threshold, 0.05, 1.0)
+
+
 _STAGES = {
     "read": ReadConfig,
     "shingle": ShingleConfig,
     "minhash": MinHashConfig,
     "boilerplate": BoilerplateConfig,
     "syndication": SyndicationConfig,
+    "duplicates": DuplicatesConfig,
 }
 
 
@@ -312,6 +345,7 @@ class Config:
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     syndication: SyndicationConfig = field(default_factory=SyndicationConfig)
+    duplicates: DuplicatesConfig = field(default_factory=DuplicatesConfig)
 
     @classmethod
     def option_names(cls) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The run's report: what was removed, who shares text with whom, what was skipped.
 
-The JSON field names are part of the interface (documented in docs/report.md):
+The JSON field names are an interface, versioned by ``schema_version``
+(:data:`SCHEMA_VERSION`; docs/report.md has the schema and its history):
 
-``dedupe_version``, ``inputs``, ``config``
+``dedupe_version``, ``schema_version``, ``inputs``, ``config``
     What ran, on what, with which options.
 ``summary``
     Counters: ``documents_read``, ``documents_skipped`` (by reason),
@@ -11,27 +12,40 @@ The JSON field names are part of the interface (documented in docs/report.md):
     ``chars_out``, ``templates``, ``syndication_clusters``, ``overlaps``,
     ``duplicate_ids`` (documents whose id another document has too: the
     lists of ids name them all alike, their ``documents`` entries tell them
-    apart by ``source`` and ``line``).
+    apart by ``source`` and ``line``), ``documents_dropped`` (by reason),
+    ``sites``.
+``sites``
+    One entry per URL host (``null``: the pages without a URL):
+    ``site``, ``pages``, ``chars_in``, ``chars_removed``, ``templates``,
+    ``syndicated``, ``dropped`` (:func:`site_figures`).
 ``boilerplate``
     One entry per template: ``template`` (its number), ``text`` (first
     occurrence), ``variants`` (distinct texts, for near-duplicate
-    templates), ``documents`` (ids it was removed from), ``removed``
-    (blocks removed).
+    templates), ``documents`` (ids it was removed from) and ``urls``
+    (theirs), ``removed`` (blocks removed).
 ``syndication``
-    One entry per cluster: ``documents`` (ids), ``centre``, and ``pairs``,
-    one per member besides the centre, pairing it with the centre (which
-    every member is verified similar to): ``documents`` (two ids), ``jaccard`` and ``containment`` (verified, over
-    word shingles of the cleaned text), ``shared_words``, ``passages``
-    (``words``, ``offsets`` ``[[start, end], [start, end]]`` as character
-    offsets into each document's input text, and a ``preview``).
+    One entry per cluster: ``documents`` (ids) and ``urls``, ``centre``
+    and ``centre_url``, and ``pairs``, one per member besides the centre,
+    pairing it with the centre (which every member is verified similar
+    to): ``documents`` (two ids) and ``urls``, ``jaccard`` and
+    ``containment`` (verified, over word shingles of the cleaned text),
+    ``shared_words``, ``passages`` (``words``, ``offsets`` ``[[start,
+    end], [start, end]]`` as character offsets into each document's input
+    text, and a ``preview``).
 ``overlaps``
     Pairs that are not near-duplicates but share long passages (same shape
     as a pair above).
+``dropped``
+    One entry per document ``drop_duplicates`` left out, in input order:
+    ``id``, ``url``, ``reason`` (``duplicate``), ``duplicate_of``,
+    ``duplicate_of_url`` and ``jaccard`` (:mod:`dedupe.duplicates`).
 ``documents``
     One entry per document read: ``id``, ``source``, ``line``, ``url``,
     ``status`` (``unchanged``, ``cleaned``, ``emptied``), ``blocks_in``,
-    ``blocks_out``, ``chars_in``, ``chars_out``, ``removed`` (blocks by
-    reason), ``removed_lines`` (``line``, ``reason``, ``template``).
+    ``blocks_out``, ``chars_in``, ``chars_out``, ``cluster`` (its
+    syndication cluster's ``centre``, or ``null``), ``removed`` (blocks by
+    reason), ``removed_lines`` (``line``, ``reason``, ``template``,
+    ``text``: at most :data:`LINE_PREVIEW` characters).
 ``skipped``
     One entry per input skipped: ``source``, ``line``, ``reason``, ``message``.
 """
@@ -43,14 +57,16 @@ import warnings
 from collections import Counter
 from pathlib import Path
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import numpy as np
 import orjson
 
 from ._version import __version__
+from . import duplicates
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
+from .stages.boilerplate import host_of
 from .io.writers import atomic_write
 from .document import SKIP_REASONS, DuplicateIdWarning
 
@@ -59,9 +75,15 @@ if TYPE_CHECKING:
     from .io.readers import Corpus
     from .pipeline import Analysis
 
-__all__ = ["Report", "DocumentEntries", "build_report"]
+__all__ = ["Report", "DocumentEntries", "build_report", "site_figures", "SCHEMA_VERSION", "LINE_PREVIEW"]
 
+#: The report's schema: bumped whenever a field is added, renamed or changes meaning (docs/report.md).
+SCHEMA_VERSION = 2
 _PREVIEW = 160
+# Characters of a removed line's text in its entry (a longer line is cut
+# there and ends in "…"): enough to tell a menu from a teaser, and a bound
+# on what a million pages' report holds per line removed.
+LINE_PREVIEW = 200
 # Characters of JSON encoded and written at once.
 WRITE_CHUNK = 1 << 20
 # Distinct texts of a template in the report.
@@ -88,6 +110,23 @@ class Report:
         """The report as UTF-8 JSON (lone surrogates kept as JSON escapes)."""
         return ("".join(_json_chunks(self.data)) + "\n").encode("utf-8", "backslashreplace")
 
+    def write_dropped(self, path: Path) -> None:
+        """Write the ids of the documents dropped (``dropped``), one per line,
+        in order, atomically: for a pipeline that filters elsewhere.
+
+        An id holding a line break is written as a JSON string (quoted,
+        escaped), so every line is one id; a warning says so.
+        """
+        lines = []
+        for entry in self.data["dropped"]:
+            doc_id = entry["id"]
+            if "\n" in doc_id or "\r" in doc_id:
+                warnings.warn(f"{path}: the id {doc_id!r} holds a line break: written as a JSON string", stacklevel=2)
+                doc_id = json.dumps(doc_id)
+            lines.append(doc_id + "\n")
+        with atomic_write(Path(path)) as f:
+            f.write("".join(lines).encode("utf-8", "backslashreplace"))  # lone surrogates as in the report
+
     def write(self, path: Path) -> None:
         """Write the JSON report atomically: the bytes of :meth:`to_json`,
         encoded and written a piece at a time (a large corpus's report is
@@ -109,11 +148,19 @@ def _round(x: float) -> float:
     return round(float(x), 4)
 
 
-def _pair(analysis: "Analysis", pair) -> dict[str, Any]:
-    docs = analysis.documents
-    a_text = docs[pair.a].text
+def _preview(text: str) -> str:
+    """A removed line's text, stripped, cut at :data:`LINE_PREVIEW` characters."""
+    text = text.strip()
+    return text if len(text) <= LINE_PREVIEW else text[:LINE_PREVIEW] + "\u2026"
+
+
+def _pair(analysis: "Analysis", pair, ids: Sequence[str], urls: Sequence[Optional[str]]) -> dict[str, Any]:
+    """A pair's entry; ``ids`` and ``urls`` are the documents' (a store's
+    columns: reading a document from a store reads its text too)."""
+    a_text = analysis.documents[pair.a].text
     return {
-        "documents": [docs[pair.a].id, docs[pair.b].id],
+        "documents": [ids[pair.a], ids[pair.b]],
+        "urls": [urls[pair.a], urls[pair.b]],
         "jaccard": _round(pair.jaccard),
         "containment": _round(pair.containment),
         "shared_words": pair.shared_words,
@@ -140,6 +187,11 @@ class DocumentEntries(Sequence[dict]):
         self._number = number
         docs = analysis.documents
         self._lengths = stores.text_lengths(docs)
+        self._ids = stores.ids(docs)
+        # Each document's syndication cluster, by its centre (-1: none).
+        self._centre = np.full(len(docs), -1, dtype=np.int64)
+        for c in analysis.syndication.clusters:
+            self._centre[c.members] = c.centre
         if isinstance(docs, stores.DocumentStore):
             self._meta = lambda d: (docs.ids[d], docs.sources[d], docs.lines[d], docs.urls[d])
         else:
@@ -159,6 +211,8 @@ class DocumentEntries(Sequence[dict]):
         dropped = np.flatnonzero(act != KEEP).tolist()
         kept = len(act) - len(dropped)
         doc_id, source, line, url = self._meta(d)
+        text = self._analysis.documents[d].text if dropped else ""
+        centre = int(self._centre[d])
         return {
             "id": doc_id,
             "source": source,
@@ -169,12 +223,14 @@ class DocumentEntries(Sequence[dict]):
             "blocks_out": kept,
             "chars_in": int(self._lengths[d]),
             "chars_out": sum(e - s for s, e in a.spans[d]),
+            "cluster": self._ids[centre] if centre >= 0 else None,
             "removed": dict(sorted(Counter(REASONS[int(act[b])] for b in dropped).items())),
             "removed_lines": [
                 {
                     "line": int(blk[b, 2]),
                     "reason": REASONS[int(act[b])],
                     "template": self._number.get(int(a.template[d][b])) if act[b] == BOILERPLATE else None,
+                    "text": _preview(text[int(blk[b, 0]) : int(blk[b, 1])]),
                 }
                 for b in dropped
             ],
@@ -299,25 +355,69 @@ def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, in
             if not full[g]:
                 variants[g].setdefault(texts[d - first][s:e].strip())
                 full[g] = len(variants[g]) == _VARIANTS
+    urls = stores.urls(docs)
     templates = []
     for k, g in enumerate(order.tolist()):
         texts = list(variants[g])
-        in_docs = doc[starts[g] : ends[g]][first_of_doc[starts[g] : ends[g]]]
+        in_docs = doc[starts[g] : ends[g]][first_of_doc[starts[g] : ends[g]]].tolist()
         templates.append(
             {
                 "template": k,
                 "text": texts[0],
                 "variants": texts,
-                "documents": [ids[d] for d in in_docs.tolist()],
+                "documents": [ids[d] for d in in_docs],
+                "urls": [urls[d] for d in in_docs],
                 "removed": int(ends[g] - starts[g]),
             }
         )
     return templates, number
 
 
-def _shared_ids(docs) -> int:
+def site_figures(analysis: "Analysis", dups: "duplicates.Duplicates") -> list[dict[str, Any]]:
+    """The report's ``sites``: per URL host (``www.`` dropped, as the
+    boilerplate stage compares hosts; ``None`` for pages without a URL),
+    its pages, characters in and removed, templates removed from its pages,
+    pages in a syndication cluster and pages dropped as near-duplicates.
+    Most pages first; among equals, hosts by name, then the pages without a URL."""
+    docs = analysis.documents
+    hosts = [host_of(u) for u in stores.urls(docs)]
+    names = sorted({h for h in hosts if h is not None}) + ([None] if None in hosts else [])
+    code = {h: k for k, h in enumerate(names)}
+    site = np.fromiter((code[h] for h in hosts), dtype=np.int64, count=len(hosts))
+    n = len(names)
+
+    def per_site(of_docs: np.ndarray, weights=None) -> list[int]:
+        return np.bincount(site[of_docs], weights=weights, minlength=n).astype(np.int64).tolist()
+
+    every = np.arange(len(docs))
+    lengths = np.diff(analysis.spans.flat, axis=1).ravel() if len(analysis.spans.flat) else np.zeros(0, np.int64)
+    kept_so_far = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+    bounds = analysis.spans.bounds
+    chars_out = kept_so_far[bounds[1:]] - kept_so_far[bounds[:-1]]
+    removed = stores.text_lengths(docs) - chars_out
+    at = np.flatnonzero(analysis.action.flat == BOILERPLATE)
+    owner = np.searchsorted(analysis.action.bounds, at, side="right") - 1
+    # A template counted once per site: distinct (site, block cluster) pairs.
+    pairs = np.unique(np.stack([site[owner], analysis.template.flat[at].astype(np.int64)], axis=1), axis=0)
+    members = np.array(sorted({m for c in analysis.syndication.clusters for m in c.members}), dtype=np.int64)
+    columns = {
+        "pages": per_site(every),
+        # float64 weights are exact below 2**53 characters a site
+        "chars_in": per_site(every, stores.text_lengths(docs)),
+        "chars_removed": per_site(every, removed),
+        "templates": np.bincount(pairs[:, 0], minlength=n).tolist(),
+        "syndicated": per_site(members),
+        "dropped": per_site(dups.dropped),
+    }
+    rows = [{"site": h, **{k: v[i] for k, v in columns.items()}} for i, h in enumerate(names)]
+    return sorted(rows, key=lambda r: (-r["pages"], r["site"] is None, r["site"] or ""))
+
+
+def _shared_ids(docs, dropped: Sequence[int] = ()) -> int:
     """How many documents have an id another one has too; warned of once
-    (:class:`DuplicateIdWarning`) with an example, none of them dropped."""
+    (:class:`DuplicateIdWarning`) with an example, none of them dropped for
+    it. Warned of too: documents ``dropped`` as near-duplicates whose id
+    another document has, which a filter by id would drop with them."""
     if isinstance(docs, stores.DocumentStore):
         ids, location = list(docs.ids), lambda d: f"{docs.sources[d]}:{docs.lines[d]}"
     else:
@@ -335,6 +435,16 @@ def _shared_ids(docs) -> int:
         ),
         stacklevel=2,
     )
+    ambiguous = [ids[d] for d in dropped if ids[d] in shared]
+    if ambiguous:
+        warnings.warn(
+            DuplicateIdWarning(
+                f"{len(ambiguous)} of the documents dropped as near-duplicates share their id with another document "
+                f"(e.g. {ambiguous[0]!r}): a pipeline that filters by the dropped ids drops those too; the report's "
+                "dropped entries are in input order, as its document entries, which tell them apart"
+            ),
+            stacklevel=2,
+        )
     return total
 
 
@@ -347,8 +457,12 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
 
     skipped = Counter(e.reason for e in corpus.skipped)
     synd = analysis.syndication
+    dups = duplicates.find(synd, config.duplicates)
+    ids, urls = stores.ids(docs), stores.urls(docs)
+    sites = site_figures(analysis, dups)
     data = {
         "dedupe_version": __version__,
+        "schema_version": SCHEMA_VERSION,
         "inputs": list(inputs),
         "config": config.options(),
         "summary": {
@@ -365,18 +479,30 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
             "templates": len(templates),
             "syndication_clusters": len(synd.clusters),
             "overlaps": len(synd.overlaps),
-            "duplicate_ids": _shared_ids(docs),
+            "duplicate_ids": _shared_ids(docs, dups.dropped.tolist()),
+            "documents_dropped": {"duplicate": len(dups)},
+            "sites": len(sites),
         },
+        "sites": sites,
         "boilerplate": templates,
         "syndication": [
             {
-                "documents": [docs[m].id for m in c.members],
-                "centre": docs[c.centre].id,
-                "pairs": [_pair(analysis, p) for p in c.pairs],
+                "documents": [ids[m] for m in c.members],
+                "urls": [urls[m] for m in c.members],
+                "centre": ids[c.centre],
+                "centre_url": urls[c.centre],
+                "pairs": [_pair(analysis, p, ids, urls) for p in c.pairs],
             }
             for c in synd.clusters
         ],
-        "overlaps": [_pair(analysis, p) for p in synd.overlaps],
+        "overlaps": [_pair(analysis, p, ids, urls) for p in synd.overlaps],
+        "dropped": [
+            {
+                "id": ids[d], "url": urls[d], "reason": "duplicate", "duplicate_of": ids[k],
+                "duplicate_of_url": urls[k], "jaccard": _round(j),
+            }
+            for d, k, j in zip(dups.dropped.tolist(), dups.kept.tolist(), dups.jaccard.tolist())
+        ],
         "documents": entries,
         "skipped": [e.as_dict() for e in corpus.skipped],
     }

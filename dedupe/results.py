@@ -4,7 +4,7 @@ document, the cleaned texts, and (for files) the run's result."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,10 +117,13 @@ class CleanedTexts(Sequence[str]):
 
 
 class CleanedByRecord(Mapping):
-    """``(source, line)`` -> cleaned text, as the writers ask for it."""
+    """``(source, line)`` -> cleaned text, as the writers ask for it; the
+    documents ``leave_out`` names (indices) are not in it, so the writers
+    pass their records over as they do a skipped input's."""
 
-    def __init__(self, documents: Sequence[Document], cleaned: CleanedTexts):
-        self._index = {record: i for i, record in enumerate(stores.records(documents))}
+    def __init__(self, documents: Sequence[Document], cleaned: CleanedTexts, leave_out: Collection[int] = ()):
+        out = set(leave_out)
+        self._index = {record: i for i, record in enumerate(stores.records(documents)) if i not in out}
         self._cleaned = cleaned
 
     def __getitem__(self, key):

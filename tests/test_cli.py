@@ -632,3 +632,20 @@ def test_explain_warns_about_short_and_unspaced_documents(tmp_path):
     data = json.loads(quiet.stdout)
     assert data["documents"] == 3 and len(data["warnings"]) == 2
     assert [p["name"] for p in data["lsh"]] == ["blocks", "documents"]
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_summary_shows_the_largest_sites(data_dir, columns):
+    result = CliRunner().invoke(main, ["report", str(data_dir / "three_sites.jsonl")], env={"COLUMNS": str(columns)})
+    lines = result.stderr.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:2] == ["site", "pages"])
+    assert result.exit_code == 0 and max(len(line) for line in lines[head - 1 : head + 6]) <= columns
+    rows = [line.split() for line in lines[head + 2 : head + 5]]
+    # site, pages, characters in, share removed, templates, syndicated pages
+    assert rows[1] == ["northern-star.example", "3", "2,669", "31%", "6", "1"]
+    assert [r[0] for r in rows] == ["coastal-herald.example", "northern-star.example", "upland-times.example"]
+
+
+def test_summary_of_pages_without_urls_has_no_sites_table(seeds_dir):
+    result = CliRunner().invoke(main, ["report", str(seeds_dir)])
+    assert result.exit_code == 0 and "syndicated" not in result.stderr and "templates" in result.stderr

@@ -75,8 +75,10 @@ def test_tiny_and_identical_pages_give_a_report_that_grows_with_the_pages(tmp_pa
     out = (tmp_path / "out" / "tiny.jsonl").read_text().splitlines()
     assert len(out) == n
     # Hundreds of pages per distinct text: every pair of them listed was
-    # quadratic (2 KB a page here, 13 KB a page at 20,000 pages).
-    assert report_path.stat().st_size < 600 * n
+    # quadratic (2 KB a page here, 13 KB a page at 20,000 pages). Linear, a
+    # page's share is about 630 bytes here (schema 2 added its cluster and
+    # URLs beside the ids, null here: 100 bytes).
+    assert report_path.stat().st_size < 700 * n
     pairs = sum(len(c["pairs"]) for c in report["syndication"])
     members = sum(len(c["documents"]) for c in report["syndication"])
     assert pairs == members - len(report["syndication"])

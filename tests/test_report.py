@@ -157,3 +157,79 @@ def test_document_entries_are_written_as_json_dumps_writes_them(entry):
     data = {"documents": Entries([entry, {"id": "x", "n": 1}])}
     want = json.dumps({"documents": [entry, {"id": "x", "n": 1}]}, ensure_ascii=False, indent=2) + "\n"
     assert Report(data).to_json() == want.encode("utf-8", "backslashreplace")
+
+
+def test_removed_lines_carry_their_text_cut_at_the_bound(made_up):
+    """Each removed line's text is in its entry, stripped; a line past
+    LINE_PREVIEW characters is cut there and ends in an ellipsis."""
+    from dedupe.report import LINE_PREVIEW
+
+    docs = []
+    for i in range(3):
+        (long_line,) = made_up.prose(f"long-{i}", lines=1, words=80)  # repeated in its page
+        story = "\n\n".join(made_up.prose(f"story-{i}"))
+        docs.append(Document(id=f"p{i}", text=f"  Home | News  \n\n{long_line}\n\n{story}\n\n{long_line}\n", source="m"))
+    data = _report_of(docs)
+    for entry, (long_line,) in zip(data["documents"], (made_up.prose(f"long-{i}", lines=1, words=80) for i in range(3))):
+        assert len(long_line) > LINE_PREVIEW + 50
+        assert [(r["reason"], r["text"]) for r in entry["removed_lines"]] == [
+            ("boilerplate", "Home | News"), ("repeated_in_document", long_line[:LINE_PREVIEW] + "\u2026")
+        ]
+
+
+def _report_of(docs):
+    from dedupe.io.readers import Corpus
+    from dedupe.report import build_report
+
+    return build_report(Corpus(documents=docs), dedupe.analyse(docs), dedupe.Config(), ["m"]).data
+
+
+def test_templates_and_clusters_name_pages_by_url_beside_the_id(data_dir):
+    data = dedupe.scan([data_dir / "three_sites.jsonl"]).report.data
+    url = {d["id"]: d["url"] for d in data["documents"]}
+    assert data["schema_version"] == 2
+    for t in data["boilerplate"]:
+        assert t["urls"] == [url[i] for i in t["documents"]] and all(u.startswith("https://") for u in t["urls"])
+    (cluster,) = data["syndication"]
+    assert cluster["urls"] == [url[i] for i in cluster["documents"]] and cluster["centre_url"] == url[cluster["centre"]]
+    for pair in cluster["pairs"]:
+        assert pair["urls"] == [url[i] for i in pair["documents"]]
+    # Each document names its cluster by the cluster's centre; the others none.
+    for d in data["documents"]:
+        assert d["cluster"] == (cluster["centre"] if d["id"] in cluster["documents"] else None)
+
+
+def test_site_figures_add_up_to_the_summary(data_dir):
+    data = dedupe.scan([data_dir / "three_sites.jsonl", data_dir / "two_sites.jsonl"]).report.data
+    s, sites = data["summary"], data["sites"]
+    assert s["sites"] == len(sites) and sum(r["pages"] for r in sites) == s["documents_read"]
+    assert sum(r["chars_in"] for r in sites) == s["chars_in"]
+    assert sum(r["chars_removed"] for r in sites) == s["chars_in"] - s["chars_out"]
+    assert sum(r["syndicated"] for r in sites) == sum(len(c["documents"]) for c in data["syndication"])
+    assert [(-r["pages"], r["site"]) for r in sites] == sorted((-r["pages"], r["site"]) for r in sites)
+    assert len(sites) == 5  # five hosts of three pages: in order of name
+    # A site's templates: those removed from its pages, each counted once.
+    by_site = {}
+    host = {d["id"]: d["url"].split("/")[2].removeprefix("www.") for d in data["documents"]}
+    for t in data["boilerplate"]:
+        for i in set(t["documents"]):
+            by_site.setdefault(host[i], set()).add(t["template"])
+    assert {r["site"]: r["templates"] for r in sites} == {h: len(t) for h, t in by_site.items()} | {
+        r["site"]: 0 for r in sites if r["site"] not in by_site
+    }
+
+
+def test_pages_without_a_url_are_one_site_named_none():
+    docs = [
+        Document(id="a", text="Home | News\n\nApples and their many uses in the kitchen of a farmhouse.\n", source="m",
+                 url="https://www.one.example/a"),
+        Document(id="b", text="Home | News\n\nPears ripen late in a cold summer on the northern hills.\n", source="m"),
+        Document(id="c", text="Home | News\n\nPlums are best picked early in the morning, before the heat.\n", source="m"),
+    ]
+    docs.append(Document(id="d", text="Home | News\n\nQuinces need a long warm autumn to ripen at all.\n", source="m",
+                         url="https://two.example/d"))
+    sites = _report_of(docs)["sites"]
+    # Most pages first; among equals, hosts by name, then the pages without a URL.
+    assert [(r["site"], r["pages"], r["templates"]) for r in sites] == [(None, 2, 1), ("one.example", 1, 1), ("two.example", 1, 1)]
+    docs.pop(1)
+    assert [r["site"] for r in _report_of(docs)["sites"]] == ["one.example", "two.example", None]

@@ -1,6 +1,8 @@
 """The write stage: the cleaned corpus under the output folder, a file for
 each input file in its own format (:func:`dedupe.io.write_corpus`), each
-written atomically; then the JSON and HTML reports.
+written atomically, without the near-duplicates ``drop_duplicates`` leaves
+out (:mod:`dedupe.duplicates`); then the JSON and HTML reports, and the
+dropped ids.
 
 A front stage, like :mod:`.report`: it runs after the engine, on what the
 engine returned, and the engine never imports it.
@@ -11,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
+from .. import duplicates
 from ..io import write_corpus
 from ..io.readers import Corpus
 from ..report import Report
@@ -24,22 +27,26 @@ __all__ = ["run_write", "STAGE"]
 
 #: The write stage's contract: it writes the cleaned files and the reports.
 STAGE = Stage(
-    "write", reads=("syndication",), config=("read.output_field",), writes=(),
+    "write", reads=("syndication",), config=("read.output_field", "duplicates"), writes=(),
     steps=(Step("files", "map", "input files", "each input file's cleaned documents written, atomically"),),
 )
 
 
 def run_write(
     run: "Run", corpus: Corpus, analysis: Analysis, output: Path, report: Report, report_path: Optional[Path],
-    html: Optional[Callable[[], None]] = None,
+    html: Optional[Callable[[], None]] = None, dropped_path: Optional[Path] = None,
 ) -> list[Path]:
-    """Write the cleaned corpus under ``output`` (made if missing), then the
-    report to ``report_path`` and the HTML report (``html()``) if asked;
-    the files written for the corpus, in input order."""
+    """Write the cleaned corpus under ``output`` (made if missing), less the
+    near-duplicates dropped, then the report to ``report_path``, the HTML
+    report (``html()``) and the dropped ids to ``dropped_path`` if asked;
+    the files written for the corpus, in input order (a file whose every
+    document was dropped is not written, as one whose every document was
+    skipped)."""
     output.mkdir(parents=True, exist_ok=True)
 
     def compute() -> list[Path]:
-        cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
+        dropped = duplicates.find(analysis.syndication, run.config.duplicates).dropped.tolist()
+        cleaned = CleanedByRecord(analysis.documents, analysis.cleaned, dropped)
         written: list[Path] = []
         with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
             for f in corpus.files:
@@ -52,4 +59,6 @@ def run_write(
         report.write(report_path)
     if html is not None:
         html()
+    if dropped_path is not None:
+        report.write_dropped(dropped_path)
     return written
