@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ..io import write_corpus
+from ..io import remote, write_corpus
 from ..io.readers import Corpus
 from ..report import Report
 from ..results import Analysis, CleanedByRecord
@@ -24,23 +24,26 @@ __all__ = ["run_write", "STAGE"]
 
 #: The write stage's contract: it writes the cleaned files and the reports.
 STAGE = Stage(
-    "write", reads=("syndication",), config=("read.output_field",), writes=(),
+    "write", reads=("syndication",), writes=(),
+    config=("read.output_field", "read.keep_fields", "read.drop_fields"),
     steps=(Step("files", "map", "input files", "each input file's cleaned documents written, atomically"),),
 )
 
 
 def run_write(
-    run: "Run", corpus: Corpus, analysis: Analysis, output: Path, report: Report, report_path: Optional[Path],
+    run: "Run", corpus: Corpus, analysis: Analysis, output, report: Report, report_path,
     html: Optional[Callable[[], None]] = None,
-) -> list[Path]:
-    """Write the cleaned corpus under ``output`` (made if missing), then the
-    report to ``report_path`` and the HTML report (``html()``) if asked;
-    the files written for the corpus, in input order."""
-    output.mkdir(parents=True, exist_ok=True)
+) -> list:
+    """Write the cleaned corpus under ``output`` (a folder, made if missing,
+    or a URL), then the report to ``report_path`` (a path or a URL) and the
+    HTML report (``html()``) if asked; the files written for the corpus, in
+    input order (URLs for a URL output)."""
+    if not remote.is_remote(output):
+        Path(output).mkdir(parents=True, exist_ok=True)
 
     def compute() -> list[Path]:
         cleaned = CleanedByRecord(analysis.documents, analysis.cleaned)
-        written: list[Path] = []
+        written: list = []
         with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
             for f in corpus.files:
                 written += write_corpus([f], cleaned, output, run.config.read)
@@ -49,7 +52,7 @@ def run_write(
 
     written = run.computing(STAGE, compute, {"corpus": corpus, "analysis": analysis, "output": output})()
     if report_path is not None:
-        report.write(report_path)
+        remote.write_via(report_path, report.write)
     if html is not None:
         html()
     return written
