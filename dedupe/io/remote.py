@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Union
 from ..document import UsageError
 
 __all__ = [
-    "is_remote", "filesystem", "list_files", "open_binary", "fingerprint", "size", "join", "inside",
+    "is_remote", "filesystem", "list_files", "open_binary", "fingerprint", "size", "join", "parent", "inside",
     "check_writable", "upload", "write_via", "RemoteError",
 ]
 
@@ -164,6 +164,12 @@ def fingerprint(url: str) -> list:
 def join(url: str, name: str) -> str:
     """``name`` (relative, with /) under the remote folder ``url``."""
     return posixpath.join(url, name)
+
+
+def parent(url: str) -> str:
+    """The folder of the file at ``url`` (``s3://b/r/x.json`` -> ``s3://b/r``)."""
+    protocol, rest = url.split("://", 1)
+    return f"{protocol}://{posixpath.dirname(rest.rstrip('/'))}"
 
 
 def inside(url: str, folder: str) -> bool:

@@ -15,7 +15,6 @@ as above, then put on the store in one go (:mod:`.remote`).
 from __future__ import annotations
 
 import os
-import posixpath
 import shutil
 import tempfile
 from pathlib import Path
@@ -163,7 +162,7 @@ def check_writable_file(path: Place, what: str) -> None:
     """:func:`check_writable` for the folder of the file ``path`` (a report),
     or a probe object beside it for a URL."""
     if remote.is_remote(path):
-        remote.check_writable(posixpath.dirname(str(path).rstrip("/")), what)
+        remote.check_writable(remote.parent(str(path)), what)
     else:
         check_writable(Path(path).parent, what)
 
