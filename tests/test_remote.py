@@ -198,3 +198,23 @@ def test_without_fsspec_a_url_says_which_extra_to_install(monkeypatch):
 
     with pytest.raises(RemoteError, match=r"s3://b/c: reading and writing URLs needs fsspec: pip install 'crawl-dedupe\[cloud\]'"):
         list_files("s3://b/c")
+
+
+def test_a_file_over_http_is_read_and_a_missing_one_is_a_usage_error(crawl):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(crawl))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        result = dedupe.scan([f"{base}/three_sites.jsonl"])
+        assert result.report.data["summary"]["documents_read"] == 9
+        assert result.report.data["documents"][0]["source"] == f"{base}/three_sites.jsonl"
+        missing = CliRunner().invoke(main, ["report", f"{base}/nope.jsonl", "-q"])
+        assert missing.exit_code == 2 and f"{base}/nope.jsonl: no such file or folder" in missing.output
+    finally:
+        server.shutdown()
+        server.server_close()
