@@ -218,3 +218,8 @@ def test_a_file_over_http_is_read_and_a_missing_one_is_a_usage_error(crawl):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_urls_are_refused_on_the_spark_backend_before_any_work(tmp_path):
+    with pytest.raises(dedupe.UsageError, match=r"memory://nowhere/: URLs are read and written on the local backend, not spark"):
+        dedupe.scan(["memory://nowhere/"], backend="spark")

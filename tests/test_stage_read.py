@@ -141,3 +141,11 @@ def test_clean_under_a_limit_writes_and_reports_the_first_documents(tmp_path):
     assert "warning: no record has the field 'meta.url' (--url-field)" in result.stderr
     assert [json.loads(line)["id"] for line in (out / "a.jsonl").read_text().splitlines()] == ["a0", "a1"]
     assert not (out / "b.jsonl").exists()  # a file not read has no output
+
+
+def test_limit_is_refused_on_the_spark_backend_before_any_work(corpus_file, tmp_path):
+    import dedupe
+
+    with pytest.raises(dedupe.UsageError, match="--limit runs on the local backend, not spark"):
+        dedupe.clean([corpus_file], tmp_path / "out", backend="spark", limit=2)
+    assert not (tmp_path / "out").exists()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
 
-from ..document import InputError, UsageError
+from ..document import InputError
 from ..io import discover, remote
 from ..io.files import InputFile, load_stdin
 from ..io.readers import Corpus, Limited, absent_fields, read_file, read_limited, warn_absent
@@ -79,8 +79,6 @@ STAGE = Stage(
 def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
     config = run.config.read
-    if run.backend != "local" and (config.limit is not None or any(remote.is_remote(p) for p in inputs)):
-        raise UsageError(f"--limit and URL inputs run on the local backend, not {run.backend}")
     files = [load_stdin(f) if f.is_stdin else f for f in discover(inputs, config.format)]
     sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
     weights = read_weights(files, sizes)
