@@ -63,13 +63,14 @@ class ReadConfig:
         (standard input "-" is jsonl unless told).
     id_field : str
         Record field (JSONL key, CSV/Parquet column) holding the document
-        id; a record without one is named ``file:line``. This field and the
-        three below may be dotted paths into nested objects (JSONL) or
-        struct columns (Parquet): ``metadata.url``.
+        id; a record without one is named ``file:line``. Every field option
+        takes a dotted path into nested objects (JSONL) or struct columns
+        (Parquet): ``metadata.id``.
     text_field : str
         Record field holding the document text.
     url_field : str
-        Record field holding the page URL (its host is template evidence).
+        Record field holding the page URL (its host is template evidence);
+        ``metadata.url`` where cc_net and Dolma keep it.
     html_field : str
         Record field holding the page HTML, used when the text field is
         absent or empty: the page becomes its visible-text lines.

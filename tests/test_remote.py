@@ -175,6 +175,10 @@ def test_memory_file_system_round_trip(crawl):
     for path in local.written:
         assert fs.cat_file(f"/cleaned/{path.name}") == path.read_bytes()
     assert json.loads(fs.cat_file("/cleaned-report.json"))["summary"] == local.report.data["summary"]
+    reported = CliRunner().invoke(main, ["report", "memory://corpus/seeds", "--report", "memory://reports/r.json", "-q"])
+    assert reported.exit_code == 0, reported.output
+    assert json.loads(fs.cat_file("/reports/r.json"))["summary"] == local.report.data["summary"]
+    fs.rm("/reports", recursive=True)
     fs.rm("/corpus", recursive=True)
     fs.rm("/cleaned", recursive=True)
 
