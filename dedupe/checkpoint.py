@@ -91,10 +91,8 @@ def inputs_fingerprint(files) -> list:
     out = []
     for f in files:
         head = [f.source, f.name, f.format, f.compression]
-        if getattr(f, "url", None) is not None:  # a remote file: its size and ETag or modification time
-            from .io import remote
-
-            out.append(head + [f.url, *remote.fingerprint(f.url)])
+        if getattr(f, "url", None) is not None:  # a remote file: its size and ETag, as listed
+            out.append(head + [f.url, *(f.stat or ())])
         elif f.path is None:
             out.append(head + [hashlib.sha256(f.data or b"").hexdigest()])
         else:

@@ -227,3 +227,20 @@ def test_a_file_over_http_is_read_and_a_missing_one_is_a_usage_error(crawl):
 def test_urls_are_refused_on_the_spark_backend_before_any_work(tmp_path):
     with pytest.raises(dedupe.UsageError, match=r"memory://nowhere/: URLs are read and written on the local backend, not spark"):
         dedupe.scan(["memory://nowhere/"], backend="spark")
+
+
+def test_a_rerun_on_unchanged_objects_reuses_the_kept_stages_and_a_changed_one_reads_again(s3, crawl, tmp_path):
+    from conftest import Told
+
+    s3.put_file(str(crawl / "three_sites.jsonl"), "bucket/crawl/three_sites.jsonl")
+    work = tmp_path / "work"
+    first = dedupe.scan(["s3://bucket/crawl/"], work_dir=work, progress=Told())
+    told = Told()
+    again = dedupe.scan(["s3://bucket/crawl/"], work_dir=work, progress=told)
+    assert "read" in told.reused and again.report.data["summary"] == first.report.data["summary"]
+
+    lines = (crawl / "three_sites.jsonl").read_bytes().splitlines(keepends=True)
+    s3.pipe_file("bucket/crawl/three_sites.jsonl", b"".join(lines[:-1]))  # one page fewer: a new ETag
+    told = Told()
+    changed = dedupe.scan(["s3://bucket/crawl/"], work_dir=work, progress=told)
+    assert "read" in told.computed and changed.report.data["summary"]["documents_read"] == 8

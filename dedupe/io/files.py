@@ -135,6 +135,8 @@ class InputFile:
     url : str or None
         Where a remote file is (``s3://bucket/crawl/a.jsonl``; ``path`` is
         then None), read through fsspec (:mod:`.remote`).
+    stat : tuple or None
+        A remote file's size and ETag (or modification time), as listed.
     """
 
     path: Optional[Path]
@@ -144,6 +146,7 @@ class InputFile:
     compression: Optional[str] = None
     data: Optional[bytes] = field(default=None, repr=False, compare=False)
     url: Optional[str] = None
+    stat: Optional[tuple] = field(default=None, compare=False)
 
     @property
     def is_stdin(self) -> bool:
@@ -170,13 +173,15 @@ class InputFile:
         return stem + SUFFIXES[self.output_format][0] + compressed
 
 
-def _file(path: Optional[Path], source: str, name: str, format: str, url: Optional[str] = None) -> InputFile:
+def _file(
+    path: Optional[Path], source: str, name: str, format: str, url: Optional[str] = None, stat: Optional[tuple] = None
+) -> InputFile:
     detected = _format_of(name)
     fmt = detected if format == "auto" else format
     compression = compression_of(name)
     if fmt == "parquet" and compression:
         fmt = None  # Parquet compresses inside; an outer layer is no Parquet file
-    return InputFile(path, source, name, fmt, compression, url=url)
+    return InputFile(path, source, name, fmt, compression, url=url, stat=stat)
 
 
 def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile]:
@@ -205,7 +210,7 @@ def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile
     files: list[InputFile] = []
     for given in inputs:
         if remote.is_remote(given):
-            files += [_file(None, url, name, format, url) for url, name in remote.list_files(given)]
+            files += [_file(None, url, name, format, url, stat) for url, name, stat in remote.list_files(given)]
             continue
         if os.fspath(given) == STDIN:
             fmt = "jsonl" if format == "auto" else format

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, Callable, Iterator, Union
 from ..document import UsageError
 
 __all__ = [
-    "is_remote", "filesystem", "list_files", "open_binary", "fingerprint", "size", "join", "parent", "inside",
+    "is_remote", "filesystem", "list_files", "open_binary", "join", "parent", "inside",
     "check_writable", "upload", "write_via", "RemoteError",
 ]
 
@@ -92,9 +92,17 @@ def _order(rel: str) -> tuple:
     return (*((1, p) for p in parts[:-1]), (0, parts[-1]))
 
 
-def list_files(url: str) -> list[tuple[str, str]]:
-    """``(url, name)`` of each file at ``url``: the object itself, or every
-    object under it as a folder, ``name`` relative to it.
+def _stat(info: dict) -> tuple:
+    """What identifies a remote file's content for a checkpoint key, and
+    its size: its size and its ETag (S3, GCS) or modification time."""
+    tag = next((info[k] for k in ("ETag", "etag", "md5Hash", "LastModified", "mtime", "created") if info.get(k)), None)
+    return (info.get("size"), str(tag))
+
+
+def list_files(url: str) -> list[tuple[str, str, tuple]]:
+    """``(url, name, stat)`` of each file at ``url``: the object itself, or
+    every object under it as a folder, ``name`` relative to it; ``stat`` is
+    its size and ETag, as the listing gave them (no request per file).
 
     Raises
     ------
@@ -106,8 +114,8 @@ def list_files(url: str) -> list[tuple[str, str]]:
     fs, root = filesystem(url)
     try:
         if fs.isfile(root):
-            return [(url, posixpath.basename(root.rstrip("/")))]
-        found = fs.find(root) if fs.isdir(root) else []
+            return [(url, posixpath.basename(root.rstrip("/")), _stat(fs.info(root)))]
+        found = fs.find(root, detail=True) if fs.isdir(root) else {}
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{url}: no such file or folder ({exc})") from None
     except Exception as exc:  # the store's own errors (botocore's, aiohttp's) are no OSError
@@ -115,9 +123,9 @@ def list_files(url: str) -> list[tuple[str, str]]:
     if not found:
         raise FileNotFoundError(f"{url}: no such file or folder")
     prefix = root.rstrip("/") + "/"
-    names = [p[len(prefix):] for p in found if p.startswith(prefix)]
-    names = [n for n in names if n and not any(part.startswith(".") for part in n.split("/"))]
-    return [(join(url, n), n) for n in sorted(names, key=_order)]
+    named = {p[len(prefix):]: info for p, info in found.items() if p.startswith(prefix)}
+    names = [n for n in named if n and not any(part.startswith(".") for part in n.split("/"))]
+    return [(join(url, n), n, _stat(named[n])) for n in sorted(names, key=_order)]
 
 
 @contextmanager
@@ -138,27 +146,6 @@ def open_binary(url: str) -> Iterator[BinaryIO]:
         raise OSError(f"cannot open {url}: {_why(exc)}") from None
     with fh:
         yield fh
-
-
-def _info(url: str) -> dict:
-    fs, path = filesystem(url)
-    try:
-        return fs.info(path)
-    except Exception:  # the reader says why; sizes and keys only have to differ
-        return {}
-
-
-def size(url: str) -> int:
-    """The file's size in bytes (0 when it cannot be told)."""
-    return int(_info(url).get("size") or 0)
-
-
-def fingerprint(url: str) -> list:
-    """What identifies a remote file's content for a checkpoint key: its
-    size and its ETag (S3, GCS) or modification time."""
-    info = _info(url)
-    tag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or info.get("LastModified") or info.get("mtime")
-    return [info.get("size"), str(tag)]
 
 
 def join(url: str, name: str) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Optional, Union
 import numpy as np
 
 from ..document import InputError
-from ..io import discover, remote
+from ..io import discover
 from ..io.files import InputFile, load_stdin
 from ..io.readers import Corpus, Limited, absent_fields, read_file, read_limited, warn_absent
 from ..io.records import FieldsSeen
@@ -211,7 +211,7 @@ def _new_store(run: "Run", key: Optional[str]) -> DocumentStore:
 def _text_size(f: InputFile) -> int:
     """About how many characters the file holds."""
     if f.url is not None:
-        size = remote.size(f.url)
+        size = int((f.stat or (0,))[0] or 0)
     elif f.path is None:
         size = len(f.data or b"")
     else:
