@@ -41,7 +41,7 @@ def _opened(f: InputFile):
         yield pa.BufferReader(f.data) if f.path is None else str(f.path)
 
 
-def column_of(schema: pa.Schema, path: str) -> Optional[str]:
+def _column_of(schema: pa.Schema, path: str) -> Optional[str]:
     """The column (or struct child, dotted) that holds the field ``path``:
     the column of that name, else the child the dotted path leads to; None
     when the file has neither."""
@@ -83,7 +83,7 @@ def _read(f: InputFile, parquet: pq.ParquetFile, config: ReadConfig, seen: Optio
     schema = parquet.schema_arrow
     names = schema.names
     rows = parquet.metadata.num_rows
-    if column_of(schema, config.text_field) is None and column_of(schema, config.html_field) is None:
+    if _column_of(schema, config.text_field) is None and _column_of(schema, config.html_field) is None:
         detail = f"no {config.text_field!r} or {config.html_field!r} column; the columns are {', '.join(map(repr, names))}"
         yield from _every_row(f, rows, "invalid_record", detail)
         return
@@ -93,7 +93,7 @@ def _read(f: InputFile, parquet: pq.ParquetFile, config: ReadConfig, seen: Optio
         yield from _every_row(f, rows, "too_large", detail)
         return
     fields = (config.id_field, config.text_field, config.url_field, config.html_field)
-    wanted = list(dict.fromkeys(c for c in map(lambda p: column_of(schema, p), fields) if c is not None))
+    wanted = list(dict.fromkeys(c for c in map(lambda p: _column_of(schema, p), fields) if c is not None))
     row = 0
     try:
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=wanted):

@@ -11,10 +11,9 @@ says which file (and line, row or record) was skipped and why. With
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence, Union
-
-import warnings
 
 from ..config import ReadConfig
 from ..document import Document, InputError, MissingFieldWarning
