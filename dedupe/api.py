@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from . import checkpoint as checkpoints
 from .config import Config
@@ -50,12 +50,13 @@ STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syn
 @dataclass
 class Result:
     """What :func:`scan` and :func:`clean` return: the corpus read, what was
-    found in it, the report, and the files written (none for :func:`scan`)."""
+    found in it, the report, and the files written (none for :func:`scan`;
+    URLs, as str, for a URL output)."""
 
     corpus: Corpus
     analysis: Analysis
     report: Report
-    written: list[Path]
+    written: list[Union[Path, str]]
 
 
 def check_backend(backend: str, places: Sequence, config: Config) -> None:
