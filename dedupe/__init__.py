@@ -16,7 +16,7 @@ from .document import Document, InputError, UsageError
 # ``import dedupe.config`` or ``dedupe --help`` does not load it.
 _LAZY = {
     "Analysis": "results", "Result": "api", "Report": "report",
-    "analyse": "pipeline", "scan": "api", "clean": "api",
+    "analyse": "tables", "report_of": "tables", "scan": "api", "clean": "api",
 }
 
 
@@ -41,6 +41,7 @@ __all__ = [
     "Result",
     "Report",
     "analyse",
+    "report_of",
     "scan",
     "clean",
 ]

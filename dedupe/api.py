@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from . import checkpoint as checkpoints
 from .config import Config
 from .document import UsageError
 from .htmlreport import write_html
-from .io import check_output, discover
+from .io import check_output, discover, remote
 from .io.readers import Corpus
-from .io.writers import check_writable
+from .io.writers import check_writable, check_writable_file
 from .pipeline import (
     Jobs,
     PathLike,
@@ -41,7 +41,7 @@ from .stages import blocks, boilerplate, clusters, model, read, report, syndicat
 from .stages.report import run_report
 from .stages.write import run_write
 
-__all__ = ["scan", "clean", "check_dropped", "Result", "STAGES"]
+__all__ = ["scan", "clean", "check_dropped", "check_backend", "Result", "STAGES"]
 
 #: Every stage's contract, in the order a run goes (:mod:`dedupe.stages.contract`).
 STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syndication, report, write))
@@ -50,12 +50,30 @@ STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syn
 @dataclass
 class Result:
     """What :func:`scan` and :func:`clean` return: the corpus read, what was
-    found in it, the report, and the files written (none for :func:`scan`)."""
+    found in it, the report, and the files written (none for :func:`scan`;
+    URLs, as str, for a URL output)."""
 
     corpus: Corpus
     analysis: Analysis
     report: Report
-    written: list[Path]
+    written: list[Union[Path, str]]
+
+
+def check_backend(backend: str, places: Sequence, config: Config) -> None:
+    """Refuse what only the local backend does: URLs (read and written
+    through fsspec here) and ``limit`` (read in this process, in order).
+
+    Raises
+    ------
+    UsageError
+    """
+    if backend == "local":
+        return
+    if config.read.limit is not None:
+        raise UsageError(f"--limit runs on the local backend, not {backend}")
+    url = next((p for p in places if remote.is_remote(p)), None)
+    if url is not None:
+        raise UsageError(f"{url}: URLs are read and written on the local backend, not {backend}")
 
 
 def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
@@ -132,6 +150,7 @@ def scan(
         If ``work_dir`` is a file, or an input folder or inside one.
     """
     config = resolve(config, options)
+    check_backend(backend, inputs, config)
     work = work_dir_for(work_dir, inputs, config.read.format)
     with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
         return _scan(run, inputs)
@@ -165,11 +184,13 @@ def clean(
     Parameters
     ----------
     inputs : sequence of path-like
-    output : path-like
-        The output folder (created if missing).
-    report : path-like, optional
-        Where to write the JSON report.
-    html : path-like, optional
+    output : path-like or str
+        The output folder (created if missing), or a URL
+        (``s3://bucket/clean/``: :mod:`dedupe.io.remote`), where each file
+        is put in one go once written.
+    report : path-like or str, optional
+        Where to write the JSON report (a path or a URL).
+    html : path-like or str, optional
         Where to write the HTML report (:func:`dedupe.htmlreport.write_html`).
     dropped : path-like, optional
         Where to write the ids of the documents ``drop_duplicates=True``
@@ -181,7 +202,8 @@ def clean(
         :func:`scan`. By default they are kept in ``output/.dedupe-work``
         while the run goes, so a run that is stopped or crashes resumes
         where it was when run again, and that folder is removed once the
-        run succeeds.
+        run succeeds. With a URL output, nothing is kept unless
+        ``work_dir`` is given.
     checkpoint : bool
         False keeps no stage anywhere.
     **options
@@ -199,25 +221,31 @@ def clean(
         If the output folder (or the reports' folders) cannot be made or
         written in: found before any work is done.
     """
-    output = Path(output)
+    on_store = remote.is_remote(output)
+    output = str(output) if on_store else Path(output)
     config = resolve(config, options)
-    paths = [Path(p) if p is not None else None for p in (report, html, dropped)]
+    paths = [None if p is None else p if remote.is_remote(p) else Path(p) for p in (report, html)]
+    paths.append(None if dropped is None else Path(dropped))
     if config.duplicates.drop_duplicates and backend != "local":
         # The Spark write stage writes every document it is given.
         raise UsageError(
             f"drop_duplicates (--drop-duplicates) is not yet supported by clean with the {backend} backend: run "
             "dedupe report --drop-duplicates --dropped FILE there, and filter with those ids"
         )
+    check_backend(backend, [*inputs, output, *paths], config)
     files = discover(inputs, config.read.format)
     check_output(files, inputs, output, *paths[:2])
     check_dropped(paths[2], config, files, inputs)
     if work_dir is not None and not checkpoint:
         raise UsageError(f"{work_dir}: a work folder was given with checkpoints turned off; give one or the other")
-    check_writable(output, "the output")
+    if on_store:
+        remote.check_writable(output, "the output")
+    else:
+        check_writable(output, "the output")
     for path, what in zip(paths, ("the report", "the HTML report")):
         if path is not None:
-            check_writable(path.parent, what)
-    if not checkpoint:
+            check_writable_file(path, what)
+    if not checkpoint or (on_store and work_dir is None):  # a URL has no local folder to keep stages in
         work = checkpoints.WorkDir(None)
     elif work_dir is None:
         work = checkpoints.WorkDir(output / checkpoints.DEFAULT_NAME, temporary=True)
@@ -229,7 +257,8 @@ def clean(
         run.workers.close()  # idle from here on: what they hold goes back to the system
         result.written = run_write(
             run, result.corpus, result.analysis, output, result.report, paths[0],
-            (lambda: write_html(result, paths[1])) if html is not None else None, paths[2],
+            (lambda: remote.write_via(paths[1], lambda p: write_html(result, p))) if html is not None else None,
+            paths[2],
         )
     work.discard()
     return result

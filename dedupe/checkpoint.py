@@ -86,12 +86,14 @@ def code_fingerprint() -> str:
 def inputs_fingerprint(files) -> list:
     """What identifies the inputs: each file's names, format, resolved path, size and mtime.
 
-    Standard input is identified by its bytes.
+    Standard input is identified by its bytes; a remote file by its URL, size and ETag.
     """
     out = []
     for f in files:
         head = [f.source, f.name, f.format, f.compression]
-        if f.path is None:
+        if getattr(f, "url", None) is not None:  # a remote file: its size and ETag, as listed
+            out.append(head + [f.url, *(f.stat or ())])
+        elif f.path is None:
             out.append(head + [hashlib.sha256(f.data or b"").hexdigest()])
         else:
             try:

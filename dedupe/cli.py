@@ -34,14 +34,15 @@ from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .config import _STAGES, FORMATS, LINK_LINES, Config
-from .document import DuplicateIdWarning, InputError, UsageError
+from .document import DuplicateIdWarning, InputError, MissingFieldWarning, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
 from .executor.spill import SpillWarning
 from .explain import SIMILARITIES
 from .explain import explain as explain_corpus
 from .htmlreport import write_html
 from .io import check_output, discover
-from .io.writers import check_writable
+from .io.remote import is_remote, write_via
+from .io.writers import check_writable_file
 from .pipeline import BACKENDS, DEFAULT_MEMORY
 from .progress import for_stderr
 
@@ -96,7 +97,7 @@ def config_options(command: Callable) -> Callable:
             if f.name in _CHOICES:
                 kind: Any = click.Choice(_CHOICES[f.name])
             else:
-                kind = {"int": int, "float": float, "str": str, "Optional[str]": str}.get(str(f.type), type(f.default))
+                kind = {"int": int, "float": float, "str": str, "Optional[str]": str, "Optional[int]": click.IntRange(min=1)}.get(str(f.type), type(f.default))
             command = click.option(
                 flag, f.name, type=kind, default=f.default, show_default=f.default is not None, help=helps.get(f.name)
             )(command)
@@ -133,6 +134,19 @@ dropped_option = click.option(
     help="With --drop-duplicates: write the ids of the documents left out here, one per line (the report's dropped "
     "list), for a pipeline that filters elsewhere.",
 )
+
+
+class CorpusPath(click.Path):
+    """A corpus file or folder that must exist, "-", or a URL (s3://bucket/crawl/),
+    which the library lists (and says clearly when it cannot)."""
+
+    def convert(self, value, param, ctx):
+        if is_remote(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
+_CORPUS = CorpusPath(exists=True, allow_dash=True)
 
 
 class ByteSize(click.ParamType):
@@ -248,6 +262,7 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
         warnings.simplefilter("always", SpillWarning)  # dedupe.executor.spill says it once per folder and reason
         warnings.simplefilter("always", JobsWarning)  # said once, when the run's workers are set up
         warnings.simplefilter("always", DuplicateIdWarning)  # the report says it once a run
+        warnings.simplefilter("always", MissingFieldWarning)  # once per field a run
         warnings.showwarning = _show_warning
         try:
             yield progress
@@ -370,7 +385,7 @@ def main() -> None:
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @click.option(
     "-o", "--output", required=True, type=click.Path(file_okay=False),
     help="Output folder: one output file per input file, under the same relative name, in the same format "
@@ -399,7 +414,7 @@ def clean(
     config = _config(options, config_file)
     if work_dir is not None and not checkpoint:
         raise click.UsageError("--work-dir and --no-checkpoint contradict each other; give one or the other")
-    work = Path(work_dir) if work_dir else (Path(output) / DEFAULT_NAME if checkpoint else None)
+    work = Path(work_dir) if work_dir else (Path(output) / DEFAULT_NAME if checkpoint and not is_remote(output) else None)
     with _running(quiet, work) as progress:
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
@@ -410,7 +425,7 @@ def clean(
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
+@click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @report_options
 @dropped_option
 @run_options
@@ -426,12 +441,12 @@ def report(
     """
     config = _config(options, config_file)
     if report_path or html_path or dropped_path:
-        paths = [Path(p) if p else None for p in (report_path, html_path)]
+        paths = [p if not p or is_remote(p) else Path(p) for p in (report_path, html_path)]
         files = _run(discover, corpus, config.read.format)
         _run(check_output, files, corpus, None, *paths)
         for path, what in zip(paths, ("the report", "the HTML report")):
-            if path is not None:  # before the run, not after it
-                _run(check_writable, path.parent, what)
+            if path:  # before the run, not after it
+                _run(check_writable_file, path, what)
         _run(check_dropped, Path(dropped_path) if dropped_path else None, config, files, corpus)
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
@@ -439,16 +454,16 @@ def report(
             backend=backend, spark_master=spark_master, spark_conf=spark_conf,
         )
     if report_path:
-        _run(result.report.write, Path(report_path))
+        _run(write_via, report_path, result.report.write)
     if html_path:
-        _run(write_html, result, Path(html_path))
+        _run(write_via, html_path, lambda path: write_html(result, path))
     if dropped_path:
         _run(result.report.write_dropped, Path(dropped_path))
     _finish(result, quiet, as_json or not report_path)
 
 
 @main.command(epilog=EXIT_CODES)
-@click.argument("corpus", nargs=-1, type=click.Path(exists=True, allow_dash=True))
+@click.argument("corpus", nargs=-1, type=_CORPUS)
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @config_file_option
 @config_options

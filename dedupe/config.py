@@ -67,17 +67,32 @@ class ReadConfig:
         (standard input "-" is jsonl unless told).
     id_field : str
         Record field (JSONL key, CSV/Parquet column) holding the document
-        id; a record without one is named ``file:line``.
+        id; a record without one is named ``file:line``. Every field option
+        takes a dotted path into nested objects (JSONL) or struct columns
+        (Parquet): ``metadata.id``.
     text_field : str
         Record field holding the document text.
     url_field : str
-        Record field holding the page URL (its host is template evidence).
+        Record field holding the page URL (its host is template evidence);
+        ``metadata.url`` where cc_net and Dolma keep it.
     html_field : str
         Record field holding the page HTML, used when the text field is
         absent or empty: the page becomes its visible-text lines.
     output_field : str or None
         Record field the cleaned text is written to (added if missing); by
         default the text field itself, replaced.
+    keep_fields : str or None
+        Comma-separated record fields (dotted paths allowed) the output
+        records keep, all others left out (JSONL, CSV/TSV and Parquet
+        output); the text, output and id fields are always kept.
+    drop_fields : str or None
+        Comma-separated record fields (dotted paths allowed) the output
+        records leave out (``html`` for a page kept beside its text); the
+        text, output and id fields are never dropped.
+    limit : int or None
+        Read only the first N documents, in input order, and run on them;
+        the rest of the corpus is not read (the report says where reading
+        stopped and which files were not opened).
     strict : bool
         Stop at the first bad input (invalid UTF-8, malformed JSON, empty
         document, unreadable file) instead of recording it and going on.
@@ -97,6 +112,9 @@ class ReadConfig:
     url_field: str = "url"
     html_field: str = "html"
     output_field: Optional[str] = None
+    keep_fields: Optional[str] = None
+    drop_fields: Optional[str] = None
+    limit: Optional[int] = None
     strict: bool = False
     # 64 MiB: past any page a crawl stores, with room for a 50 MB single-line
     # record; a file may hold 256 such documents (16 GiB) before it is a bomb.
@@ -112,8 +130,36 @@ class ReadConfig:
             _check_field_name(name, getattr(self, name))
         if self.output_field is not None:
             _check_field_name("output_field", self.output_field)
+        for name in ("keep_fields", "drop_fields"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)):  # from Python or a TOML array: the same as "a,b"
+                value = ",".join(map(str, value))
+                object.__setattr__(self, name, value)
+            if value is not None and (not isinstance(value, str) or not all(n.strip() for n in value.split(","))):
+                raise ValueError(
+                    f"The {name!r} parameter must be field names separated by commas (html,metadata.raw). Got {value!r} instead."
+                )
+        if self.keep_fields is not None and self.drop_fields is not None:
+            raise ValueError("The 'keep_fields' and 'drop_fields' parameters exclude each other: give one of them.")
+        if self.limit is not None:
+            _check_range("limit", self.limit, 1, 2**62, int)
         _check_range("max_document_bytes", self.max_document_bytes, 1, 2**62, int)
         _check_range("max_file_bytes", self.max_file_bytes, 1, 2**62, int)
+
+    @property
+    def kept(self) -> Optional[tuple[str, ...]]:
+        """``keep_fields`` as a tuple of names, or None."""
+        return None if self.keep_fields is None else tuple(n.strip() for n in self.keep_fields.split(","))
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        """``drop_fields`` as a tuple of names (empty without it)."""
+        return () if self.drop_fields is None else tuple(n.strip() for n in self.drop_fields.split(","))
+
+    @property
+    def always_kept(self) -> tuple[str, ...]:
+        """The fields an output record always has: the text, output and id fields."""
+        return tuple(dict.fromkeys(n for n in (self.text_field, self.output_field, self.id_field) if n))
 
 
 @dataclass(frozen=True)

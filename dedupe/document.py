@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Document", "InputError", "UsageError", "DuplicateIdWarning", "SKIP_REASONS"]
+__all__ = ["Document", "InputError", "UsageError", "DuplicateIdWarning", "MissingFieldWarning", "SKIP_REASONS"]
 
 #: Why an input was skipped; the keys of ``documents_skipped`` in a report.
 SKIP_REASONS = {
@@ -113,3 +113,9 @@ class DuplicateIdWarning(UserWarning):
     """Two or more input documents have the same id (a JSONL ``--id-field``
     that repeats, two WARC records with one WARC-Record-ID). Both are kept;
     the report's document entries tell them apart by ``source`` and ``line``."""
+
+
+class MissingFieldWarning(UserWarning):
+    """A record field named by an option (``--url-field metadata.url``) that
+    no record of the corpus has: misspelt, or nested where a flat name was
+    given. The run goes on without it (no URLs: no site evidence)."""

@@ -6,12 +6,16 @@ from __future__ import annotations
 import operator
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from . import store as stores
 from .document import Document
 from .syndication import Syndication
+
+if TYPE_CHECKING:
+    from .config import Config
 
 __all__ = ["Analysis", "Ragged", "Spans", "CleanedTexts", "CleanedByRecord"]
 
@@ -35,6 +39,9 @@ class Analysis:
         Each document's cleaned text (:class:`CleanedTexts`: made from the
         spans when asked for, not held).
     syndication : dedupe.syndication.Syndication
+    config : Config or None
+        The config it was found with, where the caller gave it
+        (:func:`dedupe.analyse` does): what :func:`dedupe.report_of` records.
     """
 
     documents: list[Document]
@@ -44,6 +51,7 @@ class Analysis:
     spans: "Ragged"
     cleaned: "CleanedTexts"
     syndication: Syndication
+    config: Optional["Config"] = None
 
 
 class Ragged(Sequence):

@@ -77,3 +77,17 @@ def test_bad_config_file_messages_start_with_its_path(tmp_path, text, error, mes
 def test_config_file_that_cannot_be_read(tmp_path):
     with pytest.raises(OSError):
         Config.from_file(tmp_path / "missing.toml")
+
+
+def test_fields_written_and_limit_are_checked():
+    from dedupe.config import ReadConfig
+
+    assert ReadConfig(keep_fields=["url", "metadata.lang"]).keep_fields == "url,metadata.lang"  # a list, as TOML gives
+    assert ReadConfig(drop_fields="html, metadata.raw").dropped == ("html", "metadata.raw")
+    assert ReadConfig(keep_fields="url", output_field="clean").always_kept == ("text", "clean", "id")
+    with pytest.raises(ValueError, match="'keep_fields' and 'drop_fields' parameters exclude each other"):
+        ReadConfig(keep_fields="url", drop_fields="html")
+    with pytest.raises(ValueError, match=r"The 'drop_fields' parameter must be field names separated by commas"):
+        ReadConfig(drop_fields="html,,raw")
+    with pytest.raises(ValueError, match=r"The 'limit' parameter must be an int in \[1, "):
+        ReadConfig(limit=0)

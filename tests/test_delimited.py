@@ -170,3 +170,22 @@ def test_real_cc_net_records_round_trip_through_csv(tmp_path, formats_dir):
     assert len(corpus.documents) == len(again.documents) == len(records)
     assert [d.id for d in again.documents] == [r["id"] for r in records]
     assert [d.text for d in again.documents] == [r["text"] for r in records]
+
+
+def test_keep_and_drop_fields_choose_the_columns_written(tmp_path):
+    rows = [["id", "url", "html", "text"], ["a", "https://s.example/a", "<p>x</p>", "alpha"], ["b", "", "<p>y</p>", "beta"]]
+    path = write_csv(tmp_path / "c.csv", rows)
+    cases = {
+        # The text column is never dropped; the id and text columns are always kept.
+        "drop": ({"drop_fields": "html,text"}, [["id", "url", "text"], ["a", "https://s.example/a", "ALPHA"], ["b", "", "BETA"]]),
+        "keep": ({"keep_fields": "url"}, [["id", "url", "text"], ["a", "https://s.example/a", "ALPHA"], ["b", "", "BETA"]]),
+        "output": (
+            {"keep_fields": "html", "output_field": "cleaned"},
+            [["id", "html", "text", "cleaned"], ["a", "<p>x</p>", "alpha", "ALPHA"], ["b", "<p>y</p>", "beta", "BETA"]],
+        ),
+    }
+    for name, (options, expected) in cases.items():
+        config = ReadConfig(**options)
+        corpus = read_corpus([path], config)
+        [out] = write_corpus(corpus.files, cleaned_from(corpus), tmp_path / name, config)
+        assert read_rows(out) == expected, name

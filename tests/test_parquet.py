@@ -147,3 +147,58 @@ def test_real_cc_net_records_round_trip_through_parquet(tmp_path, formats_dir):
     assert len(corpus.documents) == len(again.documents) == len(records)
     assert [d.id for d in again.documents] == [r["id"] for r in records]
     assert pq.read_table(out).equals(pq.read_table(path))
+
+
+# --- records as people store them: struct columns, columns kept or dropped ---------------
+
+NESTED = {
+    "text": ["alpha page", "beta page", "gamma page"],
+    "html": ["<p>alpha</p>", "<p>beta</p>", "<p>gamma</p>"],
+    "metadata": [
+        {"url": "https://a.example/1", "id": "m1", "raw": "r1"},
+        {"url": None, "id": "m2", "raw": "r2"},
+        {"url": "https://b.example/3", "id": "m3", "raw": "r3"},
+    ],
+}
+
+
+def test_dotted_fields_read_only_their_struct_child(tmp_path):
+    path = write_parquet(tmp_path / "n.parquet", NESTED)
+    corpus = read_corpus([path], ReadConfig(url_field="metadata.url", id_field="metadata.id"))
+    assert [(d.id, d.url) for d in corpus.documents] == [
+        ("m1", "https://a.example/1"), ("m2", None), ("m3", "https://b.example/3"),
+    ]
+
+
+def test_a_dotted_text_field_that_leads_nowhere_skips_every_row(tmp_path):
+    path = write_parquet(tmp_path / "n.parquet", {"metadata": NESTED["metadata"]})
+    corpus = read_corpus([path], ReadConfig(text_field="metadata.body", html_field="metadata.page"))
+    assert not corpus.documents and [e.reason for e in corpus.skipped] == ["invalid_record"] * 3
+
+
+def _written(tmp_path, **options):
+    path = write_parquet(tmp_path / "n.parquet", NESTED, row_group_size=2)
+    config = ReadConfig(**options)
+    corpus = read_corpus([path], config)
+    [out] = write_corpus(corpus.files, cleaned_from(corpus), tmp_path / "out", config)
+    return pq.read_table(out)
+
+
+def test_drop_fields_leave_out_a_column_and_a_struct_child(tmp_path):
+    table = _written(tmp_path, drop_fields="html,metadata.raw")
+    assert table.column_names == ["text", "metadata"]
+    assert table.column("metadata").to_pylist() == [{k: v for k, v in m.items() if k != "raw"} for m in NESTED["metadata"]]
+    assert table.column("text").to_pylist() == ["ALPHA PAGE", "BETA PAGE", "GAMMA PAGE"]
+
+
+def test_keep_fields_keep_a_struct_child_and_always_the_text_and_id(tmp_path):
+    table = _written(tmp_path, keep_fields="metadata.url", id_field="metadata.id")
+    assert table.column_names == ["text", "metadata"]
+    assert table.column("metadata").to_pylist() == [{"url": m["url"], "id": m["id"]} for m in NESTED["metadata"]]
+
+
+def test_a_dotted_output_field_is_written_into_its_struct(tmp_path):
+    table = _written(tmp_path, output_field="metadata.cleaned")
+    assert table.column("text").to_pylist() == NESTED["text"]
+    assert [m["cleaned"] for m in table.column("metadata").to_pylist()] == ["ALPHA PAGE", "BETA PAGE", "GAMMA PAGE"]
+    assert [m["raw"] for m in table.column("metadata").to_pylist()] == ["r1", "r2", "r3"]

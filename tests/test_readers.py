@@ -388,3 +388,48 @@ def test_every_input_is_accounted_for(tmp_path):
         ("empty", 6),
         ("unsupported_file", None),
     ]
+
+
+# --- --limit and fields no record has ---------------------------------------------
+
+
+def _three_files(tmp_path):
+    folder = tmp_path / "corpus"
+    write_lines(folder / "a.jsonl", [{"id": "a1", "text": "one"}, b"{bad", {"id": "a2", "text": "two"}])
+    write_lines(folder / "b.jsonl", [{"id": "b1", "text": "three"}, {"id": "b2", "text": "four"}])
+    write_lines(folder / "c.jsonl", [{"id": "c1", "text": "five"}])
+    return folder
+
+
+def test_limit_reads_the_first_documents_and_says_where_it_stopped(tmp_path):
+    folder = _three_files(tmp_path)
+    corpus = read_corpus([folder], ReadConfig(limit=3))
+    assert ids(corpus) == ["a1", "a2", "b1"]
+    assert skipped(corpus) == [("invalid_json", str(folder / "a.jsonl"), 2)]  # a bad line before the limit is listed
+    assert corpus.limited.as_dict() == {
+        "limit": 3, "stopped_after": f"{folder / 'b.jsonl'}:1", "files_not_read": [str(folder / "c.jsonl")],
+    }
+
+
+def test_limit_past_the_corpus_reads_it_all(tmp_path):
+    corpus = read_corpus([_three_files(tmp_path)], ReadConfig(limit=100))
+    assert ids(corpus) == ["a1", "a2", "b1", "b2", "c1"]
+    assert corpus.limited.as_dict() == {"limit": 100, "stopped_after": None, "files_not_read": []}
+    assert read_corpus([tmp_path / "corpus"]).limited is None
+
+
+def test_a_named_field_no_record_has_is_warned_of(tmp_path):
+    from dedupe.document import MissingFieldWarning
+
+    path = write_lines(tmp_path / "c.jsonl", [{"id": "a", "text": "one", "meta": {"url": "https://s.example/"}}])
+    with pytest.warns(MissingFieldWarning, match=r"no record has the field 'metadata.url' \(--url-field\)"):
+        corpus = read_corpus([path], ReadConfig(url_field="metadata.url"))
+    assert corpus.absent_fields == {"url_field": "metadata.url"}
+    assert read_corpus([path], ReadConfig(url_field="meta.url")).absent_fields == {}
+    assert read_corpus([path]).absent_fields == {}  # the default names are not warned of: many corpora have no URL
+
+
+def test_a_field_one_record_has_is_not_warned_of(tmp_path, recwarn):
+    path = write_lines(tmp_path / "c.jsonl", [{"text": "one"}, {"text": "two", "link": "https://s.example/"}])
+    assert read_corpus([path], ReadConfig(url_field="link")).absent_fields == {}
+    assert not recwarn.list

@@ -34,9 +34,9 @@ def read_files(monkeypatch):
     calls = []
     original = read_stage.read_file
 
-    def spy(f, config):
+    def spy(f, config, seen=None):
         calls.append(f.source)
-        return original(f, config)
+        return original(f, config, seen)
 
     monkeypatch.setattr(read_stage, "read_file", spy)
     return calls
@@ -90,3 +90,62 @@ def test_a_rerun_reuses_the_kept_stage_and_a_changed_read_config_reads_again(sta
     changed, told = read(stage_runs, corpus_file, id_field="slug")
     assert read_files and "read" in told.computed
     assert [d.id for d in changed.documents] == ["first", "second", "fourth"]
+
+    read_files.clear()
+    _, told = read(stage_runs, corpus_file, keep_fields="url", drop_fields=None)
+    assert read_files == [] and "read" in told.reused  # the fields written change no document
+
+
+def test_a_limited_read_is_kept_with_where_it_stopped(stage_runs, corpus_file, read_files):
+    first, _ = read(stage_runs, corpus_file, limit=2)
+    read_files.clear()
+    again, told = read(stage_runs, corpus_file, limit=2)
+    assert read_files == [] and "read" in told.reused
+    for corpus in (first, again):
+        assert [d.id for d in corpus.documents] == ["one", "two"]
+        assert corpus.limited.as_dict() == {"limit": 2, "stopped_after": f"{corpus_file}:2", "files_not_read": []}
+
+
+def test_a_missing_field_is_warned_of_on_a_rerun_too(stage_runs, corpus_file):
+    from dedupe.document import MissingFieldWarning
+
+    for _ in range(2):  # computed, then read back from the work folder
+        with pytest.warns(MissingFieldWarning, match="'metadata.url'"):
+            corpus, _ = read(stage_runs, corpus_file, url_field="metadata.url")
+        assert corpus.absent_fields == {"url_field": "metadata.url"}
+
+
+# --- what a user sees: the report and the output of a run under --limit ---------------
+
+
+def test_clean_under_a_limit_writes_and_reports_the_first_documents(tmp_path):
+    from click.testing import CliRunner
+
+    from dedupe.cli import main
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("".join(json.dumps({"id": f"a{i}", "text": f"page {i}"}) + "\n" for i in range(3)))
+    (folder / "b.jsonl").write_text(json.dumps({"id": "b0", "text": "page b"}) + "\n")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["clean", str(folder), "-o", str(out), "--report", str(tmp_path / "r.json"), "--limit", "2",
+               "--url-field", "meta.url", "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [d["id"] for d in report["documents"]] == ["a0", "a1"]
+    assert report["limit"] == {"limit": 2, "stopped_after": f"{folder / 'a.jsonl'}:2", "files_not_read": [str(folder / "b.jsonl")]}
+    assert report["config"]["limit"] == 2
+    assert report["absent_fields"] == {"url_field": "meta.url"}
+    assert "warning: no record has the field 'meta.url' (--url-field)" in result.stderr
+    assert [json.loads(line)["id"] for line in (out / "a.jsonl").read_text().splitlines()] == ["a0", "a1"]
+    assert not (out / "b.jsonl").exists()  # a file not read has no output
+
+
+def test_limit_is_refused_on_the_spark_backend_before_any_work(corpus_file, tmp_path):
+    import dedupe
+
+    with pytest.raises(dedupe.UsageError, match="--limit runs on the local backend, not spark"):
+        dedupe.clean([corpus_file], tmp_path / "out", backend="spark", limit=2)
+    assert not (tmp_path / "out").exists()

@@ -11,6 +11,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from dedupe.io.readers import read_corpus
+from dedupe.config import ReadConfig
 from dedupe.io.writers import write_corpus
 
 PAGE = "<html><body><nav>Home | News</nav><p>Flood barriers approved.</p><script>x()</script></body></html>"
@@ -122,6 +123,20 @@ def test_warc_is_written_as_jsonl(tmp_path):
         {"id": rid(6), "url": "https://a.example/robots.txt", "date": "2024-05-01T00:00:00Z", "text": "USER-AGENT: *\nDISALLOW:\n"},
     ]
     assert [d.id for d in read_corpus([out]).documents] == [rid(3), rid(5), rid(6)]
+
+
+def test_warc_written_with_nested_field_names_and_the_fields_kept(tmp_path):
+    (tmp_path / "in").mkdir()
+    path = make_warc(tmp_path / "in" / "crawl.warc.gz", CRAWL)
+    config = ReadConfig(url_field="metadata.url", drop_fields="date")
+    corpus = read_corpus([path], config)
+
+    [out] = write_corpus(corpus.files, {(d.source, d.line): d.text for d in corpus.documents}, tmp_path / "out", config)
+
+    records = [json.loads(line) for line in gzip.decompress(out.read_bytes()).splitlines()]
+    assert [list(r) for r in records] == [["id", "metadata", "text"]] * 3
+    assert [r["metadata"] for r in records] == [{"url": u} for u in ("https://a.example/1", "https://a.example/2", "https://a.example/robots.txt")]
+    assert [d.url for d in read_corpus([out], config).documents] == [r["metadata"]["url"] for r in records]
 
 
 # --- the real crawl files -------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Iterator, Mapping, Optional, Union
 from ..config import ReadConfig
 from ..document import Document, InputError
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input
-from .records import record_document
+from .records import FieldsSeen, record_document
 
 __all__ = ["iter_rows", "read", "write"]
 
@@ -84,7 +84,9 @@ def _has_surrogates(value: str) -> bool:
     return any("\udc80" <= c <= "\udcff" for c in value)
 
 
-def _document(f: InputFile, rowno: int, header: list[str], row: list[str], config: ReadConfig) -> Document:
+def _document(
+    f: InputFile, rowno: int, header: list[str], row: list[str], config: ReadConfig, seen: Optional[FieldsSeen] = None
+) -> Document:
     if len(row) != len(header):
         raise InputError(f.source, rowno, "invalid_record", f"{len(row)} fields, the header has {len(header)}")
     record = {name: value for name, value in zip(header, row)}
@@ -95,11 +97,12 @@ def _document(f: InputFile, rowno: int, header: list[str], row: list[str], confi
             bad = next(i for i, c in enumerate(value) if "\udc80" <= c <= "\udcff")
             offset = len(value[:bad].encode("utf-8", "surrogateescape"))
             raise InputError(f.source, rowno, "invalid_utf8", f"column {name!r}: byte 0x{raw[offset]:02x} at offset {offset}")
-    return record_document(record, f.name, f.source, rowno, config)
+    return record_document(record, f.name, f.source, rowno, config, seen)
 
 
-def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
-    """Yield the documents of a CSV/TSV file, and an :class:`InputError` for each bad row."""
+def read(f: InputFile, config: ReadConfig, seen: Optional[FieldsSeen] = None) -> Iterator[Union[Document, InputError]]:
+    """Yield the documents of a CSV/TSV file, and an :class:`InputError` for
+    each bad row; ``seen`` is told which named fields the rows have."""
     header: list[str] = []
     try:
         for rowno, row in iter_rows(f, config):
@@ -113,32 +116,48 @@ def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputErro
                     return
                 continue
             try:
-                yield _document(f, rowno, header, row, config)
+                yield _document(f, rowno, header, row, config, seen)
             except InputError as err:
                 yield err
     except InputError as err:
         yield err
 
 
+def _columns(header: list[str], config: ReadConfig) -> list[int]:
+    """The columns written: those ``keep_fields`` keeps or ``drop_fields``
+    leaves (a CSV column name is matched whole, dots and all), with the
+    text, output and id columns always."""
+    always = set(config.always_kept)
+    if config.kept is not None:
+        wanted = set(config.kept) | always
+        return [i for i, name in enumerate(header) if name in wanted]
+    dropped = set(config.dropped) - always
+    return [i for i, name in enumerate(header) if name not in dropped]
+
+
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
-    """Write the header and every row read with its cleaned text."""
+    """Write the header and every row read with its cleaned text (the
+    columns ``keep_fields`` / ``drop_fields`` choose)."""
     field = config.output_field or config.text_field
     with atomic_write(target, compression_of(target.name)) as out:
         text = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape", newline="")
         writer = csv.writer(text, _dialect(f), lineterminator="\n")
         column = -1
+        chosen: list[int] = []
         try:
             for rowno, row in iter_rows(f, config):
                 if rowno == 0:
                     column = row.index(field) if field in row else len(row)
-                    writer.writerow(row if column < len(row) else [*row, field])
+                    header = row if column < len(row) else [*row, field]
+                    chosen = _columns(header, config)
+                    writer.writerow([header[i] for i in chosen])
                     continue
                 value = cleaned.get((f.source, rowno))
-                if value is None:  # a skipped row: listed in the report, not copied
+                if value is None:  # a skipped row (listed in the report) or one past --limit: not copied
                     continue
                 row = row if column < len(row) else [*row, ""]
                 row[column] = value
-                writer.writerow(row)
+                writer.writerow([row[i] for i in chosen])
         except InputError:
             pass  # the file breaks where reading it broke: that is in the report already
         text.flush()

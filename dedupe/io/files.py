@@ -4,6 +4,8 @@ to open one, and how an output file is written atomically.
 The format is read from the extension (``--format`` overrides it for every
 file); compression from a last ``.gz``, ``.zst`` or ``.bz2``. Standard input
 ("-") is read once into memory, its compression told from its first bytes.
+A URL (``s3://bucket/crawl/``) is a file or folder on an object store, read
+through fsspec (:mod:`.remote`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import os
 import sys
 import tempfile
 import zlib
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator, Optional, Sequence, Union
 
 import zstandard
+
+from . import remote
 
 __all__ = [
     "InputFile",
@@ -90,7 +94,7 @@ def real_path(path: PathLike) -> Path:
 def cannot_open(f: InputFile) -> Optional[str]:
     """Why a corpus file cannot be opened (a dangling link, a link loop, no
     permission), checked before its format is: None when it can be."""
-    if f.path is None:
+    if f.path is None:  # standard input, or a remote file: opening it says why it cannot be
         return None
     try:
         os.stat(f.path)
@@ -128,6 +132,11 @@ class InputFile:
         ``gz``, ``zst``, ``bz2`` or None.
     data : bytes or None
         The bytes of standard input once read (:func:`load_stdin`).
+    url : str or None
+        Where a remote file is (``s3://bucket/crawl/a.jsonl``; ``path`` is
+        then None), read through fsspec (:mod:`.remote`).
+    stat : tuple or None
+        A remote file's size and ETag (or modification time), as listed.
     """
 
     path: Optional[Path]
@@ -136,6 +145,13 @@ class InputFile:
     format: Optional[str]
     compression: Optional[str] = None
     data: Optional[bytes] = field(default=None, repr=False, compare=False)
+    url: Optional[str] = None
+    stat: Optional[tuple] = field(default=None, compare=False)
+
+    @property
+    def is_stdin(self) -> bool:
+        """Whether this is standard input (no path, no URL)."""
+        return self.path is None and self.url is None
 
     @property
     def output_format(self) -> Optional[str]:
@@ -157,13 +173,15 @@ class InputFile:
         return stem + SUFFIXES[self.output_format][0] + compressed
 
 
-def _file(path: Path, source: str, name: str, format: str) -> InputFile:
+def _file(
+    path: Optional[Path], source: str, name: str, format: str, url: Optional[str] = None, stat: Optional[tuple] = None
+) -> InputFile:
     detected = _format_of(name)
     fmt = detected if format == "auto" else format
     compression = compression_of(name)
     if fmt == "parquet" and compression:
         fmt = None  # Parquet compresses inside; an outer layer is no Parquet file
-    return InputFile(path, source, name, fmt, compression)
+    return InputFile(path, source, name, fmt, compression, url=url, stat=stat)
 
 
 def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile]:
@@ -172,7 +190,7 @@ def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile
     Folders are walked recursively in sorted order; hidden files and folders
     (names starting with ".") are not corpus files and are passed over.
     "-" stands for standard input, which is not read here (see
-    :func:`load_stdin`).
+    :func:`load_stdin`). A URL is a remote file or folder (:mod:`.remote`).
 
     Parameters
     ----------
@@ -186,9 +204,14 @@ def discover(inputs: Sequence[PathLike], format: str = "auto") -> list[InputFile
     ------
     FileNotFoundError
         If an input does not exist.
+    UsageError
+        If a remote input cannot be listed (no credentials, no fsspec).
     """
     files: list[InputFile] = []
     for given in inputs:
+        if remote.is_remote(given):
+            files += [_file(None, url, name, format, url, stat) for url, name, stat in remote.list_files(given)]
+            continue
         if os.fspath(given) == STDIN:
             fmt = "jsonl" if format == "auto" else format
             files.append(InputFile(None, _STDIN_SOURCE, "stdin" + SUFFIXES[fmt][0], fmt))
@@ -322,22 +345,31 @@ def open_input(f: InputFile, max_bytes: Optional[int] = None) -> Iterator[Binary
     OSError
         If the file cannot be opened.
     """
-    if f.path is None and f.data is None:
+    if f.is_stdin and f.data is None:
         raise ValueError("standard input is read by load_stdin() first")
-    raw: BinaryIO = io.BytesIO(f.data) if f.path is None else open(f.path, "rb")
-    try:
-        if f.compression == "gz":
-            stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
-        elif f.compression == "bz2":
-            stream = bz2.BZ2File(raw, "rb")
-        elif f.compression == "zst":
-            stream = io.BufferedReader(_ZstdReader(raw))
+    with ExitStack() as stack:
+        if f.url is not None:
+            raw: BinaryIO = stack.enter_context(remote.open_binary(f.url))
         else:
-            stream = raw
-        with stream:
-            yield stream if max_bytes is None else _Bounded(stream, max_bytes)
-    finally:
-        raw.close()
+            raw = stack.enter_context(io.BytesIO(f.data) if f.path is None else open(f.path, "rb"))
+        yield stack.enter_context(_decompressed(f, raw, max_bytes))
+
+
+@contextmanager
+def _decompressed(f: InputFile, raw: BinaryIO, max_bytes: Optional[int]) -> Iterator[BinaryIO]:
+    """``raw`` decompressed (the caller closes ``raw``)."""
+    if f.compression == "gz":
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif f.compression == "bz2":
+        stream = bz2.BZ2File(raw, "rb")
+    elif f.compression == "zst":
+        stream = io.BufferedReader(_ZstdReader(raw))
+    elif f.url is not None:
+        stream = io.BufferedReader(raw)  # read1, which the JSONL reader uses, is not every file system's
+    else:
+        stream = raw
+    with stream:
+        yield stream if max_bytes is None else _Bounded(stream, max_bytes)
 
 
 def _new_file_mode() -> int:

@@ -16,8 +16,9 @@ from typing import Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
 from ..document import Document, InputError
+from .fields import get_path, project, set_path
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input
-from .records import decode_utf8, each_document, record_document
+from .records import FieldsSeen, decode_utf8, each_document, record_document
 
 __all__ = ["iter_lines", "read", "write", "dump_json"]
 
@@ -88,7 +89,7 @@ def iter_lines(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[tu
         where = lineno + 1 if lineno else None
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise InputError(f.source, where, "unreadable", detail) from exc
-def _document(f: InputFile, lineno: int, raw: Optional[bytes], config: ReadConfig) -> Document:
+def _document(f: InputFile, lineno: int, raw: Optional[bytes], config: ReadConfig, seen: Optional[FieldsSeen]) -> Document:
     if raw is None:
         limit = config.max_document_bytes
         raise InputError(f.source, lineno, "too_large", f"the line is larger than {limit:,} bytes (--max-document-bytes)")
@@ -103,29 +104,34 @@ def _document(f: InputFile, lineno: int, raw: Optional[bytes], config: ReadConfi
         raise InputError(f.source, lineno, "invalid_json", detail) from None
     if not isinstance(record, dict):
         raise InputError(f.source, lineno, "invalid_record", f"a JSON {type(record).__name__}, not an object")
-    return record_document(record, f.name, f.source, lineno, config)
+    return record_document(record, f.name, f.source, lineno, config, seen)
 
 
-def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
-    """Yield the documents of a JSONL file, and an :class:`InputError` for each bad line."""
-    return each_document(iter_lines(f, config), lambda lineno, raw: _document(f, lineno, raw, config))
+def read(f: InputFile, config: ReadConfig, seen: Optional[FieldsSeen] = None) -> Iterator[Union[Document, InputError]]:
+    """Yield the documents of a JSONL file, and an :class:`InputError` for
+    each bad line; ``seen`` is told which named fields the records have."""
+    return each_document(iter_lines(f, config), lambda lineno, raw: _document(f, lineno, raw, config, seen))
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:
     """Write every record read with its cleaned text: an unchanged record as
-    it came, byte for byte; a cleaned one re-encoded, with its line's ending."""
+    it came, byte for byte; a cleaned one re-encoded, with its line's ending.
+    ``keep_fields`` / ``drop_fields`` choose the fields written (any record
+    they change is re-encoded)."""
     field = config.output_field or config.text_field
+    chooses = config.kept is not None or bool(config.dropped)
     with atomic_write(target, compression_of(target.name)) as out:
         try:
             for lineno, raw in iter_lines(f, config):
                 text = cleaned.get((f.source, lineno))
-                if text is None:  # a skipped line: listed in the report, not copied
+                if text is None:  # a skipped line (listed in the report) or one past --limit: not copied
                     continue
                 record = json.loads(raw.decode("utf-8"))
-                if config.output_field is None and record.get(field) == text:
+                chosen = project(record, config.kept, config.dropped, config.always_kept) if chooses else record
+                if config.output_field is None and get_path(record, field) == text and chosen == record:
                     out.write(raw)  # unchanged: byte for byte, its line ending too
                     continue
-                record[field] = text
-                out.write(dump_json(record) + (raw[len(raw.rstrip(b"\r\n")) :] or b"\n"))
+                set_path(chosen, field, text)
+                out.write(dump_json(chosen) + (raw[len(raw.rstrip(b"\r\n")) :] or b"\n"))
         except InputError:
             pass  # the file breaks where reading it broke: that is in the report already

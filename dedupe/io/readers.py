@@ -11,15 +11,20 @@ says which file (and line, row or record) was skipped and why. With
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence, Union
 
 from ..config import ReadConfig
-from ..document import Document, InputError
+from ..document import Document, InputError, MissingFieldWarning
 from . import delimited, jsonl, parquet, plain, warc
 from .files import SUFFIXES, InputFile, cannot_open, discover, load_stdin
+from .records import FIELD_OPTIONS, FieldsSeen
 
-__all__ = ["InputFile", "Corpus", "discover", "read_file", "read_corpus"]
+__all__ = [
+    "InputFile", "Corpus", "Limited", "discover", "read_file", "read_corpus", "read_limited", "absent_fields",
+    "warn_absent",
+]
 
 PathLike = Union[str, os.PathLike]
 
@@ -32,19 +37,66 @@ _READERS: dict[str, Callable[[InputFile, ReadConfig], Iterator[Union[Document, I
     "wet": warc.read,
 }
 _ONE_DOCUMENT = {"txt": plain.read_txt, "html": plain.read_html}
+# The formats whose records have named fields (the WARC reader takes none).
+_RECORDS = {"jsonl", "csv", "tsv", "parquet"}
+
+
+@dataclass
+class Limited:
+    """Where a run under ``limit`` stopped reading: after its ``limit``-th
+    document, at ``stopped_after`` (``file:line``), the rest of that file
+    and the ``files_not_read`` never opened. What a report states of the
+    documents a limited run did not read."""
+
+    limit: int
+    stopped_after: Optional[str] = None
+    files_not_read: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"limit": self.limit, "stopped_after": self.stopped_after, "files_not_read": list(self.files_not_read)}
 
 
 @dataclass
 class Corpus:
-    """Documents read, in input order, and the inputs skipped."""
+    """Documents read, in input order, and the inputs skipped; with a
+    ``limit``, where reading stopped (``limited``); and the named record
+    fields no record had (``absent_fields``, option -> field)."""
 
     files: list[InputFile] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     skipped: list[InputError] = field(default_factory=list)
+    limited: Optional[Limited] = None
+    absent_fields: dict[str, str] = field(default_factory=dict)
 
 
-def read_file(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
-    """Yield the documents of one file, and an :class:`InputError` for each bad part."""
+def absent_fields(config: ReadConfig, seen: FieldsSeen) -> dict[str, str]:
+    """The fields named by an option (other than its default) that no
+    record read has: option -> field. Empty when no record was read."""
+    if not seen.records:
+        return {}
+    default = ReadConfig()
+    return {
+        option: getattr(config, option)
+        for option in FIELD_OPTIONS
+        if option not in seen.names and getattr(config, option) != getattr(default, option)
+    }
+
+
+def warn_absent(absent: dict[str, str]) -> None:
+    """Warn (:class:`MissingFieldWarning`) of each named field no record has."""
+    for option, name in absent.items():
+        warnings.warn(
+            MissingFieldWarning(
+                f"no record has the field {name!r} (--{option.replace('_', '-')}); "
+                "a dotted name (metadata.url) reaches into nested objects and struct columns"
+            ),
+            stacklevel=2,
+        )
+
+
+def read_file(f: InputFile, config: ReadConfig, seen: Optional[FieldsSeen] = None) -> Iterator[Union[Document, InputError]]:
+    """Yield the documents of one file, and an :class:`InputError` for each
+    bad part; ``seen`` (records only) is told which named fields they have."""
     problem = cannot_open(f)
     if problem is not None:
         # Before the format: a loop or a dangling link named "a" is unreadable, not of an unknown kind.
@@ -58,8 +110,29 @@ def read_file(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, Inpu
             yield from _ONE_DOCUMENT[f.format](f, config)
         except InputError as err:
             yield err
+    elif f.format in _RECORDS:
+        yield from _READERS[f.format](f, config, seen)
     else:
         yield from _READERS[f.format](f, config)
+
+
+def read_limited(
+    files: Sequence[InputFile], config: ReadConfig, seen: Optional[FieldsSeen] = None
+) -> Iterator[Union[Document, InputError, Limited]]:
+    """What :func:`read_file` yields for each file in turn, up to the
+    ``config.limit``-th document (every document without a limit); then,
+    under a limit, the :class:`Limited` that says where reading stopped."""
+    count = 0
+    for index, f in enumerate(files):
+        for item in read_file(f, config, seen):
+            yield item
+            if isinstance(item, Document):
+                count += 1
+                if config.limit is not None and count >= config.limit:
+                    yield Limited(config.limit, item.location, [g.source for g in files[index + 1 :]])
+                    return
+    if config.limit is not None:
+        yield Limited(config.limit)
 
 
 def read_corpus(inputs: Sequence[PathLike], config: Optional[ReadConfig] = None) -> Corpus:
@@ -75,7 +148,13 @@ def read_corpus(inputs: Sequence[PathLike], config: Optional[ReadConfig] = None)
     Returns
     -------
     Corpus
-        The files, the documents in input order, and the skipped inputs.
+        The files, the documents in input order (the first
+        ``config.limit`` of them), and the skipped inputs.
+
+    Warns
+    -----
+    MissingFieldWarning
+        For a field named by an option that no record has.
 
     Raises
     ------
@@ -85,13 +164,17 @@ def read_corpus(inputs: Sequence[PathLike], config: Optional[ReadConfig] = None)
         If an input does not exist.
     """
     config = config or ReadConfig()
-    corpus = Corpus(files=[load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)])
-    for f in corpus.files:
-        for item in read_file(f, config):
-            if isinstance(item, InputError):
-                if config.strict:
-                    raise item
-                corpus.skipped.append(item)
-            else:
-                corpus.documents.append(item)
+    corpus = Corpus(files=[load_stdin(f) if f.is_stdin else f for f in discover(inputs, config.format)])
+    seen = FieldsSeen()
+    for item in read_limited(corpus.files, config, seen):
+        if isinstance(item, InputError):
+            if config.strict:
+                raise item
+            corpus.skipped.append(item)
+        elif isinstance(item, Limited):
+            corpus.limited = item
+        else:
+            corpus.documents.append(item)
+    corpus.absent_fields = absent_fields(config, seen)
+    warn_absent(corpus.absent_fields)
     return corpus

@@ -14,9 +14,43 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 from ..config import ReadConfig
 from ..document import Document, InputError
+from .fields import get_path
 from .html import html_to_blocks
 
-__all__ = ["decode_utf8", "decode_text", "decode_html", "html_document", "record_document", "each_document"]
+__all__ = [
+    "decode_utf8", "decode_text", "decode_html", "html_document", "record_document", "each_document",
+    "FieldsSeen", "FIELD_OPTIONS",
+]
+
+#: The options that name a record field.
+FIELD_OPTIONS = ("id_field", "text_field", "url_field", "html_field")
+
+
+class FieldsSeen:
+    """Which named fields (:data:`FIELD_OPTIONS`) at least one record had a
+    value for, and how many records were looked at: a field named by an
+    option that no record of the corpus has is warned of (a misspelt or
+    nested ``--url-field`` otherwise silently loses the site evidence).
+
+    Crosses processes (a worker's chunk of files) and adds up with ``|=``."""
+
+    def __init__(self, records: int = 0, names: tuple = ()):
+        self.records = records
+        self.names = set(names)
+
+    def see(self, record: Mapping[str, Any], config: ReadConfig) -> None:
+        self.records += 1
+        for option in FIELD_OPTIONS:
+            if option not in self.names and get_path(record, getattr(config, option)) is not None:
+                self.names.add(option)
+
+    def __ior__(self, other: "FieldsSeen") -> "FieldsSeen":
+        self.records += other.records
+        self.names |= other.names
+        return self
+
+    def as_list(self) -> list:
+        return [self.records, sorted(self.names)]
 
 # <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">,
 # looked for in the first 1024 bytes as the HTML standard's prescan does.
@@ -107,7 +141,10 @@ def _string(value: Any, name: str, source: str, line: int, limit: int, html: boo
     return value
 
 
-def record_document(record: Mapping[str, Any], file_name: str, source: str, line: int, config: ReadConfig) -> Document:
+def record_document(
+    record: Mapping[str, Any], file_name: str, source: str, line: int, config: ReadConfig,
+    seen: Optional[FieldsSeen] = None,
+) -> Document:
     """The document a record holds.
 
     Parameters
@@ -122,7 +159,9 @@ def record_document(record: Mapping[str, Any], file_name: str, source: str, line
     line : int
         1-based line, row or record number.
     config : ReadConfig
-        The field names.
+        The field names: keys, or dotted paths (``metadata.url``).
+    seen : FieldsSeen, optional
+        Told which named fields the record has.
 
     Raises
     ------
@@ -130,12 +169,14 @@ def record_document(record: Mapping[str, Any], file_name: str, source: str, line
         ``invalid_record`` without a usable text or HTML field, ``empty``
         when the text is blank, ``invalid_utf8`` for bad bytes.
     """
-    text, html = record.get(config.text_field), record.get(config.html_field)
+    if seen is not None:
+        seen.see(record, config)
+    text, html = get_path(record, config.text_field), get_path(record, config.html_field)
     if text is None and html is None:
         raise InputError(source, line, "invalid_record", f"no {config.text_field!r} or {config.html_field!r} field")
-    doc_id = record.get(config.id_field)
+    doc_id = get_path(record, config.id_field)
     doc_id = f"{file_name}:{line}" if doc_id is None or doc_id == "" else str(doc_id)
-    url = record.get(config.url_field)
+    url = get_path(record, config.url_field)
     url = url if isinstance(url, str) and url else None
     if text is not None:
         text = _string(text, config.text_field, source, line, config.max_document_bytes)

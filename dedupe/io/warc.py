@@ -24,6 +24,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ..config import ReadConfig
 from ..document import Document, InputError
+from .fields import project, set_path
 from .files import DECOMPRESSION_ERRORS, InputFile, TooLarge, atomic_write, compression_of, open_input, read_bounded
 from .jsonl import dump_json
 from .records import decode_html, decode_text, each_document, html_document
@@ -193,16 +194,14 @@ def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]]
                 if text is None:
                     continue
                 headers = record.rec_headers
-                out.write(
-                    dump_json(
-                        {
-                            config.id_field: _id(f, index, record),
-                            config.url_field: headers.get_header("WARC-Target-URI"),
-                            "date": headers.get_header("WARC-Date"),
-                            field: text,
-                        }
-                    )
-                    + b"\n"
-                )
+                written: dict = {}
+                # Dotted field names make nested objects, as a JSONL input's would be.
+                set_path(written, config.id_field, _id(f, index, record))
+                set_path(written, config.url_field, headers.get_header("WARC-Target-URI"))
+                set_path(written, "date", headers.get_header("WARC-Date"))
+                set_path(written, field, text)
+                if config.kept is not None or config.dropped:
+                    written = project(written, config.kept, config.dropped, config.always_kept)
+                out.write(dump_json(written) + b"\n")
         except InputError:
             pass  # the file breaks where reading it broke: that is in the report already

@@ -24,7 +24,8 @@ import numpy as np
 from ..document import InputError
 from ..io import discover
 from ..io.files import InputFile, load_stdin
-from ..io.readers import Corpus, read_file
+from ..io.readers import Corpus, Limited, absent_fields, read_file, read_limited, warn_absent
+from ..io.records import FieldsSeen
 from ..store import DocumentStore
 from .contract import Stage, Step
 
@@ -36,18 +37,20 @@ __all__ = ["run_read", "read_files", "read_weights", "READ_CHUNK"]
 PathLike = Union[str, os.PathLike]
 
 
-def read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, dict, list]:
+def read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, dict, list, list]:
     """Read a chunk of files into a store of their own (a texts file in
-    ``folder``, which the caller absorbs): its file, its metadata, and
+    ``folder``, which the caller absorbs): its file, its metadata,
     ``(path, line, reason, detail)`` for each bad input (an InputError does
-    not cross processes); under ``strict``, up to the first bad input."""
+    not cross processes), under ``strict`` up to the first bad input, and
+    the named fields its records have (:meth:`FieldsSeen.as_list`)."""
     fd, path = tempfile.mkstemp(dir=folder, suffix=".texts")
     os.close(fd)
     part = DocumentStore(path)
     errors: list = []
+    seen = FieldsSeen()
     try:
         for f in files:
-            for item in read_file(f, config):
+            for item in read_file(f, config, seen):
                 if isinstance(item, InputError):
                     errors.append((item.path, item.line, item.reason, item.detail))
                     if config.strict:
@@ -56,7 +59,7 @@ def read_files(files: Sequence[InputFile], config, folder: str) -> tuple[str, di
                     part.append(item)
             if errors and config.strict:
                 break
-        return path, part.metadata(), errors
+        return path, part.metadata(), errors, seen.as_list()
     except BaseException:
         Path(path).unlink(missing_ok=True)
         raise
@@ -76,16 +79,43 @@ STAGE = Stage(
 def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
     """Read every document of the inputs (as :func:`dedupe.io.read_corpus`, file by file in chunks)."""
     config = run.config.read
-    files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
+    files = [load_stdin(f) if f.is_stdin else f for f in discover(inputs, config.format)]
     sizes = np.array([_text_size(f) for f in files], dtype=np.float64)
     weights = read_weights(files, sizes)
     if run.workers.would_split(sizes.sum()):
         run.workers.warm_up()  # enough text that the blocks stage will share it out
-    # The output field only changes what is written, not what is read.
-    key = run.source_key("read", files, {k: v for k, v in asdict(config).items() if k != "output_field"})
+    # These only change what is written, not what is read.
+    written_only = ("output_field", "keep_fields", "drop_fields")
+    key = run.source_key("read", files, {k: v for k, v in asdict(config).items() if k not in written_only})
 
-    def read_into(documents: DocumentStore) -> list[InputError]:
+    def read_limited_into(documents: DocumentStore, notes: dict) -> list[InputError]:
+        """The first ``limit`` documents, in this process: a chunk read
+        by a worker past the limit would be read for nothing."""
         skipped: list[InputError] = []
+        seen = FieldsSeen()
+        try:
+            with run.progress.stage(STAGE.name, len(files), "files"):
+                for item in read_limited(files, config, seen):
+                    if isinstance(item, Limited):
+                        notes["limited"] = item.as_dict()
+                    elif isinstance(item, InputError):
+                        if config.strict:
+                            raise item
+                        skipped.append(item)
+                    else:
+                        documents.append(item)
+            documents.finish()
+        except BaseException:
+            documents.close()
+            raise
+        notes["absent_fields"] = absent_fields(config, seen)
+        return skipped
+
+    def read_into(documents: DocumentStore, notes: dict) -> list[InputError]:
+        if config.limit is not None:
+            return read_limited_into(documents, notes)
+        skipped: list[InputError] = []
+        seen = FieldsSeen()
         # The chunks' own stores, each removed once absorbed; what a failure leaves, at the end.
         base = documents.path.parent if documents.path is not None else None
         folder = None
@@ -94,8 +124,9 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
             folder = tempfile.mkdtemp(dir=base, prefix=".read-", suffix=".tmp")
             with run.progress.stage(STAGE.name, len(files), "files") as task:
                 args = lambda a, b: (files[a:b], config, folder)  # noqa: E731
-                for path, metadata, errors in run.workers.imap(read_files, weights, args, task, READ_CHUNK):
+                for path, metadata, errors, fields in run.workers.imap(read_files, weights, args, task, READ_CHUNK):
                     documents.absorb(path, metadata)
+                    seen |= FieldsSeen(*fields)
                     if errors and config.strict:
                         raise InputError(*errors[0])
                     skipped += [InputError(*e) for e in errors]
@@ -106,33 +137,43 @@ def run_read(run: "Run", inputs: Sequence[PathLike]) -> Corpus:
                 shutil.rmtree(folder, ignore_errors=True)
             if not read:
                 documents.close()  # and the folders it made
+        notes["absent_fields"] = absent_fields(config, seen)
         return skipped
 
-    def compute() -> tuple[DocumentStore, list[InputError]]:
-        documents = _new_store(run, key)
+    def compute() -> tuple[DocumentStore, list[InputError], dict]:
+        documents, notes = _new_store(run, key), {}
         if documents.path is None:
-            return documents, read_into(documents)
+            return documents, read_into(documents, notes), notes
         try:
-            return documents, read_into(documents)
+            return documents, read_into(documents, notes), notes
         except OSError as exc:
             # The work folder's disk is full (or refuses writes): the run goes on
             # without checkpoints, the texts in a temporary file, read again.
             run.work.refused(exc)
-            documents = DocumentStore()
-            return documents, read_into(documents)
+            documents, notes = DocumentStore(), {}
+            return documents, read_into(documents, notes), notes
 
     def encode(value):
-        documents, skipped = value
-        return documents.metadata(), [[e.path, e.line, e.reason, e.detail] for e in skipped]
+        documents, skipped, *notes = value  # another executor's read has no notes
+        errors = [[e.path, e.line, e.reason, e.detail] for e in skipped]
+        return documents.metadata(), {"skipped": errors, "notes": notes[0] if notes else {}}
 
-    def decode(arrays: dict, errors: list):
-        return DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays), [InputError(*e) for e in errors]
+    def decode(arrays: dict, kept: dict):
+        documents = DocumentStore.reopen(run.work.file("read", key, ".texts"), arrays)
+        return documents, [InputError(*e) for e in kept["skipped"]], kept["notes"]
 
     # Another executor reads the files its own way into the store this one would.
     inputs_of = {"inputs": inputs, "store": lambda: _new_store(run, key)}
-    documents, skipped = run.cached("read", key, run.computing(STAGE, compute, inputs_of), encode, decode)
+    documents, skipped, *notes = run.cached("read", key, run.computing(STAGE, compute, inputs_of), encode, decode)
+    notes = notes[0] if notes else {}
     run.keys["read"] = key
-    return Corpus(files=files, documents=documents, skipped=skipped)
+    limited = notes.get("limited")
+    absent = notes.get("absent_fields", {})
+    warn_absent(absent)  # on a rerun from the checkpoint too: the run is still without those fields
+    return Corpus(
+        files=files, documents=documents, skipped=skipped, absent_fields=absent,
+        limited=Limited(**limited) if limited else None,
+    )
 
 
 #: Most weight read in one chunk (:func:`read_weights`; a chunk's documents
@@ -169,7 +210,9 @@ def _new_store(run: "Run", key: Optional[str]) -> DocumentStore:
 
 def _text_size(f: InputFile) -> int:
     """About how many characters the file holds."""
-    if f.path is None:
+    if f.url is not None:
+        size = int((f.stat or (0,))[0] or 0)
+    elif f.path is None:
         size = len(f.data or b"")
     else:
         try:

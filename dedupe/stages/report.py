@@ -20,7 +20,7 @@ from .contract import Stage, Step
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["run_report", "STAGE"]
+__all__ = ["run_report", "read_notes", "STAGE"]
 
 #: The report stage's contract: it writes the report, kept by no checkpoint.
 STAGE = Stage(
@@ -32,4 +32,16 @@ STAGE = Stage(
 def run_report(run: "Run", corpus: Corpus, analysis: Analysis, inputs: Sequence) -> Report:
     """The report of ``analysis`` of ``corpus``, read from ``inputs`` (named in it as given)."""
     with run.progress.stage(STAGE.name):
-        return build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+        return read_notes(build_report(corpus, analysis, run.config, [str(p) for p in inputs]), corpus)
+
+
+def read_notes(report: Report, corpus: Corpus) -> Report:
+    """The report with what reading left out, when it left anything out
+    (so the report of a run without either is as it was): ``limit``, where
+    a run under ``--limit`` stopped reading (:class:`dedupe.io.readers.Limited`),
+    and ``absent_fields``, each field named by an option that no record had."""
+    if corpus.limited is not None:
+        report.data["limit"] = corpus.limited.as_dict()
+    if corpus.absent_fields:
+        report.data["absent_fields"] = dict(corpus.absent_fields)
+    return report

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .. import duplicates
-from ..io import write_corpus
+from ..io import remote, write_corpus
 from ..io.readers import Corpus
 from ..report import Report
 from ..results import Analysis, CleanedByRecord
@@ -27,27 +27,30 @@ __all__ = ["run_write", "STAGE"]
 
 #: The write stage's contract: it writes the cleaned files and the reports.
 STAGE = Stage(
-    "write", reads=("syndication",), config=("read.output_field", "duplicates"), writes=(),
+    "write", reads=("syndication",), writes=(),
+    config=("read.output_field", "read.keep_fields", "read.drop_fields", "duplicates"),
     steps=(Step("files", "map", "input files", "each input file's cleaned documents written, atomically"),),
 )
 
 
 def run_write(
-    run: "Run", corpus: Corpus, analysis: Analysis, output: Path, report: Report, report_path: Optional[Path],
+    run: "Run", corpus: Corpus, analysis: Analysis, output, report: Report, report_path,
     html: Optional[Callable[[], None]] = None, dropped_path: Optional[Path] = None,
-) -> list[Path]:
-    """Write the cleaned corpus under ``output`` (made if missing), less the
-    near-duplicates dropped, then the report to ``report_path``, the HTML
-    report (``html()``) and the dropped ids to ``dropped_path`` if asked;
-    the files written for the corpus, in input order (a file whose every
+) -> list:
+    """Write the cleaned corpus under ``output`` (a folder, made if missing,
+    or a URL), less the near-duplicates dropped, then the report to
+    ``report_path`` (a path or a URL), the HTML report (``html()``) and the
+    dropped ids to ``dropped_path`` if asked; the files written for the
+    corpus, in input order (URLs for a URL output; a file whose every
     document was dropped is not written, as one whose every document was
     skipped)."""
-    output.mkdir(parents=True, exist_ok=True)
+    if not remote.is_remote(output):
+        Path(output).mkdir(parents=True, exist_ok=True)
 
     def compute() -> list[Path]:
         dropped = duplicates.find(analysis.syndication, run.config.duplicates).dropped.tolist()
         cleaned = CleanedByRecord(analysis.documents, analysis.cleaned, dropped)
-        written: list[Path] = []
+        written: list = []
         with run.progress.stage(STAGE.name, len(corpus.files), "files") as task:
             for f in corpus.files:
                 written += write_corpus([f], cleaned, output, run.config.read)
@@ -56,7 +59,7 @@ def run_write(
 
     written = run.computing(STAGE, compute, {"corpus": corpus, "analysis": analysis, "output": output})()
     if report_path is not None:
-        report.write(report_path)
+        remote.write_via(report_path, report.write)
     if html is not None:
         html()
     if dropped_path is not None:
