@@ -281,10 +281,17 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
     )
     if data["boilerplate"]:
         templates = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        templates.add_column("#", justify="right")
-        templates.add_column("pages", justify="right")
-        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis")
-        for t in data["boilerplate"][:_SUMMARY_TEMPLATES]:
+        shown = data["boilerplate"][:_SUMMARY_TEMPLATES]
+        number_w = max(len(str(t["template"])) for t in shown)
+        pages_w = max(len("pages"), *(len(_n(len(t["documents"]))) for t in shown))
+        # The text gets what the numbers and the table's edges and padding
+        # (7 columns, measured) leave: left to itself, rich shrinks the
+        # numbers to nothing to fit a long unwrapped text, at any width.
+        text_w = max(10, console.width - number_w - pages_w - 7)
+        templates.add_column("#", justify="right", no_wrap=True)
+        templates.add_column("pages", justify="right", no_wrap=True)
+        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis", max_width=text_w)
+        for t in shown:
             templates.add_row(str(t["template"]), _n(len(t["documents"])), Text(t["text"]))
         console.print(templates)
         if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:

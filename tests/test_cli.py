@@ -393,6 +393,39 @@ def test_report_strict_exits_3(tmp_path):
     assert result.stderr == f"error: {src}:2: invalid JSON (Expecting ',' delimiter at column 17); stopped (--strict)\n"
 
 
+# --- the summary on stderr ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeds_data(seeds_dir):
+    import dedupe
+
+    return dedupe.scan([seeds_dir], jobs=1).report.data
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_summary_fits_the_terminal_and_keeps_every_template_column(seeds_data, width):
+    import io
+
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from dedupe.cli import _print_summary
+
+    buf = io.StringIO()
+    _print_summary(seeds_data, Console(file=buf, width=width, highlight=False, color_system=None))
+    lines = buf.getvalue().splitlines()
+
+    assert max(cell_len(line) for line in lines) <= width
+    assert re.search(r"^ *# +pages +template \(first occurrence\)", "\n".join(lines), re.M)
+    for t in seeds_data["boilerplate"]:
+        # Its number, its page count, and as much of its text as fits.
+        head = re.escape(t["text"][:20])
+        assert re.search(rf"^ *{t['template']} +{len(t['documents'])} +{head}", "\n".join(lines), re.M), t["text"]
+    long = max(seeds_data["boilerplate"], key=lambda t: len(t["text"]))
+    assert len(long["text"]) > width and any(l.rstrip().endswith("\u2026") for l in lines)
+
+
 # --- bugs --------------------------------------------------------------------------
 
 
