@@ -422,7 +422,8 @@ def explain(corpus, as_json, config_file, **options) -> None:
     probability that a pair of a given Jaccard similarity is proposed for
     verification (pairs never proposed are never found). With a CORPUS,
     warns about documents the shingling suits badly (very short ones, text
-    written without spaces).
+    written without spaces) and pages that cannot tell their site (no URL,
+    or the only page of their host).
     """
     config = _config(options, config_file)
     explanation = _run(explain_corpus, list(corpus), config=config)

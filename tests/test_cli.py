@@ -642,7 +642,7 @@ def test_explain_prints_bands_rows_and_the_s_curve():
     assert re.search(rf"blocks +--block-threshold +0\.7 +{b} x {r} ", default.stdout)
     assert re.search(r"documents +--lsh-threshold +0\.3 +\d+ x \d+ ", default.stdout)
     curve = {float(m[0]): float(m[1]) for m in re.findall(r"^ *(0\.\d\d|1\.00) +(\d\.\d{3}) +\d\.\d{3} *$", default.stdout, re.M)}
-    assert sorted(curve) == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0]
+    assert sorted(curve) == [round(0.1 + 0.05 * i, 2) for i in range(19)]
     assert curve[0.7] == round(1 - (1 - 0.7**r) ** b, 3) and curve[1.0] == 1.0
     b, r = bands_rows(0.9, 256)
     assert f"{b} x {r}" in changed.stdout and "256 permutations" in changed.stdout
@@ -652,7 +652,7 @@ def test_explain_warns_about_short_and_unspaced_documents(tmp_path):
     corpus = tmp_path / "c.jsonl"
     japanese = "\u6771\u4eac\u3067\u65b0\u3057\u3044\u6cb3\u5ddd\u5824\u9632\u306e\u8a08\u753b\u304c\u627f\u8a8d\u3055\u308c\u305f\u3002" * 5
     long_text = " ".join(f"word{i}" for i in range(100))
-    corpus.write_text("\n".join(json.dumps(r) for r in [{"id": "ja", "text": japanese}, {"id": "tiny", "text": "Read more"}, {"id": "ok", "text": long_text}]) + "\n")
+    corpus.write_text("\n".join(json.dumps(r) for r in [{"id": i, "url": f"https://example.org/{i}", "text": t} for i, t in [("ja", japanese), ("tiny", "Read more"), ("ok", long_text)]]) + "\n")
 
     result = run("explain", corpus)
     quiet = run("explain", corpus, "--json")
@@ -665,3 +665,10 @@ def test_explain_warns_about_short_and_unspaced_documents(tmp_path):
     data = json.loads(quiet.stdout)
     assert data["documents"] == 3 and len(data["warnings"]) == 2
     assert [p["name"] for p in data["lsh"]] == ["blocks", "documents"]
+
+
+def test_explain_warns_about_a_corpus_without_urls(seeds_dir):
+    result = run("explain", seeds_dir)
+
+    assert result.exit_code == 0, result.output
+    assert "warning: 5 of 5 documents have no URL with a host" in " ".join(result.stdout.split())
