@@ -32,6 +32,7 @@ from ._version import __version__
 from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
+from .clihelp import GroupedCommand, examples
 from .config import _STAGES, FORMATS, Config
 from .document import DuplicateIdWarning, InputError, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
@@ -99,7 +100,7 @@ def config_options(command: Callable) -> Callable:
 
 config_file_option = click.option(
     "--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-    help="TOML file of options, by the names below (block-threshold = 0.7); an option given here wins.",
+    help="TOML file of these options, by their names (block-threshold = 0.7); an option given here wins.",
 )
 
 
@@ -339,7 +340,24 @@ def main() -> None:
     """
 
 
-@main.command(epilog=EXIT_CODES)
+CLEAN_EXAMPLES = examples(
+    "dedupe clean crawl/ -o clean/ --report report.json --html report.html",
+    "dedupe clean shard.jsonl.gz -o clean/ --url-field meta_url  # JSONL fields",
+    "dedupe clean crawl/ -o clean/ -j 8 --memory 8G --work-dir work/  # resumable",
+    "dedupe clean crawl/ -o clean/ --config dedupe.toml --block-threshold 0.8",
+)
+REPORT_EXAMPLES = examples(
+    "dedupe report crawl/ > report.json",
+    "dedupe report crawl/ --report report.json --html report.html -q",
+    "zcat shard.jsonl.gz | dedupe report - --html report.html > report.json",
+)
+EXPLAIN_EXAMPLES = examples(
+    "dedupe explain --block-threshold 0.8 --num-perm 256",
+    "dedupe explain crawl/ --url-field meta_url   # and warn about the corpus",
+)
+
+
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + CLEAN_EXAMPLES)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @click.option(
     "-o", "--output", required=True, type=click.Path(file_okay=False),
@@ -350,7 +368,7 @@ def main() -> None:
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
-    help=f"Without --work-dir, keep finished stages in OUTPUT/{DEFAULT_NAME} while the run goes (a stopped run "
+    help=f"Without --work-dir, keep finished stages in the -o folder's {DEFAULT_NAME} while the run goes (a stopped run "
     "resumes when run again), removed once it succeeds. --no-checkpoint keeps nothing.  [default: checkpoint]",
 )
 @config_options
@@ -358,7 +376,7 @@ def clean(
     corpus, output, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend, spark_master, spark_conf,
     work_dir, checkpoint, **options
 ) -> None:
-    """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
+    """Strip boilerplate from CORPUS and write the cleaned corpus to the -o folder.
 
     Every document is kept (an emptied one too, with its reason in the
     report); inputs are never modified; files are written atomically.
@@ -377,7 +395,7 @@ def clean(
     _finish(result, quiet, as_json)
 
 
-@main.command(epilog=EXIT_CODES)
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + REPORT_EXAMPLES)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(exists=True, allow_dash=True))
 @report_options
 @run_options
@@ -410,7 +428,7 @@ def report(
     _finish(result, quiet, as_json or not report_path)
 
 
-@main.command(epilog=EXIT_CODES)
+@main.command(cls=GroupedCommand, epilog=EXPLAIN_EXAMPLES)
 @click.argument("corpus", nargs=-1, type=click.Path(exists=True, allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @config_file_option
