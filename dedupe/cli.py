@@ -111,8 +111,9 @@ def report_options(command: Callable) -> Callable:
             click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
             click.option(
                 "--html", "html_path", type=click.Path(dir_okay=False),
-                help="Write the HTML report here: one self-contained file (no script, no network) with the summary, "
-                "a chart per site, and every page with its removed lines struck through and its shared passages linked.",
+                help="Write the HTML report here: one self-contained page (no network) with every page's removed "
+                "lines struck through and shared passages linked; past 200 documents, an index by site and template, "
+                "with a folder beside it (FILE_files) of site and template pages.",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print the JSON report on standard output."),
             click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr."),
