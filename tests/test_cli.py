@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedupe import __version__
+from dedupe import __version__, progress
 from dedupe.cli import main
 
 HEADER = "Site Menu Home About Contact"
@@ -37,6 +37,13 @@ BODIES = [
 ]
 REPORT_KEYS = {"boilerplate", "syndication", "documents", "skipped", "summary", "config"}
 BAD_LINE = b'{"id": "broken" "text": "no comma after the id"}'
+
+
+@pytest.fixture(autouse=True)
+def no_progress_lines(monkeypatch):
+    """Stderr holds messages and the summary alone, however long a loaded
+    machine takes over a small run (progress lines: tests/test_progress.py)."""
+    monkeypatch.setattr(progress, "QUIET_FOR", float("inf"))
 
 
 def page(i: int) -> str:
