@@ -156,15 +156,14 @@ def run_options(command: Callable) -> Callable:
         [
             click.option(
                 "-j", "--jobs", type=click.IntRange(min=0), default=None,
-                help="Processes at work: dedupe and N-1 workers (0: every usable core; more than the usable cores "
-                "runs as many as there are, with a warning). The output is the same for any number."
+                help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
+                "for any number."
                 f"  [default: every usable core, {usable_cpus()} here]",
             ),
             click.option(
                 "--memory", type=ByteSize(), default=None, metavar="SIZE",
-                help="The run's memory budget (4G, 512M): a quarter of it is what the shards of band keys, n-grams "
-                "and page pairs may hold in memory, all together, before they go to disk (the work folder). The "
-                f"output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
+                help="The run's memory budget (4G, 512M): past a quarter of it, band keys, n-grams and page pairs "
+                f"go to disk. The output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
             ),
             click.option(
                 "--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
@@ -183,9 +182,8 @@ def run_options(command: Callable) -> Callable:
             ),
             click.option(
                 "--work-dir", type=click.Path(file_okay=False),
-                help="Keep each finished stage here, and reuse what an earlier run with the same inputs, options and "
-                "dedupe version kept: a run that was stopped resumes, and changing a late option (--syndication-"
-                "threshold, say) reruns only the stages after it.",
+                help="Keep each finished stage here and reuse it: a stopped run resumes, and a changed late option "
+                "(--syndication-threshold) reruns only the stages after it.",
             ),
         ]
     ):
@@ -369,8 +367,8 @@ EXPLAIN_EXAMPLES = examples(
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
-    help=f"Without --work-dir, keep finished stages in the -o folder's {DEFAULT_NAME} while the run goes (a stopped run "
-    "resumes when run again), removed once it succeeds. --no-checkpoint keeps nothing.  [default: checkpoint]",
+    help=f"Without --work-dir, keep finished stages in the -o folder's {DEFAULT_NAME} until the run succeeds (a "
+    "stopped run resumes). --no-checkpoint keeps nothing.  [default: checkpoint]",
 )
 @config_options
 def clean(
