@@ -131,6 +131,9 @@ class _Plan:
                 shown.add(i)
                 count[s] += 1
         self.shown = shown
+        self.shown_of: dict[int, list[int]] = defaultdict(list)  # per site, in input order
+        for i in sorted(shown):
+            self.shown_of[self.site_of[i]].append(i)
 
         # One pass over the documents: figures per site, pages per template.
         n_sites = len(order)
@@ -213,7 +216,7 @@ def _index(result: "Result", plan: _Plan, links: _FolderLinks, name: str) -> str
     docs = result.analysis.documents
     chart = {plan.sites[s]: plan.chars[s] for s in range(len(plan.sites))}
     site_rows = []
-    for s, site in enumerate(plan.sites):
+    for s, site in enumerate(plan.sites[:MAX_SITES]):
         href = links.site(s)
         lost, total = plan.chars[s]
         label = f'<a href="{href}">{_e(site)}</a>' if href else _e(site)
@@ -243,8 +246,9 @@ def _index(result: "Result", plan: _Plan, links: _FolderLinks, name: str) -> str
         '<p class="search"><label>Filter sites and templates: <input id="filter" type="search" '
         'placeholder="a host or a line of text" autocomplete="off"></label></p>'
         f"<h2>Sites</h2>{_searchable(['site', 'pages', 'lost to boilerplate', 'templates', 'syndicated pages'], site_rows, (1, 2, 3, 4))}"
-        f"{_more(min(len(plan.sites), MAX_SITES), len(plan.sites), 'sites, without a page of their own here but')}"
-        f"<h2>Boilerplate templates</h2>"
+        + (f'<p class="muted">\u2026 and {len(plan.sites) - MAX_SITES:,} more sites, of fewer pages each</p>'
+           if len(plan.sites) > MAX_SITES else "")
+        + "<h2>Boilerplate templates</h2>"
         + (_searchable(["#", "template (first occurrence)", "pages", "blocks removed"], template_rows, (0, 2, 3))
            if template_rows else '<p class="muted">No boilerplate found.</p>')
         + _more(len(templates), len(data["boilerplate"]), "templates")
@@ -300,7 +304,7 @@ def _templates_file(result: "Result", plan: _Plan, links: _FolderLinks, back: st
 def _site_file(result: "Result", plan: _Plan, links: _FolderLinks, s: int, passages: _Passages, back: str) -> str:
     docs = result.analysis.documents
     texts = {t["template"]: t["text"] for t in result.report.data["boilerplate"][:MAX_TEMPLATES]}
-    shown = sorted(i for i in plan.shown if plan.site_of[i] == s)
+    shown = plan.shown_of.get(s, [])
     lost, total = plan.chars[s]
     cards = [
         (f"{plan.pages[s]:,}", "pages"),
@@ -309,7 +313,7 @@ def _site_file(result: "Result", plan: _Plan, links: _FolderLinks, s: int, passa
         (f"{len(plan.site_templates[s]):,}", "templates"),
         (f"{plan.site_syndicated.get(s, 0):,}", "syndicated pages"),
     ]
-    top = plan.site_templates[s].most_common(PAGES_PER_TEMPLATE)
+    top = sorted(plan.site_templates[s].items(), key=lambda kv: (-kv[1], kv[0]))[:PAGES_PER_TEMPLATE]
     template_rows = [
         [f'<a href="{links.template(k)}">{k}</a>' if links.template(k) else str(k), _e(_short(texts.get(k, ""))), f"{n:,}"]
         for k, n in top
@@ -374,7 +378,11 @@ def write_folder(result: "Result", path: Path) -> None:
         if folder.exists():
             old = path.parent / f".{folder.name}.old-{os.getpid()}"
             folder.rename(old)
-            staging.rename(folder)
+            try:
+                staging.rename(folder)
+            except OSError:
+                old.rename(folder)  # the earlier report stays whole
+                raise
             shutil.rmtree(old)
         else:
             staging.rename(folder)

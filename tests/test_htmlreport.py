@@ -15,6 +15,7 @@ import dedupe
 from dedupe.cli import main
 from conftest import generated_corpus
 from dedupe.htmlreport import SINGLE_FILE_MAX, render_html, write_html
+from dedupe import htmlsite
 from dedupe.htmlsite import MARKER, files_folder, render_folder
 
 TEASER = "Written by Mahmoud Hakamian"
@@ -313,6 +314,26 @@ def test_the_folder_is_the_same_bytes_each_time_and_refuses_a_folder_it_did_not_
         write_html(result, tmp_path / "r.html", single_file_max=0)
     assert (tmp_path / "r_files" / "mine.txt").read_text(encoding="utf-8") == "keep me"
     assert not (tmp_path / "r.html").exists()
+
+
+def test_every_list_of_the_folder_keeps_to_its_bound(shared_report, monkeypatch):
+    result = dedupe.scan([shared_report.parent / "corpus.jsonl"])
+    sites = {}
+    for d in result.analysis.documents:
+        sites.setdefault(d.url.split("/")[2], []).append(d.id)
+    assert len(sites) >= 3 and max(len(v) for v in sites.values()) >= 3
+    for name, bound in [("MAX_SITES", 2), ("PAGES_PER_SITE", 2), ("PAGES_PER_TEMPLATE", 1), ("LISTED_PER_SITE", 0)]:
+        monkeypatch.setattr(htmlsite, name, bound)
+
+    files = render_folder(result, "r.html")
+
+    assert sorted(files) == ["r.html", "r_files/site-0.html", "r_files/site-1.html", "r_files/templates.html"]
+    trees = {k: LexborHTMLParser(v) for k, v in files.items()}
+    assert all(len(trees[f"r_files/site-{k}.html"].css("section.page")) <= 2 for k in (0, 1))
+    assert not any(t.css("section.page") for k, t in trees.items() if "site-" not in k)
+    assert all(len(t.css(".pages a")) <= 1 for t in trees["r_files/templates.html"].css("section.template"))
+    assert len(trees["r.html"].css("tr[data-search] a[href*='site-']")) == 2
+    assert f"and {len(sites) - 2} more sites" in trees["r.html"].body.text()
 
 
 def test_browser_clicks_from_a_template_to_its_pages_and_on_to_a_partner(page, big_report):
