@@ -6,9 +6,9 @@ past that it writes ``report.html`` as an index and, beside it, the folder
 ``report_files/``:
 
 ``report.html``
-    The summary, the chart per site, a filter box, the index by site (every
-    site, its pages, share lost to boilerplate, templates, syndicated
-    pages) and by template, the syndication clusters and partial overlaps.
+    The summary, the chart per site, a filter box, the index by site (its
+    pages, share lost to boilerplate, templates, syndicated pages) and by
+    template, the syndication clusters and partial overlaps.
 ``report_files/templates.html``
     Each template: its text, variants, counts, and links to the pages that
     carry it (those the report shows first).
