@@ -30,7 +30,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, TextIO, Union
 
 __all__ = [
-    "Progress", "Task", "LogProgress", "RichProgress", "Callback", "as_progress", "for_stderr", "INTERVAL", "QUIET_FOR",
+    "Progress", "Task", "LogProgress", "RichProgress", "Callback", "as_progress", "for_stderr", "monotonic",
+    "INTERVAL", "QUIET_FOR",
 ]
 
 
@@ -130,8 +131,9 @@ INTERVAL = 10.0
 QUIET_FOR = 1.0
 
 
-def _clock() -> float:
-    """The time :class:`LogProgress` spaces its lines by (a test seam)."""
+def monotonic() -> float:
+    """The time :class:`LogProgress` spaces its lines by, in seconds
+    (``time.monotonic``; a test replaces it to make a run last minutes)."""
     return time.monotonic()
 
 
@@ -168,7 +170,7 @@ class LogProgress(Progress):
         ends within them prints nothing, so a small run's standard error is
         its summary alone. A stage reused from the work folder always says so.
     clock : callable, optional
-        Returns seconds (``time.monotonic``; tests pass their own).
+        Returns seconds (:func:`monotonic`; tests pass their own).
     """
 
     def __init__(
@@ -178,7 +180,7 @@ class LogProgress(Progress):
         self._stream = stream
         self._interval = INTERVAL if interval is None else interval
         self._quiet_for = QUIET_FOR if quiet_for is None else quiet_for
-        self._clock = clock or _clock
+        self._clock = clock or monotonic
         self._began = self._clock()
         self._stages: dict[str, _State] = {}
 

@@ -403,34 +403,25 @@ def test_report_strict_exits_3(tmp_path):
 # --- the summary on stderr ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seeds_data(seeds_dir):
-    import dedupe
-
-    return dedupe.scan([seeds_dir], jobs=1).report.data
-
-
 @pytest.mark.parametrize("width", [80, 160])
-def test_summary_fits_the_terminal_and_keeps_every_template_column(seeds_data, width):
-    import io
-
+def test_summary_fits_the_terminal_and_keeps_every_template_column(seeds_dir, tmp_path, width):
     from rich.cells import cell_len
-    from rich.console import Console
 
-    from dedupe.cli import _print_summary
+    result = CliRunner().invoke(
+        main, ["report", str(seeds_dir), "--report", str(tmp_path / "r.json")], env={"COLUMNS": str(width)}
+    )
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    text = result.stderr
 
-    buf = io.StringIO()
-    _print_summary(seeds_data, Console(file=buf, width=width, highlight=False, color_system=None))
-    lines = buf.getvalue().splitlines()
-
-    assert max(cell_len(line) for line in lines) <= width
-    assert re.search(r"^ *# +pages +template \(first occurrence\)", "\n".join(lines), re.M)
-    for t in seeds_data["boilerplate"]:
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in text.splitlines()) == width  # the table takes the width, no more
+    assert re.search(r"^ *# +pages +template \(first occurrence\)", text, re.M)
+    for t in data["boilerplate"]:
         # Its number, its page count, and as much of its text as fits.
         head = re.escape(t["text"][:20])
-        assert re.search(rf"^ *{t['template']} +{len(t['documents'])} +{head}", "\n".join(lines), re.M), t["text"]
-    long = max(seeds_data["boilerplate"], key=lambda t: len(t["text"]))
-    assert len(long["text"]) > width and any(l.rstrip().endswith("\u2026") for l in lines)
+        assert re.search(rf"^ *{t['template']} +{len(t['documents'])} +{head}", text, re.M), t["text"]
+    longest = max(len(t["text"]) for t in data["boilerplate"])
+    assert longest > width and any(line.rstrip().endswith("\u2026") for line in text.splitlines())
 
 
 # --- bugs --------------------------------------------------------------------------

@@ -242,7 +242,7 @@ class SlowClock:
 
 
 def test_cli_log_of_a_long_run_writes_a_stage_at_most_once_every_ten_seconds(monkeypatch):
-    monkeypatch.setattr(progress, "_clock", SlowClock())
+    monkeypatch.setattr(progress, "monotonic", SlowClock())
     result = CliRunner().invoke(main, ["report", str(DATA / "three_sites.jsonl"), "--json", "-j", "1"])
     assert result.exit_code == 0, result.output
     lines = [l[len("dedupe: "):] for l in result.stderr.splitlines() if l.startswith("dedupe: ") and " documents read" not in l]
