@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAGES_PER_SITE", "LISTED_PER_SITE", "PAGES_PER_TEMPLATE", "MAX_SITES", "MAX_TEMPLATES", "MAX_CLUSTERS",
-    "files_folder", "render_folder", "write_folder",
+    "MARKER", "files_folder", "render_folder", "write_folder",
 ]
 
 #: Pages of a site shown in full, and more of its pages named.
