@@ -11,6 +11,10 @@ The page needs nothing but itself: styles are inline, the chart is inline
 SVG, there is no script, and its Content-Security-Policy forbids scripts and
 every fetch. All crawled text is escaped, so a page whose text holds
 ``<script>`` shows it as text; the policy is the second lock on that door.
+
+That is the report of a corpus of up to :data:`SINGLE_FILE_MAX` documents;
+:func:`write_html` writes a larger one's as an index and a folder of site
+and template pages (:mod:`dedupe.htmlsite`), built from the pieces here.
 """
 
 from __future__ import annotations
