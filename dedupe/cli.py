@@ -33,6 +33,7 @@ from .api import check_dropped
 from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
+from .clihelp import GroupedCommand, examples
 from .config import _STAGES, FORMATS, LINK_LINES, Config
 from .document import DuplicateIdWarning, InputError, MissingFieldWarning, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
@@ -106,7 +107,7 @@ def config_options(command: Callable) -> Callable:
 
 config_file_option = click.option(
     "--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-    help="TOML file of options, by the names below (block-threshold = 0.7); an option given here wins.",
+    help="TOML file of these options, by their names (block-threshold = 0.7); an option given here wins.",
 )
 
 
@@ -117,8 +118,9 @@ def report_options(command: Callable) -> Callable:
             click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write the JSON report here."),
             click.option(
                 "--html", "html_path", type=click.Path(dir_okay=False),
-                help="Write the HTML report here: one self-contained file (no script, no network) with the summary, "
-                "a chart per site, and every page with its removed lines struck through and its shared passages linked.",
+                help="Write the HTML report here: one self-contained page (no network) with every page's removed "
+                "lines struck through and shared passages linked; past 200 documents, an index by site and template, "
+                "with a folder beside it (FILE_files) of site and template pages.",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print the JSON report on standard output."),
             click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr."),
@@ -181,15 +183,14 @@ def run_options(command: Callable) -> Callable:
         [
             click.option(
                 "-j", "--jobs", type=click.IntRange(min=0), default=None,
-                help="Processes at work: dedupe and N-1 workers (0: every usable core; more than the usable cores "
-                "runs as many as there are, with a warning). The output is the same for any number."
+                help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
+                "for any number."
                 f"  [default: every usable core, {usable_cpus()} here]",
             ),
             click.option(
                 "--memory", type=ByteSize(), default=None, metavar="SIZE",
-                help="The run's memory budget (4G, 512M): a quarter of it is what the shards of band keys, n-grams "
-                "and page pairs may hold in memory, all together, before they go to disk (the work folder). The "
-                f"output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
+                help="The run's memory budget (4G, 512M): past a quarter of it, band keys, n-grams and page pairs "
+                f"go to disk. The output is the same for any budget.  [default: {DEFAULT_MEMORY >> 30}G]",
             ),
             click.option(
                 "--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
@@ -208,9 +209,8 @@ def run_options(command: Callable) -> Callable:
             ),
             click.option(
                 "--work-dir", type=click.Path(file_okay=False),
-                help="Keep each finished stage here, and reuse what an earlier run with the same inputs, options and "
-                "dedupe version kept: a run that was stopped resumes, and changing a late option (--syndication-"
-                "threshold, say) reruns only the stages after it.",
+                help="Keep each finished stage here and reuse it: a stopped run resumes, and a changed late option "
+                "(--syndication-threshold) reruns only the stages after it.",
             ),
         ]
     ):
@@ -311,10 +311,17 @@ def _print_summary(data: dict[str, Any], console: Console) -> None:
     )
     if data["boilerplate"]:
         templates = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        templates.add_column("#", justify="right")
-        templates.add_column("pages", justify="right")
-        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis")
-        for t in data["boilerplate"][:_SUMMARY_TEMPLATES]:
+        shown = data["boilerplate"][:_SUMMARY_TEMPLATES]
+        number_w = max(len(str(t["template"])) for t in shown)
+        pages_w = max(len("pages"), *(len(_n(len(t["documents"]))) for t in shown))
+        # The text gets what the numbers and the table's edges and padding
+        # (7 columns, measured) leave: left to itself, rich shrinks the
+        # numbers to nothing to fit a long unwrapped text, at any width.
+        text_w = max(10, console.width - number_w - pages_w - 7)
+        templates.add_column("#", justify="right", no_wrap=True)
+        templates.add_column("pages", justify="right", no_wrap=True)
+        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis", max_width=text_w)
+        for t in shown:
             templates.add_row(str(t["template"]), _n(len(t["documents"])), Text(t["text"]))
         console.print(templates)
         if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
@@ -384,7 +391,24 @@ def main() -> None:
     """
 
 
-@main.command(epilog=EXIT_CODES)
+CLEAN_EXAMPLES = examples(
+    "dedupe clean crawl/ -o clean/ --report report.json --html report.html",
+    "dedupe clean shard.jsonl.gz -o clean/ --url-field meta_url  # JSONL fields",
+    "dedupe clean crawl/ -o clean/ -j 8 --memory 8G --work-dir work/  # resumable",
+    "dedupe clean crawl/ -o clean/ --config dedupe.toml --block-threshold 0.8",
+)
+REPORT_EXAMPLES = examples(
+    "dedupe report crawl/ > report.json",
+    "dedupe report crawl/ --report report.json --html report.html -q",
+    "zcat shard.jsonl.gz | dedupe report - --html report.html > report.json",
+)
+EXPLAIN_EXAMPLES = examples(
+    "dedupe explain --block-threshold 0.8 --num-perm 256",
+    "dedupe explain crawl/ --url-field meta_url   # and warn about the corpus",
+)
+
+
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + CLEAN_EXAMPLES)
 @click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @click.option(
     "-o", "--output", required=True, type=click.Path(file_okay=False),
@@ -396,15 +420,15 @@ def main() -> None:
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
-    help=f"Without --work-dir, keep finished stages in OUTPUT/{DEFAULT_NAME} while the run goes (a stopped run "
-    "resumes when run again), removed once it succeeds. --no-checkpoint keeps nothing.  [default: checkpoint]",
+    help=f"Without --work-dir, keep finished stages in the -o folder's {DEFAULT_NAME} until the run succeeds (a "
+    "stopped run resumes). --no-checkpoint keeps nothing.  [default: checkpoint]",
 )
 @config_options
 def clean(
     corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
     spark_conf, work_dir, checkpoint, **options
 ) -> None:
-    """Strip boilerplate from CORPUS and write the cleaned corpus to OUTPUT.
+    """Strip boilerplate from CORPUS and write the cleaned corpus to the -o folder.
 
     Every document is kept (an emptied one too, with its reason in the
     report) unless --drop-duplicates leaves a near-duplicate out (listed
@@ -424,7 +448,7 @@ def clean(
     _finish(result, quiet, as_json)
 
 
-@main.command(epilog=EXIT_CODES)
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + REPORT_EXAMPLES)
 @click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @report_options
 @dropped_option
@@ -462,7 +486,7 @@ def report(
     _finish(result, quiet, as_json or not report_path)
 
 
-@main.command(epilog=EXIT_CODES)
+@main.command(cls=GroupedCommand, epilog=EXPLAIN_EXAMPLES)
 @click.argument("corpus", nargs=-1, type=_CORPUS)
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @config_file_option
@@ -474,7 +498,8 @@ def explain(corpus, as_json, config_file, **options) -> None:
     probability that a pair of a given Jaccard similarity is proposed for
     verification (pairs never proposed are never found). With a CORPUS,
     warns about documents the shingling suits badly (very short ones, text
-    written without spaces).
+    written without spaces) and pages that cannot tell their site (no URL,
+    or the only page of their host).
     """
     config = _config(options, config_file)
     explanation = _run(explain_corpus, list(corpus), config=config)

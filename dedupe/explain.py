@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
@@ -21,13 +22,16 @@ from .config import Config
 from .io.readers import read_corpus
 from .lsh import bands_rows
 from .document import Document
+from .stages.boilerplate import host_of  # the hosts the boilerplate stage compares
 
 __all__ = ["LshPlan", "Explanation", "explain", "SIMILARITIES"]
 
 PathLike = Union[str, os.PathLike]
 
-#: Similarities the S-curve is shown at.
-SIMILARITIES = tuple(round(0.5 + 0.05 * i, 2) for i in range(11))
+#: Similarities the S-curve is shown at: from 0.1, so that the curve of an
+#: index tuned low (the documents', 0.3) rises within it rather than
+#: reading 1.000 throughout.
+SIMILARITIES = tuple(round(0.1 + 0.05 * i, 2) for i in range(19))
 
 # Scripts written without spaces between words: a whitespace "word" there is
 # a phrase or a sentence.
@@ -40,6 +44,10 @@ _NO_SPACE_SHARE = 0.3
 # Fewer words than this many document shingles' worth is "very short".
 _SHORT_SHINGLES = 4
 _EXAMPLES = 3
+# Warn when at least this share of the documents has no URL with a host...
+_NO_URL_SHARE = 0.1
+# ... or when at least this share of those with one are their host's only page.
+_LONE_PAGE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,32 @@ def _document_warnings(documents: Sequence[Document], config: Config) -> list[st
             f"character {config.shingle.char_ngram}-grams (as lines under --short-block-words "
             f"{config.shingle.short_block_words} words are), while syndication's word {doc_ngram}-grams see few "
             "shingles: copies with small edits may be missed."
+        )
+    return warnings + _site_warnings(documents)
+
+
+def _site_warnings(documents: Sequence[Document]) -> list[str]:
+    """Warnings for a corpus whose pages cannot tell their site: without a
+    URL (or one without a host), or alone on their host."""
+    warnings = []
+    n = len(documents)
+    hosts = [host_of(d.url) for d in documents]
+    without = [d for d, h in zip(documents, hosts) if h is None]
+    if n and len(without) >= _NO_URL_SHARE * n:
+        warnings.append(
+            f"{len(without)} of {n} documents have no URL with a host{_examples(without)}: a page without one may "
+            "be from any site, so the site evidence (--cross-site-min-sites, --same-site-copy-containment) does not "
+            "apply to it. Name the URL field with --url-field if the records have one."
+        )
+    pages = Counter(h for h in hosts if h is not None)
+    lone = [d for d, h in zip(documents, hosts) if h is not None and pages[h] == 1]
+    with_url = n - len(without)
+    if with_url and len(lone) >= _LONE_PAGE_SHARE * with_url:
+        warnings.append(
+            f"{len(lone)} of {with_url} documents with a URL are their site's only page{_examples(lone)}: "
+            "boilerplate is found by its repetition across pages, so a lone page's template lines are found only "
+            "where other pages carry them too (on --cross-site-min-sites sites, if on other sites). Crawl more pages "
+            "per site, or expect more of their boilerplate kept."
         )
     return warnings
 

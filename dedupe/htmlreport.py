@@ -11,14 +11,19 @@ The page needs nothing but itself: styles are inline, the chart is inline
 SVG, there is no script, and its Content-Security-Policy forbids scripts and
 every fetch. All crawled text is escaped, so a page whose text holds
 ``<script>`` shows it as text; the policy is the second lock on that door.
+
+That is the report of a corpus of up to :data:`SINGLE_FILE_MAX` documents;
+:func:`write_html` writes a larger one's as an index and a folder of site
+and template pages (:mod:`dedupe.htmlsite`), built from the pieces here.
 """
 
 from __future__ import annotations
 
 import html
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 from urllib.parse import urlsplit
 
 from .blocks import segment
@@ -28,10 +33,14 @@ if TYPE_CHECKING:
     from .document import Document
     from .api import Result
 
-__all__ = ["render_html", "write_html"]
+__all__ = ["Links", "SINGLE_FILE_MAX", "render_html", "write_html"]
 
 #: Templates and sites listed before "... and N more".
 TOP = 20
+#: Documents past which the report is a folder (:mod:`dedupe.htmlsite`)
+#: rather than one page holding every page's text: at 200 of the median
+#: web page, one file of a few MB still opens quickly.
+SINGLE_FILE_MAX = 200
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 _STYLE = """
@@ -122,7 +131,23 @@ class _Passages:
                 self.by_doc[pair.b].append((p.b[0], p.b[1], pair.a, there, here))
 
 
-def _render_line(text: str, start: int, end: int, spans: Sequence[tuple], docs: Sequence["Document"], placed: set) -> str:
+class Links:
+    """Where a page links to: another page (by document index) and a template
+    (by number). The one-file report holds every page and links none of its
+    template tags; the report folder overrides both (:mod:`dedupe.htmlsite`)."""
+
+    def page(self, j: int) -> Optional[str]:
+        """The file holding page ``j`` ("" for this one), or None when the report leaves it out."""
+        return ""
+
+    def template(self, k: Optional[int]) -> Optional[str]:
+        """The address of template ``k``'s entry, or None for an unlinked tag."""
+        return None
+
+
+def _render_line(
+    text: str, start: int, end: int, spans: Sequence[tuple], docs: Sequence["Document"], placed: set, links: Links
+) -> str:
     """A kept line with its shared passages highlighted and linked."""
     cuts = {start, end}
     for a, b, *_ in spans:
@@ -140,14 +165,27 @@ def _render_line(text: str, start: int, end: int, spans: Sequence[tuple], docs: 
         anchors = "".join(f'<span id="{s[3]}"></span>' for s in over if s[3] not in placed)
         placed.update(s[3] for s in over)
         also = ", ".join(dict.fromkeys(docs[s[2]].id for s in over))
+        where = links.page(partner)
+        if where is None:  # the partner is not in the report: the passage is marked, not linked
+            out.append(f'{anchors}<mark title="also in {_e(also)} (not in this report)">{piece}</mark>')
+            continue
         out.append(
-            f'{anchors}<a class="shared" href="#{there}" title="also in {_e(also)}" data-partner="doc-{partner}">'
+            f'{anchors}<a class="shared" href="{where}#{there}" title="also in {_e(also)}" data-partner="doc-{partner}">'
             f"<mark>{piece}</mark></a>"
         )
     return "".join(out)
 
 
-def _page(i: int, doc: "Document", entry: dict, passages: _Passages, docs: Sequence["Document"], templates: dict) -> str:
+def _doc_link(j: int, docs: Sequence["Document"], links: Links) -> str:
+    """Page ``j``'s id, linked to it where the report holds it."""
+    where = links.page(j)
+    return _e(docs[j].id) if where is None else f'<a href="{where}#doc-{j}">{_e(docs[j].id)}</a>'
+
+
+def _page(
+    i: int, doc: "Document", entry: dict, passages: _Passages, docs: Sequence["Document"], templates: dict,
+    links: Links = Links(),
+) -> str:
     removed = {r["line"]: r for r in entry["removed_lines"]}
     spans = sorted(passages.by_doc.get(i, []))
     placed: set = set()
@@ -156,26 +194,35 @@ def _page(i: int, doc: "Document", entry: dict, passages: _Passages, docs: Seque
         text = doc.text[start:end]
         gone = removed.get(line)
         if gone is None:
-            lines.append(f"<p>{_render_line(doc.text, start, end, spans, docs, placed)}</p>")
+            lines.append(f"<p>{_render_line(doc.text, start, end, spans, docs, placed, links)}</p>")
             continue
         reason = gone["reason"]
         label = reason.replace("_", " ")
-        tag = f"template {gone['template']}" if gone.get("template") is not None else label
+        tag = _e(f"template {gone['template']}" if gone.get("template") is not None else label)
+        href = links.template(gone.get("template"))
+        if href is not None:
+            tag = f'<a href="{href}">{tag}</a>'
         title = f"{label}: {templates.get(gone.get('template'), '')}" if gone.get("template") is not None else label
         lines.append(
             f'<p><del class="removed {_e(reason)}" title="{_e(_short(title, 200))}">{_e(text)}</del>'
-            f'<span class="tag">{_e(tag)}</span></p>'
+            f'<span class="tag">{tag}</span></p>'
         )
     # A passage whose start fell outside a kept line still needs its anchor.
     orphans = "".join(f'<span id="{s[3]}"></span>' for s in spans if s[3] not in placed)
     partners = passages.partners.get(i, {})
     shares = ""
     if partners:
-        links = ", ".join(
-            f'<a href="#doc-{j}">{_e(docs[j].id)}</a> ({kind}, containment {c:.2f})'
-            for j, (kind, c) in sorted(partners.items())
+        listed = ", ".join(
+            f"{_doc_link(j, docs, links)} ({kind}, containment {c:.2f})" for j, (kind, c) in sorted(partners.items())
         )
-        shares = f'<div class="meta">shares text with {links}</div>'
+        shares = f'<div class="meta shares">shares text with {listed}</div>'
+    used = sorted({r["template"] for r in entry["removed_lines"] if r.get("template") is not None})
+    hrefs = [(k, links.template(k)) for k in used]
+    carried = ""
+    if any(h is not None for _, h in hrefs):
+        carried = '<div class="meta templates">templates: ' + ", ".join(
+            f'<a href="{h}">#{k}</a>' if h is not None else f"#{k}" for k, h in hrefs
+        ) + "</div>"
     where = doc.source if doc.line is None else f"{doc.source}:{doc.line}"
     url = f" \u00b7 {_e(doc.url)}" if doc.url else ""
     stats = (
@@ -185,7 +232,7 @@ def _page(i: int, doc: "Document", entry: dict, passages: _Passages, docs: Seque
     return (
         f'<section class="page" id="doc-{i}" data-doc="{_e(doc.id)}">{orphans}'
         f"<h3>{_e(doc.id)}</h3>"
-        f'<div class="meta">{_e(where)}{url} \u00b7 {stats}</div>{shares}'
+        f'<div class="meta">{_e(where)}{url} \u00b7 {stats}</div>{carried}{shares}'
         f'<div class="text">{"".join(lines)}</div></section>'
     )
 
@@ -240,6 +287,34 @@ def _table(head: Iterable[str], rows: Iterable[Iterable[str]], numeric: Iterable
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _overview(data: dict, by_reason: Counter, sites: dict[str, list[int]]) -> str:
+    """The summary cards, the table of what was removed by reason, and the chart per site."""
+    summary = data["summary"]
+    skipped = sum(summary["documents_skipped"].values())
+    removed_chars = summary["chars_in"] - summary["chars_out"]
+    cards = [
+        (f"{summary['documents_read']:,}", "documents read"),
+        (f"{skipped:,}", "inputs skipped"),
+        (f"{summary['documents_cleaned']:,} / {summary['documents_emptied']:,} / {summary['documents_unchanged']:,}", "cleaned / emptied / unchanged"),
+        (f"{summary['blocks_in'] - summary['blocks_out']:,} of {summary['blocks_in']:,}", "blocks removed"),
+        (f"{removed_chars:,} ({removed_chars / max(summary['chars_in'], 1):.0%})", "characters removed"),
+        (f"{summary['templates']:,}", "boilerplate templates"),
+        (f"{summary['syndication_clusters']:,}", "syndication clusters"),
+        (f"{summary['overlaps']:,}", "partial overlaps"),
+    ]
+    reasons = _table(
+        ["removed as", "blocks", "characters"],
+        [[_e(r.replace("_", " ")), f"{n:,}", f"{by_reason.get(r, 0):,}"] for r, n in summary["blocks_removed"].items()],
+        numeric=(1, 2),
+    )
+    shown = "".join(f"<div class='card'><b>{v}</b><span>{label}</span></div>" for v, label in cards)
+    return (
+        f'<div class="cards">{shown}</div>'
+        f'<div class="grid"><div><h2>Removed, by reason</h2>{reasons}</div>'
+        f"<div><h2>Boilerplate lost per site</h2>{_chart(sites)}</div></div>"
+    )
+
+
 def render_html(result: "Result") -> str:
     """The HTML report of a run, as one string (deterministic: no clock, no randomness).
 
@@ -268,23 +343,6 @@ def render_html(result: "Result") -> str:
         i = first_doc.get(doc_id)
         return _e(doc_id) if i is None else f'<a href="#doc-{i}">{_e(doc_id)}</a>'
 
-    skipped = sum(summary["documents_skipped"].values())
-    removed_chars = summary["chars_in"] - summary["chars_out"]
-    cards = [
-        (f"{summary['documents_read']:,}", "documents read"),
-        (f"{skipped:,}", "inputs skipped"),
-        (f"{summary['documents_cleaned']:,} / {summary['documents_emptied']:,} / {summary['documents_unchanged']:,}", "cleaned / emptied / unchanged"),
-        (f"{summary['blocks_in'] - summary['blocks_out']:,} of {summary['blocks_in']:,}", "blocks removed"),
-        (f"{removed_chars:,} ({removed_chars / max(summary['chars_in'], 1):.0%})", "characters removed"),
-        (f"{summary['templates']:,}", "boilerplate templates"),
-        (f"{summary['syndication_clusters']:,}", "syndication clusters"),
-        (f"{summary['overlaps']:,}", "partial overlaps"),
-    ]
-    reasons = _table(
-        ["removed as", "blocks", "characters"],
-        [[_e(r.replace("_", " ")), f"{n:,}", f"{by_reason.get(r, 0):,}"] for r, n in summary["blocks_removed"].items()],
-        numeric=(1, 2),
-    )
     top = data["boilerplate"][:TOP]
     template_rows = [
         [
@@ -347,11 +405,7 @@ def render_html(result: "Result") -> str:
 <header class="top"><h1>dedupe report</h1><p>{_e(inputs)} \u00b7 dedupe {_e(data["dedupe_version"])}</p></header>
 <main>
 <h2>Summary</h2>
-<div class="cards">{"".join(f"<div class='card'><b>{v}</b><span>{label}</span></div>" for v, label in cards)}</div>
-<div class="grid">
-<div><h2>Removed, by reason</h2>{reasons}</div>
-<div><h2>Boilerplate lost per site</h2>{_chart(sites)}</div>
-</div>
+{_overview(data, by_reason, sites)}
 <h2>Top boilerplate templates</h2>{template_table}
 <h2>Syndication</h2>{synd_html}
 {skipped_html}
@@ -365,8 +419,22 @@ def render_html(result: "Result") -> str:
 """
 
 
-def write_html(result: "Result", path: Path) -> None:
-    """Write the HTML report atomically (UTF-8; a lone surrogate from JSON
-    input becomes a character reference, shown as a replacement character)."""
-    with atomic_write(Path(path)) as f:
+def write_html(result: "Result", path: Path, *, single_file_max: Optional[int] = None) -> None:
+    """Write the HTML report atomically: one page for a corpus of at most
+    ``single_file_max`` documents (:data:`SINGLE_FILE_MAX`), else the page
+    as an index and a folder beside it (:mod:`dedupe.htmlsite`). UTF-8; a
+    lone surrogate from JSON input becomes a character reference, shown as
+    a replacement character."""
+    from . import htmlsite  # it builds on this module
+
+    path = Path(path)
+    limit = SINGLE_FILE_MAX if single_file_max is None else single_file_max
+    if len(result.analysis.documents) > limit:
+        htmlsite.write_folder(result, path)
+        return
+    with atomic_write(path) as f:
         f.write(render_html(result).encode("utf-8", "xmlcharrefreplace"))
+    # A folder an earlier, larger run wrote beside it would now be stale.
+    stale = path.parent / htmlsite.files_folder(path.name)
+    if (stale / htmlsite.MARKER).exists():
+        shutil.rmtree(stale)

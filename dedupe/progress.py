@@ -7,9 +7,10 @@ The library is silent unless asked (``progress=`` of :func:`dedupe.scan` and
 * :class:`RichProgress` on a terminal: a bar per stage, with counts, elapsed
   time and ETA;
 * :class:`LogProgress` otherwise (a log file, a batch job): plain lines such
-  as ``dedupe: blocks 12,000/50,000 documents (24%) 3.1s, ETA 9s``, at most
-  one per stage every few seconds, and a line when a stage ends. A run that
-  finishes within a second prints none.
+  as ``dedupe: blocks 12,000/50,000 documents (24%) 10.1s, ETA 32s``, at
+  most one per stage every ten seconds, and a line when a stage ends (a
+  step inside a stage, only if it wrote one before). A run that finishes
+  within a second prints none.
 
 Any callable ``fn(stage, done, total)`` can stand in for a reporter
 (:func:`as_progress`); ``total`` is None for a stage that cannot count.
@@ -29,7 +30,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterator, Optional, TextIO, Union
 
 __all__ = [
-    "Progress", "Task", "LogProgress", "RichProgress", "Callback", "as_progress", "for_stderr", "INTERVAL", "QUIET_FOR",
+    "Progress", "Task", "LogProgress", "RichProgress", "Callback", "as_progress", "for_stderr", "monotonic",
+    "INTERVAL", "QUIET_FOR",
 ]
 
 
@@ -123,9 +125,16 @@ def as_progress(progress: Union[None, Progress, Callable]) -> Progress:
 
 
 #: Seconds between two plain lines about one stage, and the seconds a run
-#: stays silent at first (:class:`LogProgress`).
-INTERVAL = 5.0
+#: stays silent at first (:class:`LogProgress`). At ten seconds a log of a
+#: run of minutes stays readable: five gave a six-second run 35 lines.
+INTERVAL = 10.0
 QUIET_FOR = 1.0
+
+
+def monotonic() -> float:
+    """The time :class:`LogProgress` spaces its lines by, in seconds
+    (``time.monotonic``; a test replaces it to make a run last minutes)."""
+    return time.monotonic()
 
 
 def _seconds(s: float) -> str:
@@ -145,6 +154,12 @@ class _State:
 class LogProgress(Progress):
     """Plain progress lines, for a stream that is not a terminal.
 
+    A stage writes a line once ``interval`` seconds have passed since it
+    started or since its last line, and a line when it ends: a stage of
+    ``t`` seconds writes at most ``1 + t / interval`` lines. A step inside
+    a stage (``"boilerplate · pairs"``) writes its end only after a line of
+    its own, so the many short steps of a run say nothing.
+
     Parameters
     ----------
     stream : text stream
@@ -152,21 +167,21 @@ class LogProgress(Progress):
         Seconds between two lines about one stage (:data:`INTERVAL`).
     quiet_for : float, optional
         A run is silent for its first ``quiet_for`` seconds (:data:`QUIET_FOR`): a stage that
-        starts and ends within them prints nothing, so a small run's
-        standard error is its summary alone. Later stages are announced when
-        they start; a stage reused from the work folder always says so.
-    clock : callable
-        Returns seconds (``time.monotonic``; tests pass their own).
+        ends within them prints nothing, so a small run's standard error is
+        its summary alone. A stage reused from the work folder always says so.
+    clock : callable, optional
+        Returns seconds (:func:`monotonic`; tests pass their own).
     """
 
     def __init__(
-        self, stream: TextIO, interval: Optional[float] = None, quiet_for: Optional[float] = None, clock=time.monotonic
+        self, stream: TextIO, interval: Optional[float] = None, quiet_for: Optional[float] = None,
+        clock: Optional[Callable[[], float]] = None,
     ):
         self._stream = stream
         self._interval = INTERVAL if interval is None else interval
         self._quiet_for = QUIET_FOR if quiet_for is None else quiet_for
-        self._clock = clock
-        self._began = clock()
+        self._clock = clock or monotonic
+        self._began = self._clock()
         self._stages: dict[str, _State] = {}
 
     def _line(self, text: str) -> None:
@@ -181,11 +196,9 @@ class LogProgress(Progress):
         return f"{st.done:,}/{st.total:,}{unit}{share}"
 
     def start(self, stage: str, total: Optional[int], unit: str) -> None:
-        now = self._clock()
-        st = self._stages[stage] = _State(total, unit, now)
-        if now - self._began >= self._quiet_for:
-            st.last_line = now
-            self._line(f"{stage} started" + (f": {total:,}{' ' + unit if unit else ''}" if total is not None else ""))
+        # No line: the one it writes when it ends says what it did, and a
+        # line at both ends made two lines of every short stage.
+        self._stages[stage] = _State(total, unit, self._clock())
 
     def advance(self, stage: str, n: int) -> None:
         st = self._stages[stage]
@@ -209,7 +222,7 @@ class LogProgress(Progress):
         if st is None:
             return
         now = self._clock()
-        if st.last_line is None and now - self._began < self._quiet_for:
+        if st.last_line is None and (now - self._began < self._quiet_for or " \u00b7 " in stage):
             return
         done = st.total if st.total is not None else st.done
         counts = f": {done:,}{' ' + st.unit if st.unit else ''}" if done else ""

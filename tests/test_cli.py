@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dedupe import __version__
+from dedupe import __version__, progress
 from dedupe.cli import main
 
 HEADER = "Site Menu Home About Contact"
@@ -37,6 +37,13 @@ BODIES = [
 ]
 REPORT_KEYS = {"boilerplate", "syndication", "documents", "skipped", "summary", "config"}
 BAD_LINE = b'{"id": "broken" "text": "no comma after the id"}'
+
+
+@pytest.fixture(autouse=True)
+def no_progress_lines(monkeypatch):
+    """Stderr holds messages and the summary alone, however long a loaded
+    machine takes over a small run (progress lines: tests/test_progress.py)."""
+    monkeypatch.setattr(progress, "QUIET_FOR", float("inf"))
 
 
 def page(i: int) -> str:
@@ -393,6 +400,30 @@ def test_report_strict_exits_3(tmp_path):
     assert result.stderr == f"error: {src}:2: invalid JSON (Expecting ',' delimiter at column 17); stopped (--strict)\n"
 
 
+# --- the summary on stderr ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_summary_fits_the_terminal_and_keeps_every_template_column(seeds_dir, tmp_path, width):
+    from rich.cells import cell_len
+
+    result = CliRunner().invoke(
+        main, ["report", str(seeds_dir), "--report", str(tmp_path / "r.json")], env={"COLUMNS": str(width)}
+    )
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    text = result.stderr
+
+    assert result.exit_code == 0, result.output
+    assert max(cell_len(line) for line in text.splitlines()) == width  # the table takes the width, no more
+    assert re.search(r"^ *# +pages +template \(first occurrence\)", text, re.M)
+    for t in data["boilerplate"]:
+        # Its number, its page count, and as much of its text as fits.
+        head = re.escape(t["text"][:20])
+        assert re.search(rf"^ *{t['template']} +{len(t['documents'])} +{head}", text, re.M), t["text"]
+    longest = max(len(t["text"]) for t in data["boilerplate"])
+    assert longest > width and any(line.rstrip().endswith("\u2026") for line in text.splitlines())
+
+
 # --- bugs --------------------------------------------------------------------------
 
 
@@ -609,7 +640,7 @@ def test_explain_prints_bands_rows_and_the_s_curve():
     assert re.search(rf"blocks +--block-threshold +0\.7 +{b} x {r} ", default.stdout)
     assert re.search(r"documents +--lsh-threshold +0\.3 +\d+ x \d+ ", default.stdout)
     curve = {float(m[0]): float(m[1]) for m in re.findall(r"^ *(0\.\d\d|1\.00) +(\d\.\d{3}) +\d\.\d{3} *$", default.stdout, re.M)}
-    assert sorted(curve) == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0]
+    assert sorted(curve) == [round(0.1 + 0.05 * i, 2) for i in range(19)]
     assert curve[0.7] == round(1 - (1 - 0.7**r) ** b, 3) and curve[1.0] == 1.0
     b, r = bands_rows(0.9, 256)
     assert f"{b} x {r}" in changed.stdout and "256 permutations" in changed.stdout
@@ -619,7 +650,7 @@ def test_explain_warns_about_short_and_unspaced_documents(tmp_path):
     corpus = tmp_path / "c.jsonl"
     japanese = "\u6771\u4eac\u3067\u65b0\u3057\u3044\u6cb3\u5ddd\u5824\u9632\u306e\u8a08\u753b\u304c\u627f\u8a8d\u3055\u308c\u305f\u3002" * 5
     long_text = " ".join(f"word{i}" for i in range(100))
-    corpus.write_text("\n".join(json.dumps(r) for r in [{"id": "ja", "text": japanese}, {"id": "tiny", "text": "Read more"}, {"id": "ok", "text": long_text}]) + "\n")
+    corpus.write_text("\n".join(json.dumps(r) for r in [{"id": i, "url": f"https://example.org/{i}", "text": t} for i, t in [("ja", japanese), ("tiny", "Read more"), ("ok", long_text)]]) + "\n")
 
     result = run("explain", corpus)
     quiet = run("explain", corpus, "--json")
@@ -649,3 +680,10 @@ def test_summary_shows_the_largest_sites(data_dir, columns):
 def test_summary_of_pages_without_urls_has_no_sites_table(seeds_dir):
     result = CliRunner().invoke(main, ["report", str(seeds_dir)])
     assert result.exit_code == 0 and "syndicated" not in result.stderr and "templates" in result.stderr
+
+
+def test_explain_warns_about_a_corpus_without_urls(seeds_dir):
+    result = run("explain", seeds_dir)
+
+    assert result.exit_code == 0, result.output
+    assert "warning: 5 of 5 documents have no URL with a host" in " ".join(result.stdout.split())

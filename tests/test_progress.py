@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,9 @@ def test_a_run_that_ends_within_a_second_prints_nothing():
     assert stream.getvalue() == ""
 
 
-def test_lines_at_start_every_interval_with_eta_and_at_the_end():
+def test_lines_every_interval_with_eta_and_at_the_end():
     p, clock, stream = log(interval=5.0, quiet_for=1.0)
-    clock.now += 2.0  # the run is no longer "small": stages are announced
+    clock.now += 2.0  # the run is no longer "small"
     p.start("blocks", 50_000, "documents")
     clock.now += 1.0
     p.advance("blocks", 1_000)  # within the interval: no line
@@ -54,22 +55,62 @@ def test_lines_at_start_every_interval_with_eta_and_at_the_end():
     clock.now += 6.0
     p.end("blocks")
     assert stream.getvalue().splitlines() == [
-        "dedupe: blocks started: 50,000 documents",
         "dedupe: blocks 12,000/50,000 documents (24%) 6.0s, ETA 19.0s",
         "dedupe: blocks done: 50,000 documents in 13.0s",
+    ]
+
+
+def test_at_most_one_line_per_stage_every_ten_seconds():
+    assert progress.INTERVAL == 10.0
+    p, clock, stream = log()
+    clock.now += 2.0
+    # A stage of 35 s told of every tenth of a second: lines at 10, 20 and 30 s, and its end.
+    p.start("blocks", 350, "documents")
+    for _ in range(350):
+        clock.now += 0.1
+        p.advance("blocks", 1)
+    p.end("blocks")
+    # Short stages and steps, as a six-second run has them: their ends only, steps silent.
+    for parent, steps in [("clusters", ["signatures", "line pairs"]), ("boilerplate", ["pairs"])]:
+        p.start(parent, 10, "")
+        for stage in [f"{parent} · {step}" for step in steps] + [parent]:
+            if stage != parent:
+                p.start(stage, 10, "")
+            for _ in range(10):
+                clock.now += 0.2
+                p.advance(stage, 1)
+            p.end(stage)
+    lines = stream.getvalue().splitlines()
+    assert [l.split(" ")[1] for l in lines] == ["blocks"] * 4 + ["clusters", "boilerplate"]
+    elapsed = [float(re.search(r"\) (\d+\.\d)s, ETA", l).group(1)) for l in lines[:3]]
+    assert all(10.0 <= b - a < 10.2 for a, b in zip([0.0] + elapsed, elapsed)), elapsed
+    assert lines[3] == "dedupe: blocks done: 350 documents in 35.0s"
+    assert lines[4:] == ["dedupe: clusters done: 10 in 6.0s", "dedupe: boilerplate done: 10 in 4.0s"]
+
+
+def test_a_long_step_reports_like_a_stage():
+    p, clock, stream = log()
+    p.start("syndication · passages", 30, "pairs")
+    for _ in range(30):
+        clock.now += 0.5
+        p.advance("syndication · passages", 1)
+    p.end("syndication · passages")
+    assert stream.getvalue().splitlines() == [
+        "dedupe: syndication · passages 20/30 pairs (67%) 10.0s, ETA 5.0s",
+        "dedupe: syndication · passages done: 30 pairs in 15.0s",
     ]
 
 
 def test_a_long_first_stage_reports_without_a_start_line():
     p, clock, stream = log()
     p.start("read", 3, "files")
-    clock.now += 7.0
+    clock.now += 12.0
     p.advance("read", 1)
     clock.now += 1.0
     p.end("read")
     assert stream.getvalue().splitlines() == [
-        "dedupe: read 1/3 files (33%) 7.0s, ETA 14.0s",
-        "dedupe: read done: 3 files in 8.0s",
+        "dedupe: read 1/3 files (33%) 12.0s, ETA 24.0s",
+        "dedupe: read done: 3 files in 13.0s",
     ]
 
 
@@ -81,7 +122,6 @@ def test_a_stage_without_counts_and_a_reused_stage():
     p.end("syndication")
     p.end("blocks", reused=True)
     assert stream.getvalue().splitlines() == [
-        "dedupe: syndication started",
         "dedupe: syndication done in 1m02s",
         "dedupe: blocks reused from the work folder",
     ]
@@ -184,10 +224,38 @@ def test_cli_prints_plain_stage_lines_on_stderr_and_keeps_json_on_stdout(monkeyp
     data = json.loads(result.stdout)
     assert data["summary"]["documents_read"] == 9
     lines = [l for l in result.stderr.splitlines() if l.startswith("dedupe: ") and " documents read" not in l]
-    assert lines[0] == "dedupe: read started: 1 files"
-    for stage in STAGES:
-        assert any(l.startswith(f"dedupe: {stage} done") for l in lines), stage
+    # A short run: one line per stage, when it ends, and none for its steps.
+    assert [l.split(" ")[1] for l in lines] == STAGES
+    assert all(" done" in l for l in lines)
     assert "dedupe:" not in result.stdout
+
+
+class SlowClock:
+    """Time that passes a second each time it is read: a run of minutes."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_cli_log_of_a_long_run_writes_a_stage_at_most_once_every_ten_seconds(monkeypatch):
+    monkeypatch.setattr(progress, "monotonic", SlowClock())
+    result = CliRunner().invoke(main, ["report", str(DATA / "three_sites.jsonl"), "--json", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [l[len("dedupe: "):] for l in result.stderr.splitlines() if l.startswith("dedupe: ") and " documents read" not in l]
+    ended = {m.group(1): m.group(2) for m in (re.match(r"(.+?) done(?:: [^ ]+(?: \w+)?)? in (\S+)$", l) for l in lines) if m}
+    assert set(STAGES) <= set(ended)
+    for stage, took in ended.items():
+        told = [l for l in lines if l.startswith(stage + " ") and not any(
+            len(other) > len(stage) and l.startswith(other + " ") for other in ended)]
+        # It wrote at most one line per ten seconds it took, and the line that it is done.
+        minutes, _, seconds = took.rstrip("s").rpartition("m")
+        assert len(told) <= 1 + (60 * int(minutes or 0) + float(seconds)) / progress.INTERVAL, (stage, told)
+    # Every line belongs to a stage that said it was done.
+    assert all(any(l.startswith(s + " ") for s in ended) for l in lines)
 
 
 def test_cli_quiet_prints_no_progress(monkeypatch):

@@ -26,7 +26,7 @@ def test_html_becomes_visible_text_lines_with_one_tag_path_per_line():
 
     assert d.text == "\n\n".join(LINES)
     assert d.tag_paths == (
-        "html>body>nav",
+        "html>body>nav>@link",  # its text is link text
         "html>body>article>h1",
         "html>body>article>p",
         "html>body>article>p",
