@@ -2,15 +2,15 @@
 
 import json
 import random
+import warnings
 import re
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dedupe
-from dedupe.document import Document
+from dedupe.document import Document, MissingFieldWarning
 from dedupe.pipeline import analyse
 from dedupe.syndication import Tokens, passages
 
@@ -20,7 +20,13 @@ BODY_MARK = "flood barriers"
 @pytest.mark.parametrize("url_field", ["url", "no_such_field"])
 def test_republished_story_kept_and_reported(data_dir, tmp_path, url_field):
     src = data_dir / "two_sites.jsonl"
-    result = dedupe.clean([src], tmp_path / "out", report=tmp_path / "r.json", url_field=url_field)
+    with warnings.catch_warnings(record=True) as told:
+        warnings.simplefilter("always")
+        result = dedupe.clean([src], tmp_path / "out", report=tmp_path / "r.json", url_field=url_field)
+    # A field no record has is warned of (and then the pages have no URL).
+    assert [str(w.message).split(";")[0] for w in told if w.category is MissingFieldWarning] == (
+        ["no record has the field 'no_such_field' (--url-field)"] if url_field == "no_such_field" else []
+    )
     report = json.loads((tmp_path / "r.json").read_text())
     records = {r["id"]: r for r in map(json.loads, src.read_text().splitlines())}
     out = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "two_sites.jsonl").read_text().splitlines())}
