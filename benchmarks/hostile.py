@@ -114,7 +114,7 @@ def main(argv=None) -> int:
 
     peer = rows[0][2]
     print(f"dedupe clean --memory {args.memory} -j 1, one run each ({args.pages:,} pages a case)")
-    print(f"| case | documents | status | wall s | x peer | peak RSS MB | x peer | report MB | report B/doc | accounted |")
+    print("| case | documents | status | wall s | x peer | peak RSS MB | x peer | report MB | report B/doc | accounted |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, inputs, run, report_mb, accounted in rows:
         print(

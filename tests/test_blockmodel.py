@@ -8,7 +8,6 @@ import pytest
 
 import dedupe
 from dedupe import blockmodel
-from dedupe.document import Document
 from dedupe.pipeline import block_table
 
 

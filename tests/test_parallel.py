@@ -173,6 +173,7 @@ def test_clean_is_byte_identical_with_one_job_and_with_worker_processes(corpus, 
         two = dedupe.clean(
             [corpus, DATA / "three_sites.jsonl"], tmp_path / "two", report=tmp_path / "two.json", jobs=workers
         )
+        assert [p.name for p in two.written] == [p.name for p in one.written]
         assert workers.chunks_sent > 0  # a worker process did some of the chunks
     assert one.report.data["summary"]["templates"] > 0 and one.report.data["syndication"]
     assert one.report.exit_code == 1  # the broken record is reported, in order, either way

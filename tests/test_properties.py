@@ -79,7 +79,7 @@ def test_every_document_accounted_for_and_deterministic(tmp_path_factory, texts,
     src = tmp / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     r1 = dedupe.clean([src], tmp / "a", report=tmp / "a.json")
-    r2 = dedupe.clean([src], tmp / "b", report=tmp / "b.json")
+    dedupe.clean([src], tmp / "b", report=tmp / "b.json")
     report = r1.report.data
     blank = sum(1 for t in texts if not t.strip())  # a generated text of spaces is an empty document
     n_bad = sum(1 for j in junk if bad[j]) + blank
