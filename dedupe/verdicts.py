@@ -10,7 +10,6 @@ import numpy as np
 
 from . import boilerplate
 from . import store as stores
-from .io.html import element_path, is_link_text
 from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
@@ -43,26 +42,20 @@ def link_lines(table: "BlockTable", config, action: np.ndarray) -> np.ndarray:
     out = np.zeros(len(table.doc), dtype=bool)
     if config.link_lines == "none" or len(out) == 0:
         return out
-    first = table.blocks.bounds
-    # Documents read from HTML, one tag path per block (a store's texts are not read for the others).
-    html = np.flatnonzero(stores.tag_path_counts(table.documents) == np.diff(first)).tolist()
-    link = np.zeros(len(out), dtype=bool)
-    path = np.full(len(out), -1, dtype=np.int64)  # id of each block's (site, element path)
-    ids: dict = {}
-    for d in html:
-        paths = table.documents[d].tag_paths
-        link[first[d] : first[d + 1]] = [is_link_text(p) for p in paths]
-        host = int(table.host[d])
-        path[first[d] : first[d + 1]] = [ids.setdefault((host, element_path(p)), len(ids)) for p in paths]
-    if config.link_lines == "all":
+    link, path = table.link_evidence()
+    if config.link_lines == "all" or not link.any():
         return link
+    # Each block's (site, elements) group: the site's characters under the
+    # same elements, and of them the templates'.
+    on = np.flatnonzero(path >= 0)
+    _, group = np.unique(np.stack([table.host[table.doc[on]], path[on]]), axis=1, return_inverse=True)
+    group = group.ravel()
     spans = table.blocks.flat
-    chars = (spans[:, 1] - spans[:, 0]).astype(np.float64)
-    on = path >= 0
-    template = np.bincount(path[on], weights=chars[on] * (action[on] == boilerplate.BOILERPLATE), minlength=len(ids))
-    total = np.bincount(path[on], weights=chars[on], minlength=len(ids))
+    chars = (spans[on, 1] - spans[on, 0]).astype(np.float64)
+    template = np.bincount(group, weights=chars * (action[on] == boilerplate.BOILERPLATE))
+    total = np.bincount(group, weights=chars)
     chrome = np.zeros(len(out), dtype=bool)
-    chrome[on] = template[path[on]] >= TEMPLATE_PATH_SHARE * total[path[on]]
+    chrome[on] = template[group] >= TEMPLATE_PATH_SHARE * total[group]
     lone = lone_pages(table.host, config.model_min_site_pages)
     return link & (lone[table.doc] | chrome)
 

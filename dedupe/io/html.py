@@ -8,9 +8,11 @@ way, hence one small, deterministic module.
 
 from __future__ import annotations
 
+import hashlib
+
 from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["html_to_blocks", "html_to_lines", "html_to_text", "LINK_TEXT", "is_link_text", "element_path"]
+__all__ = ["html_to_blocks", "html_to_lines", "html_to_text", "LINK_TEXT", "is_link_text", "element_path", "path_hash"]
 
 # Elements that start and end a line. Beyond the CSS "display: block" set this
 # includes table rows and cells: the metric asks for one line per cell, which
@@ -60,6 +62,13 @@ def is_link_text(path) -> bool:
 def element_path(path: str) -> str:
     """A tag path without the :data:`LINK_TEXT` mark: the elements alone."""
     return path[: -len(_LINK_SUFFIX)] if path.endswith(_LINK_SUFFIX) else path
+
+
+def path_hash(path: str) -> int:
+    """A 63-bit hash of a tag path's elements (:func:`element_path`), the
+    same in every process: lines under the same elements, the same hash."""
+    digest = hashlib.blake2b(element_path(path).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
 
 
 def html_to_blocks(html: str, *, comments: bool = False) -> list[tuple[str, str]]:

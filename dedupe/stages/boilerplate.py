@@ -15,6 +15,7 @@ from .. import store as stores
 from ..blocktexts import fetch_from
 from ..copy_evidence import CopyEvidence
 from ..ints import index_type
+from ..io.html import is_link_text, path_hash
 from ..document import Document
 from ..results import Ragged
 from .blocks import Blocks
@@ -148,3 +149,17 @@ class BlockTable:
     def texts(self) -> list[str]:
         """Every block's text, flat in document order."""
         return [d.text[s:e] for d, blk in zip(self.documents, self.blocks) for s, e in blk[:, :2].tolist()]
+
+    def link_evidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """Of every block read from HTML (one tag path per block): whether
+        it is mostly link text (:func:`dedupe.io.html.is_link_text`), bool,
+        and its elements' :func:`~dedupe.io.html.path_hash`, int64, -1 for
+        a block without a tag path; shape (n_blocks,) each. Only documents
+        with tag paths are read from a store."""
+        n, first = len(self.doc), self.blocks.bounds
+        link, path = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
+        for d in np.flatnonzero(stores.tag_path_counts(self.documents) == np.diff(first)).tolist():
+            paths = self.documents[d].tag_paths
+            link[first[d] : first[d + 1]] = [is_link_text(p) for p in paths]
+            path[first[d] : first[d + 1]] = [path_hash(p) for p in paths]
+        return link, path
