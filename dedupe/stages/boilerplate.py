@@ -150,6 +150,10 @@ class BlockTable:
         """Every block's text, flat in document order."""
         return [d.text[s:e] for d, blk in zip(self.documents, self.blocks) for s, e in blk[:, :2].tolist()]
 
+    def paths_of(self, d: int) -> Optional[Sequence[str]]:
+        """Document ``d``'s blocks' tag paths (HTML input), else None."""
+        return self.documents[d].tag_paths
+
     def link_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """Of every block read from HTML (one tag path per block): whether
         it is mostly link text (:func:`dedupe.io.html.is_link_text`), bool,
@@ -159,7 +163,7 @@ class BlockTable:
         n, first = len(self.doc), self.blocks.bounds
         link, path = np.zeros(n, dtype=bool), np.full(n, -1, dtype=np.int64)
         for d in np.flatnonzero(stores.tag_path_counts(self.documents) == np.diff(first)).tolist():
-            paths = self.documents[d].tag_paths
+            paths = self.paths_of(d)
             link[first[d] : first[d + 1]] = [is_link_text(p) for p in paths]
             path[first[d] : first[d + 1]] = [path_hash(p) for p in paths]
         return link, path
