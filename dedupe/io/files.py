@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -91,17 +92,27 @@ def real_path(path: PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
+_SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
+
+
 def cannot_open(f: InputFile) -> Optional[str]:
     """Why a corpus file cannot be opened (a dangling link, a link loop, no
-    permission), checked before its format is: None when it can be."""
+    permission, not a regular file), checked before its format is: None when it can be."""
     if f.path is None:  # standard input, or a remote file: opening it says why it cannot be
         return None
     try:
-        os.stat(f.path)
+        mode = os.stat(f.path).st_mode
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return f"a symbolic link loop ({exc.strerror})"
         return exc.strerror or str(exc)
+    if not stat.S_ISREG(mode):
+        # Opening a named pipe waits for a writer: one in a corpus folder hung
+        # the run. And a file is read twice (to read it, then to write it
+        # cleaned), which a stream cannot be: standard input ("-") is read once.
+        kind = _SPECIAL.get(stat.S_IFMT(mode), "a special file")
+        return f"not a regular file ({kind}); a stream can be given as standard input, '-'"
     return None
 
 
