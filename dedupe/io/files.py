@@ -38,6 +38,7 @@ __all__ = [
     "load_stdin",
     "open_input",
     "atomic_write",
+    "sweep_temporaries",
     "compression_of",
     "DECOMPRESSION_ERRORS",
     "real_path",
@@ -388,6 +389,37 @@ def _new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def sweep_temporaries(targets: Sequence[Path]) -> list[Path]:
+    """Remove the temporary files :func:`atomic_write` left beside these
+    targets when a run writing them was killed (SIGKILL leaves no time to
+    clean up); return them. A rerun writes the same names, so what it finds
+    under theirs is a dead run's: two runs writing one output at once would
+    overwrite each other's files anyway. Each folder is listed once."""
+    prefixes: dict[Path, set[str]] = {}
+    for target in targets:
+        prefixes.setdefault(target.parent, set()).add(f".{target.name}.")
+    swept = []
+    for folder, names in prefixes.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not made yet: nothing was left there
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(".") and name.endswith(".tmp")) or not entry.is_file(follow_symlinks=False):
+                continue
+            head, _, middle = name[: -len(".tmp")].rpartition(".")
+            # mkstemp's eight random characters between the prefix and the suffix,
+            # so that ".a.jsonl." never takes ".a.jsonl.gz.x1y2z3w4.tmp", another target's.
+            if f"{head}." in names and len(middle) == 8:
+                try:
+                    os.unlink(entry.path)
+                    swept.append(Path(entry.path))
+                except FileNotFoundError:
+                    pass
+    return swept
 
 
 @contextmanager
