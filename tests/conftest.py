@@ -1,5 +1,6 @@
 import os
 import random
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,25 @@ def formats_dir() -> Path:
     if not folder.is_dir():
         pytest.skip(f"no benchmark data at {folder} (set DEDUPE_BENCHDATA to the benchdata folder)")
     return folder
+
+
+@pytest.fixture
+def mount_tmpfs():
+    """``mount_tmpfs(folder, options)``: a real small (or read-only) file system
+    there, unmounted at the end; the test skips where mounting is not allowed."""
+    mounted = []
+
+    def mount(folder: Path, options: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here (root only): {done.stderr.decode().strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in reversed(mounted):
+        subprocess.run(["umount", str(folder)], check=True)
 
 
 @pytest.fixture(scope="session")

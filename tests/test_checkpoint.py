@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -297,3 +298,68 @@ def test_a_flipped_byte_inside_a_stage_file_is_caught_by_its_checksum(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.warns(CheckpointWarning, match="CRC"):
         assert work.load("blocks", "k" * 64) is None
+
+
+# --- killed from outside, once at every stage (issue #7, item 3) -------------------------------
+
+
+def _stage_files(work: Path) -> dict:
+    """The stage files in the work folder, with their mtimes: a stage's .npz
+    is renamed into place last (the read stage's texts come before it)."""
+    return {p.name: p.stat().st_mtime_ns for p in work.glob("*.npz")} if work.exists() else {}
+
+
+def _cli_process(args: list, stderr: Path) -> subprocess.Popen:
+    """``dedupe`` ARGS in a process of its own (this test's dedupe first on its path)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    with open(stderr, "wb") as err:
+        return subprocess.Popen([sys.executable, "-m", "dedupe", *map(str, args)], env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+
+def test_a_cli_run_killed_at_each_stage_in_turn_redoes_no_finished_stage_and_writes_what_one_run_writes(tmp_path):
+    """The same ``dedupe clean`` command, killed with SIGKILL as soon as a stage
+    file appears (and once part way through writing the output), is run again
+    each time: the stages finished before are reused (it says so, and their
+    files are not rewritten), and the last run writes the bytes one
+    uninterrupted run writes. The report holds no timestamp, so it is compared whole."""
+    from conftest import generated_corpus
+
+    corpus = generated_corpus(tmp_path / "corpus", 800, 200, seed=7)
+    ref = CliRunner().invoke(main, ["clean", str(corpus), "-o", str(tmp_path / "ref"), "--report", str(tmp_path / "ref.json"),
+                                    "--no-checkpoint", "-j", "1", "-q"])
+    assert ref.exit_code == 0, ref.output
+    out, work, report = tmp_path / "out", tmp_path / "work", tmp_path / "out.json"
+    command = ["clean", corpus, "-o", out, "--report", report, "--work-dir", work, "-j", "1"]
+
+    killed_after: list[str] = []  # where each killed run was, by the last thing it finished
+    kept: dict = {}
+    for attempt in range(10):
+        left = set(out.glob(".*.tmp"))  # what the run before, killed while writing, left
+        run = _cli_process(command, tmp_path / f"stderr-{attempt}")
+        try:
+            def progressed() -> bool:
+                half_written = "write" not in killed_after and bool(set(out.glob(".*.tmp")) - left)
+                return set(_stage_files(work)) - set(kept) != set() or half_written
+
+            while run.poll() is None and not progressed():
+                time.sleep(0.002)
+            if run.poll() is None:
+                os.kill(run.pid, signal.SIGKILL)
+            code = run.wait(120)
+        finally:
+            run.kill()
+        told = (tmp_path / f"stderr-{attempt}").read_text(encoding="utf-8")
+        for name in kept:  # finished before: reused, its file not written again
+            assert f"dedupe: {name.split('-')[0]} reused from the work folder" in told, (attempt, told)
+        now = _stage_files(work)
+        assert {name: now[name] for name in kept} == kept, attempt
+        if code != -signal.SIGKILL:
+            assert code == 0, told
+            break
+        new = sorted(set(now) - set(kept), key=now.get)
+        killed_after.append(new[-1].split("-")[0] if new else "write")
+        kept = now
+    # Killed after every stage in turn, then part way through writing (the stages are slow enough to be caught between).
+    assert killed_after == ["read", "blocks", "clusters", "boilerplate", "syndication", "write"], killed_after
+    assert tree(out) == tree(tmp_path / "ref")  # no temporary file a killed write left, and the same bytes
+    assert report.read_bytes() == (tmp_path / "ref.json").read_bytes()

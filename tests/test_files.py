@@ -9,7 +9,7 @@ import os
 import pytest
 import zstandard
 
-from dedupe.io.files import discover, load_stdin, open_input
+from dedupe.io.files import atomic_write, discover, load_stdin, open_input, sweep_temporaries
 
 NAMES = {
     "a.txt": ("txt", None, "a.txt"),
@@ -111,3 +111,18 @@ def test_hidden_files_are_not_discovered(tmp_path):
     (tmp_path / "y.jsonl").write_bytes(b"")
 
     assert [f.source for f in discover([tmp_path])] == [os.path.join(str(tmp_path), "y.jsonl")]
+
+
+def test_sweep_temporaries_takes_only_what_atomic_write_left_for_these_targets(tmp_path):
+    others = [tmp_path / n for n in (".a.jsonl.gz.k1ll3d00.tmp", ".b.jsonl.k1ll3d00.tmp", "a.jsonl.k1ll3d00.tmp", ".a.jsonl.tmp")]
+    for p in others:
+        p.write_bytes(b"")
+    with atomic_write(tmp_path / "a.jsonl") as out:
+        out.write(b'{"id": "half')
+        (left,) = set(tmp_path.glob(".a.jsonl.*.tmp")) - set(others)
+        half = left.read_bytes()
+    left.write_bytes(half)  # what SIGKILL leaves: no cleanup runs, nothing renamed into place
+    (tmp_path / "a.jsonl").unlink()
+
+    assert sweep_temporaries([tmp_path / "a.jsonl", tmp_path / "missing" / "c.jsonl"]) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in others)

@@ -244,25 +244,6 @@ def _tree(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def mount_tmpfs():
-    """``mount_tmpfs(folder, options)``: a real small (or read-only) file system
-    there, unmounted at the end; the test skips where mounting is not allowed."""
-    mounted = []
-
-    def mount(folder: Path, options: str) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here (root only): {done.stderr.decode().strip()}")
-        mounted.append(folder)
-        return folder
-
-    yield mount
-    for folder in reversed(mounted):
-        subprocess.run(["umount", str(folder)], check=True)
-
-
 @pytest.mark.parametrize("where", ["work-dir", "default"])
 def test_a_full_work_folder_warns_and_the_run_finishes_without_checkpoints(tmp_path, mount_tmpfs, where):
     corpus = _large_corpus(tmp_path / "corpus.jsonl", pages=300)  # 0.9 MB: its checkpoints need more than 256 KB

@@ -2,6 +2,7 @@
 every document is accounted for, the same input gives the same output."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,3 +95,83 @@ def test_every_document_accounted_for_and_deterministic(tmp_path_factory, texts,
         assert (f"d{i}" in read) != (i + 1 in skipped_lines)
     assert (tmp / "a" / "in.jsonl").read_bytes() == (tmp / "b" / "in.jsonl").read_bytes()
     assert (tmp / "a.json").read_bytes() == (tmp / "b.json").read_bytes()
+
+
+# --- the order of the input files, where ids are explicit (issue #7, item 4) ----------------------
+
+
+def _in_its_own_order(report: dict) -> dict:
+    """What a report says, in an order of its own rather than the input's.
+
+    Documents (and skipped entries) are listed in input order, so they are
+    compared sorted by id, without their file and line. Three things follow
+    the input order by design and are left out: a syndication cluster's
+    centre (star clustering breaks ties in degree by input position, so its
+    pairs, each member with the centre, follow it too), a template's
+    representative ``text`` (its first variant met) and template numbers.
+    What they stand for is compared instead: the clusters' members, the
+    templates' variants, documents and removals."""
+    def doc(d: dict) -> dict:
+        lines = [{k: v for k, v in line.items() if k != "template"} for line in d.get("removed_lines", [])]
+        return {**{k: v for k, v in d.items() if k not in ("source", "line", "cluster")}, "removed_lines": lines}
+
+    def pair(p: dict) -> tuple:
+        return tuple(sorted(zip(p["documents"], p["urls"]))), p["jaccard"], p["containment"], p["shared_words"]
+
+    return {
+        "config": report["config"], "summary": report["summary"], "sites": report["sites"], "dropped": report["dropped"],
+        "documents": sorted((doc(d) for d in report["documents"]), key=lambda d: d["id"]),
+        "skipped": sorted((s["reason"], s["message"].split(": ", 1)[-1]) for s in report["skipped"]),
+        "templates": sorted(
+            (sorted(t["variants"]), sorted(zip(t["documents"], t["urls"])), t["removed"]) for t in report["boilerplate"]
+        ),
+        "syndication": sorted(sorted(zip(c["documents"], c["urls"])) for c in report["syndication"]),
+        "overlaps": sorted(pair(p) for p in report["overlaps"]),
+    }
+
+
+def _records_by_id(out: Path) -> dict:
+    """Each output record's bytes, by its id."""
+    found = {}
+    for path in out.glob("*.jsonl"):
+        for raw in path.read_bytes().splitlines(keepends=True):
+            found[json.loads(raw)["id"]] = raw
+    return found
+
+
+def test_the_order_of_the_input_files_changes_no_document_and_jobs_change_no_byte(tmp_path):
+    """The same JSONL files with explicit ids: given as a folder with one job;
+    given on the command line in reverse with two (a worker process doing some
+    of the work); and renamed, so that a folder lists them in another order.
+    The same names give the same output files, byte for byte; renamed, each
+    record (found by its id) is the same bytes; and the reports say the same
+    thing once put in an order of their own (:func:`_in_its_own_order`)."""
+    from conftest import generated_corpus
+
+    from dedupe.executor.parallel import Workers
+
+    corpus = generated_corpus(tmp_path / "corpus", 400, 100, seed=11)
+    with (corpus / "shard-00001.jsonl").open("a", encoding="utf-8") as f:
+        f.write("{not json\n")  # a skipped line: its entry must not depend on the order either
+    files = sorted(corpus.glob("*.jsonl"))
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for i, path in enumerate(files):  # the last shard first, the first last
+        (renamed / f"part-{len(files) - i}.jsonl").write_bytes(path.read_bytes())
+
+    folder = dedupe.clean([corpus], tmp_path / "folder", report=tmp_path / "folder.json", jobs=1)
+    with Workers(jobs=2, min_chunk=16) as workers:
+        workers.warm_up(wait=True)
+        backwards = dedupe.clean(files[::-1], tmp_path / "backwards", report=tmp_path / "backwards.json", jobs=workers)
+        assert workers.chunks_sent > 0
+    moved = dedupe.clean([renamed], tmp_path / "moved", report=tmp_path / "moved.json", jobs=1)
+
+    reports = [r.report.data for r in (folder, backwards, moved)]
+    assert reports[0]["summary"]["templates"] and reports[0]["syndication"] and reports[0]["skipped"]
+    ids = [[d["id"] for d in r["documents"]] for r in reports]
+    assert ids[0] != ids[1] and sorted(ids[0]) == sorted(ids[1])  # listed in input order: put in an order of their own below
+    assert {p.name: p.read_bytes() for p in (tmp_path / "folder").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "backwards").iterdir()
+    }
+    assert _records_by_id(tmp_path / "folder") == _records_by_id(tmp_path / "moved")
+    assert _in_its_own_order(reports[0]) == _in_its_own_order(reports[1]) == _in_its_own_order(reports[2])

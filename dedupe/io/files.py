@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import io
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -37,6 +38,7 @@ __all__ = [
     "load_stdin",
     "open_input",
     "atomic_write",
+    "sweep_temporaries",
     "compression_of",
     "DECOMPRESSION_ERRORS",
     "real_path",
@@ -91,17 +93,27 @@ def real_path(path: PathLike) -> Path:
     return Path(os.path.realpath(path))
 
 
+_SPECIAL = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
+            stat.S_IFBLK: "a block device", stat.S_IFDIR: "a folder"}
+
+
 def cannot_open(f: InputFile) -> Optional[str]:
     """Why a corpus file cannot be opened (a dangling link, a link loop, no
-    permission), checked before its format is: None when it can be."""
+    permission, not a regular file), checked before its format is: None when it can be."""
     if f.path is None:  # standard input, or a remote file: opening it says why it cannot be
         return None
     try:
-        os.stat(f.path)
+        mode = os.stat(f.path).st_mode
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return f"a symbolic link loop ({exc.strerror})"
         return exc.strerror or str(exc)
+    if not stat.S_ISREG(mode):
+        # Opening a named pipe waits for a writer: one in a corpus folder hung
+        # the run. And a file is read twice (to read it, then to write it
+        # cleaned), which a stream cannot be: standard input ("-") is read once.
+        kind = _SPECIAL.get(stat.S_IFMT(mode), "a special file")
+        return f"not a regular file ({kind}); a stream can be given as standard input, '-'"
     return None
 
 
@@ -377,6 +389,37 @@ def _new_file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def sweep_temporaries(targets: Sequence[Path]) -> list[Path]:
+    """Remove the temporary files :func:`atomic_write` left beside these
+    targets when a run writing them was killed (SIGKILL leaves no time to
+    clean up); return them. A rerun writes the same names, so what it finds
+    under theirs is a dead run's: two runs writing one output at once would
+    overwrite each other's files anyway. Each folder is listed once."""
+    prefixes: dict[Path, set[str]] = {}
+    for target in targets:
+        prefixes.setdefault(target.parent, set()).add(f".{target.name}.")
+    swept = []
+    for folder, names in prefixes.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not made yet: nothing was left there
+        for entry in entries:
+            name = entry.name
+            if not (name.startswith(".") and name.endswith(".tmp")) or not entry.is_file(follow_symlinks=False):
+                continue
+            head, _, middle = name[: -len(".tmp")].rpartition(".")
+            # mkstemp's eight random characters between the prefix and the suffix,
+            # so that ".a.jsonl." never takes ".a.jsonl.gz.x1y2z3w4.tmp", another target's.
+            if f"{head}." in names and len(middle) == 8:
+                try:
+                    os.unlink(entry.path)
+                    swept.append(Path(entry.path))
+                except FileNotFoundError:
+                    pass
+    return swept
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from .. import duplicates
 from ..io import remote, write_corpus
+from ..io.files import sweep_temporaries
 from ..io.readers import Corpus
 from ..report import Report
 from ..results import Analysis, CleanedByRecord
@@ -46,6 +47,10 @@ def run_write(
     skipped)."""
     if not remote.is_remote(output):
         Path(output).mkdir(parents=True, exist_ok=True)
+        # A run killed while writing left a temporary file beside its target:
+        # the run that resumes it removes it, so no half-written file stays.
+        local = [p for p in (report_path, dropped_path) if p is not None and not remote.is_remote(p)]
+        sweep_temporaries([Path(output) / f.output_name for f in corpus.files] + [Path(p) for p in local])
 
     def compute() -> list[Path]:
         dropped = duplicates.find(analysis.syndication, run.config.duplicates).dropped.tolist()
