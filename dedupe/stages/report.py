@@ -31,5 +31,10 @@ STAGE = Stage(
 
 def run_report(run: "Run", corpus: Corpus, analysis: Analysis, inputs: Sequence) -> Report:
     """The report of ``analysis`` of ``corpus``, read from ``inputs`` (named in it as given)."""
-    with run.progress.stage(STAGE.name):
-        return build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+
+    def compute() -> Report:
+        with run.progress.stage(STAGE.name):
+            return build_report(corpus, analysis, run.config, [str(p) for p in inputs])
+
+    # Another executor first fetches the few texts the report quotes (``compute()`` then).
+    return run.computing(STAGE, compute, {"analysis": analysis, "compute": compute})()
