@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
@@ -28,11 +29,12 @@ from . import require_pyspark
 
 require_pyspark()
 
+import numpy as np  # noqa: E402
 from pyspark import SparkConf  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from ... import store as stores  # noqa: E402
-from ...document import Document, UsageError  # noqa: E402
+from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
@@ -51,6 +53,8 @@ class SparkRun(Run):
         super().__init__(*args)
         self.spark = spark
         self._documents: Optional[DataFrame] = None
+        #: The read stage's documents (None: documents not read on Spark).
+        self._read_frame: Optional[DataFrame] = None
         self._blocks: Optional[DataFrame] = None
         #: Frames persisted for the run, released at its end.
         self._persisted: list[DataFrame] = []
@@ -59,6 +63,8 @@ class SparkRun(Run):
         on_spark = _ON_SPARK.get(stage.name)
         if on_spark is None:
             return compute
+        if stage.name in _AROUND:  # the local compute, with what it reads made on Spark
+            return lambda: on_spark(self, **inputs)
 
         def compute_on_spark() -> Tables:
             with self.progress.stage(stage.name):
@@ -66,36 +72,69 @@ class SparkRun(Run):
 
         return compute_on_spark
 
+    def cached(self, stage, key, compute, encode, decode):
+        # The read stage's result is the documents' frame, in the executors:
+        # read again by a rerun (in the executors), never kept as a texts
+        # file on the driver. Its key still keys the stages after it, which
+        # are kept and reused.
+        if stage == "read":
+            return compute()
+        return super().cached(stage, key, compute, encode, decode)
+
     def documents_frame(self, documents) -> DataFrame:
-        """The documents as a DataFrame (``doc``, ``text``), made once a run."""
+        """The documents as a DataFrame (``doc``, ``text``, …): the read
+        stage's; for documents not read on Spark, made from their texts once a run."""
+        if self._read_frame is not None:
+            return self._read_frame
         if self._documents is None:
             from .frames import documents_frame
 
             self._documents = documents_frame(self.spark, documents).persist()
         return self._documents
 
+    def blocks_frame(self, documents, b) -> DataFrame:
+        """The blocks' frame (:data:`.blocks.BLOCK_SCHEMA`): the blocks stage's,
+        else (that stage read back from the work folder) made from its tables."""
+        if self._blocks is None:
+            from .blocks import blocks_frame_of
+
+            self._blocks = blocks_frame_of(self.spark, self.documents_frame(documents), b)
+        return self._blocks
+
+    def make_table(self, documents, b, labels, host, decision):
+        from .documents import SparkDocuments
+        from .model import SparkBlockTable
+
+        if not isinstance(documents, SparkDocuments):
+            return super().make_table(documents, b, labels, host, decision)
+        table = super().make_table(documents, b, labels, host, decision)
+        args = [getattr(table, f.name) for f in fields(table)]
+        return SparkBlockTable(*args, frame=self.blocks_frame(documents, b))
+
+    def kept_frame(self, documents, spans, *columns: str) -> DataFrame:
+        """``doc``, ``text``, ``spans`` and ``columns`` of the documents: the
+        kept spans (numbers, from the driver) joined in Spark to the texts."""
+        from .frames import spans_frame
+
+        frame = self.documents_frame(documents).select("doc", "text", *columns)
+        return frame.join(spans_frame(self.spark, spans), "doc")
+
 
 def _read(run: SparkRun, inputs, store) -> tuple:
-    """Files read in the executors (:mod:`.read`); their documents streamed,
-    in order, into the driver's store, which the stages that run there read."""
+    """Files read in the executors (:mod:`.read`); the documents' frame
+    persisted there, and on the driver their ids, sources, lines, URLs and
+    lengths (:class:`.documents.SparkDocuments`), not their texts."""
+    from .documents import SparkDocuments
     from .read import read_inputs
 
     frame, skipped, base = read_inputs(run.spark, inputs, run.config.read)
-    run._persisted.append(base)
-    documents = store()
     try:
-        documents.extend(
-            Document(
-                id=r["id"], text=r["text"], source=r["source"], line=r["line"], url=r["url"],
-                tag_paths=None if r["tag_paths"] is None else tuple(r["tag_paths"]),
-            )
-            for r in frame.orderBy("doc").toLocalIterator()
-        )
-        documents.finish()
-    except BaseException:
-        documents.close()
-        raise
-    run._documents = frame
+        frame = frame.persist()
+        run._persisted.append(frame)
+        documents = SparkDocuments(frame)
+    finally:
+        base.unpersist()  # the documents' frame holds what is needed of it
+    run._read_frame = frame
     return documents, skipped
 
 
@@ -110,12 +149,18 @@ def _blocks(run: SparkRun, documents) -> Tables:
 def _clusters(run: SparkRun, documents, blocks) -> Tables:
     from . import clusters
 
-    frame = run._blocks
-    if frame is None:  # the blocks stage was read back from the work folder
-        from . import blocks as spark_blocks
-
-        frame = spark_blocks.blocks_frame_of(run.spark, run.documents_frame(documents), blocks)
+    frame = run.blocks_frame(documents, blocks)
     return clusters.cluster_tables(run.spark, run.documents_frame(documents), frame, run.config)
+
+
+def _boilerplate(run: SparkRun, documents, blocks, compute) -> Tables:
+    """The local stage with its n-grams made in the executors (:mod:`.boilerplate`)."""
+    from .boilerplate import grams
+
+    if run._read_frame is None:  # documents not read on Spark: the local stage
+        return compute()
+    frame = run.blocks_frame(documents, blocks)
+    return compute(grams(run.documents_frame(documents), frame, run.config.shingle.word_ngram))
 
 
 def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
@@ -123,7 +168,10 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
     from .frames import kept_frame, pairs_frame
 
     config = run.config
-    kept = kept_frame(run.spark, texts, spans).persist()
+    if run._read_frame is None:
+        kept = kept_frame(run.spark, texts, spans).persist()
+    else:
+        kept = run.kept_frame(None, spans).persist()
     try:
         return syndication.find(
             run.spark, kept, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
@@ -132,16 +180,39 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
         kept.unpersist()
 
 
+def _report(run: SparkRun, analysis, compute):
+    """The local report, the texts it quotes one document at a time (the
+    syndicated pages' ids and passages) fetched first, in one job."""
+    from .documents import SparkDocuments
+
+    documents = analysis.documents
+    if not isinstance(documents, SparkDocuments):
+        return compute()
+    synd = analysis.syndication
+    pairs = [p for c in synd.clusters for p in c.pairs] + list(synd.overlaps)
+    quoted = [m for c in synd.clusters for m in (c.centre, *c.members)] + [d for p in pairs for d in (p.a, p.b)]
+    with documents.holding(np.array(quoted, dtype=np.int64)):
+        return compute()
+
+
 def _write(run: SparkRun, corpus, analysis, output) -> list:
     from .frames import kept_frame
     from .write import write_files
 
     documents = analysis.documents
-    kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
+    if run._read_frame is None:
+        kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
+    else:
+        kept = run.kept_frame(documents, analysis.spans, "source", "line")
     return write_files(kept, corpus.files, output, run.config.read)
 
 
-_ON_SPARK = {"read": _read, "blocks": _blocks, "clusters": _clusters, "syndication": _syndication, "write": _write}
+_ON_SPARK = {
+    "read": _read, "blocks": _blocks, "clusters": _clusters, "boilerplate": _boilerplate,
+    "syndication": _syndication, "report": _report, "write": _write,
+}
+# Stages whose Spark form runs the local compute (which tells its own progress).
+_AROUND = {"boilerplate", "report"}
 
 
 def session(
