@@ -2,13 +2,27 @@
 
 :class:`SparkRun` is a :class:`dedupe.pipeline.Run` (the same stages, the
 same contract, checkpoints and progress) whose :meth:`~SparkRun.computing`
-hands the stages written for Spark their inputs as DataFrames: the read
-stage (:mod:`.read`: files parsed in the executors), the blocks
-(:mod:`.blocks`), the block clusters (:mod:`.clusters`) and syndication
-(:mod:`.syndication`), and the write stage's files (:mod:`.write`). Each
-returns what the local executor's would, so everything after them is the
-same code on the same tables. The other stages run on the driver as on one
-machine.
+hands the stages written for Spark their inputs. The texts stay in Spark:
+
+* **read** (:mod:`.read`): files parsed in the executors; the documents'
+  frame is persisted there and is the one every later stage uses. The
+  driver gets :class:`.documents.SparkDocuments`: ids, sources, lines,
+  URLs and lengths, no text.
+* **blocks**, **clusters** (:mod:`.blocks`, :mod:`.clusters`) and
+  **syndication** (:mod:`.syndication`, the kept spans joined to the
+  documents' frame): on Spark, returning the local stages' tables.
+* **boilerplate**: the local stage, its copy evidence's n-grams made in the
+  executors (:mod:`.boilerplate`); its reduce steps and the rule's rounds
+  on the driver over per-block and per-pair arrays.
+* **model**: the local stage over a :class:`.model.SparkBlockTable`, whose
+  reads of the texts (the own-content check) are done in the executors.
+* **report**: the local report; the texts it quotes are fetched from the
+  frame (:meth:`.documents.SparkDocuments.holding`, slices of pages).
+* **write** (:mod:`.write`): the kept spans joined to the documents'
+  frame, each input file written by an executor.
+
+Each returns what the local executor's would, so everything after them is
+the same code on the same tables, and the output the same bytes.
 
 :func:`spark_run` starts (or joins) the Spark session: under
 ``spark-submit`` the session it configured, else one on ``master``
