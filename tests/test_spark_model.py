@@ -72,5 +72,22 @@ def test_slug_matches_are_every_block_that_says_its_slug(spark, made_up):
     local, spark_table = on_spark(spark, documents)
     urls = [d.url for d in documents]
     want = [i for i in range(len(local.doc)) if matches_slug(local.text_of(i), slug_words(urls[local.doc[i]]))]
-    got = slug_matches(spark_table.documents.frame, spark_table._frame)
+    every = np.arange(len(local.doc))
+    got = slug_matches(spark_table.documents.frame, local.doc, every, local.blocks.flat[:, :2])
     assert got.tolist() == want and len(want) >= 5  # four headlines, the emoji's line among them
+    some = every[::2]
+    assert slug_matches(spark_table.documents.frame, local.doc[some], some, local.blocks.flat[some, :2]).tolist() == [
+        i for i in want if i % 2 == 0
+    ]
+
+
+def test_blocks_the_rule_keeps_are_tested_when_asked_about(spark, made_up):
+    """The learned model may remove blocks the rule keeps: the slug test answers for them too."""
+    documents = cases(made_up)["slugs"]
+    local, spark_table = on_spark(spark, documents)
+    kept = np.flatnonzero(local.decision.action == 0)
+    urls = [d.url for d in documents]
+    for i in kept.tolist():
+        slug = slug_words(urls[local.doc[i]])
+        assert spark_table.matches_slug(i, slug) == local.matches_slug(i, slug)
+    assert spark_table._tested.all()
