@@ -265,10 +265,25 @@ def session(
         if master.startswith("local"):
             # The loopback address: a machine whose hostname does not resolve still runs.
             builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+            if "spark.sql.shuffle.partitions" not in (conf or {}):
+                # Spark's default, 200, is for a cluster: on one machine every
+                # shuffle would run 200 tasks of a few documents each (at 10k
+                # pages on local[2], most of the run). Three a core, as the
+                # docs advise for executors.
+                builder = builder.config("spark.sql.shuffle.partitions", str(3 * _local_cores(master)))
     spark = builder.getOrCreate()
     if checkpoints is not None and not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(str(checkpoints))
     return spark, True
+
+
+def _local_cores(master: str) -> int:
+    """The cores of a ``local``, ``local[N]``, ``local[*]`` or ``local[N,F]`` master."""
+    inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+    cores = inside.split(",")[0].strip()
+    if cores == "*":
+        return os.cpu_count() or 1
+    return max(1, int(cores)) if cores.isdigit() else 1
 
 
 @contextmanager
