@@ -21,7 +21,7 @@ require_pyspark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
-__all__ = ["documents_frame", "kept_frame", "spans_frame", "pairs_frame", "PARTITION_CHARS"]
+__all__ = ["documents_frame", "kept_frame", "spans_frame", "pairs_frame", "partitions_for", "PARTITION_CHARS"]
 
 #: Characters of text a partition holds, about.
 PARTITION_CHARS = 32 << 20
@@ -29,7 +29,9 @@ PARTITION_CHARS = 32 << 20
 _SLICE = 20_000
 
 
-def _partitions(spark: SparkSession, chars: int) -> int:
+def partitions_for(spark: SparkSession, chars: int) -> int:
+    """Partitions for documents of ``chars`` characters of text: about
+    :data:`PARTITION_CHARS` each, at least one a core."""
     return max(spark.sparkContext.defaultParallelism, -(-chars // PARTITION_CHARS))
 
 
@@ -38,7 +40,7 @@ def _frame(spark: SparkSession, tables: list[pa.Table], chars: int) -> DataFrame
     frame = frames[0]
     for more in frames[1:]:
         frame = frame.unionByName(more)
-    return frame.repartitionByRange(_partitions(spark, chars), "doc")
+    return frame.repartitionByRange(partitions_for(spark, chars), "doc")
 
 
 def documents_frame(spark: SparkSession, documents: Sequence) -> DataFrame:

@@ -44,7 +44,7 @@ from . import require_pyspark
 require_pyspark()
 
 import numpy as np  # noqa: E402
-from pyspark import SparkConf  # noqa: E402
+from pyspark import SparkConf, StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from ... import store as stores  # noqa: E402
@@ -70,6 +70,7 @@ class SparkRun(Run):
         #: The read stage's documents (None: documents not read on Spark).
         self._read_frame: Optional[DataFrame] = None
         self._blocks: Optional[DataFrame] = None
+        self._chars: Optional[int] = None  # characters of text the read stage read
         #: Frames persisted for the run, released at its end.
         self._persisted: list[DataFrame] = []
 
@@ -128,10 +129,16 @@ class SparkRun(Run):
     def kept_frame(self, documents, spans, *columns: str) -> DataFrame:
         """``doc``, ``text``, ``spans`` and ``columns`` of the documents: the
         kept spans (numbers, from the driver) joined in Spark to the texts."""
-        from .frames import spans_frame
+        from .frames import partitions_for, spans_frame
 
         frame = self.documents_frame(documents).select("doc", "text", *columns)
-        return frame.join(spans_frame(self.spark, spans), "doc")
+        # Cut by text, as the read stage's frame is: the join alone leaves the
+        # shuffle's few partitions (coalesced further by adaptive execution),
+        # and at 100k pages syndication's n-gram grouping of one such
+        # partition ran out of heap on local[2].
+        chars = int(np.sum(spans.flat[:, 1] - spans.flat[:, 0])) if self._chars is None else self._chars
+        kept = frame.join(spans_frame(self.spark, spans), "doc")
+        return kept.repartitionByRange(partitions_for(self.spark, chars), "doc")
 
 
 def _read(run: SparkRun, inputs, store) -> tuple:
@@ -149,6 +156,7 @@ def _read(run: SparkRun, inputs, store) -> tuple:
     finally:
         base.unpersist()  # the documents' frame holds what is needed of it
     run._read_frame = frame
+    run._chars = int(documents.lengths.sum())
     return documents, skipped
 
 
@@ -185,7 +193,9 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
     if run._read_frame is None:
         kept = kept_frame(run.spark, texts, spans).persist()
     else:
-        kept = run.kept_frame(None, spans).persist()
+        # On disk: the read stage's frame already holds the texts in memory,
+        # and syndication's groupings need the heap (local[2] shares one).
+        kept = run.kept_frame(None, spans).persist(StorageLevel.DISK_ONLY)
     try:
         return syndication.find(
             run.spark, kept, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
