@@ -56,6 +56,15 @@ __all__ = ["SparkRun", "spark_run", "session"]
 
 #: The master a run starts when neither ``--spark-master`` nor spark-submit names one.
 DEFAULT_MASTER = "local[*]"
+#: Characters of text read per shuffle partition, in a session dedupe
+#: started on a local master without a ``spark.sql.shuffle.partitions`` of
+#: its own: a partition's share of the n-gram postings then stays a few
+#: million rows. (At 100k pages, 300 MB, in 6 partitions, syndication's
+#: group by n-gram could not allocate its sort's 256 MB pointer array in a
+#: 4 GB heap.)
+SHUFFLE_CHARS = 4 << 20
+# Set by :func:`session` when dedupe chose the shuffle partitions.
+_SIZED = "spark.dedupe.sizeShufflePartitions"
 
 
 class SparkRun(Run):
@@ -157,6 +166,9 @@ def _read(run: SparkRun, inputs, store) -> tuple:
         base.unpersist()  # the documents' frame holds what is needed of it
     run._read_frame = frame
     run._chars = int(documents.lengths.sum())
+    if run.spark.conf.get(_SIZED, "false") == "true":
+        cores = run.spark.sparkContext.defaultParallelism
+        run.spark.conf.set("spark.sql.shuffle.partitions", str(max(3 * cores, -(-run._chars // SHUFFLE_CHARS))))
     return documents, skipped
 
 
@@ -278,9 +290,11 @@ def session(
             if "spark.sql.shuffle.partitions" not in (conf or {}):
                 # Spark's default, 200, is for a cluster: on one machine every
                 # shuffle would run 200 tasks of a few documents each (at 10k
-                # pages on local[2], most of the run). Three a core, as the
-                # docs advise for executors.
+                # pages on local[2], most of the run). Three a core to start
+                # with, as the docs advise for executors; more once the read
+                # stage knows the text's size (:data:`SHUFFLE_CHARS`).
                 builder = builder.config("spark.sql.shuffle.partitions", str(3 * _local_cores(master)))
+                builder = builder.config(_SIZED, "true")
     spark = builder.getOrCreate()
     if checkpoints is not None and not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(str(checkpoints))
