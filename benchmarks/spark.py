@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/spark.py [--pages 10000 100000] [--work DIR] [--seed S]
+    python benchmarks/spark.py [--pages 10000 100000] [--work DIR] [--seed S] [--driver-memory 4g]
 
 On each generated corpus (``corpus.py``), ``dedupe clean`` runs twice, each
 a child process watched by ``procs.run_watched`` (wall and CPU time, the
@@ -30,12 +30,12 @@ from procs import Watched, run_watched
 HERE = Path(__file__).resolve().parent
 
 
-def clean(corpus: Path, out: Path, backend: str, timeout: float, max_rss_mb: float) -> Watched:
+def clean(corpus: Path, out: Path, backend: str, timeout: float, max_rss_mb: float, driver_memory: str) -> Watched:
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "dedupe", "clean", str(corpus), "-o", str(out), "--report", str(out / "report.json")]
     cmd += ["-q", "--no-checkpoint", "-j", "2"]
     if backend == "spark":
-        cmd += ["--backend", "spark", "--spark-master", "local[2]", "--spark-conf", "spark.driver.memory=4g"]
+        cmd += ["--backend", "spark", "--spark-master", "local[2]", "--spark-conf", f"spark.driver.memory={driver_memory}"]
     return run_watched(cmd, out.with_suffix(".log"), timeout, max_rss_mb, ok_codes=(0, 1), cwd=HERE.parent)
 
 
@@ -53,13 +53,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=3 * 3600)
     ap.add_argument("--max-rss-gb", type=float, default=16)
+    # local[2] runs driver and executors in one JVM: this is the heap of both.
+    ap.add_argument("--driver-memory", default="4g")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for pages in args.pages:
         corpus = args.work / f"corpus-{pages}-seed{args.seed}"
         ensure_jsonl(CorpusSpec(pages, args.seed), corpus)
-        runs = {b: clean(corpus, args.work / f"{b}-{pages}", b, args.timeout, args.max_rss_gb * 1024) for b in ("local", "spark")}
+        runs = {b: clean(corpus, args.work / f"{b}-{pages}", b, args.timeout, args.max_rss_gb * 1024, args.driver_memory) for b in ("local", "spark")}
         same = all(w.status == "ok" for w in runs.values()) and same_files(args.work / f"local-{pages}", args.work / f"spark-{pages}")
         rows.append((pages, runs, same))
     head = f"{'pages':>8} {'backend':<14} {'status':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>11} {'spark/local':>11} {'same bytes':>10}"

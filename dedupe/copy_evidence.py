@@ -3,7 +3,7 @@ prose is found in another, edited or re-wrapped."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 from numba import njit
@@ -16,10 +16,23 @@ from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
 from .sign import shingles
 
-__all__ = ["CopyEvidence", "SHARE_ROWS"]
+__all__ = ["CopyEvidence", "Grams", "block_grams", "SHARE_ROWS"]
 
 # Documents whose copy evidence is computed at once.
 SHARE_ROWS = 8192
+
+# The n-grams step's results: ``grams(which)`` yields ``(hashes, counts)``
+# for the blocks ``which`` (sorted indices), in order, a slice at a time:
+# :func:`block_grams` of their texts.
+Grams = Callable[[np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]]
+
+
+def block_grams(texts: Sequence[str], n: int, workers: Workers) -> tuple[np.ndarray, np.ndarray]:
+    """The n-grams step (a map over blocks): the word ``n``-gram hashes of
+    the blocks' normalised keys, all blocks' in order (uint64), and how many
+    each block has (shape (len(texts),))."""
+    batch, _ = shingles(workers, texts, "word", n, normalise=True)
+    return batch.hashes, np.diff(batch.offsets)
 
 
 class CopyEvidence:
@@ -30,7 +43,9 @@ class CopyEvidence:
     original but most of its words; this is the evidence the block clusters
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
-    ``fetch`` reads the blocks' texts (their normalised keys are shingled). The n-grams are kept in
+    ``fetch`` reads the blocks' texts (their normalised keys are shingled,
+    :func:`block_grams`), unless ``grams`` gives their n-grams (made where
+    the texts are: Spark's executors). The n-grams are kept in
     a :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
     corpus); a pair's evidence is summed over the shards.
     """
@@ -38,18 +53,22 @@ class CopyEvidence:
     def __init__(
         self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
         n: int, workers: Workers, exchange: Exchange = in_memory, progress: Optional[Progress] = None,
+        grams: Optional[Grams] = None,
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
+        if grams is None:
+            grams = lambda which: (block_grams(texts, n, workers) for texts in fetch(which))  # noqa: E731
         start = 0
         with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
-            for texts in fetch(sized):
-                batch, _ = shingles(workers, texts, "word", n, normalise=True)
-                end = start + len(texts)
-                self.grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+            for hashes, counts in grams(sized):
+                end = start + len(counts)
+                self.grams.add(hashes, np.repeat(np.arange(start, end, dtype=np.int64), counts))
                 start = end
-                task.advance(len(texts))
+                task.advance(len(counts))
+            if start != len(sized):
+                raise ValueError(f"n-grams came for {start} blocks, not the {len(sized)} weighted ones")
             self.grams.build()
         # Blocks of a cluster that spans one document only are unrepeated.
         # (Its first and last documents are one: no (label, document) pairs

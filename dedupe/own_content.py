@@ -89,6 +89,7 @@ def _first_h1(paths: Optional[Sequence[Optional[str]]], n_blocks: int) -> Option
 def own_headlines(
     text_of: Callable[[int], str], doc: np.ndarray, cluster: np.ndarray, urls: Sequence[Optional[str]],
     paths_of: Callable[[int], Optional[Sequence[str]]], candidates: np.ndarray,
+    matches: Optional[Callable[[int, frozenset[str]], bool]] = None,
 ) -> np.ndarray:
     """Which blocks are their page's own headline (the module's docstring).
 
@@ -105,12 +106,18 @@ def own_headlines(
     candidates : ndarray of bool, shape (n_blocks,)
         The blocks to look at (those the rule removes): a block elsewhere is
         never one, though its evidence counts against a cluster's.
+    matches : callable, optional
+        Whether block i says what its page's slug spells; by default
+        :func:`matches_slug` of ``text_of(i)`` (an executor that holds the
+        texts elsewhere answers it there).
 
     Returns
     -------
     ndarray of bool, shape (n_blocks,)
     """
     n_docs = len(urls)
+    if matches is None:
+        matches = lambda i, slug: matches_slug(text_of(i), slug)  # noqa: E731
     own = np.zeros(len(doc), dtype=bool)
     first = np.searchsorted(doc, np.arange(n_docs + 1))
     looked = np.unique(doc[candidates]).tolist()
@@ -121,7 +128,7 @@ def own_headlines(
         slug = slug_words(urls[d])
         if slug:
             for i in np.flatnonzero(candidates[first[d] : first[d + 1]] & ~own[first[d] : first[d + 1]]).tolist():
-                own[first[d] + i] = matches_slug(text_of(first[d] + i), slug)
+                own[first[d] + i] = matches(first[d] + i, slug)
     if not own.any():
         return own
     # Evidence as common as the block is no evidence: at most half the

@@ -153,6 +153,11 @@ class Run:
             self.work.save(stage, key, *encode(value))
         return value
 
+    def make_table(self, documents: Sequence[Document], b, labels, host, decision) -> BlockTable:
+        """The corpus stage's view of every block (:func:`dedupe.stages.boilerplate.make_table`);
+        the Spark executor's reads what it needs of the texts in its executors."""
+        return make_table(documents, b, labels, host, decision)
+
     def release_memory(self) -> None:
         """Give the pages freed so far back to the system (:func:`dedupe.executor.malloc.trim`)."""
         _release_memory()
@@ -220,7 +225,7 @@ def _corpus_stage(run: Run, documents: Sequence[Document]) -> BlockTable:
     labels = run_clusters(run, documents, b)
     vars(b).pop("first", None)  # the clusters stage's only: one per distinct block
     host, decision = run_boilerplate(run, documents, b, labels)
-    return make_table(documents, b, labels, host, decision)
+    return run.make_table(documents, b, labels, host, decision)
 
 
 def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1) -> BlockTable:

@@ -85,13 +85,16 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     own = np.zeros(len(action), dtype=bool)
     if not (removed.any() or repeats.any()):
         return own
-    documents, flat, doc = table.documents, table.blocks.flat, table.doc
-    text_of = lambda i: documents[int(doc[i])].text[int(flat[i, 0]) : int(flat[i, 1])]  # noqa: E731
-    paths_of = lambda d: documents[d].tag_paths  # noqa: E731
+    # Texts and tag paths through the table: an executor that keeps the
+    # texts elsewhere (Spark) answers these there.
+    doc, paths_of = table.doc, table.paths_of
     if removed.any():
-        own |= own_headlines(text_of, doc, table.cluster, stores.urls(documents), paths_of, removed)
+        own |= own_headlines(
+            table.text_of, doc, table.cluster, stores.urls(table.documents), paths_of, removed, table.matches_slug
+        )
         templates = action == boilerplate.BOILERPLATE
-        own |= numbered_rows(text_of, doc, table.cluster, templates & table_cells(paths_of, doc, templates))
+        cells = templates & table_cells(paths_of, doc, templates)
+        own |= numbered_rows(table.texts_of(cells), doc, table.cluster, cells)
     if repeats.any():
         own |= table_cells(paths_of, doc, repeats)
     return own

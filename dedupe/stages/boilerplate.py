@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from .. import boilerplate
+from .. import boilerplate, own_content
 from .. import store as stores
 from ..blocktexts import fetch_from
-from ..copy_evidence import CopyEvidence
+from ..copy_evidence import CopyEvidence, Grams
 from ..ints import index_type
 from ..io.html import is_link_text, path_hash
 from ..document import Document
@@ -73,7 +73,7 @@ def run_boilerplate(
     n_docs = len(documents)
     config = run.config
 
-    def compute() -> Tables:
+    def compute(grams: Optional[Grams] = None) -> Tables:
         with run.progress.stage("boilerplate"):
             hosts = [host_of(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
@@ -81,7 +81,7 @@ def run_boilerplate(
             doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
             loose = CopyEvidence(
                 fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
-                config.shingle.word_ngram, run.workers, run.exchange, run.progress,
+                config.shingle.word_ngram, run.workers, run.exchange, run.progress, grams,
             )
             # Nothing in decide runs in the workers, and an idle worker still
             # holds what its last chunks left (a few hundred MB): stopped
@@ -103,7 +103,8 @@ def run_boilerplate(
             "shared": {"pair": d.shared},
         }
 
-    t = run.execute(STAGE, compute)
+    # Another executor makes the n-grams its own way (``compute(grams)``).
+    t = run.execute(STAGE, compute, inputs={"documents": documents, "blocks": b, "compute": compute})
     decision = boilerplate.Decision(
         t["blocks"]["action"], t["copies"]["pair"], t["shared"]["pair"], t["blocks"]["syndicated"]
     )
@@ -150,9 +151,26 @@ class BlockTable:
         """Every block's text, flat in document order."""
         return [d.text[s:e] for d, blk in zip(self.documents, self.blocks) for s, e in blk[:, :2].tolist()]
 
+    # What the own-content check (:func:`dedupe.verdicts.own_content_of`)
+    # reads of the texts, here from the documents; a Spark run's table
+    # (:mod:`dedupe.backends.spark.model`) computes it in the executors.
+
+    def text_of(self, i: int) -> str:
+        """Block ``i``'s text."""
+        s, e = self.blocks.flat[i, :2].tolist()
+        return self.documents[int(self.doc[i])].text[s:e]
+
+    def texts_of(self, which: np.ndarray) -> Callable[[int], str]:
+        """Block texts of the blocks ``which`` (bool, shape (n_blocks,)), by index."""
+        return self.text_of
+
     def paths_of(self, d: int) -> Optional[Sequence[str]]:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
         return self.documents[d].tag_paths
+
+    def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
+        """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""
+        return own_content.matches_slug(self.text_of(i), slug)
 
     def link_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """Of every block read from HTML (one tag path per block): whether

@@ -31,8 +31,13 @@ STAGE = Stage(
 
 def run_report(run: "Run", corpus: Corpus, analysis: Analysis, inputs: Sequence) -> Report:
     """The report of ``analysis`` of ``corpus``, read from ``inputs`` (named in it as given)."""
-    with run.progress.stage(STAGE.name):
-        return read_notes(build_report(corpus, analysis, run.config, [str(p) for p in inputs]), corpus)
+
+    def compute() -> Report:
+        with run.progress.stage(STAGE.name):
+            return read_notes(build_report(corpus, analysis, run.config, [str(p) for p in inputs]), corpus)
+
+    # Another executor first fetches the few texts the report quotes (``compute()`` then).
+    return run.computing(STAGE, compute, {"analysis": analysis, "compute": compute})()
 
 
 def read_notes(report: Report, corpus: Corpus) -> Report:

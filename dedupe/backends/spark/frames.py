@@ -1,5 +1,8 @@
 """The driver's results as DataFrames, for the stages that run on Spark after
-stages that ran on the driver: the documents, their kept spans, and pairs.
+stages that ran on the driver: the kept spans and pairs (numbers), joined
+in Spark to the read stage's documents (:func:`spans_frame`); and, for
+documents that were not read on Spark (tests, small corpora), the
+documents and their texts themselves.
 
 Built from Arrow tables a slice at a time (no Python object per row), in
 partitions of about :data:`PARTITION_CHARS` characters of text.
@@ -18,7 +21,7 @@ require_pyspark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
-__all__ = ["documents_frame", "kept_frame", "pairs_frame", "PARTITION_CHARS"]
+__all__ = ["documents_frame", "kept_frame", "spans_frame", "pairs_frame", "partitions_for", "PARTITION_CHARS"]
 
 #: Characters of text a partition holds, about.
 PARTITION_CHARS = 32 << 20
@@ -26,7 +29,9 @@ PARTITION_CHARS = 32 << 20
 _SLICE = 20_000
 
 
-def _partitions(spark: SparkSession, chars: int) -> int:
+def partitions_for(spark: SparkSession, chars: int) -> int:
+    """Partitions for documents of ``chars`` characters of text: about
+    :data:`PARTITION_CHARS` each, at least one a core."""
     return max(spark.sparkContext.defaultParallelism, -(-chars // PARTITION_CHARS))
 
 
@@ -35,7 +40,7 @@ def _frame(spark: SparkSession, tables: list[pa.Table], chars: int) -> DataFrame
     frame = frames[0]
     for more in frames[1:]:
         frame = frame.unionByName(more)
-    return frame.repartitionByRange(_partitions(spark, chars), "doc")
+    return frame.repartitionByRange(partitions_for(spark, chars), "doc")
 
 
 def documents_frame(spark: SparkSession, documents: Sequence) -> DataFrame:
@@ -76,3 +81,30 @@ def pairs_frame(spark: SparkSession, pairs: np.ndarray) -> DataFrame:
     """``a``, ``b``: the rows of an (n, 2) array of document indices."""
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     return spark.createDataFrame(pa.table({"a": pa.array(pairs[:, 0]), "b": pa.array(pairs[:, 1])}))
+
+
+#: Spans sent to Spark in one Arrow table.
+_SPAN_SLICE = 1 << 20
+
+
+def spans_frame(spark: SparkSession, spans) -> DataFrame:
+    """``doc``, ``spans`` (each document's kept character spans [start, end),
+    ``array<array<long>>``) of a :class:`dedupe.results.Spans`: numbers
+    only, to join to the documents' frame where their texts are."""
+    flat = np.asarray(spans.flat, dtype=np.int64).reshape(-1, 2)
+    bounds = np.asarray(spans.bounds, dtype=np.int64)
+    tables, at = [], 0
+    n = len(bounds) - 1
+    while at < n or not tables:
+        end = min(n, int(np.searchsorted(bounds, bounds[at] + _SPAN_SLICE, side="right")) - 1)
+        end = max(end, min(at + 1, n))
+        lo, hi = int(bounds[at]), int(bounds[end])
+        pairs = pa.ListArray.from_arrays(pa.array(np.arange(0, 2 * (hi - lo) + 1, 2, dtype=np.int32)), pa.array(flat[lo:hi].ravel()))
+        kept = pa.ListArray.from_arrays(pa.array((bounds[at : end + 1] - lo).astype(np.int32)), pairs)
+        tables.append(pa.table({"doc": pa.array(np.arange(at, end, dtype=np.int64)), "spans": kept}))
+        at = end
+    frames = [spark.createDataFrame(t) for t in tables]
+    frame = frames[0]
+    for more in frames[1:]:
+        frame = frame.unionByName(more)
+    return frame

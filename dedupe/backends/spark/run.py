@@ -2,13 +2,27 @@
 
 :class:`SparkRun` is a :class:`dedupe.pipeline.Run` (the same stages, the
 same contract, checkpoints and progress) whose :meth:`~SparkRun.computing`
-hands the stages written for Spark their inputs as DataFrames: the read
-stage (:mod:`.read`: files parsed in the executors), the blocks
-(:mod:`.blocks`), the block clusters (:mod:`.clusters`) and syndication
-(:mod:`.syndication`), and the write stage's files (:mod:`.write`). Each
-returns what the local executor's would, so everything after them is the
-same code on the same tables. The other stages run on the driver as on one
-machine.
+hands the stages written for Spark their inputs. The texts stay in Spark:
+
+* **read** (:mod:`.read`): files parsed in the executors; the documents'
+  frame is persisted there and is the one every later stage uses. The
+  driver gets :class:`.documents.SparkDocuments`: ids, sources, lines,
+  URLs and lengths, no text.
+* **blocks**, **clusters** (:mod:`.blocks`, :mod:`.clusters`) and
+  **syndication** (:mod:`.syndication`, the kept spans joined to the
+  documents' frame): on Spark, returning the local stages' tables.
+* **boilerplate**: the local stage, its copy evidence's n-grams made in the
+  executors (:mod:`.boilerplate`); its reduce steps and the rule's rounds
+  on the driver over per-block and per-pair arrays.
+* **model**: the local stage over a :class:`.model.SparkBlockTable`, whose
+  reads of the texts (the own-content check) are done in the executors.
+* **report**: the local report; the texts it quotes are fetched from the
+  frame (:meth:`.documents.SparkDocuments.holding`, slices of pages).
+* **write** (:mod:`.write`): the kept spans joined to the documents'
+  frame, each input file written by an executor.
+
+Each returns what the local executor's would, so everything after them is
+the same code on the same tables, and the output the same bytes.
 
 :func:`spark_run` starts (or joins) the Spark session: under
 ``spark-submit`` the session it configured, else one on ``master``
@@ -21,6 +35,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional
 
@@ -28,11 +43,12 @@ from . import require_pyspark
 
 require_pyspark()
 
-from pyspark import SparkConf  # noqa: E402
+import numpy as np  # noqa: E402
+from pyspark import SparkConf, StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
 from ... import store as stores  # noqa: E402
-from ...document import Document, UsageError  # noqa: E402
+from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
@@ -40,6 +56,15 @@ __all__ = ["SparkRun", "spark_run", "session"]
 
 #: The master a run starts when neither ``--spark-master`` nor spark-submit names one.
 DEFAULT_MASTER = "local[*]"
+#: Characters of text read per shuffle partition, in a session dedupe
+#: started on a local master without a ``spark.sql.shuffle.partitions`` of
+#: its own: a partition's share of the n-gram postings then stays a few
+#: million rows. (At 100k pages, 300 MB, in 6 partitions, syndication's
+#: group by n-gram could not allocate its sort's 256 MB pointer array in a
+#: 4 GB heap.)
+SHUFFLE_CHARS = 4 << 20
+# Set by :func:`session` when dedupe chose the shuffle partitions.
+_SIZED = "spark.dedupe.sizeShufflePartitions"
 
 
 class SparkRun(Run):
@@ -51,7 +76,10 @@ class SparkRun(Run):
         super().__init__(*args)
         self.spark = spark
         self._documents: Optional[DataFrame] = None
+        #: The read stage's documents (None: documents not read on Spark).
+        self._read_frame: Optional[DataFrame] = None
         self._blocks: Optional[DataFrame] = None
+        self._chars: Optional[int] = None  # characters of text the read stage read
         #: Frames persisted for the run, released at its end.
         self._persisted: list[DataFrame] = []
 
@@ -59,6 +87,8 @@ class SparkRun(Run):
         on_spark = _ON_SPARK.get(stage.name)
         if on_spark is None:
             return compute
+        if stage.name in _AROUND:  # the local compute, with what it reads made on Spark
+            return lambda: on_spark(self, **inputs)
 
         def compute_on_spark() -> Tables:
             with self.progress.stage(stage.name):
@@ -66,36 +96,79 @@ class SparkRun(Run):
 
         return compute_on_spark
 
+    def cached(self, stage, key, compute, encode, decode):
+        # The read stage's result is the documents' frame, in the executors:
+        # read again by a rerun (in the executors), never kept as a texts
+        # file on the driver. Its key still keys the stages after it, which
+        # are kept and reused.
+        if stage == "read":
+            return compute()
+        return super().cached(stage, key, compute, encode, decode)
+
     def documents_frame(self, documents) -> DataFrame:
-        """The documents as a DataFrame (``doc``, ``text``), made once a run."""
+        """The documents as a DataFrame (``doc``, ``text``, …): the read
+        stage's; for documents not read on Spark, made from their texts once a run."""
+        if self._read_frame is not None:
+            return self._read_frame
         if self._documents is None:
             from .frames import documents_frame
 
             self._documents = documents_frame(self.spark, documents).persist()
         return self._documents
 
+    def blocks_frame(self, documents, b) -> DataFrame:
+        """The blocks' frame (:data:`.blocks.BLOCK_SCHEMA`): the blocks stage's,
+        else (that stage read back from the work folder) made from its tables."""
+        if self._blocks is None:
+            from .blocks import blocks_frame_of
+
+            self._blocks = blocks_frame_of(self.spark, self.documents_frame(documents), b)
+        return self._blocks
+
+    def make_table(self, documents, b, labels, host, decision):
+        from .documents import SparkDocuments
+        from .model import SparkBlockTable
+
+        if not isinstance(documents, SparkDocuments):
+            return super().make_table(documents, b, labels, host, decision)
+        table = super().make_table(documents, b, labels, host, decision)
+        args = [getattr(table, f.name) for f in fields(table)]
+        return SparkBlockTable(*args, frame=self.blocks_frame(documents, b))
+
+    def kept_frame(self, documents, spans, *columns: str) -> DataFrame:
+        """``doc``, ``text``, ``spans`` and ``columns`` of the documents: the
+        kept spans (numbers, from the driver) joined in Spark to the texts."""
+        from .frames import partitions_for, spans_frame
+
+        frame = self.documents_frame(documents).select("doc", "text", *columns)
+        # Cut by text, as the read stage's frame is: the join alone leaves the
+        # shuffle's few partitions (coalesced further by adaptive execution),
+        # and at 100k pages syndication's n-gram grouping of one such
+        # partition ran out of heap on local[2].
+        chars = int(np.sum(spans.flat[:, 1] - spans.flat[:, 0])) if self._chars is None else self._chars
+        kept = frame.join(spans_frame(self.spark, spans), "doc")
+        return kept.repartitionByRange(partitions_for(self.spark, chars), "doc")
+
 
 def _read(run: SparkRun, inputs, store) -> tuple:
-    """Files read in the executors (:mod:`.read`); their documents streamed,
-    in order, into the driver's store, which the stages that run there read."""
+    """Files read in the executors (:mod:`.read`); the documents' frame
+    persisted there, and on the driver their ids, sources, lines, URLs and
+    lengths (:class:`.documents.SparkDocuments`), not their texts."""
+    from .documents import SparkDocuments
     from .read import read_inputs
 
     frame, skipped, base = read_inputs(run.spark, inputs, run.config.read)
-    run._persisted.append(base)
-    documents = store()
     try:
-        documents.extend(
-            Document(
-                id=r["id"], text=r["text"], source=r["source"], line=r["line"], url=r["url"],
-                tag_paths=None if r["tag_paths"] is None else tuple(r["tag_paths"]),
-            )
-            for r in frame.orderBy("doc").toLocalIterator()
-        )
-        documents.finish()
-    except BaseException:
-        documents.close()
-        raise
-    run._documents = frame
+        frame = frame.persist()
+        run._persisted.append(frame)
+        documents = SparkDocuments(frame)
+    finally:
+        base.unpersist()  # the documents' frame holds what is needed of it
+    run._read_frame = frame
+    run._chars = int(documents.lengths.sum())
+    if run.spark.conf.get(_SIZED, "false") == "true":
+        cores = run.spark.sparkContext.defaultParallelism
+        run.spark.conf.set("spark.sql.shuffle.partitions", str(max(3 * cores, -(-run._chars // SHUFFLE_CHARS))))
     return documents, skipped
 
 
@@ -110,12 +183,18 @@ def _blocks(run: SparkRun, documents) -> Tables:
 def _clusters(run: SparkRun, documents, blocks) -> Tables:
     from . import clusters
 
-    frame = run._blocks
-    if frame is None:  # the blocks stage was read back from the work folder
-        from . import blocks as spark_blocks
-
-        frame = spark_blocks.blocks_frame_of(run.spark, run.documents_frame(documents), blocks)
+    frame = run.blocks_frame(documents, blocks)
     return clusters.cluster_tables(run.spark, run.documents_frame(documents), frame, run.config)
+
+
+def _boilerplate(run: SparkRun, documents, blocks, compute) -> Tables:
+    """The local stage with its n-grams made in the executors (:mod:`.boilerplate`)."""
+    from .boilerplate import grams
+
+    if run._read_frame is None:  # documents not read on Spark: the local stage
+        return compute()
+    frame = run.blocks_frame(documents, blocks)
+    return compute(grams(run.documents_frame(documents), frame, run.config.shingle.word_ngram))
 
 
 def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
@@ -123,7 +202,12 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
     from .frames import kept_frame, pairs_frame
 
     config = run.config
-    kept = kept_frame(run.spark, texts, spans).persist()
+    if run._read_frame is None:
+        kept = kept_frame(run.spark, texts, spans).persist()
+    else:
+        # On disk: the read stage's frame already holds the texts in memory,
+        # and syndication's groupings need the heap (local[2] shares one).
+        kept = run.kept_frame(None, spans).persist(StorageLevel.DISK_ONLY)
     try:
         return syndication.find(
             run.spark, kept, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
@@ -132,16 +216,39 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
         kept.unpersist()
 
 
+def _report(run: SparkRun, analysis, compute):
+    """The local report, the texts it quotes one document at a time (the
+    syndicated pages' ids and passages) fetched first, in one job."""
+    from .documents import SparkDocuments
+
+    documents = analysis.documents
+    if not isinstance(documents, SparkDocuments):
+        return compute()
+    synd = analysis.syndication
+    pairs = [p for c in synd.clusters for p in c.pairs] + list(synd.overlaps)
+    quoted = [m for c in synd.clusters for m in (c.centre, *c.members)] + [d for p in pairs for d in (p.a, p.b)]
+    with documents.holding(np.array(quoted, dtype=np.int64)):
+        return compute()
+
+
 def _write(run: SparkRun, corpus, analysis, output) -> list:
     from .frames import kept_frame
     from .write import write_files
 
     documents = analysis.documents
-    kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
+    if run._read_frame is None:
+        kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
+    else:
+        kept = run.kept_frame(documents, analysis.spans, "source", "line")
     return write_files(kept, corpus.files, output, run.config.read)
 
 
-_ON_SPARK = {"read": _read, "blocks": _blocks, "clusters": _clusters, "syndication": _syndication, "write": _write}
+_ON_SPARK = {
+    "read": _read, "blocks": _blocks, "clusters": _clusters, "boilerplate": _boilerplate,
+    "syndication": _syndication, "report": _report, "write": _write,
+}
+# Stages whose Spark form runs the local compute (which tells its own progress).
+_AROUND = {"boilerplate", "report"}
 
 
 def session(
@@ -180,10 +287,27 @@ def session(
         if master.startswith("local"):
             # The loopback address: a machine whose hostname does not resolve still runs.
             builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+            if "spark.sql.shuffle.partitions" not in (conf or {}):
+                # Spark's default, 200, is for a cluster: on one machine every
+                # shuffle would run 200 tasks of a few documents each (at 10k
+                # pages on local[2], most of the run). Three a core to start
+                # with, as the docs advise for executors; more once the read
+                # stage knows the text's size (:data:`SHUFFLE_CHARS`).
+                builder = builder.config("spark.sql.shuffle.partitions", str(3 * _local_cores(master)))
+                builder = builder.config(_SIZED, "true")
     spark = builder.getOrCreate()
     if checkpoints is not None and not spark.sparkContext.getCheckpointDir():
         spark.sparkContext.setCheckpointDir(str(checkpoints))
     return spark, True
+
+
+def _local_cores(master: str) -> int:
+    """The cores of a ``local``, ``local[N]``, ``local[*]`` or ``local[N,F]`` master."""
+    inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
+    cores = inside.split(",")[0].strip()
+    if cores == "*":
+        return os.cpu_count() or 1
+    return max(1, int(cores)) if cores.isdigit() else 1
 
 
 @contextmanager

@@ -1,0 +1,131 @@
+"""The model stage's reads of the texts, on Spark.
+
+The final verdicts (:func:`dedupe.verdicts.apply_model`) keep a page's own
+headline and its table cells (:mod:`dedupe.own_content`); for that they
+ask the block table (:class:`dedupe.stages.boilerplate.BlockTable`)
+whether a block says what its page's URL slug spells, a few blocks' texts
+(templates in table cells, HTML input) and the pages' tag paths (HTML
+input). :class:`SparkBlockTable` answers from the executors: the slug
+test (:func:`dedupe.own_content.matches_slug`) runs there on the blocks
+the rule removes from pages whose URL has a slug (their spans go to the
+documents, which stay in place), and only the blocks that pass come back,
+as indices; the few texts asked for are cut there. The tag paths of HTML pages are collected (markup
+names, no text).
+
+With a learned block model on (``--block-model``), its features read
+every block's text (:attr:`BlockTable.texts`): those are fetched to the
+driver a slice of documents at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Optional, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from . import require_pyspark
+
+require_pyspark()
+
+from pyspark.sql import DataFrame  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+from ... import boilerplate  # noqa: E402
+from ... import store as stores  # noqa: E402
+from ...own_content import matches_slug, slug_words  # noqa: E402
+from ...stages.boilerplate import BlockTable  # noqa: E402
+from .documents import SparkDocuments  # noqa: E402
+
+__all__ = ["SparkBlockTable", "slug_matches"]
+
+
+def _slug_test(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        found: list[int] = []
+        for text, url, blocks, starts, ends in zip(
+            *(batch.column(c).to_pylist() for c in ("text", "url", "blocks", "starts", "ends"))
+        ):
+            slug = slug_words(url)
+            found += [b for b, s, e in zip(blocks, starts, ends) if matches_slug(text[s:e], slug)]
+        yield pa.RecordBatch.from_pydict({"block": pa.array(found, pa.int64())})
+
+
+def slug_matches(documents: DataFrame, doc: np.ndarray, block: np.ndarray, spans: np.ndarray) -> np.ndarray:
+    """Which of the blocks ``block`` (of the documents ``doc``, at the
+    character ``spans`` (start, end) there; in document order) say what
+    their page's URL slug spells (:func:`dedupe.own_content.matches_slug`):
+    those blocks, sorted (int64).
+
+    The blocks' numbers go to the documents (``doc``, ``text``, ``url``),
+    which stay where they are; only the matches come back.
+    """
+    if not len(block):
+        return np.zeros(0, dtype=np.int64)
+    doc, block, spans = np.asarray(doc, np.int64), np.asarray(block, np.int64), np.asarray(spans, np.int64)
+    cut = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1], True])
+    offsets = pa.array(cut.astype(np.int32))
+    wanted = pa.table(
+        {
+            "doc": pa.array(doc[cut[:-1]]),
+            "blocks": pa.ListArray.from_arrays(offsets, pa.array(block)),
+            "starts": pa.ListArray.from_arrays(offsets, pa.array(spans[:, 0])),
+            "ends": pa.ListArray.from_arrays(offsets, pa.array(spans[:, 1])),
+        }
+    )
+    spark = documents.sparkSession
+    texts = documents.select("doc", "text", "url").join(F.broadcast(spark.createDataFrame(wanted)), "doc")
+    found = texts.mapInArrow(_slug_test, "block long").toArrow().column("block").to_numpy()
+    return np.sort(found.astype(np.int64))
+
+
+class SparkBlockTable(BlockTable):
+    """A :class:`BlockTable` whose reads of the texts are done in Spark's
+    executors: ``blocks`` is the run's blocks' frame
+    (:data:`dedupe.backends.spark.blocks.BLOCK_SCHEMA`), the documents
+    a :class:`~.documents.SparkDocuments`."""
+
+    documents: SparkDocuments
+
+    def __init__(self, *args, frame: DataFrame):
+        super().__init__(*args)
+        self._frame = frame
+        self._slug: Optional[np.ndarray] = None  # the blocks that match, of those tested
+        self._tested: Optional[np.ndarray] = None
+        self._paths: Optional[dict] = None
+        self._paths_read = False
+
+    def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
+        if self._tested is None:
+            # The check asks about the blocks the rule removes; the learned
+            # model may remove more, tested when first asked about.
+            self._test(self.decision.action != boilerplate.KEEP)
+        if not self._tested[i]:
+            self._test(~self._tested)
+        k = int(np.searchsorted(self._slug, i))
+        return k < len(self._slug) and int(self._slug[k]) == i
+
+    def _test(self, which: np.ndarray) -> None:
+        """Test the blocks ``which`` (bool) of pages with a URL slug in the executors."""
+        urls = stores.urls(self.documents)
+        slugged = np.fromiter((bool(slug_words(u)) for u in urls), dtype=bool, count=len(urls))
+        if self._tested is None:
+            self._tested, self._slug = np.zeros(len(self.doc), dtype=bool), np.zeros(0, dtype=np.int64)
+        which = which & slugged[self.doc]
+        block = np.flatnonzero(which)
+        found = slug_matches(self.documents.frame, self.doc[block], block, self.blocks.flat[block, :2])
+        self._slug = np.union1d(self._slug, found)
+        self._tested |= which | ~slugged[self.doc]
+
+    def texts_of(self, which: np.ndarray) -> Callable[[int], str]:
+        idx = np.flatnonzero(which)
+        if not len(idx):
+            return self.text_of
+        wanted = self._frame.sparkSession.createDataFrame(pa.table({"block": pa.array(idx.astype(np.int64))}))
+        texts = self.documents.texts_of_blocks(self._frame.join(F.broadcast(wanted), "block"))
+        return texts.__getitem__
+
+    def paths_of(self, d: int) -> Optional[Sequence[str]]:
+        if not self._paths_read:
+            self._paths, self._paths_read = self.documents.tag_paths(), True
+        return None if self._paths is None else self._paths.get(d)
