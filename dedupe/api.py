@@ -216,7 +216,7 @@ def clean(
         If an output would overwrite an input or lie inside an input folder,
         if ``work_dir`` is a file or lies in an input folder, or if it is
         given with ``checkpoint=False``; if ``dropped`` is given without
-        ``drop_duplicates``, or ``drop_duplicates`` with the Spark backend.
+        ``drop_duplicates``.
     OSError
         If the output folder (or the reports' folders) cannot be made or
         written in: found before any work is done.
@@ -226,12 +226,6 @@ def clean(
     config = resolve(config, options)
     paths = [None if p is None else p if remote.is_remote(p) else Path(p) for p in (report, html)]
     paths.append(None if dropped is None else Path(dropped))
-    if config.duplicates.drop_duplicates and backend != "local":
-        # The Spark write stage writes every document it is given.
-        raise UsageError(
-            f"drop_duplicates (--drop-duplicates) is not yet supported by clean with the {backend} backend: run "
-            "dedupe report --drop-duplicates --dropped FILE there, and filter with those ids"
-        )
     check_backend(backend, [*inputs, output, *paths], config)
     files = discover(inputs, config.read.format)
     check_output(files, inputs, output, *paths[:2])

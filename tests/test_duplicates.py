@@ -151,8 +151,6 @@ def test_an_id_with_a_line_break_is_written_as_a_json_string(tmp_path):
 def test_dropped_ids_without_dropping_is_a_usage_error(seeds_dir, tmp_path):
     result = CliRunner().invoke(main, ["clean", str(seeds_dir), "-o", str(tmp_path / "out"), "--dropped", str(tmp_path / "ids")])
     assert result.exit_code == 2 and "give it too" in result.output and not (tmp_path / "out").exists()
-    with pytest.raises(UsageError, match="not yet supported by clean with the spark backend"):
-        dedupe.clean([seeds_dir], tmp_path / "out", drop_duplicates=True, backend="spark")
     with pytest.raises(UsageError, match="the dropped ids would overwrite this input file"):
         dedupe.clean([seeds_dir], tmp_path / "out", drop_duplicates=True, dropped=next(seeds_dir.iterdir()))
 
@@ -166,12 +164,18 @@ def test_the_report_command_writes_the_ids_clean_would_drop(seeds_and_a_copy, tm
     assert refused.exit_code == 2 and "give it too" in refused.output
 
 
-def test_on_spark_the_report_lists_what_the_local_backend_drops(spark, seeds_and_a_copy, tmp_path):
-    """The Spark write stage writes every document, so clean refuses to drop
-    there; the report, built from the same clusters, lists the same ids."""
-    local = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, jobs=1).report.data
-    on_spark = dedupe.scan([seeds_and_a_copy], drop_duplicates=True, backend="spark").report.data
-    assert on_spark["dropped"] == local["dropped"] and [d["id"] for d in local["dropped"]] == [COPY]
+def test_on_spark_the_same_copy_is_dropped_and_the_same_bytes_written(spark, seeds_and_a_copy, tmp_path):
+    local = dedupe.clean(
+        [seeds_and_a_copy], tmp_path / "local", drop_duplicates=True, dropped=tmp_path / "local.txt", jobs=1
+    )
+    on_spark = dedupe.clean(
+        [seeds_and_a_copy], tmp_path / "spark", drop_duplicates=True, dropped=tmp_path / "spark.txt", backend="spark"
+    )
+    assert on_spark.report.data["dropped"] == local.report.data["dropped"]
+    assert [d["id"] for d in local.report.data["dropped"]] == [COPY]
+    assert (tmp_path / "spark.txt").read_bytes() == (tmp_path / "local.txt").read_bytes() == (COPY + "\n").encode()
+    files = lambda root: {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}  # noqa: E731
+    assert files(tmp_path / "spark") == files(tmp_path / "local") and len(files(tmp_path / "local")) == 5
 
 
 def test_a_dropped_id_another_document_has_too_is_warned_of(made_up):

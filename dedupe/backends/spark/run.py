@@ -44,9 +44,12 @@ from . import require_pyspark
 require_pyspark()
 
 import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
 from pyspark import SparkConf, StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
 
+from ... import duplicates  # noqa: E402
 from ... import store as stores  # noqa: E402
 from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
@@ -240,6 +243,12 @@ def _write(run: SparkRun, corpus, analysis, output) -> list:
         kept = kept_frame(run.spark, stores.texts(documents), analysis.spans, stores.records(documents))
     else:
         kept = run.kept_frame(documents, analysis.spans, "source", "line")
+    # The near-duplicates --drop-duplicates leaves out are not written, as
+    # the local write stage leaves them out (a file of only those is not written).
+    dropped = duplicates.find(analysis.syndication, run.config.duplicates).dropped
+    if len(dropped):
+        left_out = run.spark.createDataFrame(pa.table({"doc": pa.array(np.asarray(dropped, dtype=np.int64))}))
+        kept = kept.join(F.broadcast(left_out), "doc", "left_anti")
     return write_files(kept, corpus.files, output, run.config.read)
 
 
