@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from test_own_content import blog, family_pages
+from test_verdicts import documents as harbour_pages
 
 from dedupe import Config, Document
 from dedupe.own_content import matches_slug, slug_words
@@ -52,10 +53,11 @@ def cases(made_up) -> dict[str, list[Document]]:
         "slugs": blog(made_up) + emoji,
         "slugs and h1": blog(made_up, tag_paths=True),
         "table cells": family_pages(made_up, tag_paths=True),
+        "link text": harbour_pages(["a.example"] * 3 + ["b.example"]),
     }
 
 
-@pytest.mark.parametrize("case", ["slugs", "slugs and h1", "table cells"])
+@pytest.mark.parametrize("case", ["slugs", "slugs and h1", "table cells", "link text"])
 def test_the_verdicts_are_the_local_tables(spark, made_up, case):
     local, spark_table = on_spark(spark, cases(made_up)[case])
     want = apply_model(local, CONFIG.boilerplate)
