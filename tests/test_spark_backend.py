@@ -76,7 +76,7 @@ def test_a_master_without_the_spark_backend_is_a_usage_error(seeds_dir, tmp_path
 
 def test_a_session_started_on_a_local_master_shuffles_into_three_partitions_a_core():
     pytest.importorskip("pyspark")
-    from dedupe.backends.spark.run import _local_cores
+    from dedupe.backends.spark.run import local_cores
 
-    assert [_local_cores(m) for m in ("local", "local[7]", "local[3,2]", "local[x]")] == [1, 7, 3, 1]
-    assert _local_cores("local[*]") >= 1
+    assert [local_cores(m) for m in ("local", "local[7]", "local[3,2]", "local[x]")] == [1, 7, 3, 1]
+    assert local_cores("local[*]") >= 1

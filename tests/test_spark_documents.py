@@ -75,7 +75,7 @@ def test_a_frame_not_numbered_from_zero_is_refused(spark, both):
 
 @pytest.mark.parametrize("slice_spans", [1 << 20, 3])
 def test_spans_go_to_spark_as_numbers(spark, monkeypatch, slice_spans):
-    monkeypatch.setattr(frames, "_SPAN_SLICE", slice_spans)
+    monkeypatch.setattr(frames, "SPAN_SLICE", slice_spans)
     spans = Spans.of_counts(np.array([[0, 5], [7, 9], [1, 2], [3, 4], [5, 6], [0, 1]]), np.array([2, 0, 3, 0, 1]))
     got = sorted(frames.spans_frame(spark, spans).collect())
     assert [(r["doc"], [tuple(s) for s in r["spans"]]) for r in got] == list(enumerate(spans))
@@ -89,13 +89,13 @@ def test_a_spark_run_keeps_the_texts_in_spark(spark, corpus, tmp_path, monkeypat
     stage = ["?"]
     fetched_in: list[str] = []
     appended: list[int] = []
-    fetch = SparkDocuments._fetch
+    original = SparkDocuments.fetch
 
     def spy(self, frame):
         fetched_in.append(stage[0])
-        return fetch(self, frame)
+        return original(self, frame)
 
-    monkeypatch.setattr(SparkDocuments, "_fetch", spy)
+    monkeypatch.setattr(SparkDocuments, "fetch", spy)
     append = stores.DocumentStore.append
     monkeypatch.setattr(stores.DocumentStore, "append", lambda self, d: appended.append(1) or append(self, d))
 

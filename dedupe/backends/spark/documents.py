@@ -71,7 +71,7 @@ class SparkDocuments(DocumentStore):
         self._end = int(offsets[-1])
         self._pending, self._pending_size, self._sources = [], 0, {}
 
-    def _fetch(self, frame: DataFrame) -> list[Document]:
+    def fetch(self, frame: DataFrame) -> list[Document]:
         """The documents of ``frame`` (``doc``, ``text``, ``tag_paths``), in ``doc`` order."""
         got = frame.select("doc", "text", "tag_paths").toArrow()
         order = np.argsort(got.column("doc").to_numpy(), kind="stable").tolist()
@@ -91,7 +91,7 @@ class SparkDocuments(DocumentStore):
             self._hold()
         if b > a and all(d in self._held for d in range(a, b)):
             return [self._held[d] for d in range(a, b)]
-        got = self._fetch(self.frame.where((F.col("doc") >= a) & (F.col("doc") < b)))
+        got = self.fetch(self.frame.where((F.col("doc") >= a) & (F.col("doc") < b)))
         if len(got) != b - a:
             raise OSError(f"documents {a}..{b - 1}: {len(got)} found in the Spark frame")
         return got
@@ -113,7 +113,7 @@ class SparkDocuments(DocumentStore):
         self._wanted = None
         spark = self.frame.sparkSession
         wanted = spark.createDataFrame(pa.table({"doc": pa.array(which)}))
-        self._held.update(zip(which.tolist(), self._fetch(self.frame.join(F.broadcast(wanted), "doc"))))
+        self._held.update(zip(which.tolist(), self.fetch(self.frame.join(F.broadcast(wanted), "doc"))))
 
     def texts_of_blocks(self, blocks: DataFrame) -> dict[int, str]:
         """The texts of the blocks of ``blocks`` (``block``, ``doc``,

@@ -21,7 +21,7 @@ require_pyspark()
 
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 
-__all__ = ["documents_frame", "kept_frame", "spans_frame", "pairs_frame", "partitions_for", "PARTITION_CHARS"]
+__all__ = ["documents_frame", "kept_frame", "spans_frame", "pairs_frame", "partitions_for", "PARTITION_CHARS", "SPAN_SLICE"]
 
 #: Characters of text a partition holds, about.
 PARTITION_CHARS = 32 << 20
@@ -84,7 +84,7 @@ def pairs_frame(spark: SparkSession, pairs: np.ndarray) -> DataFrame:
 
 
 #: Spans sent to Spark in one Arrow table.
-_SPAN_SLICE = 1 << 20
+SPAN_SLICE = 1 << 20
 
 
 def spans_frame(spark: SparkSession, spans) -> DataFrame:
@@ -96,7 +96,7 @@ def spans_frame(spark: SparkSession, spans) -> DataFrame:
     tables, at = [], 0
     n = len(bounds) - 1
     while at < n or not tables:
-        end = min(n, int(np.searchsorted(bounds, bounds[at] + _SPAN_SLICE, side="right")) - 1)
+        end = min(n, int(np.searchsorted(bounds, bounds[at] + SPAN_SLICE, side="right")) - 1)
         end = max(end, min(at + 1, n))
         lo, hi = int(bounds[at]), int(bounds[end])
         pairs = pa.ListArray.from_arrays(pa.array(np.arange(0, 2 * (hi - lo) + 1, 2, dtype=np.int32)), pa.array(flat[lo:hi].ravel()))

@@ -55,7 +55,7 @@ from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
-__all__ = ["SparkRun", "spark_run", "session"]
+__all__ = ["SparkRun", "spark_run", "session", "local_cores", "SHUFFLE_CHARS"]
 
 #: The master a run starts when neither ``--spark-master`` nor spark-submit names one.
 DEFAULT_MASTER = "local[*]"
@@ -302,7 +302,7 @@ def session(
                 # pages on local[2], most of the run). Three a core to start
                 # with, as the docs advise for executors; more once the read
                 # stage knows the text's size (:data:`SHUFFLE_CHARS`).
-                builder = builder.config("spark.sql.shuffle.partitions", str(3 * _local_cores(master)))
+                builder = builder.config("spark.sql.shuffle.partitions", str(3 * local_cores(master)))
                 builder = builder.config(_SIZED, "true")
     spark = builder.getOrCreate()
     if checkpoints is not None and not spark.sparkContext.getCheckpointDir():
@@ -310,7 +310,7 @@ def session(
     return spark, True
 
 
-def _local_cores(master: str) -> int:
+def local_cores(master: str) -> int:
     """The cores of a ``local``, ``local[N]``, ``local[*]`` or ``local[N,F]`` master."""
     inside = master[master.find("[") + 1 : master.find("]")] if "[" in master else "1"
     cores = inside.split(",")[0].strip()
