@@ -82,6 +82,20 @@ svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: var(--ink); }
 """
 
 
+def _head(title: str, policy: str, style: str) -> str:
+    """A report page up to its ``<body>``: its Content-Security-Policy, its title (escaped here) and style."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{policy}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title>
+<style>{style}</style>
+</head>
+"""
+
+
 def _e(value: Any) -> str:
     """Escape any text for HTML, quotes too (it may land in an attribute)."""
     return html.escape(str(value), quote=True)
@@ -392,16 +406,7 @@ def render_html(result: "Result") -> str:
     )
     pages = "".join(_page(i, d, e, passages, docs, templates) for i, (d, e) in enumerate(zip(docs, entries)))
     inputs = ", ".join(data["inputs"])
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>dedupe report: {_e(_short(inputs, 80))}</title>
-<style>{_STYLE}</style>
-</head>
-<body>
+    return _head(f"dedupe report: {_short(inputs, 80)}", _CSP, _STYLE) + f"""<body>
 <header class="top"><h1>dedupe report</h1><p>{_e(inputs)} \u00b7 dedupe {_e(data["dedupe_version"])}</p></header>
 <main>
 <h2>Summary</h2>

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 from urllib.parse import quote
 
-from .htmlreport import _STYLE, Links, _doc_link, _e, _owned_spans, _overview, _page, _Passages, _short, _site, _table
+from .htmlreport import _STYLE, Links, _doc_link, _e, _head, _owned_spans, _overview, _page, _Passages, _short, _site, _table
 from .io.files import atomic_write
 
 if TYPE_CHECKING:
@@ -188,16 +188,7 @@ class _FolderLinks(Links):
 
 
 def _document(title: str, policy: str, crumbs: str, body: str, script: str = "") -> str:
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{policy}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
-<style>{_STYLE}{_MORE_STYLE}</style>
-</head>
-<body>
+    return _head(title, policy, _STYLE + _MORE_STYLE) + f"""<body>
 <header class="top"><h1>{_e(title)}</h1>{crumbs}</header>
 <main>
 {body}
