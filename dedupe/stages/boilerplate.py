@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 from urllib.parse import urlsplit
@@ -155,10 +155,19 @@ class BlockTable:
     # reads of the texts, here from the documents; a Spark run's table
     # (:mod:`dedupe.backends.spark.model`) computes it in the executors.
 
+    # The checks read a page's blocks one after another: the page last read
+    # is kept (a store read makes a whole Document).
+    _last: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
+
+    def _document(self, d: int) -> Document:
+        if self._last[0] != d:
+            self._last = (d, self.documents[d])
+        return self._last[1]
+
     def text_of(self, i: int) -> str:
         """Block ``i``'s text."""
         s, e = self.blocks.flat[i, :2].tolist()
-        return self.documents[int(self.doc[i])].text[s:e]
+        return self._document(int(self.doc[i])).text[s:e]
 
     def texts_of(self, which: np.ndarray) -> Callable[[int], str]:
         """Block texts of the blocks ``which`` (bool, shape (n_blocks,)), by index."""
@@ -166,7 +175,7 @@ class BlockTable:
 
     def paths_of(self, d: int) -> Optional[Sequence[str]]:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
-        return self.documents[d].tag_paths
+        return self._document(d).tag_paths
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""
