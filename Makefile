@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(BIN)/dedupe: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,spark,cloud]'
+	$(BIN)/pip install --quiet -e '.[test,spark,cloud,trafilatura]'
 	touch $@
 
 install: $(BIN)/dedupe

@@ -316,6 +316,16 @@ def method_html(pages: list[dict], corpus: Path, options: dict) -> dict[str, str
     return method_dedupe(pages, corpus, options)
 
 
+def method_html_page(pages: list[dict], corpus: Path, options: dict) -> dict[str, str]:
+    """dedupe on HTML input with trafilatura as the page extractor
+    (``--page-extractor trafilatura``, the ``trafilatura`` extra)."""
+    try:
+        import trafilatura  # noqa: F401
+    except ImportError as exc:
+        raise Unavailable("trafilatura is not installed (pip install 'crawl-dedupe[trafilatura]')") from exc
+    return method_dedupe(pages, corpus, {**options, "page_extractor": "trafilatura"})
+
+
 def method_html_model(pages: list[dict], corpus: Path, options: dict) -> dict[str, str]:
     """dedupe with the block model on HTML input (tag paths as evidence);
     ``options`` name the model (run_set picks it as for the dedupe row)."""
@@ -323,9 +333,9 @@ def method_html_model(pages: list[dict], corpus: Path, options: dict) -> dict[st
 
 
 METHODS = {"raw": method_raw, "ccnet": method_ccnet, "rule": method_rule, "dedupe": method_dedupe,
-           "html": method_html, "html_model": method_html_model}
+           "html": method_html, "html_page": method_html_page, "html_model": method_html_model}
 # Methods that read the HTML corpus, and those that use the block model.
-HTML_METHODS = {"html", "html_model"}
+HTML_METHODS = {"html", "html_page", "html_model"}
 MODEL_METHODS = {"dedupe", "html_model"}
 
 
@@ -685,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default=",".join(ALL_SETS),
                     help="comma-separated file stems in boilerplate/ (default: all five)")
-    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe,html,html_model",
+    ap.add_argument("--methods", default="raw,ccnet,rule,dedupe,html,html_page,html_model",
                     help="comma-separated subset of raw,ccnet,rule,dedupe,html,html_model (html: dedupe's"
                          " defaults reading the pages' HTML itself; html_model: the same with the block"
                          " model, as the dedupe row)")

@@ -34,7 +34,7 @@ from .api import clean as clean_corpus
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .clihelp import GroupedCommand, examples
-from .config import _STAGES, FORMATS, LINK_LINES, Config
+from .config import _STAGES, EXTRACTORS, FORMATS, LINK_LINES, Config
 from .document import DuplicateIdWarning, InputError, MissingFieldWarning, UsageError
 from .executor.parallel import JobsWarning, usable_cpus
 from .executor.spill import SpillWarning
@@ -82,7 +82,7 @@ def _field_help(klass: type) -> dict[str, str]:
 
 
 # Config fields that take one of a few words.
-_CHOICES = {"format": FORMATS, "link_lines": LINK_LINES}
+_CHOICES = {"format": FORMATS, "link_lines": LINK_LINES, "page_extractor": EXTRACTORS}
 
 
 def config_options(command: Callable) -> Callable:

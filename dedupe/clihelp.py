@@ -31,7 +31,7 @@ GROUPS: Mapping[str, Sequence[str]] = {
     ),
     "Boilerplate": (
         "block_threshold", "min_documents", "copy_containment", "same_site_copy_containment", "cross_site_min_sites",
-        "copy_check_limit", "strip_repeats", "link_lines",
+        "copy_check_limit", "strip_repeats", "link_lines", "page_extractor",
     ),
     "Block model": ("block_model", "content_threshold", "restore_threshold", "model_min_site_pages"),
     "Syndication": (

@@ -21,10 +21,13 @@ __all__ = ["apply_model", "link_lines", "lone_pages"]
 def apply_model(table: "BlockTable", config) -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
     is content, plus what it removes; lines of link text where the page or
-    its site says they are chrome (``link_lines``); a page's own headline kept on its page
+    its site says they are chrome (``link_lines``); lines the page extractor
+    leaves out of the page's main text (``--page-extractor``,
+    :mod:`dedupe.io.main_text`); a page's own headline kept on its page
     (:mod:`dedupe.own_content`)."""
     action = _judged(table, config)
     action[(action == boilerplate.KEEP) & link_lines(table, config, action)] = boilerplate.LINK_TEXT
+    action[(action == boilerplate.KEEP) & table.aside_evidence()] = boilerplate.ASIDE
     action[own_content_of(table, action)] = boilerplate.KEEP
     return action
 
@@ -80,7 +83,7 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     that differ in their numbers and cells that repeat in their page. (Rows
     of numbers outside tables are left to the rule: measured on the public
     sets, dates and counts in sidebars and bylines outnumber them.)"""
-    removed = (action == boilerplate.BOILERPLATE) | (action == boilerplate.LEARNED) | (action == boilerplate.LINK_TEXT)
+    removed = np.isin(action, (boilerplate.BOILERPLATE, boilerplate.LEARNED, boilerplate.LINK_TEXT, boilerplate.ASIDE))
     repeats = action == boilerplate.REPEAT
     own = np.zeros(len(action), dtype=bool)
     if not (removed.any() or repeats.any()):

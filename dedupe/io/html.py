@@ -12,7 +12,10 @@ import hashlib
 
 from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["html_to_blocks", "html_to_lines", "html_to_text", "LINK_TEXT", "is_link_text", "element_path", "path_hash"]
+__all__ = [
+    "html_to_blocks", "html_to_lines", "html_to_text", "LINK_TEXT", "OUTSIDE_MAIN_TEXT", "is_link_text",
+    "is_outside_main_text", "mark", "element_path", "path_hash",
+]
 
 # Elements that start and end a line. Beyond the CSS "display: block" set this
 # includes table rows and cells: the metric asks for one line per cell, which
@@ -52,16 +55,32 @@ _COMMENT = "-comment"
 LINK_TEXT = "@link"
 LINK_SHARE = 0.5
 _LINK_SUFFIX = ">" + LINK_TEXT
+#: The mark of a line a per-page extractor leaves out of the page's main
+#: text (``--page-extractor``, :mod:`dedupe.io.main_text`).
+OUTSIDE_MAIN_TEXT = "@aside"
+# Marks follow the elements; no element name holds an "@".
+_MARKS = ">@"
 
 
 def is_link_text(path) -> bool:
     """Whether a line's tag path says its text is mostly link text."""
-    return path is not None and path.endswith(_LINK_SUFFIX)
+    return path is not None and _LINK_SUFFIX in path
+
+
+def is_outside_main_text(path) -> bool:
+    """Whether a line's tag path says the page extractor left it out of the main text."""
+    return path is not None and path.endswith(">" + OUTSIDE_MAIN_TEXT)
+
+
+def mark(path: str, name: str) -> str:
+    """``path`` with the mark ``name`` (:data:`LINK_TEXT`, :data:`OUTSIDE_MAIN_TEXT`) after its elements and marks."""
+    return path + ">" + name
 
 
 def element_path(path: str) -> str:
-    """A tag path without the :data:`LINK_TEXT` mark: the elements alone."""
-    return path[: -len(_LINK_SUFFIX)] if path.endswith(_LINK_SUFFIX) else path
+    """A tag path without its marks (:data:`LINK_TEXT`, :data:`OUTSIDE_MAIN_TEXT`): the elements alone."""
+    cut = path.find(_MARKS)
+    return path if cut < 0 else path[:cut]
 
 
 def path_hash(path: str) -> int:

@@ -52,7 +52,10 @@ def read_html(f: InputFile, config: Optional[ReadConfig] = None) -> Iterator[Doc
         ``unreadable``, ``too_large``, ``invalid_utf8`` / ``invalid_encoding``
         (for the charset a ``<meta>`` declares) or ``empty``.
     """
-    yield html_document(decode_html(_read_bytes(f, config), f.source, None), id=f.name, source=f.source, line=None)
+    yield html_document(
+        decode_html(_read_bytes(f, config), f.source, None), id=f.name, source=f.source, line=None,
+        extractor=(config or ReadConfig()).page_extractor,
+    )
 
 
 def write_text(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str]) -> bool:

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 from ..config import ReadConfig
 from ..document import Document, InputError
 from .fields import get_path
-from .html import html_to_blocks
+from .html import OUTSIDE_MAIN_TEXT, html_to_blocks, mark
+from .main_text import outside_main_text
 
 __all__ = [
     "decode_utf8", "decode_text", "decode_html", "html_document", "record_document", "each_document",
@@ -110,8 +111,12 @@ def decode_html(raw: bytes, source: str, line: Optional[int], declared: Optional
     return decode_text(raw, source, line, declared)
 
 
-def html_document(html: str, *, id: str, source: str, line: Optional[int], url: Optional[str] = None) -> Document:
-    """A document from a page's HTML: its visible-text lines and their tag paths.
+def html_document(
+    html: str, *, id: str, source: str, line: Optional[int], url: Optional[str] = None, extractor: str = "none"
+) -> Document:
+    """A document from a page's HTML: its visible-text lines and their tag
+    paths, those the page ``extractor`` leaves out of the main text marked
+    (:mod:`dedupe.io.main_text`).
 
     Raises
     ------
@@ -121,6 +126,9 @@ def html_document(html: str, *, id: str, source: str, line: Optional[int], url: 
     blocks = html_to_blocks(html)
     if not blocks:
         raise InputError(source, line, "empty", "no visible text in the HTML")
+    if extractor != "none":
+        aside = outside_main_text(extractor, html, [text for text, _ in blocks], url)
+        blocks = [(text, mark(path, OUTSIDE_MAIN_TEXT) if out else path) for (text, path), out in zip(blocks, aside)]
     return Document(
         id=id,
         text="\n\n".join(text for text, _ in blocks),
@@ -185,7 +193,7 @@ def record_document(
     if html is not None:
         page = _string(html, config.html_field, source, line, config.max_document_bytes, html=True)
         if page.strip():
-            return html_document(page, id=doc_id, source=source, line=line, url=url)
+            return html_document(page, id=doc_id, source=source, line=line, url=url, extractor=config.page_extractor)
     raise InputError(source, line, "empty")
 
 

@@ -145,7 +145,7 @@ def _id(f: InputFile, index: int, record) -> str:
     return record.rec_headers.get_header("WARC-Record-ID") or f"{f.name}:{index}"
 
 
-def _document(f: InputFile, index: int, record, limit: int) -> Document:
+def _document(f: InputFile, index: int, record, limit: int, extractor: str = "none") -> Document:
     if _header_cut(record):
         raise InputError(f.source, index, "unreadable", "the record's header is cut (it has no Content-Length)")
     if record.length > limit:  # passed over, not loaded (iter_records reads past it in chunks)
@@ -171,7 +171,7 @@ def _document(f: InputFile, index: int, record, limit: int) -> Document:
     doc_id, url = _id(f, index, record), headers.get_header("WARC-Target-URI") or None
     if is_html:
         page = decode_html(body, f.source, index, charset)
-        return html_document(page, id=doc_id, source=f.source, line=index, url=url)
+        return html_document(page, id=doc_id, source=f.source, line=index, url=url, extractor=extractor)
     text = decode_text(body, f.source, index, charset)
     if not text.strip():
         raise InputError(f.source, index, "empty")
@@ -181,7 +181,7 @@ def _document(f: InputFile, index: int, record, limit: int) -> Document:
 def read(f: InputFile, config: ReadConfig) -> Iterator[Union[Document, InputError]]:
     """Yield the documents of a WARC/WET file, and an :class:`InputError` for each bad record."""
     limit = config.max_document_bytes
-    return each_document(iter_records(f, config), lambda index, record: _document(f, index, record, limit))
+    return each_document(iter_records(f, config), lambda index, record: _document(f, index, record, limit, config.page_extractor))
 
 
 def write(f: InputFile, target: Path, cleaned: Mapping[tuple[str, Optional[int]], str], config: ReadConfig) -> None:

@@ -15,7 +15,7 @@ from .. import store as stores
 from ..blocktexts import fetch_from
 from ..copy_evidence import CopyEvidence, Grams
 from ..ints import index_type
-from ..io.html import is_link_text, path_hash
+from ..io.html import is_link_text, is_outside_main_text, path_hash
 from ..document import Document
 from ..results import Ragged
 from .blocks import Blocks
@@ -194,3 +194,16 @@ class BlockTable:
             link[first[d] : first[d + 1]] = [is_link_text(p) for p in paths]
             path[first[d] : first[d + 1]] = [path_hash(p) for p in paths]
         return link, path
+
+    def aside_evidence(self) -> np.ndarray:
+        """Whether each block (bool, shape (n_blocks,)) is a line the page
+        extractor left out of its page's main text
+        (:func:`dedupe.io.html.is_outside_main_text`): HTML input read with
+        ``--page-extractor`` only; all False otherwise."""
+        n, first = len(self.doc), self.blocks.bounds
+        out = np.zeros(n, dtype=bool)
+        for d in np.flatnonzero(stores.tag_path_counts(self.documents) == np.diff(first)).tolist():
+            paths = self.paths_of(d)
+            if any(is_outside_main_text(p) for p in paths):
+                out[first[d] : first[d + 1]] = [is_outside_main_text(p) for p in paths]
+        return out
