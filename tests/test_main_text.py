@@ -88,3 +88,22 @@ def test_an_unknown_extractor_or_a_missing_extra_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "trafilatura" else real(name, *a))
     with pytest.raises(ValueError, match=r"crawl-dedupe\[trafilatura\]"):
         ReadConfig(page_extractor="trafilatura")
+
+
+def test_spark_judges_pages_as_the_local_run_does(spark, tmp_path):
+    """The marks are made where pages are read (Spark's executors): the same
+    cleaned files and report as the local backend."""
+    (tmp_path / "in").mkdir()
+    for k, word in enumerate(["north", "south", "east", "west"]):
+        body = [f"{p} This was the {word} edition, story {k}." for p in BODY]
+        (tmp_path / "in" / f"{word}.html").write_text(page(body, f"Rivers rise in the {word} again"), encoding="utf-8")
+    out = {}
+    for backend in ("local", "spark"):
+        folder = tmp_path / backend
+        result = dedupe.clean(
+            [tmp_path / "in"], folder / "out", report=folder / "report.json", backend=backend,
+            page_extractor="trafilatura",
+        )
+        assert result.report.data["summary"]["blocks_removed"]["outside_main_text"] >= 4
+        out[backend] = {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    assert out["local"] == out["spark"]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 from urllib.parse import urlsplit
@@ -156,13 +156,13 @@ class BlockTable:
     # (:mod:`dedupe.backends.spark.model`) computes it in the executors.
 
     # The checks read a page's blocks one after another: the page last read
-    # is kept (a store read makes a whole Document).
-    _last: tuple = field(default=(-1, None), init=False, repr=False, compare=False)
-
+    # is kept (a store read makes a whole Document). Not a field: no part of
+    # what the table is.
     def _document(self, d: int) -> Document:
-        if self._last[0] != d:
-            self._last = (d, self.documents[d])
-        return self._last[1]
+        last = self.__dict__.get("_last")
+        if last is None or last[0] != d:
+            last = self.__dict__["_last"] = (d, self.documents[d])
+        return last[1]
 
     def text_of(self, i: int) -> str:
         """Block ``i``'s text."""
