@@ -31,6 +31,7 @@ from rich.text import Text
 from ._version import __version__
 from .api import check_dropped
 from .api import clean as clean_corpus
+from .api import learn as learn_model
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .clihelp import GroupedCommand, examples
@@ -278,8 +279,28 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
+model_option = click.option(
+    "--model", type=click.Path(file_okay=False),
+    help="A saved model (dedupe learn): templates learned from earlier crawls are stripped, blocks seen on earlier "
+    "pages count with them, and pages syndicating earlier ones are reported by the earlier ids (the report's model "
+    "section).",
+)
+
+
+def _print_model(data: dict[str, Any], console: Console) -> None:
+    """What a saved model brought to the run, in a line."""
+    m = data.get("model")
+    if m is not None:
+        console.print(Text(
+            f"model {m['path']}: {m['earlier_pages_read']} of its {_n(m['pages'])} pages read again; "
+            f"{len(m['templates'])} templates matched earlier pages; {len(m['syndication'])} syndication clusters "
+            "and " f"{len(m['overlaps'])} overlaps with earlier pages"
+        ))
+
+
 def _print_summary(data: dict[str, Any], console: Console) -> None:
     """The human summary of a report: a headline, tables, then skipped inputs."""
+    _print_model(data, console)
     s = data["summary"]
     skipped = sum(s["documents_skipped"].values())
     dropped = sum(s["documents_dropped"].values())
@@ -402,6 +423,11 @@ REPORT_EXAMPLES = examples(
     "dedupe report crawl/ --report report.json --html report.html -q",
     "zcat shard.jsonl.gz | dedupe report - --html report.html > report.json",
 )
+LEARN_EXAMPLES = examples(
+    "dedupe learn crawl-monday/ -o model/  # learn once",
+    "dedupe clean crawl-tuesday/ -o clean/ --model model/  # apply to a new crawl",
+    "dedupe learn crawl-tuesday/ --model model/ --update  # fold it in",
+)
 EXPLAIN_EXAMPLES = examples(
     "dedupe explain --block-threshold 0.8 --num-perm 256",
     "dedupe explain crawl/ --url-field meta_url   # and warn about the corpus",
@@ -417,6 +443,7 @@ EXPLAIN_EXAMPLES = examples(
 )
 @report_options
 @dropped_option
+@model_option
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
@@ -425,8 +452,8 @@ EXPLAIN_EXAMPLES = examples(
 )
 @config_options
 def clean(
-    corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
-    spark_conf, work_dir, checkpoint, **options
+    corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, model, jobs, memory, backend,
+    spark_master, spark_conf, work_dir, checkpoint, **options
 ) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to the -o folder.
 
@@ -443,7 +470,7 @@ def clean(
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
             jobs=jobs, memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
-            spark_master=spark_master, spark_conf=spark_conf,
+            spark_master=spark_master, spark_conf=spark_conf, model=model,
         )
     _finish(result, quiet, as_json)
 
@@ -452,10 +479,11 @@ def clean(
 @click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @report_options
 @dropped_option
+@model_option
 @run_options
 @config_options
 def report(
-    corpus, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
+    corpus, report_path, html_path, as_json, quiet, config_file, dropped_path, model, jobs, memory, backend, spark_master,
     spark_conf, work_dir, **options
 ) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
@@ -475,7 +503,7 @@ def report(
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
             scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir,
-            backend=backend, spark_master=spark_master, spark_conf=spark_conf,
+            backend=backend, spark_master=spark_master, spark_conf=spark_conf, model=model,
         )
     if report_path:
         _run(write_via, report_path, result.report.write)
@@ -484,6 +512,57 @@ def report(
     if dropped_path:
         _run(result.report.write_dropped, Path(dropped_path))
     _finish(result, quiet, as_json or not report_path)
+
+
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + LEARN_EXAMPLES)
+@click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False),
+    help="The model folder to save (replaced atomically).  [default with --update: the --model folder]",
+)
+@model_option
+@click.option(
+    "--update", is_flag=True,
+    help="Fold CORPUS into the --model: run it with the model applied, then add its pages and evidence.",
+)
+@report_options
+@run_options
+@config_options
+def learn(
+    corpus, output, model, update, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend,
+    spark_master, spark_conf, work_dir, **options
+) -> None:
+    """Learn a model from CORPUS and save it in the -o folder.
+
+    The model keeps the evidence, not only the verdicts: every distinct
+    block with the pages and sites it was seen on, the templates found,
+    and every page's signature bands. `dedupe clean NEW --model DIR`
+    applies it to a later crawl; `dedupe learn NEW --model DIR --update`
+    folds a later crawl in. See docs/learn.md.
+    """
+    config = _config(options, config_file)
+    if backend != "local" or spark_master or spark_conf:
+        raise click.UsageError("a model is learned on the local backend (--backend local)")
+    for path, what in zip((report_path, html_path), ("the report", "the HTML report")):
+        if path:
+            _run(check_writable_file, Path(path), what)
+    with _running(quiet, Path(work_dir) if work_dir else None) as progress:
+        result = _run(
+            learn_model, list(corpus), output, model=model, update=update, config=config, jobs=jobs, memory=memory,
+            progress=progress, work_dir=work_dir,
+        )
+    if report_path:
+        _run(write_via, report_path, result.report.write)
+    if html_path:
+        _run(write_via, html_path, lambda path: write_html(result, path))
+    if not quiet:
+        m = result.learned
+        click.echo(
+            f"model saved to {output or model}: {_n(m.n_pages)} pages, {_n(len(m.hi))} distinct blocks, "
+            f"{_n(int(m.template.sum()))} templates",
+            err=True,
+        )
+    _finish(result, quiet, as_json)
 
 
 @main.command(cls=GroupedCommand, epilog=EXPLAIN_EXAMPLES)
