@@ -261,7 +261,7 @@ def _manifest(folder: Path) -> dict:
     except FileNotFoundError:
         raise ModelError(f"{folder}: not a model folder (no {MANIFEST})") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: the model's manifest is damaged ({exc}); learn the model again") from None
+        raise ModelError(f"{path}: the model's manifest is damaged ({exc}); learn it again") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _KIND:
         raise ModelError(f"{path}: not a dedupe model manifest")
     version = manifest.get("format_version")

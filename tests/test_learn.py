@@ -1,0 +1,235 @@
+"""The saved model (dedupe learn, clean --model, learn --update): real runs.
+
+What a model applied to a new crawl must do is what one run over both
+crawls does to the new pages: the seeds (learn 000-003, apply to 004) and
+a generated corpus split in two show it, byte for byte. A damaged model or
+one of another config is refused with a usage error, never half used.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import dedupe
+from dedupe.cli import main
+from dedupe.saved import FORMAT_VERSION, ModelError, load
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "seeds"
+S004 = "004_0179fb1a56cbaa01.txt"
+S001, S003 = "001_ea77cd63d6422dfc.txt", "003_c7de8c5f71fa409e.txt"
+TITLE = "Countering Iran\u2019s Threat, Strategies for Regional Stability"
+TEASER_START = "Written by Mahmoud Hakamian"
+BODY_004 = "Iran\u2019s Regime President Actually Did Deliver What He Was Missioned For"
+
+
+@pytest.fixture(scope="module")
+def seeds_split(seeds_dir, tmp_path_factory):
+    """Seeds 000-003 in one folder, 004 alone in another, and a model learned on the first."""
+    root = tmp_path_factory.mktemp("split")
+    (root / "earlier").mkdir()
+    (root / "new").mkdir()
+    for src in sorted(seeds_dir.iterdir()):
+        shutil.copy(src, root / ("new" if src.name == S004 else "earlier") / src.name)
+    dedupe.learn([root / "earlier"], root / "model")
+    return root
+
+
+def test_004_with_the_model_strips_what_a_run_on_all_seeds_strips(seeds_split):
+    out = seeds_split / "out"
+    result = dedupe.clean([seeds_split / "new"], out, report=seeds_split / "report.json", model=seeds_split / "model")
+    cleaned = (out / S004).read_text("utf-8")
+    # The full run's output for 004 (tests/test_seeds.py pins it), byte for byte.
+    assert cleaned == (GOLDEN / S004).read_text("utf-8")
+    lines = [l.strip() for l in cleaned.splitlines()]
+    assert TITLE not in lines and "Image" not in lines and "Comments" not in lines
+    assert not any(l.startswith(TEASER_START) for l in lines)
+    assert BODY_004 in lines
+
+    report = json.loads((seeds_split / "report.json").read_text("utf-8"))
+    assert [d["id"] for d in report["documents"]] == [S004]  # the earlier pages are not reported as read
+    earlier = {t["text"]: t["earlier_documents"] for t in report["model"]["templates"]}
+    teaser = next(ids for text, ids in earlier.items() if text.startswith(TEASER_START))
+    assert teaser == [S001]  # seen once before, in 001: a template now
+    assert earlier[TITLE] == [S001] and earlier["Image"] == [S001]
+    assert earlier["Comments"] == [S001, S003] and earlier["Popular posts from this blog"] == [S001, S003]
+    # Every template removed from 004 is one the full run names, with 004 in it.
+    numbered = {t["template"]: t for t in report["boilerplate"]}
+    assert {t["template"] for t in report["model"]["templates"]} == set(numbered)
+    assert report["model"]["syndication"] == [] and report["syndication"] == []
+    assert result.report.exit_code == 0
+
+
+def test_a_model_is_the_same_bytes_when_learned_again(seeds_split, tmp_path):
+    dedupe.learn([seeds_split / "earlier"], tmp_path / "again")
+    for f in sorted((seeds_split / "model").iterdir()):
+        assert (tmp_path / "again" / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+def test_update_equals_learning_on_both(seeds_dir, seeds_split, tmp_path):
+    shutil.copytree(seeds_split / "model", tmp_path / "model")
+    dedupe.learn([seeds_split / "new"], model=tmp_path / "model", update=True)
+    dedupe.learn([seeds_dir], tmp_path / "both")
+    names = sorted(p.name for p in (tmp_path / "both").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "model").iterdir())
+    for name in names:
+        assert (tmp_path / "model" / name).read_bytes() == (tmp_path / "both" / name).read_bytes(), name
+    m = load(tmp_path / "model")
+    assert m.n_pages == 5 and sorted(m.page_id) == sorted(p.name for p in seeds_dir.iterdir())
+
+
+def test_block_evidence_names_pages_and_counts_them(seeds_split):
+    m = load(seeds_split / "model")
+    teaser = next(i for i, t in enumerate(m.text) if t.strip().startswith(TEASER_START))
+    assert m.pages[teaser] == 1 and not m.template[teaser]
+    assert [m.page_id[p] for p in m.pages_of([teaser]).tolist()] == [S001]
+    comments = m.text.index("Comments")
+    assert m.template[comments] and m.pages[comments] == 2
+
+
+# --- a generated corpus split in two --------------------------------------------------
+
+
+def _pairs(analysis, keep):
+    """Syndication as unordered pairs of ids in one cluster, one of them in ``keep``."""
+    ids = [d.id for d in analysis.documents]
+    out = set()
+    for c in analysis.syndication.clusters:
+        members = sorted(ids[m] for m in c.members)
+        out |= {(a, b) for i, a in enumerate(members) for b in members[i + 1 :] if a in keep or b in keep}
+    return out
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    from conftest import generated_corpus
+
+    root = tmp_path_factory.mktemp("halves")
+    corpus = generated_corpus(root / "corpus", 600, 300, seed=5)
+    first, second = sorted(corpus.glob("shard-*.jsonl"))
+    whole = dedupe.scan([first, second])
+    dedupe.learn([first], root / "model")
+    applied = dedupe.scan([second], model=root / "model")
+    return whole, applied, first
+
+
+def test_applying_to_the_second_half_equals_one_run_on_the_whole(halves):
+    whole, applied, _ = halves
+    new = [d.id for d in applied.analysis.documents]
+    by_id = dict(zip((d.id for d in whole.analysis.documents), whole.analysis.cleaned))
+    # Exact: every earlier page that shares a block or an article with a new
+    # page is in the applied run, so the rule sees the same pages for them.
+    assert [by_id[i] for i in new] == list(applied.analysis.cleaned)
+    removed = sum(len(d.text) - len(c) for d, c in zip(applied.analysis.documents, applied.analysis.cleaned))
+    assert removed > 0.1 * sum(len(d.text) for d in applied.analysis.documents)  # templates were stripped
+
+
+def test_cross_half_syndication_is_found_and_named_by_the_earlier_ids(halves):
+    whole, applied, first = halves
+    new = {d.id for d in applied.analysis.documents}
+    earlier_ids = {json.loads(line)["id"] for line in first.read_text("utf-8").splitlines()}
+    expected = _pairs(whole.analysis, new)
+    found = _pairs(applied.whole, new)
+    assert found == expected
+    across = {p for p in expected if (p[0] in new) != (p[1] in new)}
+    assert across, "the generated corpus has copies across the halves"
+    model = applied.report.data["model"]
+    reported = {
+        tuple(sorted((a, b))) for c in model["syndication"] for a in c["documents"] for b in c["earlier_documents"]
+    }
+    assert reported == across
+    assert all(e in earlier_ids for c in model["syndication"] for e in c["earlier_documents"])
+    # The main report's syndication is among the new pages only.
+    assert all(set(c["documents"]) <= new for c in applied.report.data["syndication"])
+    assert model["earlier_pages_read"] < model["pages"]
+
+
+# --- refused models ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def model_copy(seeds_split, tmp_path):
+    shutil.copytree(seeds_split / "model", tmp_path / "model")
+    return tmp_path / "model"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "edit", "remove", "manifest"])
+def test_a_damaged_model_is_refused(model_copy, seeds_split, tmp_path, damage):
+    target = model_copy / "blocks.parquet"
+    if damage == "truncate":
+        target.write_bytes(target.read_bytes()[:-100])
+    elif damage == "edit":
+        data = bytearray(target.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        target.write_bytes(bytes(data))
+    elif damage == "remove":
+        target.unlink()
+    else:
+        (model_copy / "model.json").write_text('{"format": "dedupe-model", "format_', "utf-8")
+    with pytest.raises(ModelError, match="damaged|missing"):
+        dedupe.scan([seeds_split / "new"], model=model_copy)
+    result = CliRunner().invoke(main, ["clean", str(seeds_split / "new"), "-o", str(tmp_path / "out"), "--model", str(model_copy)])
+    assert result.exit_code == 2 and "learn it again" in result.output
+    assert not (tmp_path / "out" / S004).exists()
+
+
+def test_a_model_of_another_config_is_refused(seeds_split, tmp_path):
+    with pytest.raises(ModelError, match=r"minhash\.num_perm: model 128, run 64"):
+        dedupe.scan([seeds_split / "new"], model=seeds_split / "model", num_perm=64)
+    result = CliRunner().invoke(
+        main, ["report", str(seeds_split / "new"), "--model", str(seeds_split / "model"), "--word-ngram", "4", "-q"]
+    )
+    assert result.exit_code == 2 and "shingle.word_ngram: model 3, run 4" in result.output
+
+
+def test_a_model_of_a_newer_format_is_refused(model_copy, seeds_split):
+    manifest = json.loads((model_copy / "model.json").read_text("utf-8"))
+    manifest["format_version"] = FORMAT_VERSION + 1
+    (model_copy / "model.json").write_text(json.dumps(manifest), "utf-8")
+    with pytest.raises(ModelError, match="newer than this dedupe reads"):
+        load(model_copy)
+
+
+def test_not_a_model(seeds_split, tmp_path):
+    with pytest.raises(ModelError, match="no model there"):
+        dedupe.scan([seeds_split / "new"], model=tmp_path / "nothing")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(ModelError, match="not a model folder"):
+        dedupe.scan([seeds_split / "new"], model=tmp_path / "folder")
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def test_cli_learn_apply_update(seeds_split, tmp_path):
+    runner = CliRunner()
+    model = tmp_path / "model"
+    done = runner.invoke(main, ["learn", str(seeds_split / "earlier"), "-o", str(model), "-q"])
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(main, ["clean", str(seeds_split / "new"), "-o", str(tmp_path / "out"), "--model", str(model), "-q"])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "out" / S004).read_bytes() == (GOLDEN / S004).read_bytes()
+    done = runner.invoke(main, ["learn", str(seeds_split / "new"), "--model", str(model), "--update", "-q"])
+    assert done.exit_code == 0, done.output
+    assert load(model).n_pages == 5
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".model")]  # no temporary folder left
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--update"], "name it with --model"),
+        (["--model", "M"], "add --update"),
+        ([], "-o"),
+    ],
+)
+def test_cli_learn_usage_errors(seeds_split, args, message):
+    done = CliRunner().invoke(main, ["learn", str(seeds_split / "new"), *args, "-q"])
+    assert done.exit_code == 2 and message in done.output
+
+
+def test_the_model_folder_may_not_be_inside_the_corpus(seeds_split):
+    with pytest.raises(dedupe.UsageError, match="model folder"):
+        dedupe.learn([seeds_split / "earlier"], seeds_split / "earlier" / "model")
