@@ -233,3 +233,13 @@ def test_cli_learn_usage_errors(seeds_split, args, message):
 def test_the_model_folder_may_not_be_inside_the_corpus(seeds_split):
     with pytest.raises(dedupe.UsageError, match="model folder"):
         dedupe.learn([seeds_split / "earlier"], seeds_split / "earlier" / "model")
+
+
+def test_a_work_folder_is_not_reused_across_runs_with_and_without_a_model(seeds_split, tmp_path):
+    work = tmp_path / "work"
+    alone = dedupe.scan([seeds_split / "new"], work_dir=work)
+    with_model = dedupe.scan([seeds_split / "new"], work_dir=work, model=seeds_split / "model")
+    again = dedupe.scan([seeds_split / "new"], work_dir=work)
+    assert list(alone.analysis.cleaned) == list(again.analysis.cleaned)
+    assert list(with_model.analysis.cleaned) == [(GOLDEN / S004).read_text("utf-8")]
+    assert alone.analysis.cleaned[0] != with_model.analysis.cleaned[0]  # alone, 004 has nothing to compare with
