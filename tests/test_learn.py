@@ -243,3 +243,8 @@ def test_a_work_folder_is_not_reused_across_runs_with_and_without_a_model(seeds_
     assert list(alone.analysis.cleaned) == list(again.analysis.cleaned)
     assert list(with_model.analysis.cleaned) == [(GOLDEN / S004).read_text("utf-8")]
     assert alone.analysis.cleaned[0] != with_model.analysis.cleaned[0]  # alone, 004 has nothing to compare with
+
+
+def test_a_model_is_applied_on_the_local_backend_only(seeds_split):
+    with pytest.raises(dedupe.UsageError, match="local backend"):
+        dedupe.scan([seeds_split / "new"], model=seeds_split / "model", backend="spark")

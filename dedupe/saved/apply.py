@@ -37,7 +37,7 @@ from ..executor import Workers
 from ..results import Analysis, CleanedTexts, Ragged, Spans
 from ..syndication import Cluster, Syndication
 from .evidence import NEW, TEMPLATES, block_band_keys, block_digests, doc_band_keys
-from .files import BandIndex, Model
+from .files import Model
 
 __all__ = ["Applied", "prepare", "restrict", "report_section", "SOURCE"]
 
@@ -95,7 +95,7 @@ def prepare(model: Model, documents: Sequence[Document], config: Config, workers
     _, firsts = np.unique(codes, axis=0, return_index=True)
     firsts = np.sort(firsts)
     short, keys = block_band_keys([texts[i] for i in firsts.tolist()], config, workers)
-    q, r = BandIndex.of_matrix(model.block_bands, np.arange(len(model.hi))).lookup(keys)
+    q, r = model.block_index().lookup(keys)
     q, r = q[short[q] == model.short[r]], r[short[q] == model.short[r]]
     matched = np.unique(np.concatenate([rows[rows >= 0], r]))
     exact = np.unique(rows[rows >= 0])
@@ -109,7 +109,7 @@ def prepare(model: Model, documents: Sequence[Document], config: Config, workers
         for c, e in zip(counts.tolist(), ends.tolist())
     ]
     doc_keys, has = doc_band_keys(approx, config, workers)
-    pq, pr = BandIndex.of_matrix(model.doc_bands[model.doc_indexed], np.flatnonzero(model.doc_indexed)).lookup(doc_keys)
+    pq, pr = model.doc_index().lookup(doc_keys)
     earlier = np.union1d(model.pages_of(evidence), pr[has[pq]]).astype(np.int64)
 
     extra: list[Document] = []
@@ -164,11 +164,15 @@ def earlier_template_pages(applied: Applied, analysis: Analysis) -> dict[int, np
     n_blocks_new = int(analysis.action.bounds[applied.n_new])
     flat_act, flat_tpl = analysis.action.flat, analysis.template.flat
     clusters = np.unique(flat_tpl[:n_blocks_new][flat_act[:n_blocks_new] == BOILERPLATE])
-    out = {}
-    for c in clusters.tolist():
-        rows = np.unique(applied.rows[(flat_tpl == c) & (applied.rows >= 0)])
-        out[int(c)] = applied.model.pages_of(rows) if len(rows) else np.zeros(0, np.int64)
-    return out
+    # The model rows of every block, grouped by cluster.
+    has = applied.rows >= 0
+    label, rows = flat_tpl[has], applied.rows[has]
+    order = np.argsort(label, kind="stable")
+    label, rows = label[order], rows[order]
+    start, end = np.searchsorted(label, clusters, "left"), np.searchsorted(label, clusters, "right")
+    return {
+        int(c): applied.model.pages_of(np.unique(rows[a:e])) for c, a, e in zip(clusters.tolist(), start.tolist(), end.tolist())
+    }
 
 
 def report_section(applied: Applied, analysis: Analysis, report: dict, path: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
@@ -130,6 +130,20 @@ class Model:
     page_blocks: np.ndarray  # int64
     doc_bands: np.ndarray  # uint64 (n_pages, b_doc)
     doc_indexed: np.ndarray  # bool (n_pages,): has a cleaned text to match on
+    _carriers: Optional[tuple] = field(default=None, init=False, repr=False, compare=False)
+    _indexes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def block_index(self) -> BandIndex:
+        """The line index (as read, or made from ``block_bands``)."""
+        if "block" not in self._indexes:
+            self._indexes["block"] = BandIndex.of_matrix(self.block_bands, np.arange(len(self.hi)))
+        return self._indexes["block"]
+
+    def doc_index(self) -> BandIndex:
+        """The page index (as read, or made from ``doc_bands``)."""
+        if "doc" not in self._indexes:
+            self._indexes["doc"] = BandIndex.of_matrix(self.doc_bands[self.doc_indexed], np.flatnonzero(self.doc_indexed))
+        return self._indexes["doc"]
 
     @property
     def n_pages(self) -> int:
@@ -152,9 +166,16 @@ class Model:
 
     def pages_of(self, rows: np.ndarray) -> np.ndarray:
         """The pages that carry any of the block ``rows``, sorted."""
-        carries = np.isin(self.page_blocks, rows)
-        owner = np.searchsorted(self.page_bounds, np.flatnonzero(carries), side="right") - 1
-        return np.unique(owner)
+        if self._carriers is None:  # blocks -> pages, made once: the page lists sorted by block
+            order = np.argsort(self.page_blocks, kind="stable")
+            owner = np.searchsorted(self.page_bounds, order, side="right") - 1
+            self._carriers = (self.page_blocks[order], owner)
+        blocks, owner = self._carriers
+        rows = np.asarray(rows, dtype=np.int64)
+        start, end = np.searchsorted(blocks, rows, "left"), np.searchsorted(blocks, rows, "right")
+        n = end - start
+        at = np.repeat(start - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        return np.unique(owner[at])
 
     def check_config(self, config: Config) -> None:
         """Refuse a run whose config differs from the model's where it must not."""
@@ -194,8 +215,7 @@ def _write_tables(model: Model, folder: Path) -> None:
         "blocks": pa.LargeListArray.from_arrays(offsets, pa.array(model.page_blocks.astype(np.int64), pa.int64())),
     })
     for name, index in (
-        ("block_index.parquet", BandIndex.of_matrix(model.block_bands, np.arange(len(model.hi)))),
-        ("doc_index.parquet", BandIndex.of_matrix(model.doc_bands[model.doc_indexed], np.flatnonzero(model.doc_indexed))),
+        ("block_index.parquet", model.block_index()), ("doc_index.parquet", model.doc_index()),
     ):
         write(name, {"band": index.band, "key": pa.array(index.key, pa.uint64()), "row": index.row})
 
@@ -318,6 +338,7 @@ def load(folder: Union[str, os.PathLike], config: Optional[Config] = None) -> Mo
             page_bounds=np.asarray(lists.offsets, dtype=np.int64), page_blocks=lists.values.to_numpy().astype(np.int64),
             doc_bands=doc_bands, doc_indexed=indexed,
         )
+        model._indexes.update(block=block_index, doc=doc_index)
     except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise ModelError(f"{folder}: the model's tables cannot be read ({exc}); learn it again") from None
     if n_blocks != counts["blocks"] or n_pages != counts["pages"] or (
