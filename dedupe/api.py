@@ -117,12 +117,18 @@ def model_fingerprint(model: Model) -> str:
     return h.hexdigest()
 
 
-def _load_model(model: Optional[PathLike], config: Config, backend: str) -> Optional[Model]:
-    """The saved model at ``model`` checked against ``config`` (None: none given)."""
+def _load_model(model: Optional[PathLike], config: Config, backend: str, inputs: Sequence[PathLike]) -> Optional[Model]:
+    """The saved model at ``model`` checked against ``config`` (None: none
+    given); refused inside an input folder (its Parquet files would be read
+    as corpus files)."""
     if model is None:
         return None
     if backend != "local":
         raise UsageError(f"a saved model (--model) is applied on the local backend, not {backend}")
+    try:
+        check_work_dir(Path(model), [], inputs)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("the work folder", "the model folder")) from None
     return load(model, config)
 
 
@@ -201,7 +207,7 @@ def scan(
     """
     config = resolve(config, options)
     check_backend(backend, inputs, config)
-    saved = _load_model(model, config, backend)
+    saved = _load_model(model, config, backend, inputs)
     work = work_dir_for(work_dir, inputs, config.read.format)
     with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
         return _scan(run, inputs, saved, model)
@@ -279,7 +285,7 @@ def clean(
     paths = [None if p is None else p if remote.is_remote(p) else Path(p) for p in (report, html)]
     paths.append(None if dropped is None else Path(dropped))
     check_backend(backend, [*inputs, output, *paths], config)
-    saved = _load_model(model, config, backend)
+    saved = _load_model(model, config, backend, inputs)
     files = discover(inputs, config.read.format)
     check_output(files, inputs, output, *paths[:2])
     check_dropped(paths[2], config, files, inputs)
@@ -362,7 +368,7 @@ def learn(
         check_work_dir(output, files, inputs)
     except UsageError as exc:
         raise UsageError(str(exc).replace("the work folder", "the model folder")) from None
-    saved = _load_model(model, config, "local")
+    saved = _load_model(model, config, "local", inputs)
     work = work_dir_for(work_dir, inputs, config.read.format)
     with running(config, jobs, progress, work, memory) as run:
         result = _scan(run, inputs, saved, model)

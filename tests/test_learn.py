@@ -248,3 +248,11 @@ def test_a_work_folder_is_not_reused_across_runs_with_and_without_a_model(seeds_
 def test_a_model_is_applied_on_the_local_backend_only(seeds_split):
     with pytest.raises(dedupe.UsageError, match="local backend"):
         dedupe.scan([seeds_split / "new"], model=seeds_split / "model", backend="spark")
+
+
+def test_a_model_inside_the_corpus_is_refused(seeds_split, tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seeds_split / "new", corpus)
+    shutil.copytree(seeds_split / "model", corpus / "model")
+    with pytest.raises(dedupe.UsageError, match="the model folder must not be the input folder"):
+        dedupe.scan([corpus], model=corpus / "model")
