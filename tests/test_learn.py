@@ -256,3 +256,19 @@ def test_a_model_inside_the_corpus_is_refused(seeds_split, tmp_path):
     shutil.copytree(seeds_split / "model", corpus / "model")
     with pytest.raises(dedupe.UsageError, match="the model folder must not be the input folder"):
         dedupe.scan([corpus], model=corpus / "model")
+
+
+def test_the_sorted_band_table_finds_exactly_the_rows_sharing_a_band():
+    import numpy as np
+
+    from dedupe.saved.files import BandIndex
+
+    rng = np.random.default_rng(1)
+    stored = rng.integers(0, 6, size=(300, 4)).astype(np.uint64)  # few values: many shared keys
+    rows = rng.permutation(1000)[:300]
+    queries = rng.integers(0, 6, size=(40, 4)).astype(np.uint64)
+    q, r = BandIndex.of_matrix(stored, rows).lookup(queries)
+    expected = sorted((i, int(rows[j])) for i in range(40) for j in range(300) if (queries[i] == stored[j]).any())
+    assert sorted(zip(q.tolist(), r.tolist())) == expected
+    back, has = BandIndex.of_matrix(stored, rows).matrix(1000, 4)
+    assert (back[rows] == stored).all() and has.sum() == 300
