@@ -112,11 +112,11 @@ def halves(tmp_path_factory):
     whole = dedupe.scan([first, second])
     dedupe.learn([first], root / "model")
     applied = dedupe.scan([second], model=root / "model")
-    return whole, applied, first
+    return whole, applied, first, second, root
 
 
 def test_applying_to_the_second_half_equals_one_run_on_the_whole(halves):
-    whole, applied, _ = halves
+    whole, applied = halves[:2]
     new = [d.id for d in applied.analysis.documents]
     by_id = dict(zip((d.id for d in whole.analysis.documents), whole.analysis.cleaned))
     # Exact: every earlier page that shares a block or an article with a new
@@ -127,7 +127,7 @@ def test_applying_to_the_second_half_equals_one_run_on_the_whole(halves):
 
 
 def test_cross_half_syndication_is_found_and_named_by_the_earlier_ids(halves):
-    whole, applied, first = halves
+    whole, applied, first = halves[:3]
     new = {d.id for d in applied.analysis.documents}
     earlier_ids = {json.loads(line)["id"] for line in first.read_text("utf-8").splitlines()}
     expected = _pairs(whole.analysis, new)
@@ -144,6 +144,15 @@ def test_cross_half_syndication_is_found_and_named_by_the_earlier_ids(halves):
     # The main report's syndication is among the new pages only.
     assert all(set(c["documents"]) <= new for c in applied.report.data["syndication"])
     assert model["earlier_pages_read"] < model["pages"]
+
+
+def test_update_with_the_second_half_equals_learning_on_both_halves(halves, tmp_path):
+    _, _, first, second, root = halves
+    shutil.copytree(root / "model", tmp_path / "model")
+    dedupe.learn([second], model=tmp_path / "model", update=True)
+    dedupe.learn([first, second], tmp_path / "both")
+    for f in sorted((tmp_path / "both").iterdir()):
+        assert (tmp_path / "model" / f.name).read_bytes() == f.read_bytes(), f.name
 
 
 # --- refused models ---------------------------------------------------------------------
