@@ -164,7 +164,7 @@ def model_copy(seeds_split, tmp_path):
     return tmp_path / "model"
 
 
-@pytest.mark.parametrize("damage", ["truncate", "edit", "remove", "manifest"])
+@pytest.mark.parametrize("damage", ["truncate", "edit", "remove", "manifest", "manifest edited"])
 def test_a_damaged_model_is_refused(model_copy, seeds_split, tmp_path, damage):
     target = model_copy / "blocks.parquet"
     if damage == "truncate":
@@ -175,6 +175,10 @@ def test_a_damaged_model_is_refused(model_copy, seeds_split, tmp_path, damage):
         target.write_bytes(bytes(data))
     elif damage == "remove":
         target.unlink()
+    elif damage == "manifest edited":  # valid JSON, another config: would compare keys made another way
+        manifest = json.loads((model_copy / "model.json").read_text("utf-8"))
+        manifest["config"]["shingle"]["word_ngram"] = 4
+        (model_copy / "model.json").write_text(json.dumps(manifest), "utf-8")
     else:
         (model_copy / "model.json").write_text('{"format": "dedupe-model", "format_', "utf-8")
     with pytest.raises(ModelError, match="damaged|missing"):

@@ -220,6 +220,12 @@ def _write_tables(model: Model, folder: Path) -> None:
         write(name, {"band": index.band, "key": pa.array(index.key, pa.uint64()), "row": index.row})
 
 
+def _manifest_digest(manifest: dict) -> str:
+    """The sha256 of the manifest's own fields (all but this one), as canonical JSON."""
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -252,6 +258,7 @@ def save(model: Model, folder: Union[str, os.PathLike]) -> Path:
             },
             "files": {name: {"sha256": _sha256(temp / name), "bytes": (temp / name).stat().st_size} for name in _TABLES},
         }
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
         (temp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
         os.chmod(temp, 0o755)
         old = None
@@ -292,6 +299,8 @@ def _manifest(folder: Path) -> dict:
         )
     if version < FORMAT_VERSION:
         raise ModelError(f"{folder}: model format {version} is older than this dedupe reads ({FORMAT_VERSION}); learn it again")
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest) or not isinstance(manifest.get("counts"), dict):
+        raise ModelError(f"{path}: the manifest was edited (its own checksum differs); the model is damaged, learn it again")
     for name in _TABLES:
         want = manifest.get("files", {}).get(name)
         if not isinstance(want, dict):
