@@ -45,6 +45,7 @@ from .stages import blocks, boilerplate, clusters, model, read, report, syndicat
 from .stages.report import run_report
 from .stages.write import run_write
 from .saved import Model, apply, evidence, load, save
+from .saved import check_writable as check_model_folder
 
 __all__ = ["scan", "clean", "learn", "check_dropped", "check_backend", "Result", "STAGES"]
 
@@ -368,6 +369,7 @@ def learn(
         check_work_dir(output, files, inputs)
     except UsageError as exc:
         raise UsageError(str(exc).replace("the work folder", "the model folder")) from None
+    check_model_folder(output)  # before the run, not after it
     saved = _load_model(model, config, "local", inputs)
     work = work_dir_for(work_dir, inputs, config.read.format)
     with running(config, jobs, progress, work, memory) as run:

@@ -285,3 +285,11 @@ def test_the_sorted_band_table_finds_exactly_the_rows_sharing_a_band():
     assert sorted(zip(q.tolist(), r.tolist())) == expected
     back, has = BandIndex.of_matrix(stored, rows).matrix(1000, 4)
     assert (back[rows] == stored).all() and has.sum() == 300
+
+
+def test_a_model_is_not_saved_over_a_folder_that_holds_something_else(seeds_split, tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me", "utf-8")
+    with pytest.raises(dedupe.UsageError, match="not a model folder"):
+        dedupe.learn([seeds_split / "new"], tmp_path / "notes")
+    assert (tmp_path / "notes" / "todo.txt").read_text("utf-8") == "keep me"

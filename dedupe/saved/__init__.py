@@ -13,6 +13,6 @@ reprocessing it (``dedupe learn``, ``dedupe clean --model``).
 docs/learn.md tells why it is made this way.
 """
 
-from .files import FORMAT_VERSION, Model, ModelError, load, save
+from .files import FORMAT_VERSION, Model, ModelError, check_writable, load, save
 
-__all__ = ["FORMAT_VERSION", "Model", "ModelError", "load", "save"]
+__all__ = ["FORMAT_VERSION", "Model", "ModelError", "check_writable", "load", "save"]

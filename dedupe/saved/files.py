@@ -45,7 +45,7 @@ from .._version import __version__
 from ..config import Config
 from ..document import UsageError
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "Model", "ModelError", "BandIndex", "config_parts", "load", "save"]
+__all__ = ["FORMAT_VERSION", "MANIFEST", "Model", "ModelError", "BandIndex", "check_writable", "config_parts", "load", "save"]
 
 #: The model format this dedupe writes and reads.
 FORMAT_VERSION = 1
@@ -234,15 +234,21 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save(model: Model, folder: Union[str, os.PathLike]) -> Path:
-    """Write ``model`` to ``folder`` atomically: into a temporary folder
-    beside it, then renamed into place (an earlier model there is replaced
-    only once the new one is whole). Same model, same bytes."""
+def check_writable(folder: Union[str, os.PathLike]) -> None:
+    """Refuse to save a model over a file, or over a folder that is not empty and holds no model."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: the model folder must be a folder, and this is a file")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MANIFEST).is_file():
         raise UsageError(f"{folder}: not a model folder (no {MANIFEST}) and not empty: refusing to replace it")
+
+
+def save(model: Model, folder: Union[str, os.PathLike]) -> Path:
+    """Write ``model`` to ``folder`` atomically: into a temporary folder
+    beside it, then renamed into place (an earlier model there is replaced
+    only once the new one is whole). Same model, same bytes."""
+    folder = Path(folder)
+    check_writable(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
