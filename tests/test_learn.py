@@ -293,3 +293,38 @@ def test_a_model_is_not_saved_over_a_folder_that_holds_something_else(seeds_spli
     with pytest.raises(dedupe.UsageError, match="not a model folder"):
         dedupe.learn([seeds_split / "new"], tmp_path / "notes")
     assert (tmp_path / "notes" / "todo.txt").read_text("utf-8") == "keep me"
+
+
+def test_saved_band_keys_are_those_of_datasketch_signatures(seeds_split, tmp_path):
+    import numpy as np
+    from datasketch import MinHash
+
+    from dedupe import lsh
+    from dedupe.blocks import normalise
+    from dedupe.minhash import SCHEME
+    from dedupe.shingle import char_shingles, word_shingles
+
+    config = dedupe.Config()
+    num_perm, seed = config.minhash.num_perm, config.minhash.seed
+
+    def oracle(batch) -> np.ndarray:
+        rows = []
+        for s in batch.sets():
+            m = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME, hashfunc=int)
+            if len(s):
+                m.update_batch(s.tolist())
+            rows.append(m.hashvalues)
+        return np.array(rows).astype(np.uint32)
+
+    result = dedupe.learn([seeds_split / "earlier"], tmp_path / "m")
+    model = result.learned
+    cleaned = [normalise(t) for t in result.analysis.cleaned]
+    pages = lsh.band_keys(oracle(word_shingles(cleaned, config.shingle.doc_ngram)), config.syndication.lsh_threshold)
+    assert (model.doc_bands == pages).all() and model.doc_indexed.all()
+    keys = [normalise(t) for t in model.text]
+    short = np.array([len(k.split()) < config.shingle.short_block_words for k in keys])
+    assert (model.short == short).all()
+    for mask, make, n in ((short, char_shingles, config.shingle.char_ngram), (~short, word_shingles, config.shingle.word_ngram)):
+        texts = [k for k, s in zip(keys, mask) if s]
+        bands = lsh.band_keys(oracle(make(texts, n)), config.boilerplate.block_threshold)
+        assert (model.block_bands[mask] == bands).all()
