@@ -328,3 +328,33 @@ def test_saved_band_keys_are_those_of_datasketch_signatures(seeds_split, tmp_pat
         texts = [k for k, s in zip(keys, mask) if s]
         bands = lsh.band_keys(oracle(make(texts, n)), config.boilerplate.block_threshold)
         assert (model.block_bands[mask] == bands).all()
+
+
+def _page(i: int, footer: str) -> dict:
+    import random
+
+    rng = random.Random(i)  # a body of made-up words of its own (normalising drops digits)
+    body = " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)) for _ in range(300))
+    return {"id": f"page-{i}", "url": f"https://news.example/{i}", "text": f"Story number {i} headline\n\n{body}\n\n{footer}"}
+
+
+FOOTER = "Copyright Example News Group. All rights reserved. Terms of use and privacy policy apply to every page {where}."
+
+
+def test_a_near_identical_variant_of_a_known_template_is_stripped(tmp_path):
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "new").mkdir()
+    earlier = [_page(i, FOOTER.format(where="here")) for i in range(3)]
+    new = [_page(9, FOOTER.format(where="there"))]  # not the same line once normalised: a near-identical one
+    for folder, pages in (("earlier", earlier), ("new", new)):
+        (tmp_path / folder / "c.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pages), "utf-8")
+    dedupe.learn([tmp_path / "earlier"], tmp_path / "model")
+    applied = dedupe.scan([tmp_path / "new"], model=tmp_path / "model")
+    whole = dedupe.scan([tmp_path / "earlier", tmp_path / "new"])
+    cleaned = applied.analysis.cleaned[0]
+    assert "Copyright" not in cleaned and new[0]["text"].split("\n\n")[1] in cleaned
+    assert cleaned == whole.analysis.cleaned[3]
+    template = next(t for t in applied.report.data["model"]["templates"] if t["text"].startswith("Copyright"))
+    assert template["text"].endswith("there.") and template["earlier_documents"] == ["page-0", "page-1", "page-2"]
+    assert applied.applied.documents[1].id == "<model templates>"  # the known template met through the templates' page
+    assert applied.report.data["model"]["earlier_pages_read"] == 0
