@@ -358,3 +358,20 @@ def test_a_near_identical_variant_of_a_known_template_is_stripped(tmp_path):
     assert template["text"].endswith("there.") and template["earlier_documents"] == ["page-0", "page-1", "page-2"]
     assert applied.applied.documents[1].id == "<model templates>"  # the known template met through the templates' page
     assert applied.report.data["model"]["earlier_pages_read"] == 0
+
+
+def test_a_new_page_carrying_an_earlier_article_keeps_it_and_names_the_earlier_page(tmp_path):
+    (tmp_path / "earlier").mkdir()
+    (tmp_path / "new").mkdir()
+    earlier = [_page(i, FOOTER.format(where="here")) for i in range(3)]
+    copy = dict(_page(1, "Syndicated from our partners."), id="copy-of-1", url="https://other.example/story")
+    for folder, pages in (("earlier", earlier), ("new", [copy])):
+        (tmp_path / folder / "c.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pages), "utf-8")
+    dedupe.learn([tmp_path / "earlier"], tmp_path / "model")
+    applied = dedupe.scan([tmp_path / "new"], model=tmp_path / "model")
+    article = earlier[1]["text"].split("\n\n")[1]
+    assert article in applied.analysis.cleaned[0]  # shared with an earlier page, it is content, not a template
+    (cluster,) = applied.report.data["model"]["syndication"]
+    assert cluster["documents"] == ["copy-of-1"] and cluster["earlier_documents"] == ["page-1"]
+    assert cluster["pairs"][0]["earlier_url"] == "https://news.example/1" and cluster["pairs"][0]["containment"] > 0.9
+    assert applied.report.data["syndication"] == []  # among the new pages, nothing
