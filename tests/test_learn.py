@@ -375,3 +375,14 @@ def test_a_new_page_carrying_an_earlier_article_keeps_it_and_names_the_earlier_p
     assert cluster["documents"] == ["copy-of-1"] and cluster["earlier_documents"] == ["page-1"]
     assert cluster["pairs"][0]["earlier_url"] == "https://news.example/1" and cluster["pairs"][0]["containment"] > 0.9
     assert applied.report.data["syndication"] == []  # among the new pages, nothing
+
+
+def test_rows_of_finds_digests_sharing_their_high_half(seeds_split):
+    import numpy as np
+
+    m = load(seeds_split / "model")
+    # Two keys whose high halves collide (never seen in practice): both found, and a third missing.
+    m.hi = np.array([5, 7, 7, 9], dtype=np.uint64)
+    m.lo = np.array([1, 2, 3, 4], dtype=np.uint64)
+    found = m.rows_of(np.array([7, 7, 9, 9, 1], dtype=np.uint64), np.array([3, 2, 4, 5, 1], dtype=np.uint64))
+    assert found.tolist() == [2, 1, 3, -1, -1]

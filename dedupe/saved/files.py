@@ -154,7 +154,10 @@ class Model:
         start = np.searchsorted(self.hi, hi, "left")
         end = np.searchsorted(self.hi, hi, "right")
         row = np.full(len(hi), -1, dtype=np.int64)
-        for i in np.flatnonzero(end > start).tolist():  # hi collisions are all but impossible: a short scan
+        one = np.flatnonzero(end - start == 1)
+        hit = self.lo[start[one]] == lo[one]
+        row[one[hit]] = start[one][hit]
+        for i in np.flatnonzero(end - start > 1).tolist():  # two keys with one hi: all but impossible
             for r in range(int(start[i]), int(end[i])):
                 if self.lo[r] == lo[i]:
                     row[i] = r
