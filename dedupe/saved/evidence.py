@@ -86,9 +86,9 @@ def build(
     runs = np.flatnonzero(page_of != TEMPLATES)
     texts, counts = _run_blocks(documents, analysis, runs)
     hi, lo = block_digests(texts)
-    flat = analysis.action.flat
-    at = np.concatenate([np.arange(analysis.action.bounds[d], analysis.action.bounds[d + 1]) for d in runs.tolist()] or [np.zeros(0, np.int64)])
-    boiler = flat[at.astype(np.int64)] == BOILERPLATE
+    bounds = analysis.action.bounds
+    of_run = (page_of != TEMPLATES)[np.repeat(np.arange(len(page_of)), np.diff(bounds))]
+    boiler = analysis.action.flat[of_run] == BOILERPLATE
 
     # Distinct digests of the old model and the run, old rows first (a key's text is its first occurrence's).
     n_old = 0 if old is None else len(old.hi)
