@@ -16,7 +16,7 @@ from .document import Document, InputError, UsageError
 # ``import dedupe.config`` or ``dedupe --help`` does not load it.
 _LAZY = {
     "Analysis": "results", "Result": "api", "Report": "report",
-    "analyse": "tables", "report_of": "tables", "scan": "api", "clean": "api",
+    "analyse": "tables", "report_of": "tables", "scan": "api", "clean": "api", "learn": "api",
 }
 
 
@@ -44,4 +44,5 @@ __all__ = [
     "report_of",
     "scan",
     "clean",
+    "learn",
 ]

@@ -14,9 +14,12 @@ part of the :class:`~dedupe.config.Config` a report records: ``jobs``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
+
+import numpy as np
 
 from . import checkpoint as checkpoints
 from .config import Config
@@ -26,6 +29,7 @@ from .io import check_output, discover, remote
 from .io.readers import Corpus
 from .io.writers import check_writable, check_writable_file
 from .pipeline import (
+    analyse_in,
     Jobs,
     PathLike,
     Run,
@@ -40,8 +44,10 @@ from .results import Analysis
 from .stages import blocks, boilerplate, clusters, model, read, report, syndication, write
 from .stages.report import run_report
 from .stages.write import run_write
+from .saved import Model, apply, evidence, load, save
+from .saved import check_writable as check_model_folder
 
-__all__ = ["scan", "clean", "check_dropped", "check_backend", "Result", "STAGES"]
+__all__ = ["scan", "clean", "learn", "check_dropped", "check_backend", "Result", "STAGES"]
 
 #: Every stage's contract, in the order a run goes (:mod:`dedupe.stages.contract`).
 STAGES = tuple(m.STAGE for m in (read, blocks, clusters, boilerplate, model, syndication, report, write))
@@ -57,6 +63,12 @@ class Result:
     analysis: Analysis
     report: Report
     written: list[Union[Path, str]]
+    #: With a saved model: how it was applied, and the analysis of the
+    #: run with the earlier pages it brought back (``analysis`` is the new pages').
+    applied: Optional["apply.Applied"] = None
+    whole: Optional[Analysis] = None
+    #: What :func:`learn` saved.
+    learned: Optional[Model] = None
 
 
 def check_backend(backend: str, places: Sequence, config: Config) -> None:
@@ -76,10 +88,49 @@ def check_backend(backend: str, places: Sequence, config: Config) -> None:
         raise UsageError(f"{url}: URLs are read and written on the local backend, not {backend}")
 
 
-def _scan(run: Run, inputs: Sequence[PathLike]) -> Result:
-    corpus, analysis = read_and_analyse(run, inputs)
+def _scan(run: Run, inputs: Sequence[PathLike], model: Optional[Model] = None, model_path: Optional[PathLike] = None) -> Result:
+    if model is None:
+        corpus, analysis = read_and_analyse(run, inputs)
+        report = run_report(run, corpus, analysis, inputs)
+        return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+    corpus = read.run_read(run, inputs)
+    applied, whole = _applied_run(run, corpus, model)
+    analysis = apply.restrict(whole, applied.n_new)
     report = run_report(run, corpus, analysis, inputs)
-    return Result(corpus=corpus, analysis=analysis, report=report, written=[])
+    report.data["model"] = apply.report_section(applied, whole, report.data, str(model_path))
+    return Result(corpus=corpus, analysis=analysis, report=report, written=[], applied=applied, whole=whole)
+
+
+def _applied_run(run: Run, corpus: Corpus, model: Model) -> tuple[apply.Applied, Analysis]:
+    """The run of ``corpus`` with the earlier pages ``model`` brings back (:mod:`dedupe.saved.apply`)."""
+    applied = apply.prepare(model, corpus.documents, run.config, run.workers)
+    run.known = applied.known
+    if run.keys.get("read") is not None:  # the stages after reading hold the model's pages too
+        run.keys["read"] = checkpoints.digest("model", run.keys["read"], model_fingerprint(model))
+    return applied, analyse_in(run, applied.documents)
+
+
+def model_fingerprint(model: Model) -> str:
+    """What tells saved models apart in a checkpoint key."""
+    h = hashlib.sha256()
+    for part in (model.hi, model.lo, model.template, model.page_bounds, model.page_blocks):
+        h.update(np.ascontiguousarray(part).tobytes())
+    return h.hexdigest()
+
+
+def _load_model(model: Optional[PathLike], config: Config, backend: str, inputs: Sequence[PathLike]) -> Optional[Model]:
+    """The saved model at ``model`` checked against ``config`` (None: none
+    given); refused inside an input folder (its Parquet files would be read
+    as corpus files)."""
+    if model is None:
+        return None
+    if backend != "local":
+        raise UsageError(f"a saved model (--model) is applied on the local backend, not {backend}")
+    try:
+        check_work_dir(Path(model), [], inputs)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("the work folder", "the model folder")) from None
+    return load(model, config)
 
 
 def check_dropped(dropped: Optional[Path], config: Config, files, inputs: Sequence[PathLike]) -> None:
@@ -108,6 +159,7 @@ def scan(
     backend: str = "local",
     spark_master: Optional[str] = None,
     spark_conf: Optional[Mapping[str, str]] = None,
+    model: Optional[PathLike] = None,
     **options,
 ) -> Result:
     """Read a corpus and find its boilerplate and syndication; write nothing.
@@ -132,6 +184,11 @@ def scan(
         ``spark_master`` (default: the active session's, else
         ``local[*]``), with the settings ``spark_conf`` for a session it
         starts. The result is the same.
+    model : path-like, optional
+        A saved model's folder (:func:`learn`): templates learned from
+        earlier crawls are stripped, blocks seen on earlier pages count
+        with them, and pages syndicating earlier ones are reported by the
+        earlier ids (the report's ``model`` section; docs/learn.md).
     **options
         Any :class:`Config` option by its flat name (``block_threshold=0.7``).
 
@@ -151,9 +208,10 @@ def scan(
     """
     config = resolve(config, options)
     check_backend(backend, inputs, config)
+    saved = _load_model(model, config, backend, inputs)
     work = work_dir_for(work_dir, inputs, config.read.format)
     with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
-        return _scan(run, inputs)
+        return _scan(run, inputs, saved, model)
 
 
 def clean(
@@ -172,6 +230,7 @@ def clean(
     backend: str = "local",
     spark_master: Optional[str] = None,
     spark_conf: Optional[Mapping[str, str]] = None,
+    model: Optional[PathLike] = None,
     **options,
 ) -> Result:
     """Strip boilerplate and write the cleaned corpus under the folder ``output``.
@@ -195,7 +254,7 @@ def clean(
     dropped : path-like, optional
         Where to write the ids of the documents ``drop_duplicates=True``
         left out, one per line (the report's ``dropped`` list, in order).
-    config, jobs, progress, memory, backend, spark_master, spark_conf
+    config, jobs, progress, memory, backend, spark_master, spark_conf, model
         As for :func:`scan`.
     work_dir : path-like, optional
         Where finished stages are kept (and kept after the run), as for
@@ -227,6 +286,7 @@ def clean(
     paths = [None if p is None else p if remote.is_remote(p) else Path(p) for p in (report, html)]
     paths.append(None if dropped is None else Path(dropped))
     check_backend(backend, [*inputs, output, *paths], config)
+    saved = _load_model(model, config, backend, inputs)
     files = discover(inputs, config.read.format)
     check_output(files, inputs, output, *paths[:2])
     check_dropped(paths[2], config, files, inputs)
@@ -247,7 +307,7 @@ def clean(
         check_work_dir(Path(work_dir), files, inputs)
         work = checkpoints.WorkDir(Path(work_dir))
     with running(config, jobs, progress, work, memory, backend, spark_master, spark_conf) as run:
-        result = _scan(run, inputs)
+        result = _scan(run, inputs, saved, model)
         run.workers.close()  # idle from here on: what they hold goes back to the system
         result.written = run_write(
             run, result.corpus, result.analysis, output, result.report, paths[0],
@@ -257,3 +317,68 @@ def clean(
     work.discard()
     return result
 
+
+
+def learn(
+    inputs: Sequence[PathLike],
+    output: Optional[PathLike] = None,
+    *,
+    model: Optional[PathLike] = None,
+    update: bool = False,
+    config: Optional[Config] = None,
+    jobs: Jobs = 1,
+    progress=None,
+    memory: Optional[int] = None,
+    work_dir: Optional[PathLike] = None,
+    **options,
+) -> Result:
+    """Learn a model from a corpus and save it in the folder ``output``
+    (:mod:`dedupe.saved`; docs/learn.md): every distinct block with the
+    pages and sites it was seen on, the templates found, and every page's
+    signature bands, for :func:`clean` and :func:`scan` (``model=``) to
+    apply to later crawls.
+
+    With ``model`` and ``update``, the corpus is run with that model
+    applied and folded into it, saved to ``output`` (by default over the
+    model, atomically).
+
+    Returns
+    -------
+    Result
+        The run's (of the corpus alone, or with the model applied), with
+        ``learned`` the model saved.
+
+    Raises
+    ------
+    UsageError
+        Without a folder to save to, with ``update`` but no ``model`` (or
+        ``model`` without ``update``), with an output folder inside an
+        input folder; :class:`dedupe.saved.ModelError` for a model that is
+        damaged, of a newer format or of another config.
+    """
+    config = resolve(config, options)
+    if update and model is None:
+        raise UsageError("--update folds a corpus into a saved model: name it with --model")
+    if model is not None and not update:
+        raise UsageError("learning with --model folds the corpus into that model: add --update (and -o to save it elsewhere)")
+    output = Path(model if output is None and update else output) if (output is not None or update) else None
+    if output is None:
+        raise UsageError("name the folder to save the model in (-o)")
+    files = discover(inputs, config.read.format)
+    try:
+        check_work_dir(output, files, inputs)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("the work folder", "the model folder")) from None
+    check_model_folder(output)  # before the run, not after it
+    saved = _load_model(model, config, "local", inputs)
+    work = work_dir_for(work_dir, inputs, config.read.format)
+    with running(config, jobs, progress, work, memory) as run:
+        result = _scan(run, inputs, saved, model)
+        if saved is None:
+            docs, whole = result.analysis.documents, result.analysis
+            page_of = np.full(len(docs), evidence.NEW, dtype=np.int64)
+        else:
+            docs, whole, page_of = result.applied.documents, result.whole, result.applied.page_of
+        result.learned = evidence.build(saved, docs, whole, page_of, config, run.workers)
+    save(result.learned, output)
+    return result

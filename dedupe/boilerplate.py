@@ -45,10 +45,8 @@ from .ints import index_type
 from .progress import Progress, Task, as_progress
 from .verify import row_products
 
-__all__ = [
-    "Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "LINK_TEXT", "ASIDE",
-    "REASONS",
-]
+__all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "LINK_TEXT", "ASIDE",
+           "REASONS"]
 
 KEEP, BOILERPLATE, REPEAT, LEARNED, LINK_TEXT, ASIDE = 0, 1, 2, 3, 4, 5
 #: Removal reasons by code, as reports name them: a cross-page template, a
@@ -156,6 +154,7 @@ def decide(
     progress: Optional[Progress] = None,
     *,
     prose: Optional[np.ndarray] = None,
+    known: Optional[np.ndarray] = None,
 ) -> Decision:
     """Decide the fate of every block.
 
@@ -204,11 +203,13 @@ def decide(
     # are gone before the next allocates its own.
     progress = as_progress(progress)
     live = ~repeat if config.strip_repeats else np.ones(len(doc), dtype=bool)
-    entries = _entries(doc, cluster, weight, live, n_docs, prose)
+    # Every block of a cluster that holds a known template (its own class).
+    in_known = np.isin(cluster, np.unique(cluster[known])) if known is not None and known.any() else None
+    entries = _entries(doc, cluster, weight, live, n_docs, prose, in_known)
     with PairShards(entries.doc, n_docs, entries.index, exchange) as pairs:
         _add_pairs(pairs, entries, host, config, progress)
         pairs.build(host, loose, progress)
-        template, is_copy = _settle(pairs, entries, config, progress)
+        template, is_copy = _settle(pairs, entries, config, progress, _known_entries(entries, live, in_known))
         copies, shared, with_copy = _verdicts(pairs, entries, template, is_copy, progress)
     return _decision(entries, template, with_copy, copies, shared, live, repeat, config)
 
@@ -267,10 +268,11 @@ class Entries:
 
 def _entries(
     doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, live: np.ndarray, n_docs: int,
-    prose: Optional[np.ndarray] = None,
+    prose: Optional[np.ndarray] = None, in_known: Optional[np.ndarray] = None,
 ) -> Entries:
-    """The entries of the live blocks, weighted by the blocks' sizes."""
-    ent_cluster, ent_doc, of_live, of_rest, n_clusters = _block_entries(doc, cluster, live, n_docs)
+    """The entries of the live blocks, weighted by the blocks' sizes
+    (``in_known``: blocks of known templates' clusters, classes apart)."""
+    ent_cluster, ent_doc, of_live, of_rest, n_clusters = _block_entries(doc, cluster, live, n_docs, in_known)
     if prose is not None:
         ent_prose = np.bincount(of_live, weights=prose[live], minlength=len(ent_doc)) > 0
         doc_prose = np.bincount(doc, weights=prose, minlength=n_docs) > 0
@@ -290,13 +292,13 @@ def _entries(
 
 
 def _block_entries(
-    doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int
+    doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int, in_known: Optional[np.ndarray] = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """The distinct entries of the live blocks as their classes and
     documents, the entry of each live block and of each other block (-1:
     none), and the number of clusters. Returns no int64 per entry or per
     block: the entries' weights are summed once these are gone."""
-    block_class, n_clusters = _block_classes(doc, cluster, live, n_docs)
+    block_class, n_clusters = _block_classes(doc, cluster, live, n_docs, in_known)
     keys, of_live = unique_inverse(block_class[live].astype(np.int64) * n_docs + doc[live])
     of_rest = _lookup(keys, block_class[~live].astype(np.int64) * n_docs + doc[~live])
     ent_cluster = (keys // n_docs).astype(index_type(n_clusters))
@@ -304,11 +306,22 @@ def _block_entries(
     return ent_cluster, ent_doc, of_live, of_rest, n_clusters
 
 
-def _block_classes(doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int) -> tuple[np.ndarray, int]:
+def _block_classes(
+    doc: np.ndarray, cluster: np.ndarray, live: np.ndarray, n_docs: int, in_known: Optional[np.ndarray] = None
+) -> tuple[np.ndarray, int]:
     """Each block's class (its cluster's :func:`same_documents` label),
-    and the number of clusters."""
+    and the number of clusters. Known templates' clusters (``in_known``)
+    never share a class with others: a passage two copies share is not
+    forced out with the footer they both carry."""
     cluster, n_clusters = _renumbered(cluster)
     group = same_documents(*_distinct_entries(doc, cluster, live, n_docs, n_clusters), n_clusters)
+    if in_known is not None:
+        is_known = np.zeros(n_clusters, dtype=bool)
+        is_known[cluster[in_known]] = True
+        _, inverse = np.unique(group.astype(np.int64) * 2 + is_known, return_inverse=True)
+        smallest = np.full(int(inverse.max()) + 1 if len(inverse) else 0, n_clusters, dtype=np.int64)
+        np.minimum.at(smallest, inverse, np.arange(n_clusters, dtype=np.int64))
+        group = smallest[inverse].astype(group.dtype)
     return group[cluster], n_clusters
 
 
@@ -419,15 +432,27 @@ class Rounds:
     is_copy: list
 
 
+def _known_entries(entries: Entries, live: np.ndarray, in_known: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """Which entries are of a cluster holding a block known to be a
+    template (``in_known``, per block; None: none known)."""
+    if in_known is None:
+        return None
+    return np.bincount(entries.of_live, weights=in_known[live], minlength=len(entries.doc)) > 0
+
+
 def _settle(
-    pairs: PairShards, entries: Entries, config: BoilerplateConfig, progress: Progress
+    pairs: PairShards, entries: Entries, config: BoilerplateConfig, progress: Progress,
+    known: Optional[np.ndarray] = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Templates and copies settled together (the module's docstring):
     rounds until the templates stop changing. Returns which entries are
-    templates, and per shard which document pairs are copies."""
+    templates, and per shard which document pairs are copies. ``known``
+    entries are templates from the start (:func:`decide`)."""
     size = entries.size
     eligible = ((size >= 2) & (size >= config.min_documents))[entries.cluster]
     forced = (size > config.copy_check_limit)[entries.cluster] & eligible
+    if known is not None:
+        forced = forced | known
     total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
     rounds = Rounds(forced, forced, np.zeros(entries.n_clusters, dtype=np.int64), [None] * pairs.n, [None] * pairs.n)
     for number in range(1, _MAX_ROUNDS + 1):

@@ -31,6 +31,7 @@ from rich.text import Text
 from ._version import __version__
 from .api import check_dropped
 from .api import clean as clean_corpus
+from .api import learn as learn_model
 from .api import scan as scan_corpus
 from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .clihelp import GroupedCommand, examples
@@ -46,6 +47,8 @@ from .io.remote import is_remote, write_via
 from .io.writers import check_writable_file
 from .pipeline import BACKENDS, DEFAULT_MEMORY
 from .progress import for_stderr
+from .summary import number as _n
+from .summary import print_summary
 
 EXIT_CODES = """\b
 Exit codes:
@@ -56,11 +59,6 @@ Exit codes:
      (or a worker process died; see --jobs)
 """
 
-_SUMMARY_TEMPLATES = 10
-_SUMMARY_SITES = 10
-_SUMMARY_LINES = 20
-# Ids shown of one syndication cluster (a cluster of copies can hold thousands).
-_SUMMARY_IDS = 10
 
 
 def _field_help(klass: type) -> dict[str, str]:
@@ -274,96 +272,19 @@ def _running(quiet: bool, work_dir: Optional[Path] = None):
             raise
 
 
-def _n(value: int) -> str:
-    return f"{value:,}"
-
-
-def _print_summary(data: dict[str, Any], console: Console) -> None:
-    """The human summary of a report: a headline, tables, then skipped inputs."""
-    s = data["summary"]
-    skipped = sum(s["documents_skipped"].values())
-    dropped = sum(s["documents_dropped"].values())
-    console.print(
-        Text(
-            f"dedupe: {s['documents_read']} documents read, {skipped} skipped; {s['documents_cleaned']} cleaned, "
-            f"{s['documents_emptied']} emptied, {s['documents_unchanged']} unchanged"
-            + (f"; {dropped} dropped as near-duplicates (listed in the report)" if dropped else "")
-        )
-    )
-    table = Table(box=box.SIMPLE_HEAD, show_header=True, pad_edge=False)
-    table.add_column("", style="bold")
-    table.add_column("in", justify="right")
-    table.add_column("out", justify="right")
-    table.add_column("removed", justify="right")
-    table.add_column("by reason")
-    removed = ", ".join(f"{r.replace('_', ' ')} {_n(n)}" for r, n in s["blocks_removed"].items() if n)
-    table.add_row("blocks", _n(s["blocks_in"]), _n(s["blocks_out"]), _n(s["blocks_in"] - s["blocks_out"]), Text(removed or "-"))
-    table.add_row("characters", _n(s["chars_in"]), _n(s["chars_out"]), _n(s["chars_in"] - s["chars_out"]), "")
-    console.print(table)
-    if skipped:
-        by_reason = ", ".join(f"{r.replace('_', ' ')} {n}" for r, n in s["documents_skipped"].items() if n)
-        console.print(Text(f"skipped inputs by reason: {by_reason}"))
-    console.print(
-        Text(
-            f"{s['templates']} boilerplate templates, {s['syndication_clusters']} syndication clusters, "
-            f"{s['overlaps']} partial overlaps"
-        )
-    )
-    if data["boilerplate"]:
-        templates = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        shown = data["boilerplate"][:_SUMMARY_TEMPLATES]
-        number_w = max(len(str(t["template"])) for t in shown)
-        pages_w = max(len("pages"), *(len(_n(len(t["documents"]))) for t in shown))
-        # The text gets what the numbers and the table's edges and padding
-        # (7 columns, measured) leave: left to itself, rich shrinks the
-        # numbers to nothing to fit a long unwrapped text, at any width.
-        text_w = max(10, console.width - number_w - pages_w - 7)
-        templates.add_column("#", justify="right", no_wrap=True)
-        templates.add_column("pages", justify="right", no_wrap=True)
-        templates.add_column("template (first occurrence)", no_wrap=True, overflow="ellipsis", max_width=text_w)
-        for t in shown:
-            templates.add_row(str(t["template"]), _n(len(t["documents"])), Text(t["text"]))
-        console.print(templates)
-        if len(data["boilerplate"]) > _SUMMARY_TEMPLATES:
-            console.print(Text(f"... and {len(data['boilerplate']) - _SUMMARY_TEMPLATES} more templates (see the report)"))
-    _print_sites(data, console)
-    for c in data["syndication"][:_SUMMARY_LINES]:
-        ids, more = c["documents"][:_SUMMARY_IDS], len(c["documents"]) - _SUMMARY_IDS
-        console.print(Text(f"syndicated: {', '.join(ids)}" + (f" and {more} more" if more > 0 else "")), soft_wrap=True)
-    if len(data["syndication"]) > _SUMMARY_LINES:
-        console.print(Text(f"... and {len(data['syndication']) - _SUMMARY_LINES} more clusters (see the report)"))
-    for item in data["skipped"][:_SUMMARY_LINES]:
-        console.print(Text(f"skipped: {item['message']}"), soft_wrap=True)
-    if len(data["skipped"]) > _SUMMARY_LINES:
-        console.print(Text(f"... and {len(data['skipped']) - _SUMMARY_LINES} more skipped (see the report)"))
-
-
-def _print_sites(data: dict[str, Any], console: Console) -> None:
-    """The sites with most pages: pages, characters in and removed, templates,
-    syndicated pages. Not for a corpus without URLs (one row of it all)."""
-    sites = data["sites"]
-    if not any(row["site"] is not None for row in sites):
-        return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("site", no_wrap=True, overflow="ellipsis", min_width=12)
-    for head in ("pages", "chars in", "removed", "templates", "syndicated"):
-        table.add_column(head, justify="right", no_wrap=True)
-    for row in sites[:_SUMMARY_SITES]:
-        removed = f"{row['chars_removed'] / row['chars_in']:.0%}" if row["chars_in"] else "-"
-        table.add_row(
-            Text(row["site"] if row["site"] is not None else "(no URL)"), _n(row["pages"]), _n(row["chars_in"]),
-            removed, _n(row["templates"]), _n(row["syndicated"]),
-        )
-    console.print(table)
-    if len(sites) > _SUMMARY_SITES:
-        console.print(Text(f"... and {len(sites) - _SUMMARY_SITES} more sites (see the report)"))
+model_option = click.option(
+    "--model", type=click.Path(file_okay=False),
+    help="A saved model (dedupe learn): templates learned from earlier crawls are stripped, blocks seen on earlier "
+    "pages count with them, and pages syndicating earlier ones are reported by the earlier ids (the report's model "
+    "section).",
+)
 
 
 def _finish(result, quiet: bool, as_json: bool) -> None:
     if as_json:
         click.echo(result.report.to_json(), nl=False)
     if not quiet:
-        _print_summary(result.report.data, Console(stderr=True, highlight=False))
+        print_summary(result.report.data, Console(stderr=True, highlight=False))
     sys.exit(result.report.exit_code)
 
 
@@ -402,6 +323,11 @@ REPORT_EXAMPLES = examples(
     "dedupe report crawl/ --report report.json --html report.html -q",
     "zcat shard.jsonl.gz | dedupe report - --html report.html > report.json",
 )
+LEARN_EXAMPLES = examples(
+    "dedupe learn crawl-monday/ -o model/  # learn once",
+    "dedupe clean crawl-tuesday/ -o clean/ --model model/  # apply to a new crawl",
+    "dedupe learn crawl-tuesday/ --model model/ --update  # fold it in",
+)
 EXPLAIN_EXAMPLES = examples(
     "dedupe explain --block-threshold 0.8 --num-perm 256",
     "dedupe explain crawl/ --url-field meta_url   # and warn about the corpus",
@@ -417,6 +343,7 @@ EXPLAIN_EXAMPLES = examples(
 )
 @report_options
 @dropped_option
+@model_option
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
@@ -425,8 +352,8 @@ EXPLAIN_EXAMPLES = examples(
 )
 @config_options
 def clean(
-    corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
-    spark_conf, work_dir, checkpoint, **options
+    corpus, output, report_path, html_path, as_json, quiet, config_file, dropped_path, model, jobs, memory, backend,
+    spark_master, spark_conf, work_dir, checkpoint, **options
 ) -> None:
     """Strip boilerplate from CORPUS and write the cleaned corpus to the -o folder.
 
@@ -443,7 +370,7 @@ def clean(
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
             jobs=jobs, memory=memory, progress=progress, work_dir=work_dir, checkpoint=checkpoint, backend=backend,
-            spark_master=spark_master, spark_conf=spark_conf,
+            spark_master=spark_master, spark_conf=spark_conf, model=model,
         )
     _finish(result, quiet, as_json)
 
@@ -452,10 +379,11 @@ def clean(
 @click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
 @report_options
 @dropped_option
+@model_option
 @run_options
 @config_options
 def report(
-    corpus, report_path, html_path, as_json, quiet, config_file, dropped_path, jobs, memory, backend, spark_master,
+    corpus, report_path, html_path, as_json, quiet, config_file, dropped_path, model, jobs, memory, backend, spark_master,
     spark_conf, work_dir, **options
 ) -> None:
     """Report boilerplate and syndication in CORPUS; write nothing else.
@@ -475,7 +403,7 @@ def report(
     with _running(quiet, Path(work_dir) if work_dir else None) as progress:
         result = _run(
             scan_corpus, list(corpus), config=config, jobs=jobs, memory=memory, progress=progress, work_dir=work_dir,
-            backend=backend, spark_master=spark_master, spark_conf=spark_conf,
+            backend=backend, spark_master=spark_master, spark_conf=spark_conf, model=model,
         )
     if report_path:
         _run(write_via, report_path, result.report.write)
@@ -484,6 +412,57 @@ def report(
     if dropped_path:
         _run(result.report.write_dropped, Path(dropped_path))
     _finish(result, quiet, as_json or not report_path)
+
+
+@main.command(cls=GroupedCommand, epilog=EXIT_CODES + "\n" + LEARN_EXAMPLES)
+@click.argument("corpus", nargs=-1, required=True, type=_CORPUS)
+@click.option(
+    "-o", "--output", type=click.Path(file_okay=False),
+    help="The model folder to save (replaced atomically).  [default with --update: the --model folder]",
+)
+@model_option
+@click.option(
+    "--update", is_flag=True,
+    help="Fold CORPUS into the --model: run it with the model applied, then add its pages and evidence.",
+)
+@report_options
+@run_options
+@config_options
+def learn(
+    corpus, output, model, update, report_path, html_path, as_json, quiet, config_file, jobs, memory, backend,
+    spark_master, spark_conf, work_dir, **options
+) -> None:
+    """Learn a model from CORPUS and save it in the -o folder.
+
+    The model keeps the evidence, not only the verdicts: every distinct
+    block with the pages and sites it was seen on, the templates found,
+    and every page's signature bands. `dedupe clean NEW --model DIR`
+    applies it to a later crawl; `dedupe learn NEW --model DIR --update`
+    folds a later crawl in. See docs/learn.md.
+    """
+    config = _config(options, config_file)
+    if backend != "local" or spark_master or spark_conf:
+        raise click.UsageError("a model is learned on the local backend (--backend local)")
+    for path, what in zip((report_path, html_path), ("the report", "the HTML report")):
+        if path:
+            _run(check_writable_file, Path(path), what)
+    with _running(quiet, Path(work_dir) if work_dir else None) as progress:
+        result = _run(
+            learn_model, list(corpus), output, model=model, update=update, config=config, jobs=jobs, memory=memory,
+            progress=progress, work_dir=work_dir,
+        )
+    if report_path:
+        _run(write_via, report_path, result.report.write)
+    if html_path:
+        _run(write_via, html_path, lambda path: write_html(result, path))
+    if not quiet:
+        m = result.learned
+        click.echo(
+            f"model saved to {output or model}: {_n(m.n_pages)} pages, {_n(len(m.hi))} distinct blocks, "
+            f"{_n(int(m.template.sum()))} templates",
+            err=True,
+        )
+    _finish(result, quiet, as_json)
 
 
 @main.command(cls=GroupedCommand, epilog=EXPLAIN_EXAMPLES)

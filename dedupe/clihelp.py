@@ -39,6 +39,7 @@ GROUPS: Mapping[str, Sequence[str]] = {
         "duplicate_threshold", "dropped_path",
     ),
     "Shingles and signatures": ("short_block_words", "char_ngram", "word_ngram", "doc_ngram", "num_perm", "seed"),
+    "Saved model": ("model", "update"),
     "Resources": ("jobs", "memory", "work_dir", "checkpoint", "backend", "spark_master", "spark_conf"),
     "General": ("config_file", "help"),
 }

@@ -51,7 +51,7 @@ from .stages.model import run_model
 from .stages.read import run_read
 from .stages.syndication import run_syndication
 
-__all__ = ["Run", "running", "analyse", "read_and_analyse", "block_table", "block_clusters", "Analysis", "CleanedTexts", "BlockTable"]
+__all__ = ["Run", "running", "analyse", "analyse_in", "read_and_analyse", "block_table", "block_clusters", "Analysis", "CleanedTexts", "BlockTable"]
 
 PathLike = Union[str, os.PathLike]
 Jobs = Union[None, int, Workers]
@@ -79,6 +79,8 @@ class Run:
         self.keys: dict[str, Optional[str]] = {}
         #: How many rows of each kind ("document", "block") the run has: what a stage read back must fit.
         self.counts: dict[str, int] = {}
+        #: Blocks known to be templates before the run (a saved model's, :mod:`dedupe.saved`), per block; None: none.
+        self.known: Optional[np.ndarray] = None
 
     #: Which executor this is (the report never says: it changes no result).
     backend = "local"
@@ -292,6 +294,12 @@ def analyse(
 
 
 # --- files in, files out ------------------------------------------------------------
+
+
+def analyse_in(run: Run, documents: Sequence[Document]) -> Analysis:
+    """Every stage of :func:`analyse` after reading, in ``run`` (whose
+    ``known`` templates, if any, count: :mod:`dedupe.saved`)."""
+    return _analyse(run, documents)
 
 
 def read_and_analyse(run: Run, inputs: Sequence[PathLike]) -> tuple[Corpus, Analysis]:

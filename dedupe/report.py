@@ -48,6 +48,14 @@ The JSON field names are an interface, versioned by ``schema_version``
     ``text``: at most :data:`LINE_PREVIEW` characters).
 ``skipped``
     One entry per input skipped: ``source``, ``line``, ``reason``, ``message``.
+``model``
+    Only with a saved model (``--model``; :func:`dedupe.saved.apply.report_section`):
+    ``path``, ``pages`` and ``blocks`` (the model's), ``earlier_pages_read``,
+    ``templates`` (``template``, ``text``, ``earlier_pages``,
+    ``earlier_documents``: the earlier pages carrying it, at most 20 ids),
+    ``syndication`` (``documents``, ``earlier_documents``, ``pairs``) and
+    ``overlaps``, pairs of a new page and an earlier one (``document``,
+    ``earlier``, ``earlier_url``, ``jaccard``, ``containment``, ``shared_words``).
 """
 
 from __future__ import annotations
@@ -78,7 +86,7 @@ if TYPE_CHECKING:
 __all__ = ["Report", "DocumentEntries", "build_report", "site_figures", "SCHEMA_VERSION", "LINE_PREVIEW"]
 
 #: The report's schema: bumped whenever a field is added, renamed or changes meaning (docs/report.md).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _PREVIEW = 160
 # Characters of a removed line's text in its entry (a longer line is cut
 # there and ends in "…"): enough to tell a menu from a teaser, and a bound

@@ -175,3 +175,30 @@ def test_pages_with_prose_of_their_own_sharing_only_short_lines_are_not_copies()
     shared_prose = decide(*args, prose=np.array([True, True, True, True]))
     assert shared_prose.copies.tolist() == [[0, 1]]
     assert decide(*args, prose=np.zeros(4, bool)).copies.tolist() == [[0, 1]]
+
+
+def _known_run(blocks, hosts, known, **kw):
+    arr = np.array(blocks, dtype=np.int64)
+    return decide(
+        arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3].astype(bool), np.array(hosts, dtype=np.int64), len(hosts),
+        BoilerplateConfig(**kw), known=np.array(known, dtype=bool),
+    )
+
+
+def test_a_known_template_is_a_template_on_one_page_and_its_cluster_with_it():
+    # Cluster 9 is on one page only (min_documents not reached), but one of its blocks is a known template.
+    blocks = [(0, 9, 20, 0), (0, 1, 1000, 0), (1, 9, 20, 0), (1, 2, 1000, 0)]
+    known = [True, False, False, False]
+    assert _known_run(blocks, [-1, -1], known, min_documents=3).action.tolist() == [BOILERPLATE, KEEP, BOILERPLATE, KEEP]
+    assert run(blocks, [-1, -1], min_documents=3).action.tolist() == [KEEP] * 4
+
+
+def test_copies_keep_their_article_beside_a_known_footer_on_the_same_pages():
+    # Pages 0 and 1 are copies (clusters 1, 2) and both end with footer 9, a known template carried
+    # by exactly the same two pages: the footer goes, the article stays (known clusters are a class apart).
+    blocks = [(0, 1, 500, 0), (0, 2, 500, 0), (0, 9, 20, 0), (1, 1, 500, 0), (1, 2, 500, 0), (1, 9, 20, 0)]
+    known = [False, False, True, False, False, False]
+    d = _known_run(blocks, [-1, -1], known)
+    assert d.action.tolist() == [KEEP, KEEP, BOILERPLATE, KEEP, KEEP, BOILERPLATE]
+    assert d.copies.tolist() == [[0, 1]]
+    assert run(blocks, [-1, -1]).action.tolist() == [KEEP] * 6  # unknown, the footer is the copies' text

@@ -35,7 +35,7 @@ def test_the_engine_comes_when_asked_for():
 PACKAGE = ROOT / "dedupe"
 #: The presentation: what turns a run's result into something a person reads
 #: (dedupe.tables, like dedupe.api, is a front: a table and its report).
-PRESENTATION = {"dedupe.api", "dedupe.cli", "dedupe.clihelp", "dedupe.report", "dedupe.htmlreport", "dedupe.htmlsite",
+PRESENTATION = {"dedupe.api", "dedupe.cli", "dedupe.clihelp", "dedupe.summary", "dedupe.report", "dedupe.htmlreport", "dedupe.htmlsite",
                 "dedupe.explain", "dedupe.stages.report", "dedupe.stages.write", "dedupe.tables"}
 #: What only the run (dedupe.pipeline) and the executor may reach for.
 MACHINE = {"multiprocessing", "dedupe.executor.spill", "dedupe.executor.parallel", "dedupe.executor.malloc",

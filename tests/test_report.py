@@ -187,7 +187,7 @@ def _report_of(docs):
 def test_templates_and_clusters_name_pages_by_url_beside_the_id(data_dir):
     data = dedupe.scan([data_dir / "three_sites.jsonl"]).report.data
     url = {d["id"]: d["url"] for d in data["documents"]}
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     for t in data["boilerplate"]:
         assert t["urls"] == [url[i] for i in t["documents"]] and all(u.startswith("https://") for u in t["urls"])
     (cluster,) = data["syndication"]

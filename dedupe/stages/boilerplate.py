@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
@@ -92,7 +93,7 @@ def run_boilerplate(
                     run.release_memory()  # the blocks' texts, read back and shingled
                     d = boilerplate.decide(
                         doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.exchange,
-                        run.progress, prose=b.prose,
+                        run.progress, prose=b.prose, known=run.known,
                     )
             finally:
                 loose.close()
@@ -104,7 +105,9 @@ def run_boilerplate(
         }
 
     # Another executor makes the n-grams its own way (``compute(grams)``).
-    t = run.execute(STAGE, compute, inputs={"documents": documents, "blocks": b, "compute": compute})
+    # Templates known from a saved model (:mod:`dedupe.saved`) are part of the key.
+    extra = () if run.known is None else (hashlib.sha256(np.packbits(run.known).tobytes()).hexdigest(),)
+    t = run.execute(STAGE, compute, *extra, inputs={"documents": documents, "blocks": b, "compute": compute})
     decision = boilerplate.Decision(
         t["blocks"]["action"], t["copies"]["pair"], t["shared"]["pair"], t["blocks"]["syndicated"]
     )
