@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import blockmodel
 from ..verdicts import apply_model
 from .boilerplate import BlockTable
 from .contract import Stage, Step, Table, Tables
@@ -41,6 +40,8 @@ def run_model(run: "Run", table: BlockTable) -> np.ndarray:
     def compute() -> Tables:
         with run.progress.stage("model"):
             return {"blocks": {"action": apply_model(table, config)}}
+
+    from .. import blockmodel  # scikit-learn: most of a second to import, for runs that use the model only
 
     fingerprint = blockmodel.fingerprint(config.block_model)
     return run.execute(STAGE, compute, fingerprint)["blocks"]["action"]
