@@ -15,7 +15,7 @@ from dedupe.cli import main
 from dedupe.progress import Callback, LogProgress, Progress, RichProgress, as_progress, for_stderr
 
 DATA = Path(__file__).resolve().parent / "data"
-STAGES = ["read", "blocks", "clusters", "boilerplate", "syndication", "report"]
+STAGES = ["read", "blocks", "clusters", "boilerplate", "model", "syndication", "report"]
 
 
 class Clock:

@@ -30,12 +30,13 @@ STAGE = Stage(
 
 def run_model(run: "Run", table: BlockTable) -> np.ndarray:
     """Each block's final action: the rule's, weighed by the learned model
-    when one is on (else the rule's alone, and no stage of its own: what
-    reads the model's verdicts reads the rule's)."""
+    when one is on (else the rule's alone, and no checkpoint of its own:
+    what reads the model's verdicts reads the rule's)."""
     config = run.config.boilerplate
     if config.block_model == "none":
         run.keys[STAGE.name] = run.keys.get("boilerplate")
-        return apply_model(table, config)
+        with run.progress.stage("model"):  # the headline and link-text checks: seconds on a large corpus
+            return apply_model(table, config)
 
     def compute() -> Tables:
         with run.progress.stage("model"):
