@@ -21,6 +21,7 @@ def fetch_from(documents: Sequence[Document], counts: np.ndarray, blocks: np.nda
     """Block texts cut from the documents, read a slice of documents at a time."""
     bounds = np.concatenate([[0], np.cumsum(counts)])
     lengths = stores.text_lengths(documents).astype(np.float64)
+    texts = stores.texts(documents)
 
     def fetch(which: np.ndarray) -> Iterator[list[str]]:
         doc = np.searchsorted(bounds, which, side="right") - 1
@@ -29,9 +30,9 @@ def fetch_from(documents: Sequence[Document], counts: np.ndarray, blocks: np.nda
             if lo == hi:
                 continue
             first = int(doc[lo])
-            docs = documents[first : int(doc[hi - 1]) + 1]
+            docs = texts[first : int(doc[hi - 1]) + 1]
             yield [
-                docs[d - first].text[s:t]
+                docs[d - first][s:t]
                 for d, (s, t) in zip(doc[lo:hi].tolist(), blocks[which[lo:hi], :2].tolist())
             ]
 

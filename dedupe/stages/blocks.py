@@ -196,7 +196,8 @@ def run_blocks(run: "Run", documents: Sequence[Document]) -> Blocks:
         def digests() -> Iterator[np.ndarray]:
             with run.progress.stage("blocks", len(documents), "documents") as task:
                 lengths = stores.text_lengths(documents).astype(np.float64)
-                args = lambda a, b: ([d.text for d in documents[a:b]], short_words)  # noqa: E731
+                texts = stores.texts(documents)
+                args = lambda a, b: (texts[a:b], short_words)  # noqa: E731
                 for part in run.workers.imap(segment_documents, lengths, args, task):
                     for column, value in zip(columns, part[:4] + part[5:]):
                         column.append(value)
