@@ -476,7 +476,11 @@ class _Texts(Sequence[str]):
         if isinstance(i, slice):
             a, b, step = i.indices(len(self))
             return self._store.read_texts(a, b) if step == 1 else [self[j] for j in range(a, b, step)]
-        return self._store[i].text
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("document index out of range")
+        i = int(i) % n
+        return self._store.read_texts(i, i + 1)[0]
 
 
 def texts(documents: Sequence[Document]) -> Sequence[str]:

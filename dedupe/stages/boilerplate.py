@@ -158,19 +158,26 @@ class BlockTable:
     # reads of the texts, here from the documents; a Spark run's table
     # (:mod:`dedupe.backends.spark.model`) computes it in the executors.
 
-    # The checks read a page's blocks one after another: the page last read
-    # is kept (a store read makes a whole Document). Not a field: no part of
-    # what the table is.
-    def _document(self, d: int) -> Document:
+    # The checks read a page's blocks one after another: the text last read
+    # is kept. Not fields: no part of what the table is.
+    def _text(self, d: int) -> str:
         last = self.__dict__.get("_last")
         if last is None or last[0] != d:
-            last = self.__dict__["_last"] = (d, self.documents[d])
+            last = self.__dict__["_last"] = (d, self._texts[d])
         return last[1]
+
+    @cached_property
+    def _texts(self) -> Sequence[str]:
+        return stores.texts(self.documents)
+
+    @cached_property
+    def _tag_counts(self) -> np.ndarray:
+        return stores.tag_path_counts(self.documents)
 
     def text_of(self, i: int) -> str:
         """Block ``i``'s text."""
         s, e = self.blocks.flat[i, :2].tolist()
-        return self._document(int(self.doc[i])).text[s:e]
+        return self._text(int(self.doc[i]))[s:e]
 
     def texts_of(self, which: np.ndarray) -> Callable[[int], str]:
         """Block texts of the blocks ``which`` (bool, shape (n_blocks,)), by index."""
@@ -178,7 +185,7 @@ class BlockTable:
 
     def paths_of(self, d: int) -> Optional[Sequence[str]]:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
-        return self._document(d).tag_paths
+        return None if self._tag_counts[d] < 0 else self.documents[d].tag_paths
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""
