@@ -612,6 +612,13 @@ def print_default_against_trafilatura(collected: dict) -> None:
         print(f"{name:<20} {tf:6.3f} ({tr:.3f}) / {text['all'][2]:.3f} {hf:6.3f} ({hr:.3f}) / {html['all'][2]:.3f}"
               f" {traf_multi:6.3f} / {traf_all:.3f} | {met}")
     print(f"text input at trafilatura's multi-site F1 on {text_wins} of {len(rows)} sets (the issue asks four of five)")
+    paged = [(name, results["html_page"]) for name, results in collected.items() if isinstance(results.get("html_page"), dict)]
+    if paged:
+        print("with --page-extractor trafilatura (opt-in), HTML input:")
+        for name, res in paged:
+            traf_all, traf_multi = REFERENCE.get(name, {}).get("trafilatura", (float("nan"),) * 2)
+            _, r, f, _ = res["multi"]
+            print(f"{name:<20} {'':>22} {f:6.3f} ({r:.3f}) / {res['all'][2]:.3f} {traf_multi:6.3f} / {traf_all:.3f}")
 
 
 # --------------------------------------------------------------------------
