@@ -41,22 +41,13 @@ from .arrays import run_starts, segment_arange, unique_inverse
 from .config import BoilerplateConfig
 from .copy_pairs import PairShards, entry_pairs
 from .executor import Exchange, in_memory
+from .actions import ASIDE, BOILERPLATE, KEEP, LEARNED, LINK_TEXT, REASONS, REPEAT
 from .ints import index_type
 from .progress import Progress, Task, as_progress
 from .verify import row_products
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "LINK_TEXT", "ASIDE",
            "REASONS"]
-
-KEEP, BOILERPLATE, REPEAT, LEARNED, LINK_TEXT, ASIDE = 0, 1, 2, 3, 4, 5
-#: Removal reasons by code, as reports name them: a cross-page template, a
-#: repeat inside the page, a block the learned model scores as boilerplate,
-#: a line of link text on a page without siblings, or a line the page
-#: extractor leaves out of the page's main text (:mod:`dedupe.verdicts`).
-REASONS = {
-    BOILERPLATE: "boilerplate", REPEAT: "repeated_in_document", LEARNED: "learned_boilerplate",
-    LINK_TEXT: "link_text", ASIDE: "outside_main_text",
-}
 
 # Fixed-point iterations; in practice it settles in 2-4.
 _MAX_ROUNDS = 10
