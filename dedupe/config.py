@@ -55,14 +55,14 @@ FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet
 #: Where lines of mostly link text are removed (``BoilerplateConfig.link_lines``).
 LINK_LINES = ("auto", "all", "none")
 #: Per-page extractors of an HTML page's main text (``ReadConfig.page_extractor``, :mod:`dedupe.io.main_text`).
-EXTRACTORS = ("none", "trafilatura")
+EXTRACTORS = ("none", "trafilatura", "trafilatura-strict")
 
 
 def _check_extractor(value: Any) -> None:
     if value not in EXTRACTORS:
         raise ValueError(f"The 'page_extractor' parameter must be one of {', '.join(EXTRACTORS)}. Got {value!r} instead.")
-    if value == "trafilatura" and importlib.util.find_spec("trafilatura") is None:
-        raise ValueError("The 'page_extractor' trafilatura needs trafilatura: pip install 'crawl-dedupe[trafilatura]'.")
+    if value != "none" and importlib.util.find_spec("trafilatura") is None:
+        raise ValueError(f"The 'page_extractor' {value} needs trafilatura: pip install 'crawl-dedupe[trafilatura]'.")
 
 
 @dataclass(frozen=True)
@@ -116,11 +116,14 @@ class ReadConfig:
         while it streams).
     page_extractor : str
         HTML input: also give each page to a per-page extractor and remove
-        the lines it leaves out of the page's main text (reason
-        ``outside_main_text``), where the repetition rule cannot see them
-        (comments, one-off boxes, a lone page's menus): ``trafilatura``
-        (the ``trafilatura`` extra; tens of milliseconds a page) or
-        ``none``.
+        what it finds outside the page's main text (reason
+        ``outside_main_text``), where the repetition rule cannot see it (a
+        reader's comment is on one page only): ``trafilatura`` (the
+        ``trafilatura`` extra; tens of milliseconds a page) removes the
+        lines it finds in the comments and those before or after the main
+        text; ``trafilatura-strict`` every line not in the main text (more
+        precise on news pages, and it loses content on shop and forum
+        pages); ``none``.
     """
 
     format: str = "auto"

@@ -43,6 +43,19 @@ def test_lines_left_out_of_the_main_text_are_marked():
     assert outside_main_text("none", page(), lines) == [False] * len(lines)
 
 
+def test_inside_the_main_text_only_the_strict_reading_judges():
+    """A box inside the article that trafilatura leaves out (a share line)
+    is the rule's to judge under ``trafilatura``; ``trafilatura-strict``
+    removes it. Comments and what follows the article go under both."""
+    share = '<div class="share"><a href="/s">Share on Facebook</a> <a href="/t">Tweet this</a></div>'
+    html = page().replace(f"<p>{BODY[1]}</p>", share + f"<p>{BODY[1]}</p>")
+    lines = [HEADLINE, BODY[0], "Share on Facebook Tweet this", BODY[1], BODY[2], COMMENT, FOOTER]
+    balanced = outside_main_text("trafilatura", html, lines)
+    strict = outside_main_text("trafilatura-strict", html, lines)
+    assert balanced == [False, False, False, False, False, True, True]
+    assert strict == [False, False, True, False, False, True, True]
+
+
 def test_a_page_it_finds_no_text_in_gives_no_evidence():
     assert outside_main_text("trafilatura", "<html><body><p>Hi</p></body></html>", ["Hi"]) == [False]
 
