@@ -359,11 +359,15 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
     ids = stores.ids(docs)
     # Occurrences in the order of the ids (``rank``): by page id, then in
     # the page. The first ten distinct texts of each cluster in that order,
-    # whatever the order of the input: the documents read a slice at a time,
-    # every block looked at, each cluster holding the ten texts first met by
-    # id so far (a text's place: its first occurrence by id).
+    # whatever the order of the input: the documents read a slice at a time
+    # in input order, each cluster holding the ten texts first met by id so
+    # far (a text's place: its first occurrence by id); a block placed after
+    # all ten of its full cluster's is passed over (its slice not read when
+    # all its blocks are).
     variants: list[dict[str, tuple[int, int]]] = [{} for _ in starts]
     worst = [(-1, -1)] * len(starts)  # the last place held by a cluster holding ten
+    full = np.zeros(len(starts), dtype=bool)
+    worst_rank, worst_at = np.zeros(len(starts), np.int64), np.zeros(len(starts), np.int64)
     owner = np.repeat(np.arange(len(starts)), ends - starts)
     by_place = np.argsort(at, kind="stable")
     place_doc = doc[by_place]
@@ -371,6 +375,9 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
     for a in range(0, len(docs), _TEMPLATE_DOCS):
         lo, hi = np.searchsorted(place_doc, [a, a + _TEMPLATE_DOCS])
         rows = by_place[lo:hi]
+        grp, r = owner[rows], rank[doc[rows]]
+        late = full[grp] & ((r > worst_rank[grp]) | ((r == worst_rank[grp]) & (at[rows] > worst_at[grp])))
+        rows = rows[~late]
         if not len(rows):
             continue
         first, last = int(doc[rows[0]]), int(doc[rows[-1]])
@@ -389,6 +396,8 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
                     del held[max(held, key=held.__getitem__)]
             if len(held) == _VARIANTS:
                 worst[g] = max(held.values())
+                full[g] = True
+                worst_rank[g], worst_at[g] = worst[g]
     # Most documents first, then first met (by id).
     first_seen = [min(held.values()) for held in variants]
     order = sorted(range(len(starts)), key=lambda g: (-pages[g], first_seen[g]))

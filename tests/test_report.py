@@ -104,7 +104,7 @@ def test_report_entries_are_those_of_documents_in_memory_and_in_a_store(data_dir
     assert data["documents"] == result.report.data["documents"] and data["summary"] == result.report.data["summary"]
 
 
-def test_templates_are_ordered_by_pages_with_ten_variants_at_most():
+def test_templates_are_ordered_by_pages_with_ten_variants_at_most(monkeypatch):
     """Most pages first (ties: first met first); a template's variants are
     its first ten distinct texts, met in the order of the page ids (string
     order: p10 before p2), the first its text; its pages are listed once
@@ -130,6 +130,13 @@ def test_templates_are_ordered_by_pages_with_ten_variants_at_most():
     pages = [len(t["documents"]) for t in templates]
     assert pages == sorted(pages, reverse=True)
     assert [t["template"] for t in templates] == list(range(len(templates)))
+    # The same templates (texts, variants, numbers) for any order of the
+    # pages, read three at a time (slices of a full cluster's late blocks passed over).
+    monkeypatch.setattr("dedupe.report._TEMPLATE_DOCS", 3)
+    for seed in range(3):
+        shuffled = random.Random(seed).sample(docs, len(docs))
+        again = build_report(Corpus(documents=shuffled), dedupe.analyse(shuffled), dedupe.Config(), ["m"]).data
+        assert again["boilerplate"] == templates
 
 
 @settings(max_examples=200, deadline=None)
