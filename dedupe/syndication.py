@@ -256,11 +256,11 @@ def passages(ta: Tokens, tb: Tokens, min_words: int, vocab: Optional[dict] = Non
     ]
 
 
-def _passage_args(texts, spans, pairs: np.ndarray, config: SyndicationConfig, swap: Optional[np.ndarray]) -> tuple:
+def _passage_args(texts, spans, pairs: np.ndarray, config: SyndicationConfig, swap: np.ndarray) -> tuple:
     """What :func:`passages_of` needs for ``pairs``: the pairs, and the text
     and kept spans of each document in them (sent to a worker as they are)."""
     docs = {i: (texts[i], spans[i]) for i in np.unique(pairs).tolist()}
-    return pairs.tolist(), docs, config.min_passage_words, None if swap is None else swap.tolist()
+    return pairs.tolist(), docs, config.min_passage_words, swap.tolist()
 
 
 def passages_of(pairs: list, docs: dict, min_words: int, swap: Optional[list] = None) -> list[list[Passage]]:
@@ -313,7 +313,8 @@ def _first_copies(
     first = np.arange(n, dtype=np.int64)
     sized = np.flatnonzero(sizes > 0)  # an empty document is a copy of none
     if len(sized):
-        order = sized[np.lexsort((sized if rank is None else rank[sized], keys[sized, 0], fingerprints[sized], sizes[sized]))]
+        tie = sized if rank is None else rank[sized]
+        order = sized[np.lexsort((tie, keys[sized, 0], fingerprints[sized], sizes[sized]))]
         s, f, k = sizes[order], fingerprints[order], keys[order, 0]
         new = np.r_[True, (s[1:] != s[:-1]) | (f[1:] != f[:-1]) | (k[1:] != k[:-1])]
         start = np.flatnonzero(new)
@@ -430,11 +431,13 @@ def find(
     # Located a chunk of pairs at a time, on the workers when there are many.
     apart = np.flatnonzero((centre[cand[:, 0]] != centre[cand[:, 1]]) & (inter > 0)) if len(cand) else cand[:0, 0]
     located = np.concatenate([member_pairs, cand[apart]]).astype(np.int64).reshape(-1, 2)
-    swap = None if rank is None else rank[located[:, 0]] > rank[located[:, 1]]  # scanned from the first by id
+    # Each pair scanned from its first document by rank (passages_of).
+    swap = np.zeros(len(located), dtype=bool) if rank is None else rank[located[:, 0]] > rank[located[:, 1]]
     task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
     found: list[list[Passage]] = []
     for part in workers.map(
-        passages_of, lengths[located].sum(axis=1) + 1, lambda a, b: _passage_args(texts, spans, located[a:b], config, None if swap is None else swap[a:b]), task
+        passages_of, lengths[located].sum(axis=1) + 1,
+        lambda a, b: _passage_args(texts, spans, located[a:b], config, swap[a:b]), task,
     ):
         found += part
     task.advance(len(cand) - len(apart))  # the candidates with nothing to locate

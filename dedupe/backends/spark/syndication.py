@@ -9,8 +9,8 @@ partitioning of the documents. Each step is the local one, spread out:
   (:func:`dedupe.lsh.band_keys`); its distinct n-grams, their number and
   their fingerprint (:class:`dedupe.ngrams.GramIndex`, over the batch).
 * **first copies** (shuffle by n-gram set): documents with the same size,
-  fingerprint and first band key are copies; the smallest is the first copy
-  and stands for them all (its weight is their number).
+  fingerprint and first band key are copies; the first by rank (by id on a
+  run) is the first copy and stands for them all (its weight is their number).
 * **candidates** (shuffles): first copies sharing a band key; pairs sharing
   at least :func:`dedupe.syndication.min_shared_ngrams` n-grams found in at
   most :data:`dedupe.verify.MAX_DF` documents (the inverted index, as a
@@ -275,7 +275,7 @@ def _located(
     )
     located = members.select(*apart.columns).unionByName(apart)
     for side in ("a", "b"):
-        texts = docs.withColumnsRenamed({"doc": side, "text": f"text_{side}", "spans": f"spans_{side}", "rank": f"rank_{side}"})
+        texts = docs.withColumnsRenamed({c: f"{c}_{side}" for c in ("text", "spans", "rank")} | {"doc": side})
         located = located.join(texts, side)
     found = located.mapInArrow(lambda it: _locate(it, config.min_passage_words), LOCATED)
     return found.where((F.col("kind") == MEMBER) | (F.col("shared") >= config.overlap_min_words))
