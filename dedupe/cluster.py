@@ -9,13 +9,14 @@ makes every member verified-similar to its cluster's centre instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["components", "stars"]
+__all__ = ["components", "stars", "id_ranks"]
 
 
 def _adjacency(n: int, pairs: np.ndarray) -> sparse.csr_matrix:
@@ -39,8 +40,27 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return smallest[labels]
 
 
-def stars(n: int, pairs: np.ndarray, weight: Optional[np.ndarray] = None) -> np.ndarray:
-    """Star clusters: centres by degree (ties by index), each taking its free neighbours.
+def id_ranks(ids: Sequence[str]) -> np.ndarray:
+    """Each item's place in the order of ``ids`` (string order; items with
+    the same id by index): the tie-break that makes a choice among equals
+    the same for any order of the input, where ids are explicit.
+
+    Returns
+    -------
+    ndarray of int64, shape (len(ids),)
+        A permutation of ``0 .. len(ids) - 1``.
+    """
+    n = len(ids)
+    rank = np.empty(n, dtype=np.int64)
+    keys = list(ids)
+    rank[sorted(range(n), key=keys.__getitem__)] = np.arange(n, dtype=np.int64)
+    return rank
+
+
+def stars(
+    n: int, pairs: np.ndarray, weight: Optional[np.ndarray] = None, rank: Optional[np.ndarray] = None
+) -> np.ndarray:
+    """Star clusters: centres by degree (ties by ``rank``), each taking its free neighbours.
 
     Parameters
     ----------
@@ -54,6 +74,9 @@ def stars(n: int, pairs: np.ndarray, weight: Optional[np.ndarray] = None) -> np.
         without making its pairs: a copy's degree is ``w - 1`` plus the
         weights of its neighbours, and copies, alike in every pair, share
         one cluster, centred on the first of them when they are its centre.
+    rank : ndarray of int, shape (n,), optional
+        The order ties in degree are broken in, lowest first (a permutation,
+        such as :func:`id_ranks`); by index by default.
 
     Returns
     -------
@@ -74,7 +97,7 @@ def stars(n: int, pairs: np.ndarray, weight: Optional[np.ndarray] = None) -> np.
         degree = np.maximum(weight - 1, 0) + linked @ weight
         degree[weight == 0] = 0
     assigned = np.zeros(n, dtype=bool)
-    for c in np.lexsort((np.arange(n), -degree)):
+    for c in np.lexsort((np.arange(n) if rank is None else rank, -degree)):
         if assigned[c] or degree[c] == 0:
             continue
         assigned[c] = True

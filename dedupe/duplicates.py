@@ -14,8 +14,10 @@ The rule: the centre is kept and its near-duplicates are dropped. The
 centre is the one document the syndication stage verified against every
 member, so each dropped document names the kept one it was verified to
 duplicate. When the centre is one of a set of byte copies, it is the first
-of them in input order (star clustering centres a set of copies on its
-first), so the copies that came later are the ones dropped.
+of them by id (star clustering centres a set of copies on its first, and
+breaks ties in degree by id: :func:`dedupe.cluster.id_ranks`), so the
+copies with later ids are the ones dropped, whatever the order of the input
+(among copies with the same id, the later in input order).
 """
 
 from __future__ import annotations

@@ -254,7 +254,7 @@ def _analyse(run: Run, documents: Sequence[Document]) -> Analysis:
     kept, per_doc = blocks_mod.kept_spans_all(lengths, np.diff(blocks.bounds), blocks.flat[:, 0], action_flat == boilerplate.KEEP)
     spans = Spans.of_counts(kept, per_doc)
     cleaned = CleanedTexts(documents, spans)
-    synd = run_syndication(run, stores.texts(documents), spans, shared)
+    synd = run_syndication(run, stores.texts(documents), spans, shared, stores.ids(documents))
     return Analysis(documents, blocks, action, template, spans, cleaned, synd)
 
 

@@ -19,9 +19,11 @@ The JSON field names are an interface, versioned by ``schema_version``
     ``site``, ``pages``, ``chars_in``, ``chars_removed``, ``templates``,
     ``syndicated``, ``dropped`` (:func:`site_figures`).
 ``boilerplate``
-    One entry per template: ``template`` (its number), ``text`` (first
-    occurrence), ``variants`` (distinct texts, for near-duplicate
-    templates), ``documents`` (ids it was removed from) and ``urls``
+    One entry per template: ``template`` (its number: most pages first,
+    then first met, pages taken by id), ``text`` (its first occurrence, by
+    page id), ``variants`` (distinct texts, for near-duplicate templates:
+    the first ten met, by page id), ``documents`` (ids it was removed from,
+    by id) and ``urls``
     (theirs), ``removed`` (blocks removed).
 ``syndication``
     One entry per cluster: ``documents`` (ids) and ``urls``, ``centre``
@@ -71,6 +73,7 @@ import numpy as np
 import orjson
 
 from ._version import __version__
+from . import cluster as cluster_mod
 from . import duplicates
 from . import store as stores
 from .boilerplate import BOILERPLATE, KEEP, REASONS
@@ -162,25 +165,36 @@ def _preview(text: str) -> str:
     return text if len(text) <= LINE_PREVIEW else text[:LINE_PREVIEW] + "\u2026"
 
 
-def _pair(analysis: "Analysis", pair, ids: Sequence[str], urls: Sequence[Optional[str]]) -> dict[str, Any]:
-    """A pair's entry; ``ids`` and ``urls`` are the documents' (a store's
-    columns: reading a document from a store reads its text too)."""
-    a_text = analysis.documents[pair.a].text
+def _pair(
+    analysis: "Analysis", pair, ids: Sequence[str], urls: Sequence[Optional[str]], rank: np.ndarray
+) -> dict[str, Any]:
+    """A pair's entry, its first document the first by id (``rank``:
+    :func:`dedupe.cluster.id_ranks`); ``ids`` and ``urls`` are the
+    documents' (a store's columns: reading a document from a store reads its
+    text too)."""
+    a, b, swap = (pair.b, pair.a, True) if rank[pair.a] > rank[pair.b] else (pair.a, pair.b, False)
+    a_text = analysis.documents[a].text
+    spans = [(p.b, p.a) if swap else (p.a, p.b) for p in pair.passages]
     return {
-        "documents": [ids[pair.a], ids[pair.b]],
-        "urls": [urls[pair.a], urls[pair.b]],
+        "documents": [ids[a], ids[b]],
+        "urls": [urls[a], urls[b]],
         "jaccard": _round(pair.jaccard),
         "containment": _round(pair.containment),
         "shared_words": pair.shared_words,
         "passages": [
             {
                 "words": p.words,
-                "offsets": [list(p.a), list(p.b)],
-                "preview": a_text[p.a[0] : min(p.a[1], p.a[0] + _PREVIEW)],
+                "offsets": [list(on_a), list(on_b)],
+                "preview": a_text[on_a[0] : min(on_a[1], on_a[0] + _PREVIEW)],
             }
-            for p in pair.passages
+            for p, (on_a, on_b) in zip(pair.passages, spans)
         ],
     }
+
+
+def _by_id(rank: np.ndarray, docs) -> list[int]:
+    """``docs`` (indices) in the order of their ids."""
+    return sorted(docs, key=lambda d: rank[d])
 
 
 class DocumentEntries(Sequence[dict]):
@@ -320,10 +334,14 @@ def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
     yield "\n}"
 
 
-def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, int]]:
+def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, Any]], dict[int, int]]:
     """The report's templates, most widespread first, and each template's
     number by block cluster: the blocks removed as boilerplate, grouped by
-    cluster, with up to ten of their distinct texts."""
+    cluster, with up to ten of their distinct texts, first met first (the
+    first is the template's ``text``); templates on as many pages, first met
+    first. Met in the order of the ids (``rank``:
+    :func:`dedupe.cluster.id_ranks`): by page id, then in the page, the same
+    for any order of the input. A template's documents are listed by id."""
     docs = analysis.documents
     at = np.flatnonzero(analysis.action.flat == BOILERPLATE)  # in (document, block) order
     doc = np.searchsorted(analysis.action.bounds, at, side="right") - 1
@@ -337,37 +355,58 @@ def _templates(analysis: "Analysis") -> tuple[list[dict[str, Any]], dict[int, in
     starts = np.flatnonzero(opens)
     ends = np.append(starts[1:], len(at))
     pages = np.add.reduceat(first_of_doc, starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((at[starts], -pages))  # most documents first, then first seen first
     clusters = cluster[starts].tolist()
-    number = {clusters[g]: k for k, g in enumerate(order.tolist())}
-
-    # Up to ten distinct texts per cluster, in order of occurrence: the
-    # documents read a slice at a time, and no more blocks of a cluster
-    # read once it has ten.
-    variants: list[dict[str, None]] = [{} for _ in starts]
-    full = np.zeros(len(starts), dtype=bool)  # has its ten
+    ids = stores.ids(docs)
+    # Occurrences in the order of the ids (``rank``): by page id, then in
+    # the page. The first ten distinct texts of each cluster in that order,
+    # whatever the order of the input: the documents read a slice at a time
+    # in input order, each cluster holding the ten texts first met by id so
+    # far (a text's place: its first occurrence by id); a block placed after
+    # all ten of its full cluster's is passed over (its slice not read when
+    # all its blocks are).
+    variants: list[dict[str, tuple[int, int]]] = [{} for _ in starts]
+    worst = [(-1, -1)] * len(starts)  # the last place held by a cluster holding ten
+    full = np.zeros(len(starts), dtype=bool)
+    worst_rank, worst_at = np.zeros(len(starts), np.int64), np.zeros(len(starts), np.int64)
     owner = np.repeat(np.arange(len(starts)), ends - starts)
     by_place = np.argsort(at, kind="stable")
     place_doc = doc[by_place]
-    ids = stores.ids(docs)
     spans = analysis.blocks.flat
     for a in range(0, len(docs), _TEMPLATE_DOCS):
         lo, hi = np.searchsorted(place_doc, [a, a + _TEMPLATE_DOCS])
         rows = by_place[lo:hi]
-        rows = rows[~full[owner[rows]]]
+        grp, r = owner[rows], rank[doc[rows]]
+        late = full[grp] & ((r > worst_rank[grp]) | ((r == worst_rank[grp]) & (at[rows] > worst_at[grp])))
+        rows = rows[~late]
         if not len(rows):
             continue
         first, last = int(doc[rows[0]]), int(doc[rows[-1]])
         texts = [d.text for d in docs[first : last + 1]]
-        for g, d, (s, e) in zip(owner[rows].tolist(), doc[rows].tolist(), spans[at[rows], :2].tolist()):
-            if not full[g]:
-                variants[g].setdefault(texts[d - first][s:e].strip())
-                full[g] = len(variants[g]) == _VARIANTS
+        places = zip(rank[doc[rows]].tolist(), at[rows].tolist())
+        for g, d, (s, e), place in zip(owner[rows].tolist(), doc[rows].tolist(), spans[at[rows], :2].tolist(), places):
+            held = variants[g]
+            if len(held) == _VARIANTS and place > worst[g]:
+                continue
+            text = texts[d - first][s:e].strip()
+            if text in held:
+                held[text] = min(held[text], place)
+            else:
+                held[text] = place
+                if len(held) > _VARIANTS:
+                    del held[max(held, key=held.__getitem__)]
+            if len(held) == _VARIANTS:
+                worst[g] = max(held.values())
+                full[g] = True
+                worst_rank[g], worst_at[g] = worst[g]
+    # Most documents first, then first met (by id).
+    first_seen = [min(held.values()) for held in variants]
+    order = sorted(range(len(starts)), key=lambda g: (-pages[g], first_seen[g]))
+    number = {clusters[g]: k for k, g in enumerate(order)}
     urls = stores.urls(docs)
     templates = []
-    for k, g in enumerate(order.tolist()):
-        texts = list(variants[g])
-        in_docs = doc[starts[g] : ends[g]][first_of_doc[starts[g] : ends[g]]].tolist()
+    for k, g in enumerate(order):
+        texts = sorted(variants[g], key=variants[g].__getitem__)
+        in_docs = _by_id(rank, doc[starts[g] : ends[g]][first_of_doc[starts[g] : ends[g]]].tolist())
         templates.append(
             {
                 "template": k,
@@ -459,14 +498,15 @@ def _shared_ids(docs, dropped: Sequence[int] = ()) -> int:
 def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", inputs: Sequence[str]) -> Report:
     """Assemble the report of a run."""
     docs = analysis.documents
-    templates, number = _templates(analysis)
+    ids, urls = stores.ids(docs), stores.urls(docs)
+    rank = cluster_mod.id_ranks(ids)  # lists and ties by id: the same for any order of the input
+    templates, number = _templates(analysis, rank)
     entries = DocumentEntries(analysis, number)
     totals, removed_total = entries.totals()
 
     skipped = Counter(e.reason for e in corpus.skipped)
     synd = analysis.syndication
     dups = duplicates.find(synd, config.duplicates)
-    ids, urls = stores.ids(docs), stores.urls(docs)
     sites = site_figures(analysis, dups)
     data = {
         "dedupe_version": __version__,
@@ -495,15 +535,22 @@ def build_report(corpus: "Corpus", analysis: "Analysis", config: "Config", input
         "boilerplate": templates,
         "syndication": [
             {
-                "documents": [ids[m] for m in c.members],
-                "urls": [urls[m] for m in c.members],
+                "documents": [ids[m] for m in members],
+                "urls": [urls[m] for m in members],
                 "centre": ids[c.centre],
                 "centre_url": urls[c.centre],
-                "pairs": [_pair(analysis, p, ids, urls) for p in c.pairs],
+                "pairs": [
+                    _pair(analysis, p, ids, urls, rank)
+                    for p in sorted(c.pairs, key=lambda p: rank[p.b if p.a == c.centre else p.a])
+                ],
             }
-            for c in synd.clusters
+            for c in sorted(synd.clusters, key=lambda c: rank[c.centre])
+            for members in [_by_id(rank, c.members)]
         ],
-        "overlaps": [_pair(analysis, p, ids, urls) for p in synd.overlaps],
+        "overlaps": [
+            _pair(analysis, p, ids, urls, rank)
+            for p in sorted(synd.overlaps, key=lambda p: sorted((rank[p.a], rank[p.b])))
+        ],
         "dropped": [
             {
                 "id": ids[d], "url": urls[d], "reason": "duplicate", "duplicate_of": ids[k],

@@ -256,17 +256,21 @@ def passages(ta: Tokens, tb: Tokens, min_words: int, vocab: Optional[dict] = Non
     ]
 
 
-def _passage_args(texts, spans, pairs: np.ndarray, config: SyndicationConfig) -> tuple:
+def _passage_args(texts, spans, pairs: np.ndarray, config: SyndicationConfig, swap: np.ndarray) -> tuple:
     """What :func:`passages_of` needs for ``pairs``: the pairs, and the text
     and kept spans of each document in them (sent to a worker as they are)."""
     docs = {i: (texts[i], spans[i]) for i in np.unique(pairs).tolist()}
-    return pairs.tolist(), docs, config.min_passage_words
+    return pairs.tolist(), docs, config.min_passage_words, swap.tolist()
 
 
-def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
+def passages_of(pairs: list, docs: dict, min_words: int, swap: Optional[list] = None) -> list[list[Passage]]:
     """:func:`passages` of each pair ``(x, y)``, the documents' text and kept
     spans in ``docs``; each document tokenised once for the chunk (a
-    cluster's centre is in every pair of its cluster)."""
+    cluster's centre is in every pair of its cluster). Where ``swap[t]``,
+    the pair is scanned from ``y`` (:func:`passages` scans its first
+    document: a pair's passages depend on which goes first) and its
+    passages' sides swapped back: a pair is scanned from its first document
+    by id, whatever the order of the input."""
     tokens: dict[int, Tokens] = {}
     vocab: dict[str, int] = {}
 
@@ -275,7 +279,12 @@ def passages_of(pairs: list, docs: dict, min_words: int) -> list[list[Passage]]:
             tokens[i] = Tokens(*docs[i])
         return tokens[i]
 
-    return [passages(toks(x), toks(y), min_words, vocab) for x, y in pairs]
+    def located(t: int, x: int, y: int) -> list[Passage]:
+        if swap is not None and swap[t]:
+            return [Passage(a=p.b, b=p.a, words=p.words) for p in passages(toks(y), toks(x), min_words, vocab)]
+        return passages(toks(x), toks(y), min_words, vocab)
+
+    return [located(t, x, y) for t, (x, y) in enumerate(pairs)]
 
 
 def cleaned_key(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -291,10 +300,12 @@ def min_shared_ngrams(config: SyndicationConfig, n: int) -> int:
     return max((config.overlap_min_words - n + 1) // 2, config.min_passage_words - n + 1, 1)
 
 
-def _first_copies(sizes: np.ndarray, fingerprints: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _first_copies(
+    sizes: np.ndarray, fingerprints: np.ndarray, keys: np.ndarray, rank: Optional[np.ndarray] = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Documents with the same n-gram set: each one's first copy (the
-    smallest index with its set), and how many copies each first copy
-    stands for (0 for the others, and for empty documents).
+    smallest ``rank``, by default index, with its set), and how many copies
+    each first copy stands for (0 for the others, and for empty documents).
 
     A set is told by its size, its fingerprint and its first band key.
     """
@@ -302,7 +313,8 @@ def _first_copies(sizes: np.ndarray, fingerprints: np.ndarray, keys: np.ndarray)
     first = np.arange(n, dtype=np.int64)
     sized = np.flatnonzero(sizes > 0)  # an empty document is a copy of none
     if len(sized):
-        order = sized[np.lexsort((sized, keys[sized, 0], fingerprints[sized], sizes[sized]))]
+        tie = sized if rank is None else rank[sized]
+        order = sized[np.lexsort((tie, keys[sized, 0], fingerprints[sized], sizes[sized]))]
         s, f, k = sizes[order], fingerprints[order], keys[order, 0]
         new = np.r_[True, (s[1:] != s[:-1]) | (f[1:] != f[:-1]) | (k[1:] != k[:-1])]
         start = np.flatnonzero(new)
@@ -322,6 +334,7 @@ def find(
     workers: Optional[Workers] = None,
     exchange: Exchange = in_memory,
     progress: Optional[Progress] = None,
+    rank: Optional[np.ndarray] = None,
 ) -> Syndication:
     """Find syndication clusters and partial overlaps.
 
@@ -341,6 +354,11 @@ def find(
     progress : dedupe.progress.Progress or callable, optional
         Told of the long steps as sub-stages of "syndication" ("syndication
         · signatures", "· candidates", "· passages"), with counts; silent by default.
+    rank : ndarray of int64, shape (n,), optional
+        The order choices among equals follow (a permutation; by index by
+        default): the first copy of a set of copies, a star centre among
+        documents of equal degree. :func:`dedupe.cluster.id_ranks` of the
+        ids makes the clusters the same for any order of the input.
 
     Candidates are the LSH pairs, the hint pairs, and pairs sharing enough
     n-grams found in at most :data:`dedupe.verify.MAX_DF` documents (the
@@ -369,7 +387,7 @@ def find(
         grams.build()
         sizes = grams.sizes
         keys = np.concatenate(keys)
-        first, weight = _first_copies(sizes, grams.fingerprints, keys)
+        first, weight = _first_copies(sizes, grams.fingerprints, keys, rank)
         # Candidates among the first copy of each distinct, non-empty n-gram
         # set only: n copies would otherwise be n(n - 1)/2 pairs (of empty
         # pages, every page emptied by cleaning), when their verdicts are
@@ -391,7 +409,7 @@ def find(
         inter = grams.intersections(cand)
         jac, con = verify.similarity(inter, sizes[cand[:, 0]], sizes[cand[:, 1]])
         near = (con >= config.syndication_threshold) & (inter > 0)
-        centre = cluster.stars(n, cand[near], weight)
+        centre = cluster.stars(n, cand[near], weight, rank)
         centre = centre[first]  # a copy is where its first copy is
 
         members_of: dict[int, list[int]] = {}
@@ -413,10 +431,13 @@ def find(
     # Located a chunk of pairs at a time, on the workers when there are many.
     apart = np.flatnonzero((centre[cand[:, 0]] != centre[cand[:, 1]]) & (inter > 0)) if len(cand) else cand[:0, 0]
     located = np.concatenate([member_pairs, cand[apart]]).astype(np.int64).reshape(-1, 2)
+    # Each pair scanned from its first document by rank (passages_of).
+    swap = np.zeros(len(located), dtype=bool) if rank is None else rank[located[:, 0]] > rank[located[:, 1]]
     task = progress.start_task("syndication · passages", len(member_pairs) + len(cand), "pairs")
     found: list[list[Passage]] = []
     for part in workers.map(
-        passages_of, lengths[located].sum(axis=1) + 1, lambda a, b: _passage_args(texts, spans, located[a:b], config), task
+        passages_of, lengths[located].sum(axis=1) + 1,
+        lambda a, b: _passage_args(texts, spans, located[a:b], config, swap[a:b]), task,
     ):
         found += part
     task.advance(len(cand) - len(apart))  # the candidates with nothing to locate

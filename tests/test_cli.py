@@ -152,8 +152,9 @@ def test_clean_writes_the_cleaned_corpus_and_the_report(tmp_path):
     data = json.loads(report.read_text(encoding="utf-8"))
     assert REPORT_KEYS <= set(data)
     assert [t["text"] for t in data["boilerplate"]] == [HEADER, FOOTER]
-    # Input order: a folder's files, then its subfolders.
-    assert data["boilerplate"][0]["documents"] == ["page0.txt", "page1.txt", "page3.txt", "news/page2.txt"]
+    # A template's documents by id; the documents' entries (below) in input
+    # order: a folder's files, then its subfolders.
+    assert data["boilerplate"][0]["documents"] == ["news/page2.txt", "page0.txt", "page1.txt", "page3.txt"]
     assert data["syndication"] == []
     assert data["skipped"] == []
     assert [(d["id"], d["status"], d["blocks_in"], d["blocks_out"]) for d in data["documents"]] == [

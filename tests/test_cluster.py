@@ -246,3 +246,16 @@ def test_weighted_stars_are_the_stars_of_the_graph_with_every_copy(copies, edges
 
 def test_weighted_stars_keep_an_item_without_copies_or_pairs_alone():
     assert stars(3, np.zeros((0, 2), np.int64), np.array([1, 0, 2])).tolist() == [0, 1, 2]
+
+
+def test_ties_in_degree_go_by_rank_not_index():
+    """Star centres among equals follow ``rank`` (the ids' order), not the input's."""
+    from dedupe.cluster import id_ranks
+
+    pairs = np.array([[0, 1], [2, 3]])
+    assert stars(4, pairs).tolist() == [0, 0, 2, 2]
+    assert stars(4, pairs, rank=np.array([3, 2, 0, 1])).tolist() == [1, 1, 2, 2]
+    weight = np.array([1, 1, 1, 1])
+    assert stars(4, pairs, weight, np.array([3, 2, 1, 0])).tolist() == [1, 1, 3, 3]
+    assert id_ranks(["b", "a", "b", "A"]).tolist() == [2, 1, 3, 0]  # string order; the same id by index
+    assert id_ranks([]).tolist() == []

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -213,3 +214,22 @@ def test_on_a_generated_corpus_one_document_of_each_near_duplicate_set_is_writte
         assert set(c["documents"]) - near <= set(written)
     # What the corpus plants is there (else the loop above proves little).
     assert len(listed) >= 5 and partial >= 5
+
+
+def test_the_copy_kept_is_the_first_by_id_in_any_order():
+    """Of byte copies, the one kept (the cluster's centre) is the first by id,
+    whichever comes first in the input; copies with one id go by input order."""
+    words = " ".join(f"word{i} of a syndicated story that runs on" for i in range(40))
+    rng = np.random.default_rng(0)
+    own = [" ".join(f"w{w}" for w in rng.integers(0, 10**6, 300)) for _ in range(3)]
+
+    def kept(ids: list[str]) -> tuple[str, list[str]]:
+        docs = [dedupe.Document(id=i, text=words, source="mem") for i in ids] + [
+            dedupe.Document(id=f"other{k}", text=t, source="mem") for k, t in enumerate(own)
+        ]
+        analysis = dedupe.analyse(docs, dedupe.Config.from_options(drop_duplicates=True))
+        dups = find(analysis.syndication, DuplicatesConfig(drop_duplicates=True))
+        assert len({docs[k].id for k in dups.kept.tolist()}) == 1
+        return docs[int(dups.kept[0])].id, sorted(docs[d].id for d in dups.dropped.tolist())
+
+    assert kept(["c", "a", "b"]) == kept(["b", "c", "a"]) == kept(["a", "b", "c"]) == ("a", ["b", "c"])

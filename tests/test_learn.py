@@ -386,3 +386,25 @@ def test_rows_of_finds_digests_sharing_their_high_half(seeds_split):
     m.lo = np.array([1, 2, 3, 4], dtype=np.uint64)
     found = m.rows_of(np.array([7, 7, 9, 9, 1], dtype=np.uint64), np.array([3, 2, 4, 5, 1], dtype=np.uint64))
     assert found.tolist() == [2, 1, 3, -1, -1]
+
+
+def test_new_pages_of_an_earlier_centre_are_centred_on_the_first_by_id():
+    """A cluster whose centre is an earlier page: among the new pages, the
+    first by id stands for it, whatever their order in the input."""
+    import numpy as np
+
+    from dedupe.document import Document
+    from dedupe.results import Analysis, Ragged, Spans
+    from dedupe.saved.apply import restrict
+    from dedupe.syndication import Cluster, Pair, Syndication
+
+    def centre(ids: list[str]) -> str:
+        docs = [Document(id=i, text="x", source="m") for i in ids] + [Document(id="earlier", text="x", source="model")]
+        empty = Ragged(np.zeros(0, np.int64), np.zeros(5, np.int64))
+        synd = Syndication(clusters=[Cluster(3, [0, 1, 2, 3], [Pair(0, 3, 1.0, 1.0), Pair(1, 3, 1.0, 1.0), Pair(2, 3, 1.0, 1.0)])], overlaps=[])
+        spans = Spans.of_counts(np.zeros((0, 2), np.int64), np.zeros(4, np.int64))
+        analysis = Analysis(docs, empty, empty, empty, spans, None, synd)
+        (cluster,) = restrict(analysis, 3).syndication.clusters
+        return docs[cluster.centre].id
+
+    assert centre(["c", "a", "b"]) == centre(["b", "c", "a"]) == "a"

@@ -61,6 +61,28 @@ def test_one_file_or_seven(spark, corpus, tmp_path):
     assert on_spark == local
 
 
+def test_the_order_of_the_files_changes_no_choice(spark, tmp_path):
+    """The seven files renamed, so that a folder lists them in reverse: on
+    Spark, each record the same bytes (by id) and the report the same as the
+    local run's on the first order, but for what is in input order by design
+    (:func:`test_properties._in_its_own_order`): ties go by id on Spark too."""
+    from test_properties import _in_its_own_order, _records_by_id
+
+    seven = generated(tmp_path / "seven", 600, 90)
+    files = sorted(seven.glob("*.jsonl"))
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for i, path in enumerate(files):
+        (renamed / f"part-{len(files) - i}.jsonl").write_bytes(path.read_bytes())
+    local = dedupe.clean([seven], tmp_path / "local", report=tmp_path / "local.json", backend="local")
+    on_spark = dedupe.clean([renamed], tmp_path / "spark", report=tmp_path / "spark.json", backend="spark")
+    assert _records_by_id(tmp_path / "local") == _records_by_id(tmp_path / "spark")
+    reports = [json.loads((tmp_path / f"{b}.json").read_bytes()) for b in ("local", "spark")]
+    assert [d["id"] for d in reports[0]["documents"]] != [d["id"] for d in reports[1]["documents"]]
+    assert _in_its_own_order(reports[0]) == _in_its_own_order(reports[1])
+    assert local.report.data["summary"]["syndication_clusters"] > 10 and on_spark.report.data["summary"]["templates"] > 10
+
+
 def test_the_command_line(spark, seeds_dir, tmp_path):
     runner = CliRunner()
     for backend in ("local", "spark"):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 import dedupe
@@ -63,10 +64,13 @@ def on_spark(spark):
     from dedupe.backends.spark.frames import kept_frame, pairs_frame
     from dedupe.backends.spark.syndication import find
 
-    def both(inputs: Inputs, partitions=None):
+    def both(inputs: Inputs, partitions=None, rank=None):
         configs = (CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
-        local = to_tables(syndication.find(inputs.texts, inputs.spans, inputs.hints, *configs))
+        local = to_tables(syndication.find(inputs.texts, inputs.spans, inputs.hints, *configs, rank=rank))
         documents = kept_frame(spark, inputs.texts, inputs.spans)
+        if rank is not None:  # as the Spark run passes the ranks by id
+            ranks = pa.table({"doc": np.arange(len(rank), dtype=np.int64), "rank": np.asarray(rank, dtype=np.int64)})
+            documents = documents.join(spark.createDataFrame(ranks), "doc")
         if partitions is not None:
             documents = documents.repartition(partitions)
         got = find(spark, documents, pairs_frame(spark, inputs.hints), *configs)
@@ -108,6 +112,18 @@ def test_a_generated_corpus_in_any_number_of_partitions(on_spark, generated, par
     assert len(local["clusters"]["centre"]) > 10 and len(local["passages"]["words"]) > 20
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ties_go_by_rank_as_locally(on_spark, generated, seed):
+    """Centres among equals and first copies by ``rank`` (the ids' order on a
+    run), not index: on Spark as locally; and the rank changes the centres."""
+    rank = np.random.default_rng(seed).permutation(len(generated.texts))
+    local, got = on_spark(generated, 3, rank)
+    assert_same(local, got)
+    configs = (CONFIG.shingle, CONFIG.minhash, CONFIG.syndication)
+    by_index = to_tables(syndication.find(generated.texts, generated.spans, generated.hints, *configs))
+    assert not np.array_equal(local["clusters"]["centre"], by_index["clusters"]["centre"])
+
+
 def test_no_document_with_kept_text(on_spark, made_up):
     texts = ["\n".join(made_up.prose(f"page {i}")) for i in range(4)] + [""]
     local, got = on_spark(Inputs(texts, [[] for _ in texts], [(0, 1)]))
@@ -129,6 +145,12 @@ def test_copies_stand_behind_their_first_copy_and_a_hint_pair_is_verified(on_spa
     assert_same(local, got)
     assert local["members"]["document"].tolist() == [1, 2, 3, 4, 6]
     assert local["pairs"]["documents"].tolist()[-1] == [7, 8]
+    # Ranked first, the last copy stands for the others and is the centre.
+    rank = np.arange(len(texts))
+    rank[[1, 6]] = rank[[6, 1]]
+    local, got = on_spark(Inputs(texts, spans, [(8, 7), (7, 8), (7, 5)]), rank=rank)
+    assert_same(local, got)
+    assert local["clusters"]["centre"].tolist() == [6] and local["members"]["document"].tolist() == [1, 2, 3, 4, 6]
 
 
 def test_a_missing_column_is_a_usage_error(spark):

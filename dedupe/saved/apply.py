@@ -145,7 +145,8 @@ def restrict(analysis: Analysis, n: int) -> Analysis:
     for c in analysis.syndication.clusters:
         members = [m for m in c.members if m < n]
         if len(members) >= 2:
-            centre = c.centre if c.centre < n else members[0]
+            # An earlier centre: the first new member by id stands for it (any order of the input).
+            centre = c.centre if c.centre < n else min(members, key=lambda m: (docs[m].id, m))
             clusters.append(Cluster(centre, members, [p for p in c.pairs if p.a < n and p.b < n]))
     overlaps = [p for p in analysis.syndication.overlaps if p.a < n and p.b < n]
     return Analysis(

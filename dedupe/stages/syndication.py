@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from .. import syndication
+from .. import cluster, syndication
 from ..syndication import Cluster, Pair, Passage, Syndication
 from .contract import Stage, Step, Table, Tables
 
@@ -90,18 +90,22 @@ def from_tables(tables: Tables, n_docs: int) -> Syndication:
     return Syndication(clusters=clusters, overlaps=pairs[at_p:])
 
 
-def run_syndication(run: "Run", texts, spans, shared) -> Syndication:
-    """Syndication clusters and partial overlaps of the kept text (:func:`dedupe.syndication.find`)."""
+def run_syndication(run: "Run", texts, spans, shared, ids: Optional[Sequence[str]] = None) -> Syndication:
+    """Syndication clusters and partial overlaps of the kept text
+    (:func:`dedupe.syndication.find`), choices among equals by ``ids``
+    (:func:`dedupe.cluster.id_ranks`; by index without them): the same for
+    any order of the input."""
     config = run.config
+    rank = None if ids is None else cluster.id_ranks(ids)
 
     def compute() -> Tables:
         with run.progress.stage("syndication"):
             return to_tables(
                 syndication.find(
                     texts, spans, shared, config.shingle, config.minhash, config.syndication, run.workers,
-                    run.exchange, run.progress,
+                    run.exchange, run.progress, rank,
                 )
             )
 
-    inputs = {"texts": texts, "spans": spans, "shared": shared}
+    inputs = {"texts": texts, "spans": spans, "shared": shared, "rank": rank}
     return from_tables(run.execute(STAGE, compute, check=lambda t: check(t, len(texts)), inputs=inputs), len(texts))

@@ -200,7 +200,7 @@ def _boilerplate(run: SparkRun, documents, blocks, compute) -> Tables:
     return compute(grams(run.documents_frame(documents), frame, run.config.shingle.word_ngram))
 
 
-def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
+def _syndication(run: SparkRun, texts, spans, shared, rank=None) -> Tables:
     from . import syndication
     from .frames import kept_frame, pairs_frame
 
@@ -212,8 +212,12 @@ def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
         # and syndication's groupings need the heap (local[2] shares one).
         kept = run.kept_frame(None, spans).persist(StorageLevel.DISK_ONLY)
     try:
+        documents = kept
+        if rank is not None:  # the order of choices among equals (by id), as locally
+            ranks = pa.table({"doc": np.arange(len(rank), dtype=np.int64), "rank": np.asarray(rank, dtype=np.int64)})
+            documents = kept.join(F.broadcast(run.spark.createDataFrame(ranks)), "doc")
         return syndication.find(
-            run.spark, kept, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
+            run.spark, documents, pairs_frame(run.spark, shared), config.shingle, config.minhash, config.syndication
         )
     finally:
         kept.unpersist()

@@ -9,8 +9,8 @@ partitioning of the documents. Each step is the local one, spread out:
   (:func:`dedupe.lsh.band_keys`); its distinct n-grams, their number and
   their fingerprint (:class:`dedupe.ngrams.GramIndex`, over the batch).
 * **first copies** (shuffle by n-gram set): documents with the same size,
-  fingerprint and first band key are copies; the smallest is the first copy
-  and stands for them all (its weight is their number).
+  fingerprint and first band key are copies; the first by rank (by id on a
+  run) is the first copy and stands for them all (its weight is their number).
 * **candidates** (shuffles): first copies sharing a band key; pairs sharing
   at least :func:`dedupe.syndication.min_shared_ngrams` n-grams found in at
   most :data:`dedupe.verify.MAX_DF` documents (the inverted index, as a
@@ -126,13 +126,14 @@ def _similar(batches: Iterator[pa.RecordBatch], threshold: float):
 
 def _stars(rows: pd.DataFrame) -> pd.DataFrame:
     """:func:`dedupe.cluster.stars` of one connected component: its nodes
-    (rows with a ``weight``), numbered in the order of their ids, which
-    keeps the ties' order, and its near pairs (rows ``node``, ``dst``)."""
+    (rows with a ``weight`` and a ``rank``) and its near pairs (rows
+    ``node``, ``dst``)."""
     nodes = rows[rows["weight"] >= 0].sort_values("node")
     edges = rows[rows["dst"] >= 0]
     node = nodes["node"].to_numpy(np.int64)
     pairs = np.searchsorted(node, edges[["node", "dst"]].to_numpy(np.int64)).reshape(-1, 2)
-    centre = cluster.stars(len(node), pairs, nodes["weight"].to_numpy(np.int64))
+    # Ties in degree by rank (by id), as locally.
+    centre = cluster.stars(len(node), pairs, nodes["weight"].to_numpy(np.int64), nodes["rank"].to_numpy(np.int64))
     return pd.DataFrame({"node": node, "centre": node[centre]})
 
 
@@ -145,7 +146,8 @@ def _locate(batches: Iterator[pa.RecordBatch], min_words: int):
         for side, ids in (("a", a), ("b", b)):
             texts, spans = batch.column(f"text_{side}").to_pylist(), batch.column(f"spans_{side}").to_pylist()
             docs.update((i, (t, s or [])) for i, t, s in zip(ids, texts, spans))
-        found = passages_of(list(zip(a, b)), docs, min_words)
+        swap = np.greater(batch.column("rank_a").to_numpy(), batch.column("rank_b").to_numpy()).tolist()
+        found = passages_of(list(zip(a, b)), docs, min_words, swap)  # scanned from the first by rank, as locally
         inter, sa, sb = (batch.column(c).to_numpy() for c in ("inter", "sa", "sb"))
         jac, con = verify.similarity(inter, sa, sb)
         yield pa.RecordBatch.from_pydict(
@@ -187,15 +189,20 @@ def _check(frame: DataFrame, name: str, columns: tuple[str, ...]) -> None:
         raise UsageError(f"{name} must have columns {', '.join(columns)}; missing {', '.join(missing)}")
 
 
-def _first_copies(signed: DataFrame) -> DataFrame:
-    """``doc``, ``first``, ``weight`` of each non-empty document: the
-    smallest document with its n-gram set (told, as locally, by size,
-    fingerprint and first band key), and how many documents have that set."""
+def _first_copies(signed: DataFrame, ranks: DataFrame) -> DataFrame:
+    """``doc``, ``first``, ``weight``, ``rank`` of each non-empty document:
+    the document of the smallest rank (``ranks``: ``doc``, ``rank``) with its
+    n-gram set (told, as locally, by size, fingerprint and first band key),
+    how many documents have that set, and the document's rank."""
     same_set = Window.partitionBy("size", "fingerprint", "key0")
     return (
         signed.where(F.col("size") > 0)
+        .join(ranks, "doc")
         .withColumn("key0", F.col("keys")[0])
-        .select("doc", F.min("doc").over(same_set).alias("first"), F.count(F.lit(1)).over(same_set).alias("weight"))
+        .select(
+            "doc", F.min(F.struct("rank", "doc")).over(same_set)["doc"].alias("first"),
+            F.count(F.lit(1)).over(same_set).alias("weight"), "rank",
+        )
     )
 
 
@@ -232,10 +239,11 @@ def _star_centres(near: DataFrame, first_of: DataFrame) -> DataFrame:
     labels = components(near)
     # One group per component: its nodes with their weights, and its pairs
     # (a union, not a cogroup: both sides come from the labels).
-    weights = first_of.where(F.col("doc") == F.col("first")).select(F.col("doc").alias("node"), "weight")
-    nodes = labels.join(weights, "node").select("label", "node", "weight", F.lit(-1).cast("long").alias("dst"))
+    weights = first_of.where(F.col("doc") == F.col("first")).select(F.col("doc").alias("node"), "weight", "rank")
+    nodes = labels.join(weights, "node").select("label", "node", "weight", "rank", F.lit(-1).cast("long").alias("dst"))
     edges = near.join(labels.withColumnRenamed("node", "src"), "src").select(
-        "label", F.col("src").alias("node"), F.lit(-1).cast("long").alias("weight"), "dst"
+        "label", F.col("src").alias("node"), F.lit(-1).cast("long").alias("weight"),
+        F.lit(-1).cast("long").alias("rank"), "dst",
     )
     return nodes.unionByName(edges).groupBy("label").applyInPandas(_stars, "node long, centre long")
 
@@ -267,7 +275,7 @@ def _located(
     )
     located = members.select(*apart.columns).unionByName(apart)
     for side in ("a", "b"):
-        texts = docs.withColumnsRenamed({"doc": side, "text": f"text_{side}", "spans": f"spans_{side}"})
+        texts = docs.withColumnsRenamed({c: f"{c}_{side}" for c in ("text", "spans", "rank")} | {"doc": side})
         located = located.join(texts, side)
     found = located.mapInArrow(lambda it: _locate(it, config.min_passage_words), LOCATED)
     return found.where((F.col("kind") == MEMBER) | (F.col("shared") >= config.overlap_min_words))
@@ -290,7 +298,9 @@ def find(
     documents : DataFrame
         ``doc`` (long: the document's index, 0 .. n-1), ``text`` (string:
         the document as read), ``spans`` (``array<array<long>>``: the kept
-        character spans ``[start, end)`` of its cleaned text).
+        character spans ``[start, end)`` of its cleaned text), optionally
+        ``rank`` (long: the local ``rank``, the order of choices among
+        equals; ``doc`` without it).
     hint_pairs : DataFrame
         ``a``, ``b`` (long): pairs to verify besides the LSH candidates.
     shingle_config, minhash_config, config
@@ -312,7 +322,9 @@ def find(
     n_gram, threshold = shingle_config.doc_ngram, config.lsh_threshold
     num_perm, seed = minhash_config.num_perm, minhash_config.seed
 
-    docs = documents.select(F.col("doc").cast("long"), "text", "spans")
+    rank = F.col("rank" if "rank" in documents.columns else "doc").cast("long").alias("rank")
+    docs = documents.select(F.col("doc").cast("long"), "text", "spans", rank)
+    ranks = docs.select("doc", "rank")
     held: list[DataFrame] = []  # persisted: each read several times
 
     def held_on(frame: DataFrame) -> DataFrame:
@@ -321,7 +333,7 @@ def find(
 
     try:
         signed = held_on(docs.mapInArrow(lambda it: _sign(it, n_gram, num_perm, seed, threshold), SIGNED))
-        first_of = held_on(_first_copies(signed))
+        first_of = held_on(_first_copies(signed, ranks))
         cand = _candidates(signed, first_of, hint_pairs, min_shared_ngrams(config, n_gram))
         verified = held_on(
             _with_sets(cand, signed).mapInArrow(
