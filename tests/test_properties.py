@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import dedupe
@@ -72,6 +72,7 @@ def test_ragged_rows_are_views_of_the_flat_array():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(corpus, st.lists(st.sampled_from(["ok", "bad_json", "empty", "no_text"]), max_size=4))
+@example([" \n"], [])  # every line skipped: no output file, all in the report
 def test_every_document_accounted_for_and_deterministic(tmp_path_factory, texts, junk):
     tmp = tmp_path_factory.mktemp("prop")
     lines = [json.dumps({"id": f"d{i}", "text": t}) for i, t in enumerate(texts)]
@@ -87,13 +88,16 @@ def test_every_document_accounted_for_and_deterministic(tmp_path_factory, texts,
     assert len(report["documents"]) + len(report["skipped"]) == len(lines)
     assert len(report["skipped"]) == n_bad
     assert r1.report.exit_code == (1 if n_bad else 0)
-    out = (tmp / "a" / "in.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
     read = [d["id"] for d in report["documents"]]
+    # A file that yields no document (every line skipped) gets no output file.
+    assert (tmp / "a" / "in.jsonl").exists() == bool(read) == (tmp / "b" / "in.jsonl").exists()
+    out = (tmp / "a" / "in.jsonl").read_text(encoding="utf-8").split("\n")[:-1] if read else []
     assert [json.loads(l)["id"] for l in out] == read
     skipped_lines = {s["line"] for s in report["skipped"]}
     for i in range(len(texts)):  # each generated document is read, or skipped with its line
         assert (f"d{i}" in read) != (i + 1 in skipped_lines)
-    assert (tmp / "a" / "in.jsonl").read_bytes() == (tmp / "b" / "in.jsonl").read_bytes()
+    if read:
+        assert (tmp / "a" / "in.jsonl").read_bytes() == (tmp / "b" / "in.jsonl").read_bytes()
     assert (tmp / "a.json").read_bytes() == (tmp / "b.json").read_bytes()
 
 
