@@ -381,7 +381,7 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
         if not len(rows):
             continue
         first, last = int(doc[rows[0]]), int(doc[rows[-1]])
-        texts = [d.text for d in docs[first : last + 1]]
+        texts = stores.texts(docs)[first : last + 1]
         places = zip(rank[doc[rows]].tolist(), at[rows].tolist())
         for g, d, (s, e), place in zip(owner[rows].tolist(), doc[rows].tolist(), spans[at[rows], :2].tolist(), places):
             held = variants[g]
@@ -402,7 +402,8 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
     first_seen = [min(held.values()) for held in variants]
     order = sorted(range(len(starts)), key=lambda g: (-pages[g], first_seen[g]))
     number = {clusters[g]: k for k, g in enumerate(order)}
-    urls = stores.urls(docs)
+    # Lists: a template's documents are looked up by the hundred thousand.
+    ids, urls = list(ids), list(stores.urls(docs))
     templates = []
     for k, g in enumerate(order):
         texts = sorted(variants[g], key=variants[g].__getitem__)
