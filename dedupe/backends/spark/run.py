@@ -135,7 +135,7 @@ class SparkRun(Run):
         if not isinstance(documents, SparkDocuments):
             return super().make_table(documents, b, labels, host, decision)
         table = super().make_table(documents, b, labels, host, decision)
-        args = [getattr(table, f.name) for f in fields(table)]
+        args = [getattr(table, f.name) for f in fields(table) if f.init]
         return SparkBlockTable(*args, frame=self.blocks_frame(documents, b))
 
     def kept_frame(self, documents, spans, *columns: str) -> DataFrame:
