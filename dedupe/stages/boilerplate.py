@@ -13,7 +13,7 @@ import numpy as np
 from .. import boilerplate, own_content
 from .. import store as stores
 from ..blocktexts import fetch_from
-from ..copy_evidence import CopyEvidence, Grams
+from ..copy_evidence import CopyEvidence
 from ..ints import index_type
 from ..io.html import is_link_text, path_hash
 from ..document import Document
@@ -24,7 +24,14 @@ from .contract import Stage, Step, Table, Tables
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["BlockTable", "host_of", "make_table", "run_boilerplate", "STAGE"]
+__all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate", "STAGE"]
+
+#: Makes the copy evidence ``loose`` that :func:`dedupe.boilerplate.decide`
+#: asks: ``evidence(doc_of, labels, weight, n_docs)`` (per-block arrays),
+#: an object like :class:`dedupe.copy_evidence.CopyEvidence` (``loose(d,
+#: e)``, ``close()``). The local one is a CopyEvidence; another executor
+#: passes its own to ``compute``.
+Evidence = Callable[[np.ndarray, np.ndarray, np.ndarray, int], object]
 
 
 def host_of(url: Optional[str]) -> Optional[str]:
@@ -73,16 +80,19 @@ def run_boilerplate(
     n_docs = len(documents)
     config = run.config
 
-    def compute(grams: Optional[Grams] = None) -> Tables:
+    def local_evidence(doc_of, labels, weight, n_docs) -> CopyEvidence:
+        return CopyEvidence(
+            fetch_from(documents, b.counts, b.blocks), doc_of, labels, weight, n_docs,
+            config.shingle.word_ngram, run.workers, run.exchange, run.progress,
+        )
+
+    def compute(evidence: Optional[Evidence] = None) -> Tables:
         with run.progress.stage("boilerplate"):
             hosts = [host_of(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
-            loose = CopyEvidence(
-                fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
-                config.shingle.word_ngram, run.workers, run.exchange, run.progress, grams,
-            )
+            loose = (evidence or local_evidence)(doc_of, labels, b.weight, n_docs)
             # Nothing in decide runs in the workers, and an idle worker still
             # holds what its last chunks left (a few hundred MB): stopped
             # here, they are started again for the syndication stage.
@@ -103,7 +113,7 @@ def run_boilerplate(
             "shared": {"pair": d.shared},
         }
 
-    # Another executor makes the n-grams its own way (``compute(grams)``).
+    # Another executor computes the copy evidence its own way (``compute(evidence)``).
     t = run.execute(STAGE, compute, inputs={"documents": documents, "blocks": b, "compute": compute})
     decision = boilerplate.Decision(
         t["blocks"]["action"], t["copies"]["pair"], t["shared"]["pair"], t["blocks"]["syndicated"]

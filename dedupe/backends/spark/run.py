@@ -11,8 +11,9 @@ hands the stages written for Spark their inputs. The texts stay in Spark:
 * **blocks**, **clusters** (:mod:`.blocks`, :mod:`.clusters`) and
   **syndication** (:mod:`.syndication`, the kept spans joined to the
   documents' frame): on Spark, returning the local stages' tables.
-* **boilerplate**: the local stage, its copy evidence's n-grams made in the
-  executors (:mod:`.boilerplate`); its reduce steps and the rule's rounds
+* **boilerplate**: the local stage, its copy evidence (n-grams, rare
+  n-grams, page pairs and their sums) computed in the executors
+  (:mod:`.boilerplate`); the rule's rounds (:func:`dedupe.boilerplate.decide`)
   on the driver over per-block and per-pair arrays.
 * **model**: the local stage over a :class:`.model.SparkBlockTable`, whose
   reads of the texts (the own-content check) are done in the executors.
@@ -191,13 +192,13 @@ def _clusters(run: SparkRun, documents, blocks) -> Tables:
 
 
 def _boilerplate(run: SparkRun, documents, blocks, compute) -> Tables:
-    """The local stage with its n-grams made in the executors (:mod:`.boilerplate`)."""
-    from .boilerplate import grams
+    """The local stage with its copy evidence computed in the executors (:mod:`.boilerplate`)."""
+    from .boilerplate import evidence
 
     if run._read_frame is None:  # documents not read on Spark: the local stage
         return compute()
     frame = run.blocks_frame(documents, blocks)
-    return compute(grams(run.documents_frame(documents), frame, run.config.shingle.word_ngram))
+    return compute(evidence(run.documents_frame(documents), frame, run.config.shingle.word_ngram, run.progress))
 
 
 def _syndication(run: SparkRun, texts, spans, shared) -> Tables:
