@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -186,6 +186,17 @@ class BlockTable:
     def paths_of(self, d: int) -> Optional[Sequence[str]]:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
         return self._document(d).tag_paths
+
+    def lexical_features(self) -> np.ndarray:
+        """Every block's :func:`dedupe.features.lexical_features` (the learned
+        model's text features), in block order."""
+        from ..features import lexical_features
+
+        return lexical_features(self.texts)
+
+    def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
+        """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""
+        return (d.tag_paths for d in self.documents)
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""
