@@ -10,7 +10,9 @@ the executors:
   (:func:`dedupe.copy_evidence.block_grams`); rows ``(key, block, doc)``,
   distinct.
 * **rare n-grams** (shuffle on the n-gram hash): each n-gram's documents
-  counted; those in at most :data:`dedupe.verify.MAX_DF` are rare. The
+  counted, a partition of n-grams at a time in the executors' Python
+  (numpy, off the JVM heap); those in at most :data:`dedupe.verify.MAX_DF`
+  are rare. The
   driver receives each block's count of rare n-grams (a number a block),
   and weighs each block's n-grams with the local function
   (:func:`dedupe.copy_evidence.gram_weights`).
@@ -140,8 +142,27 @@ def _pair_terms(key, doc, v):
 
 
 def _gather(batches: Iterator[pa.RecordBatch]) -> Optional[pa.Table]:
-    table = pa.Table.from_batches(list(batches))
-    return table if table.num_rows else None
+    """A partition's batches as one table; None for an empty partition."""
+    got = [b for b in batches if b.num_rows]
+    return pa.Table.from_batches(got) if got else None
+
+
+def _rare(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """A partition of postings (every posting of an n-gram in one
+    partition): those of the n-grams in at most MAX_DF documents (as
+    :meth:`dedupe.ngrams.GramIndex.build` counts them: distinct documents)."""
+    table = _gather(batches)
+    if table is None:
+        return
+    key, block, doc = (table.column(c).to_numpy() for c in ("key", "block", "doc"))
+    order = np.lexsort((doc, key))
+    key, block, doc = key[order], block[order], doc[order]
+    new_gram = run_starts(key)
+    new_doc = new_gram | np.r_[True, doc[1:] != doc[:-1]]
+    starts = np.flatnonzero(new_gram)
+    df = np.add.reduceat(new_doc, starts, dtype=np.int64)
+    keep = np.repeat(df <= MAX_DF, np.diff(np.r_[starts, len(key)]))
+    yield pa.RecordBatch.from_arrays([pa.array(key[keep]), pa.array(block[keep]), pa.array(doc[keep])], schema=_POSTING_TYPE)
 
 
 def _terms(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -226,10 +247,13 @@ class SparkEvidence:
                 # Spark's substring counts characters (code points), as Python's slices do.
                 .select("doc", "block", F.expr("substring(text, start + 1, end - start)").alias("text"))
             )
-            postings = texts.mapInArrow(_postings(n), POSTING_SCHEMA)
-            df = postings.groupBy("key").agg(F.countDistinct("doc").alias("df"))
-            rare_keys = df.where(F.col("df") <= MAX_DF).select("key")
-            self._rare = postings.join(rare_keys, "key").persist(StorageLevel.DISK_ONLY)
+            # Explicit partition counts: adaptive execution would coalesce
+            # by the rows going in (blocks), not the n-grams coming out (at
+            # 100k pages six tasks made every posting, spilling 4 GB).
+            self._parts = int(self.spark.conf.get("spark.sql.shuffle.partitions"))
+            postings = texts.repartition(self._parts, "doc").mapInArrow(_postings(n), POSTING_SCHEMA)
+            rare = postings.repartition(self._parts, "key").mapInArrow(_rare, POSTING_SCHEMA)
+            self._rare = rare.persist(StorageLevel.DISK_ONLY)
             counted = self._rare.groupBy("block").count().toArrow()
             block = counted.column("block").to_numpy()
             at = np.searchsorted(sized, block)
@@ -253,11 +277,11 @@ class SparkEvidence:
         asked = self.spark.createDataFrame(pa.table({"d": pa.array(d), "e": pa.array(e)}))
         terms = (
             self._rare.join(self._weights, "block", "left")
-            .repartition("key")
+            .repartition(self._parts, "key")
             .mapInArrow(_terms, TERM_SCHEMA)
             .join(asked, ["d", "e"], "left_semi")
         )
-        got = terms.repartition("d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
+        got = terms.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
         code = got.column("d").to_numpy() * self.n_docs + got.column("e").to_numpy()
         order = np.argsort(code)
         code, value = code[order], got.column("evidence").to_numpy()[order]
