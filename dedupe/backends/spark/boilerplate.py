@@ -16,11 +16,13 @@ the executors:
   driver receives each block's count of rare n-grams (a number a block),
   and weighs each block's n-grams with the local function
   (:func:`dedupe.copy_evidence.gram_weights`).
-* **page pairs** (shuffle on the n-gram hash, then on the page pair): each
-  rare n-gram pairs the pages with weight in it with the other pages that
-  hold it; the pairs :func:`dedupe.boilerplate.decide` asks about are kept
-  and each pair's terms summed. The driver receives one number per pair
-  asked.
+* **page pairs** (shuffle on the n-gram hash's shard, then on the page
+  pair): each rare n-gram pairs the pages with weight in it with the other
+  pages that hold it, and each pair's part of the evidence from each shard
+  of n-grams (:data:`dedupe.ngrams.SHARDS`, the local index's shards) is
+  summed where the shard is; the pairs :func:`dedupe.boilerplate.decide`
+  asks about are kept and their parts added. The driver receives one
+  number per pair asked.
 
 The sums are added in the order the local matrices add them (documented on
 :class:`~dedupe.copy_evidence.CopyEvidence`), so every float is the
@@ -55,14 +57,16 @@ from ...ngrams import SHARDS  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
 from ...verify import MAX_DF  # noqa: E402
 
-__all__ = ["SparkEvidence", "evidence", "POSTING_SCHEMA", "TERM_SCHEMA"]
+assert SHARDS & (SHARDS - 1) == 0, "a shard is the hash's low bits"
+
+__all__ = ["SparkEvidence", "evidence", "POSTING_SCHEMA", "PART_SCHEMA"]
 
 #: A block's distinct n-grams: the hash's bits as a long, the block, its document.
 POSTING_SCHEMA = "key long, block long, doc long"
 _POSTING_TYPE = pa.schema([("key", pa.int64()), ("block", pa.int64()), ("doc", pa.int64())])
-#: A page pair's term of one rare n-gram: ``lone[d, g]`` (d's weight in it), for e holding g.
-TERM_SCHEMA = "d long, e long, key long, lone double"
-_TERM_TYPE = pa.schema([("d", pa.int64()), ("e", pa.int64()), ("key", pa.int64()), ("lone", pa.float64())])
+#: A page pair's part of the evidence from one shard of n-grams (:data:`dedupe.ngrams.SHARDS`).
+PART_SCHEMA = "d long, e long, shard long, part double"
+_PART_TYPE = pa.schema([("d", pa.int64()), ("e", pa.int64()), ("shard", pa.int64()), ("part", pa.float64())])
 _SUM_SCHEMA = "d long, e long, evidence double"
 _SUM_TYPE = pa.schema([("d", pa.int64()), ("e", pa.int64()), ("evidence", pa.float64())])
 
@@ -166,8 +170,10 @@ def _rare(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 
 def _terms(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A partition of rare postings (every posting of an n-gram in one
-    partition, each with its block's weight ``v``): the page pairs' terms."""
+    """A partition of rare postings (every posting of a shard of n-grams in
+    one partition, each with its block's weight ``v``): each page pair's
+    part of the evidence from each shard, added from 0 in hash order, as
+    the local product adds it."""
     table = _gather(batches)
     if table is None:
         return
@@ -177,47 +183,48 @@ def _terms(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     v = table.column("v").fill_null(0.0).to_numpy()
     order = np.lexsort((block, doc, key))
     d, e, k, lone = _pair_terms(key[order], doc[order], v[order])
-    yield pa.RecordBatch.from_arrays([pa.array(d), pa.array(e), pa.array(k), pa.array(lone)], schema=_TERM_TYPE)
+    k = k.view(np.uint64)
+    shard = (k % np.uint64(SHARDS)).astype(np.int64)
+    order = np.lexsort((k, shard, e, d))
+    got = _ordered_sums(d[order], e[order], shard[order], lone[order])
+    yield pa.RecordBatch.from_arrays([pa.array(c) for c in got], schema=_PART_TYPE)
 
 
 @njit(cache=True)
 def _ordered_sums(d, e, shard, lone):
-    """Rows sorted by d, e, shard, then hash: each pair's evidence, its
-    shards' parts (each added from 0 in hash order) added in shard order."""
+    """Rows sorted by d, e, shard, then hash: each (d, e, shard)'s sum,
+    added from 0 in row order."""
     n = len(d)
     out_d = np.empty(n, np.int64)
     out_e = np.empty(n, np.int64)
+    out_s = np.empty(n, np.int64)
     out = np.empty(n, np.float64)
     m = 0
     i = 0
     while i < n:
-        total = 0.0
+        part = 0.0
         j = i
-        while j < n and d[j] == d[i] and e[j] == e[i]:
-            part = 0.0
-            s = j
-            while s < n and d[s] == d[i] and e[s] == e[i] and shard[s] == shard[j]:
-                part += lone[s]
-                s += 1
-            total += part
-            j = s
-        out_d[m], out_e[m], out[m] = d[i], e[i], total
+        while j < n and d[j] == d[i] and e[j] == e[i] and shard[j] == shard[i]:
+            part += lone[j]
+            j += 1
+        out_d[m], out_e[m], out_s[m], out[m] = d[i], e[i], shard[i], part
         m += 1
         i = j
-    return out_d[:m], out_e[:m], out[:m]
+    return out_d[:m], out_e[:m], out_s[:m], out[:m]
 
 
 def _sums(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    """A partition of terms (every term of a page pair in one partition): each pair's evidence."""
+    """A partition of parts (every part of a page pair in one partition):
+    each pair's evidence, its shards' parts added in shard order, from 0."""
     table = _gather(batches)
     if table is None:
         return
-    d, e = table.column("d").to_numpy(), table.column("e").to_numpy()
-    key = table.column("key").to_numpy().view(np.uint64)
-    shard = (key % np.uint64(SHARDS)).astype(np.int64)
-    order = np.lexsort((key, shard, e, d))
-    got = _ordered_sums(d[order], e[order], shard[order], table.column("lone").to_numpy()[order])
-    yield pa.RecordBatch.from_arrays([pa.array(c) for c in got], schema=_SUM_TYPE)
+    d, e, shard = (table.column(c).to_numpy() for c in ("d", "e", "shard"))
+    order = np.lexsort((shard, e, d))
+    d, e = d[order], e[order]
+    # Each (d, e, shard) is one row: the pair's runs, summed in order.
+    pair_d, pair_e, _, total = _ordered_sums(d, e, np.zeros(len(d), np.int64), table.column("part").to_numpy()[order])
+    yield pa.RecordBatch.from_arrays([pa.array(pair_d), pa.array(pair_e), pa.array(total)], schema=_SUM_TYPE)
 
 
 class SparkEvidence:
@@ -274,14 +281,17 @@ class SparkEvidence:
         out = np.zeros(len(d))
         if not len(d):
             return out
-        asked = self.spark.createDataFrame(pa.table({"d": pa.array(d), "e": pa.array(e)}))
-        terms = (
+        asked = self.spark.createDataFrame(pa.table({"d": pa.array(d), "e": pa.array(e)})).coalesce(self._parts)
+        # A shard (the hash's low bits: SHARDS is a power of two) a partition
+        # at most: its parts are summed whole there, in hash order.
+        shard = F.col("key").bitwiseAND(SHARDS - 1)
+        parts = (
             self._rare.join(self._weights, "block", "left")
-            .repartition(self._parts, "key")
-            .mapInArrow(_terms, TERM_SCHEMA)
+            .repartition(SHARDS, shard)
+            .mapInArrow(_terms, PART_SCHEMA)
             .join(asked, ["d", "e"], "left_semi")
         )
-        got = terms.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
+        got = parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
         code = got.column("d").to_numpy() * self.n_docs + got.column("e").to_numpy()
         order = np.argsort(code)
         code, value = code[order], got.column("evidence").to_numpy()[order]
