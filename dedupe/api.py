@@ -72,8 +72,10 @@ class Result:
 
 
 def check_backend(backend: str, places: Sequence, config: Config) -> None:
-    """Refuse what only the local backend does: URLs (read and written
-    through fsspec here) and ``limit`` (read in this process, in order).
+    """Refuse what only the local backend does: ``limit`` (read in this
+    process, in order) and ``memory://`` URLs (this process's own file
+    system). Other URLs are read and written on either: on Spark, by the
+    executors, through the same fsspec code (:mod:`dedupe.io.remote`).
 
     Raises
     ------
@@ -83,9 +85,9 @@ def check_backend(backend: str, places: Sequence, config: Config) -> None:
         return
     if config.read.limit is not None:
         raise UsageError(f"--limit runs on the local backend, not {backend}")
-    url = next((p for p in places if remote.is_remote(p)), None)
+    url = next((p for p in places if remote.is_remote(p) and str(p).lower().startswith("memory://")), None)
     if url is not None:
-        raise UsageError(f"{url}: URLs are read and written on the local backend, not {backend}")
+        raise UsageError(f"{url}: memory:// is this process's own file system, which {backend}'s executors cannot reach")
 
 
 def _scan(run: Run, inputs: Sequence[PathLike], model: Optional[Model] = None, model_path: Optional[PathLike] = None) -> Result:

@@ -55,8 +55,8 @@ def block_features(table) -> tuple[np.ndarray, np.ndarray]:
     evidence = features.Evidence(
         table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
     )
-    base = features.base_features(table.texts, evidence)
-    paths = features.block_tag_paths(table.documents, table.blocks)
+    base = features.base_features(table.lexical_features(), evidence)
+    paths = features.block_tag_paths(table.tag_paths(), table.blocks)
     tags = features.tag_features(paths, table.doc, table.host, base)
     return base, np.concatenate([features.context_features(base, table.doc), tags], axis=1)
 
@@ -82,7 +82,7 @@ class BlockModel:
         -------
         ndarray of float64, shape (n_blocks,)
         """
-        if len(table.texts) == 0:
+        if len(table.doc) == 0:
             return np.zeros(0)
         base, context = block_features(table)
         X = np.concatenate([base, context], axis=1)

@@ -16,16 +16,10 @@ from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
 from .sign import shingles
 
-__all__ = ["CopyEvidence", "Grams", "block_grams", "SHARE_ROWS"]
+__all__ = ["CopyEvidence", "block_grams", "gram_weights", "SHARE_ROWS"]
 
 # Documents whose copy evidence is computed at once.
 SHARE_ROWS = 8192
-
-# The n-grams step's results: ``grams(which)`` yields ``(hashes, counts)``
-# for the blocks ``which`` (sorted indices), in order, a slice at a time:
-# :func:`block_grams` of their texts.
-Grams = Callable[[np.ndarray], Iterator[tuple[np.ndarray, np.ndarray]]]
-
 
 def block_grams(texts: Sequence[str], n: int, workers: Workers) -> tuple[np.ndarray, np.ndarray]:
     """The n-grams step (a map over blocks): the word ``n``-gram hashes of
@@ -33,6 +27,30 @@ def block_grams(texts: Sequence[str], n: int, workers: Workers) -> tuple[np.ndar
     each block has (shape (len(texts),))."""
     batch, _ = shingles(workers, texts, "word", n, normalise=True)
     return batch.hashes, np.diff(batch.offsets)
+
+
+def gram_weights(
+    doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, sized: np.ndarray, rare: np.ndarray
+) -> np.ndarray:
+    """What each rare n-gram of each weighted block ``sized`` counts for
+    (float64, shape (len(sized),)): the block's weight over its ``rare``
+    distinct n-grams, for a block in no cross-document cluster (its
+    ``labels`` cluster spans its document alone), else 0.
+
+    The copy evidence of ``d`` in ``e`` sums this over d's blocks' rare
+    n-grams found in ``e`` (:class:`CopyEvidence`; the Spark backend's
+    :mod:`dedupe.backends.spark.boilerplate` sums the same numbers).
+    """
+    # Blocks of a cluster that spans one document only are unrepeated.
+    # (Its first and last documents are one: no (label, document) pairs
+    # sorted, which at a million pages is gigabytes.)
+    first_doc = np.full(len(labels), np.iinfo(doc_of.dtype).max, dtype=doc_of.dtype)
+    last_doc = np.full(len(labels), -1, dtype=doc_of.dtype)
+    np.minimum.at(first_doc, labels, doc_of)
+    np.maximum.at(last_doc, labels, doc_of)
+    lone = (first_doc == last_doc)[labels[sized]]
+    del first_doc, last_doc
+    return np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
 
 
 class CopyEvidence:
@@ -44,25 +62,29 @@ class CopyEvidence:
     miss. Blocks with zero weight (menus beside prose) take no part, nor do
     n-grams too common to tell a copy (:data:`dedupe.verify.MAX_DF`).
     ``fetch`` reads the blocks' texts (their normalised keys are shingled,
-    :func:`block_grams`), unless ``grams`` gives their n-grams (made where
-    the texts are: Spark's executors). The n-grams are kept in
-    a :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
+    :func:`block_grams`). The n-grams are kept in a
+    :class:`~dedupe.ngrams.GramIndex` (shards, spilled to disk on a large
     corpus); a pair's evidence is summed over the shards.
+
+    The sums, in the order that makes every float the same (the Spark
+    backend's :class:`dedupe.backends.spark.boilerplate.SparkEvidence` adds
+    in this order): ``lone[d, g]``, the :func:`gram_weights` of d's blocks
+    holding the rare n-gram g, added in block order; a shard's part of
+    ``evidence(d, e)``, ``lone[d, g]`` over the shard's n-grams g in e, in
+    ascending hash order, from 0; the evidence, the parts added in shard
+    order (shard: the hash modulo :data:`dedupe.ngrams.SHARDS`).
     """
 
     def __init__(
         self, fetch: Fetch, doc_of: np.ndarray, labels: np.ndarray, weight: np.ndarray, n_docs: int,
         n: int, workers: Workers, exchange: Exchange = in_memory, progress: Optional[Progress] = None,
-        grams: Optional[Grams] = None,
     ):
         self.n_docs = n_docs
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
-        if grams is None:
-            grams = lambda which: (block_grams(texts, n, workers) for texts in fetch(which))  # noqa: E731
         start = 0
         with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
-            for hashes, counts in grams(sized):
+            for hashes, counts in (block_grams(texts, n, workers) for texts in fetch(sized)):
                 end = start + len(counts)
                 self.grams.add(hashes, np.repeat(np.arange(start, end, dtype=np.int64), counts))
                 start = end
@@ -70,17 +92,7 @@ class CopyEvidence:
             if start != len(sized):
                 raise ValueError(f"n-grams came for {start} blocks, not the {len(sized)} weighted ones")
             self.grams.build()
-        # Blocks of a cluster that spans one document only are unrepeated.
-        # (Its first and last documents are one: no (label, document) pairs
-        # sorted, which at a million pages is gigabytes.)
-        first_doc = np.full(len(labels), np.iinfo(doc_of.dtype).max, dtype=doc_of.dtype)
-        last_doc = np.full(len(labels), -1, dtype=doc_of.dtype)
-        np.minimum.at(first_doc, labels, doc_of)
-        np.maximum.at(last_doc, labels, doc_of)
-        lone = (first_doc == last_doc)[labels[sized]]
-        del first_doc, last_doc
-        rare = self.grams.rare_sizes
-        self.per_gram = np.where(lone & (rare > 0), weight[sized] / np.maximum(rare, 1), 0.0)
+        self.per_gram = gram_weights(doc_of, labels, weight, sized, self.grams.rare_sizes)
         # Asked for no more: an int32 per block each, while decide runs.
         self.grams.sizes = self.grams.rare_sizes = None
 

@@ -14,14 +14,14 @@ gradient-boosted trees handle natively.
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
 
-__all__ = ["Evidence", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
+__all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
 
 _WORD = re.compile(r"\w+")
@@ -116,16 +116,27 @@ def lexical(text: str) -> list[float]:
     ]
 
 
-def base_features(texts: Sequence[str], evidence: Evidence) -> np.ndarray:
-    """Features of each block on its own and in its page.
+def lexical_features(texts: Sequence[str]) -> np.ndarray:
+    """:func:`lexical` of each block's text, stripped (the text features:
+    a map over blocks, which a Spark run computes in its executors).
+
+    Returns
+    -------
+    ndarray of float64, shape (len(texts), len(LEXICAL))
+    """
+    return np.array([lexical(t.strip()) for t in texts], dtype=np.float64).reshape(len(texts), len(LEXICAL))
+
+
+def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:
+    """Features of each block on its own and in its page, from its text's
+    :func:`lexical_features` ``lex`` and the corpus ``evidence``.
 
     Returns
     -------
     ndarray of float32, shape (n_blocks, len(BASE_NAMES))
     """
-    n = len(texts)
+    n = len(lex)
     doc = evidence.doc
-    lex = np.array([lexical(t.strip()) for t in texts], dtype=np.float64).reshape(n, len(LEXICAL))
     corpus = np.stack(
         [
             np.log1p(evidence.docfreq),
@@ -352,19 +363,21 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     return np.stack(cols, axis=1).astype(np.float32)
 
 
-def block_tag_paths(documents, blocks) -> Optional[list[Optional[str]]]:
-    """Every block's tag path (its elements: :func:`dedupe.io.html.element_path`), flat in document order; None for the blocks of
-    a document without tag paths (or whose paths do not match its blocks one
-    for one), and None altogether when no document has any."""
-    if not any(d.tag_paths is not None for d in documents):
-        return None
+def block_tag_paths(paths: Iterable[Optional[Sequence[str]]], blocks) -> Optional[list[Optional[str]]]:
+    """Every block's tag path (its elements: :func:`dedupe.io.html.element_path`),
+    flat in document order, from each document's tag ``paths`` (None: it
+    has none); None for the blocks of a document without tag paths (or
+    whose paths do not match its blocks one for one), and None altogether
+    when no document has any."""
     out: list[Optional[str]] = []
-    for d, b in zip(documents, blocks):
-        if d.tag_paths is not None and len(d.tag_paths) == len(b):
-            out += map(element_path, d.tag_paths)
+    seen = False
+    for p, b in zip(paths, blocks):
+        seen |= p is not None
+        if p is not None and len(p) == len(b):
+            out += map(element_path, p)
         else:
             out += [None] * len(b)
-    return out
+    return out if seen else None
 
 
 def _is_heading(tag: str) -> bool:

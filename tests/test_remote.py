@@ -224,8 +224,9 @@ def test_a_file_over_http_is_read_and_a_missing_one_is_a_usage_error(crawl):
         server.server_close()
 
 
-def test_urls_are_refused_on_the_spark_backend_before_any_work(tmp_path):
-    with pytest.raises(dedupe.UsageError, match=r"memory://nowhere/: URLs are read and written on the local backend, not spark"):
+def test_memory_urls_are_refused_on_the_spark_backend_before_any_work(tmp_path):
+    # (Other URLs are read and written on Spark: tests/test_spark_remote.py.)
+    with pytest.raises(dedupe.UsageError, match=r"memory://nowhere/: memory:// is this process's own file system"):
         dedupe.scan(["memory://nowhere/"], backend="spark")
 
 

@@ -53,6 +53,22 @@ def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path
     assert summary["templates"] > 10 and summary["syndication_clusters"] > 10 and summary["documents_cleaned"] > 500
 
 
+def test_the_learned_block_model(spark, corpus, tmp_path, monkeypatch):
+    """``--block-model builtin``: its text features computed in the executors
+    (no text fetched by the model stage), the same bytes as locally."""
+    from dedupe.backends.spark.documents import SparkDocuments
+
+    stage, fetched_in = ["?"], []
+    fetch = SparkDocuments.fetch
+    monkeypatch.setattr(SparkDocuments, "fetch", lambda self, frame: fetched_in.append(stage[0]) or fetch(self, frame))
+    local, on_spark = clean_both([corpus], tmp_path, block_model="builtin", progress=lambda name, *_: stage.__setitem__(0, name))
+    assert on_spark == local
+    # Only the report reads texts (its JSON is written after the write stage, under its name).
+    assert fetched_in and set(fetched_in) <= {"report", "write"}
+    dedupe.clean([corpus], tmp_path / "rule" / "out", report=tmp_path / "rule" / "report.json")
+    assert (tmp_path / "rule" / "report.json").read_bytes() != local["report.json"]  # the model changed something
+
+
 def test_one_file_or_seven(spark, corpus, tmp_path):
     """The same pages in seven files: the same result on Spark as locally (ids from file and row)."""
     seven = generated(tmp_path / "seven", 600, 90)

@@ -57,6 +57,20 @@ def test_texts_are_fetched_when_asked_for(both):
     assert list(on_spark) == list(local)
 
 
+def test_documents_read_one_at_a_time_are_fetched_ahead(both, monkeypatch):
+    """The report reads documents one at a time, in order: a job a window, not a job a document."""
+    from dedupe.backends.spark import documents
+
+    local, on_spark = both
+    monkeypatch.setattr(documents, "READ_AHEAD_DOCS", 40)
+    jobs = []
+    fetch = SparkDocuments.fetch
+    monkeypatch.setattr(SparkDocuments, "fetch", lambda self, frame: jobs.append(1) or fetch(self, frame))
+    assert [on_spark[d] for d in range(100, 300)] == local[100:300]
+    assert len(jobs) == 5
+    assert on_spark[5] == local[5] and on_spark[30] == local[30] and len(jobs) == 6  # back, then inside its window
+
+
 def test_held_documents_are_fetched_once(both):
     local, on_spark = both
     which = np.array([250, 3, 3, 17])

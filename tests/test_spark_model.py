@@ -93,3 +93,23 @@ def test_blocks_the_rule_keeps_are_tested_when_asked_about(spark, made_up):
         slug = slug_words(urls[local.doc[i]])
         assert spark_table.matches_slug(i, slug) == local.matches_slug(i, slug)
     assert spark_table._tested.all()
+
+
+@pytest.mark.parametrize("case", ["slugs", "slugs and h1", "table cells", "link text"])
+def test_the_learned_models_features_and_scores_are_the_local_tables(spark, made_up, case):
+    """``--block-model builtin``: the text features computed in the executors,
+    the tag paths collected without texts; the same numbers to the bit."""
+    from dedupe import blockmodel
+
+    local, spark_table = on_spark(spark, cases(made_up)[case])
+    want, got = local.lexical_features(), spark_table.lexical_features()
+    assert got.dtype == want.dtype and got.shape == want.shape == (len(local.doc), 14)
+    assert np.array_equal(got, want) and want[:, 0].sum() > 0
+    assert list(spark_table.tag_paths()) == list(local.tag_paths())
+    for a, b in zip(blockmodel.block_features(spark_table), blockmodel.block_features(local)):
+        assert np.array_equal(a, b, equal_nan=True)
+    model = blockmodel.load()
+    assert np.array_equal(model.content_probability(spark_table), model.content_probability(local))
+    config = Config.from_options(block_model="builtin").boilerplate
+    assert np.array_equal(apply_model(spark_table, config), apply_model(local, config))
+    assert spark_table.documents.fetched == 0  # no page's text came to the driver

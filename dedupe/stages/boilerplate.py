@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -14,7 +14,7 @@ import numpy as np
 from .. import boilerplate, own_content
 from .. import store as stores
 from ..blocktexts import fetch_from
-from ..copy_evidence import CopyEvidence, Grams
+from ..copy_evidence import CopyEvidence
 from ..ints import index_type
 from ..io.html import is_link_text, is_outside_main_text, path_hash
 from ..document import Document
@@ -25,7 +25,14 @@ from .contract import Stage, Step, Table, Tables
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
     from ..pipeline import Run
 
-__all__ = ["BlockTable", "host_of", "make_table", "run_boilerplate", "STAGE"]
+__all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate", "STAGE"]
+
+#: Makes the copy evidence ``loose`` that :func:`dedupe.boilerplate.decide`
+#: asks: ``evidence(doc_of, labels, weight, n_docs)`` (per-block arrays),
+#: an object like :class:`dedupe.copy_evidence.CopyEvidence` (``loose(d,
+#: e)``, ``close()``). The local one is a CopyEvidence; another executor
+#: passes its own to ``compute``.
+Evidence = Callable[[np.ndarray, np.ndarray, np.ndarray, int], object]
 
 
 def host_of(url: Optional[str]) -> Optional[str]:
@@ -74,16 +81,19 @@ def run_boilerplate(
     n_docs = len(documents)
     config = run.config
 
-    def compute(grams: Optional[Grams] = None) -> Tables:
+    def local_evidence(doc_of, labels, weight, n_docs) -> CopyEvidence:
+        return CopyEvidence(
+            fetch_from(documents, b.counts, b.blocks), doc_of, labels, weight, n_docs,
+            config.shingle.word_ngram, run.workers, run.exchange, run.progress,
+        )
+
+    def compute(evidence: Optional[Evidence] = None) -> Tables:
         with run.progress.stage("boilerplate"):
             hosts = [host_of(u) for u in stores.urls(documents)]
             host_ids = {h: i for i, h in enumerate(sorted({h for h in hosts if h}))}
             host = np.array([host_ids.get(h, -1) if h else -1 for h in hosts], dtype=np.int64)
             doc_of = np.repeat(np.arange(n_docs, dtype=index_type(n_docs)), b.counts)
-            loose = CopyEvidence(
-                fetch_from(documents, b.counts, b.blocks), doc_of, labels, b.weight, n_docs,
-                config.shingle.word_ngram, run.workers, run.exchange, run.progress, grams,
-            )
+            loose = (evidence or local_evidence)(doc_of, labels, b.weight, n_docs)
             # Nothing in decide runs in the workers, and an idle worker still
             # holds what its last chunks left (a few hundred MB): stopped
             # here, they are started again for the syndication stage.
@@ -104,7 +114,7 @@ def run_boilerplate(
             "shared": {"pair": d.shared},
         }
 
-    # Another executor makes the n-grams its own way (``compute(grams)``).
+    # Another executor computes the copy evidence its own way (``compute(evidence)``).
     # Templates known from a saved model (:mod:`dedupe.saved`) are part of the key.
     extra = () if run.known is None else (hashlib.sha256(np.packbits(run.known).tobytes()).hexdigest(),)
     t = run.execute(STAGE, compute, *extra, inputs={"documents": documents, "blocks": b, "compute": compute})
@@ -186,6 +196,17 @@ class BlockTable:
     def paths_of(self, d: int) -> Optional[Sequence[str]]:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
         return None if self._tag_counts[d] < 0 else self.documents[d].tag_paths
+
+    def lexical_features(self) -> np.ndarray:
+        """Every block's :func:`dedupe.features.lexical_features` (the learned
+        model's text features), in block order."""
+        from ..features import lexical_features
+
+        return lexical_features(self.texts)
+
+    def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
+        """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""
+        return (d.tag_paths for d in self.documents)
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""

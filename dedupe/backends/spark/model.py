@@ -12,9 +12,12 @@ documents, which stay in place), and only the blocks that pass come back,
 as indices; the few texts asked for are cut there. The tag paths of HTML pages are collected (markup
 names, no text).
 
-With a learned block model on (``--block-model``), its features read
-every block's text (:attr:`BlockTable.texts`): those are fetched to the
-driver a slice of documents at a time.
+With a learned block model on (``--block-model``), its text features
+(:func:`dedupe.features.lexical_features`, the local function) are
+computed in the executors, on the block texts cut there; the driver
+receives fourteen numbers a block, in block order, and the pages' tag
+paths (collected without texts). The rest of the model's features are
+per-block arrays the driver has.
 """
 
 from __future__ import annotations
@@ -33,11 +36,45 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from ... import boilerplate  # noqa: E402
 from ... import store as stores  # noqa: E402
+from ...features import LEXICAL, lexical_features  # noqa: E402
 from ...own_content import matches_slug, slug_words  # noqa: E402
 from ...stages.boilerplate import BlockTable  # noqa: E402
 from .documents import SparkDocuments  # noqa: E402
 
-__all__ = ["SparkBlockTable", "slug_matches"]
+__all__ = ["SparkBlockTable", "slug_matches", "block_lexical"]
+
+_LEXICAL_SCHEMA = "block long, " + ", ".join(f"f{k} double" for k in range(len(LEXICAL)))
+
+
+def _lexical(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        lex = lexical_features(batch.column("text").to_pylist())
+        columns = [batch.column("block")] + [pa.array(lex[:, k]) for k in range(len(LEXICAL))]
+        yield pa.RecordBatch.from_arrays(columns, names=["block"] + [f"f{k}" for k in range(len(LEXICAL))])
+
+
+def block_lexical(documents: DataFrame, blocks: DataFrame, n_blocks: int) -> np.ndarray:
+    """:func:`dedupe.features.lexical_features` of every block, in the
+    executors: ``blocks`` (``doc``, ``block``, ``start``, ``end``; blocks
+    0 .. n_blocks-1) cut from ``documents`` (``doc``, ``text``) there.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_blocks, len(LEXICAL))
+    """
+    texts = blocks.select("doc", "block", "start", "end").join(documents.select("doc", "text"), "doc").select(
+        # Spark's substring counts characters (code points), as Python's slices do.
+        "block", F.expr("substring(text, start + 1, end - start)").alias("text")
+    )
+    got = texts.mapInArrow(_lexical, _LEXICAL_SCHEMA).toArrow()
+    block = got.column("block").to_numpy()
+    if len(block) != n_blocks or not np.array_equal(np.sort(block), np.arange(n_blocks)):
+        raise ValueError(f"text features came for {len(block)} blocks, not the {n_blocks} of the run")
+    order = np.argsort(block)
+    out = np.empty((n_blocks, len(LEXICAL)), dtype=np.float64)
+    for k in range(len(LEXICAL)):
+        out[:, k] = got.column(f"f{k}").to_numpy()[order]
+    return out
 
 
 def _slug_test(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -129,3 +166,9 @@ class SparkBlockTable(BlockTable):
         if not self._paths_read:
             self._paths, self._paths_read = self.documents.tag_paths(), True
         return None if self._paths is None else self._paths.get(d)
+
+    def lexical_features(self) -> np.ndarray:
+        return block_lexical(self.documents.frame, self._frame, len(self.doc))
+
+    def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
+        return (self.paths_of(d) for d in range(len(self.documents)))

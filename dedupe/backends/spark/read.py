@@ -11,7 +11,10 @@ collected to the driver; the documents themselves never are. Bad inputs
 are :class:`~dedupe.document.InputError` as locally, in the same order.
 
 The files must be where the executors can reach them by the same path:
-this machine for ``local[*]``, a shared file system on a cluster.
+this machine for ``local[*]``, a shared file system on a cluster, or a
+URL (``s3://bucket/crawl/``), listed on the driver and each file opened
+in its executor through fsspec, by the local reader's own code
+(:mod:`dedupe.io.remote`; no Hadoop connector).
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def read_inputs(
     """:func:`read`, and the persisted frame of items read it is built on
     (to ``unpersist()`` once the documents are no longer needed)."""
     config = config or ReadConfig()
-    files = [load_stdin(f) if f.path is None else f for f in discover(inputs, config.format)]
+    files = [load_stdin(f) if f.is_stdin else f for f in discover(inputs, config.format)]
     items = read_items(spark, files, config, tasks=tasks).persist()
     try:
         counts, skipped = _tally(items, len(files))

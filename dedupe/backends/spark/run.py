@@ -11,8 +11,9 @@ hands the stages written for Spark their inputs. The texts stay in Spark:
 * **blocks**, **clusters** (:mod:`.blocks`, :mod:`.clusters`) and
   **syndication** (:mod:`.syndication`, the kept spans joined to the
   documents' frame): on Spark, returning the local stages' tables.
-* **boilerplate**: the local stage, its copy evidence's n-grams made in the
-  executors (:mod:`.boilerplate`); its reduce steps and the rule's rounds
+* **boilerplate**: the local stage, its copy evidence (n-grams, rare
+  n-grams, page pairs and their sums) computed in the executors
+  (:mod:`.boilerplate`); the rule's rounds (:func:`dedupe.boilerplate.decide`)
   on the driver over per-block and per-pair arrays.
 * **model**: the local stage over a :class:`.model.SparkBlockTable`, whose
   reads of the texts (the own-content check) are done in the executors.
@@ -20,6 +21,11 @@ hands the stages written for Spark their inputs. The texts stay in Spark:
   frame (:meth:`.documents.SparkDocuments.holding`, slices of pages).
 * **write** (:mod:`.write`): the kept spans joined to the documents'
   frame, each input file written by an executor.
+
+Inputs and the output may be URLs (``s3://bucket/crawl/``): the executors
+open them through fsspec, as the local run does (:mod:`dedupe.io.remote`);
+on a local master with the driver's store settings
+(:func:`store_environment`).
 
 Each returns what the local executor's would, so everything after them is
 the same code on the same tables, and the output the same bytes.
@@ -55,7 +61,7 @@ from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
-__all__ = ["SparkRun", "spark_run", "session", "local_cores", "SHUFFLE_CHARS"]
+__all__ = ["SparkRun", "spark_run", "session", "local_cores", "store_environment", "SHUFFLE_CHARS", "STORE_ENVIRONMENT"]
 
 #: The master a run starts when neither ``--spark-master`` nor spark-submit names one.
 DEFAULT_MASTER = "local[*]"
@@ -135,7 +141,7 @@ class SparkRun(Run):
         if not isinstance(documents, SparkDocuments):
             return super().make_table(documents, b, labels, host, decision)
         table = super().make_table(documents, b, labels, host, decision)
-        args = [getattr(table, f.name) for f in fields(table)]
+        args = [getattr(table, f.name) for f in fields(table) if f.init]
         return SparkBlockTable(*args, frame=self.blocks_frame(documents, b))
 
     def kept_frame(self, documents, spans, *columns: str) -> DataFrame:
@@ -191,13 +197,13 @@ def _clusters(run: SparkRun, documents, blocks) -> Tables:
 
 
 def _boilerplate(run: SparkRun, documents, blocks, compute) -> Tables:
-    """The local stage with its n-grams made in the executors (:mod:`.boilerplate`)."""
-    from .boilerplate import grams
+    """The local stage with its copy evidence computed in the executors (:mod:`.boilerplate`)."""
+    from .boilerplate import evidence
 
     if run._read_frame is None:  # documents not read on Spark: the local stage
         return compute()
     frame = run.blocks_frame(documents, blocks)
-    return compute(grams(run.documents_frame(documents), frame, run.config.shingle.word_ngram))
+    return compute(evidence(run.documents_frame(documents), frame, run.config.shingle.word_ngram, run.progress))
 
 
 def _syndication(run: SparkRun, texts, spans, shared, rank=None) -> Tables:
@@ -323,6 +329,32 @@ def local_cores(master: str) -> int:
     return max(1, int(cores)) if cores.isdigit() else 1
 
 
+#: The driver's environment variables an object store's fsspec driver reads
+#: (credentials, endpoint, region, profile), by prefix.
+STORE_ENVIRONMENT = ("AWS_", "FSSPEC_", "GOOGLE_", "GCSFS_", "AZURE_")
+
+
+@contextmanager
+def store_environment(spark: SparkSession) -> Iterator[None]:
+    """On a local master, the executors' Python is given the driver's
+    :data:`STORE_ENVIRONMENT` while inside (as it stands now, not as it
+    stood when the session started), so that they open URLs (:mod:`dedupe.io.remote`)
+    as the driver does; the session's own is put back after. A cluster's
+    executors use their own (``spark.executorEnv.*``, an instance role):
+    nothing of the driver's is sent to another machine."""
+    context = spark.sparkContext
+    if not context.master.startswith("local"):
+        yield
+        return
+    before = dict(context.environment)
+    context.environment.update({k: v for k, v in os.environ.items() if k.startswith(STORE_ENVIRONMENT)})
+    try:
+        yield
+    finally:
+        context.environment.clear()
+        context.environment.update(before)
+
+
 @contextmanager
 def spark_run(
     *args, master: Optional[str] = None, conf: Optional[Mapping[str, str]] = None
@@ -333,7 +365,8 @@ def spark_run(
         spark, started = session(master, conf, Path(folder))
         run = SparkRun(*args, spark=spark)
         try:
-            yield run
+            with store_environment(spark):
+                yield run
         finally:
             for frame in (run._documents, run._blocks, *run._persisted):
                 if frame is not None:

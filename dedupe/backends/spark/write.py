@@ -7,18 +7,20 @@ that one file, in the executor that holds its rows, so the cleaned corpus
 never passes through the driver. The output folder (and, for formats whose
 writer copies the input's records, the input files) must be where the
 executors can reach them by the same path: this machine for ``local[*]``,
-a shared file system on a cluster.
+a shared file system on a cluster; or the output is a URL
+(``s3://bucket/clean/``), each file written by its executor through the
+local writer's own fsspec code (:mod:`dedupe.io.remote`).
 
 Each file is written atomically by the writer (a temporary file renamed
-into place), as on one machine; a task Spark runs twice writes the same
-bytes twice.
+into place; for a URL, put in one go once whole), as on one machine; a
+task Spark runs twice writes the same bytes twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, Union
 
 import pandas as pd
 
@@ -29,13 +31,15 @@ require_pyspark()
 from pyspark.sql import DataFrame  # noqa: E402
 
 from ...config import ReadConfig  # noqa: E402
-from ...io import write_corpus  # noqa: E402
+from ...io import remote, write_corpus  # noqa: E402
 from ...io.files import InputFile  # noqa: E402
 
 __all__ = ["write_files"]
 
 
-def write_files(kept: DataFrame, files: Sequence[InputFile], output: Path, config: ReadConfig) -> list[Path]:
+def write_files(
+    kept: DataFrame, files: Sequence[InputFile], output: Union[Path, str], config: ReadConfig
+) -> list[Union[Path, str]]:
     """Write the cleaned corpus under ``output``, each file by an executor.
 
     Parameters
@@ -45,15 +49,18 @@ def write_files(kept: DataFrame, files: Sequence[InputFile], output: Path, confi
         ``spans`` (the kept spans) of every document.
     files : sequence of InputFile
         The corpus files as read, in input order.
-    output : Path
+    output : Path or str
+        A folder, or a URL.
     config : ReadConfig
 
     Returns
     -------
-    list of Path
-        The files written, in input order (as :func:`dedupe.io.write_corpus`).
+    list of Path or str
+        The files written, in input order (as :func:`dedupe.io.write_corpus`:
+        URLs for a URL output).
     """
-    given, output = Path(output), Path(output).resolve()
+    on_store = remote.is_remote(output)
+    given, output = (str(output), str(output)) if on_store else (Path(output), Path(output).resolve())
     # The executors' copies name the files absolutely: their working folder is not the driver's.
     by_source = {f.source: (f if f.path is None else replace(f, path=f.path.resolve())) for f in files}
 
@@ -68,5 +75,8 @@ def write_files(kept: DataFrame, files: Sequence[InputFile], output: Path, confi
 
     done = kept.groupBy("source").applyInPandas(write, "source string, path string").collect()
     order = {f.source: i for i, f in enumerate(files)}
+    done = sorted(done, key=lambda r: order[r["source"]])
+    if on_store:
+        return [r["path"] for r in done]
     # Named under the output folder as given, as the local writer names them.
-    return [given / Path(r["path"]).relative_to(output) for r in sorted(done, key=lambda r: order[r["source"]])]
+    return [given / Path(r["path"]).relative_to(output) for r in done]
