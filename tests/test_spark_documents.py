@@ -118,7 +118,7 @@ def test_a_spark_run_keeps_the_texts_in_spark(spark, corpus, tmp_path, monkeypat
 
     result = dedupe.clean([corpus], tmp_path / "out", backend="spark", progress=told)
     documents = result.analysis.documents
-    assert isinstance(documents, SparkDocuments) and documents._file is None
+    assert isinstance(documents, SparkDocuments) and documents.path is None  # no texts file on the driver
     assert not appended
     assert fetched_in and set(fetched_in) == {"report"}
     summary = result.report.data["summary"]
