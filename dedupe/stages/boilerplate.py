@@ -234,7 +234,5 @@ class BlockTable:
         n, first = len(self.doc), self.blocks.bounds
         out = np.zeros(n, dtype=bool)
         for d in np.flatnonzero(stores.tag_path_counts(self.documents) == np.diff(first)).tolist():
-            paths = self.paths_of(d)
-            if any(is_outside_main_text(p) for p in paths):
-                out[first[d] : first[d + 1]] = [is_outside_main_text(p) for p in paths]
+            out[first[d] : first[d + 1]] = [is_outside_main_text(p) for p in self.paths_of(d)]
         return out

@@ -99,7 +99,7 @@ def _pair_terms(key, doc, v):
     scipy sums a matrix's duplicate entries), paired with every other
     document ``e`` holding it."""
     n = len(key)
-    # (key, doc) runs: their first row, and lone (0: none).
+    # (key, doc) runs: their first row, and lone (0: none; 0.0 + v is v exactly).
     run_first = np.empty(n, np.int64)
     run_lone = np.zeros(n, np.float64)
     m = 0
@@ -108,40 +108,34 @@ def _pair_terms(key, doc, v):
             run_first[m] = i
             m += 1
         if v[i] > 0:
-            if run_lone[m - 1] == 0.0:
-                run_lone[m - 1] = v[i]
-            else:
-                run_lone[m - 1] += v[i]
+            run_lone[m - 1] += v[i]
+    # Each run's n-gram group (the runs of its key): where it starts and ends.
+    group_start = np.empty(m, np.int64)
+    group_end = np.empty(m, np.int64)
+    for r in range(m):
+        new_key = r == 0 or key[run_first[r]] != key[run_first[r - 1]]
+        group_start[r] = r if new_key else group_start[r - 1]
+    for r in range(m - 1, -1, -1):
+        last = r == m - 1 or key[run_first[r]] != key[run_first[r + 1]]
+        group_end[r] = r + 1 if last else group_end[r + 1]
     total = 0
-    a = 0
-    while a < m:
-        b = a
-        while b < m and key[run_first[b]] == key[run_first[a]]:
-            b += 1
-        for r in range(a, b):
-            if run_lone[r] > 0:
-                total += b - a - 1
-        a = b
+    for r in range(m):
+        if run_lone[r] > 0:
+            total += group_end[r] - group_start[r] - 1
     d_out = np.empty(total, np.int64)
     e_out = np.empty(total, np.int64)
     k_out = np.empty(total, np.int64)
     l_out = np.empty(total, np.float64)
     t = 0
-    a = 0
-    while a < m:
-        b = a
-        while b < m and key[run_first[b]] == key[run_first[a]]:
-            b += 1
-        for r in range(a, b):
-            if run_lone[r] > 0:
-                for s in range(a, b):
-                    if s != r:
-                        d_out[t] = doc[run_first[r]]
-                        e_out[t] = doc[run_first[s]]
-                        k_out[t] = key[run_first[r]]
-                        l_out[t] = run_lone[r]
-                        t += 1
-        a = b
+    for r in range(m):
+        if run_lone[r] > 0:
+            for s in range(group_start[r], group_end[r]):
+                if s != r:
+                    d_out[t] = doc[run_first[r]]
+                    e_out[t] = doc[run_first[s]]
+                    k_out[t] = key[run_first[r]]
+                    l_out[t] = run_lone[r]
+                    t += 1
     return d_out, e_out, k_out, l_out
 
 
