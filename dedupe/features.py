@@ -90,41 +90,128 @@ class Evidence:
 
 
 def lexical(text: str) -> list[float]:
-    words = _WORD.findall(text)
-    n_words = len(words)
-    n_chars = len(text)
-    letters = sum(c.isalpha() for c in text)
-    stop = sum(w.lower() in _STOP for w in words)
-    title = sum(w[0].isupper() for w in words)
-    sentences = len(_SENTENCE_END.findall(text))
-    ends = 1.0 if _SENTENCE_END.search(text[-3:] if len(text) >= 3 else text) else 0.0
-    return [
+    """The text features of one block (:data:`LEXICAL`), from its text alone."""
+    return _lexical_distinct([text])[0].tolist()
+
+
+# Character classes, one bit each, of every code point a text holds: the
+# counts of letters, digits, capitals and punctuation are the hot part of
+# the text features, so they are counted over arrays of code points
+# rather than character by character. Each code point's class is asked of
+# Python's own str methods (the first time it is seen), so the counts are
+# those of ``str.isalpha`` and friends, and of ``re``'s ``\w`` and ``\s``.
+_ALPHA, _DIGIT, _UPPER, _WORDCHAR, _SPACE = 1, 2, 4, 8, 16
+_CLASS_OF: Optional[np.ndarray] = None
+_KNOWN: Optional[np.ndarray] = None
+# Texts are counted in pieces of about this many characters (four bytes each).
+_CHUNK_CHARS = 1 << 23
+
+
+def _classify(codes: np.ndarray) -> None:
+    assert _CLASS_OF is not None and _KNOWN is not None
+    for c in codes.tolist():
+        ch = chr(c)
+        word = ch.isalnum() or ch == "_"
+        _CLASS_OF[c] = ch.isalpha() | ch.isdigit() << 1 | ch.isupper() << 2 | word << 3 | ch.isspace() << 4
+    _KNOWN[codes] = True
+
+
+def _char_classes(codes: np.ndarray) -> np.ndarray:
+    """The class bits of each code point in ``codes`` (uint32)."""
+    global _CLASS_OF, _KNOWN
+    if _CLASS_OF is None:
+        _CLASS_OF, _KNOWN = np.zeros(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=bool)
+        _classify(np.arange(256))
+    assert _KNOWN is not None
+    unseen = codes[~_KNOWN[codes]]
+    if len(unseen):
+        _classify(np.unique(unseen))
+    return _CLASS_OF[codes]
+
+
+def _char_counts(texts: Sequence[str]) -> np.ndarray:
+    """Per text: its letters, digits, capitals, punctuation (neither word
+    nor space characters), words (runs of word characters, as ``\\w+``
+    finds them), characters in words, and words that begin with a capital:
+    an (n, 7) array of int64."""
+    out = np.zeros((len(texts), 7), dtype=np.int64)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # Pieces of whole texts, each at most _CHUNK_CHARS but for a longer text alone.
+    a = 0
+    while a < len(texts):
+        b = a + 1 + int(np.searchsorted(np.cumsum(lengths[a + 1 :]), _CHUNK_CHARS - lengths[a], side="right"))
+        n = lengths[a:b]
+        ends = np.cumsum(n)
+        starts = ends - n
+        codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cls = _char_classes(codes)
+        word = (cls & _WORDCHAR) != 0
+        first = word.copy()
+        first[1:] &= ~word[:-1]
+        first[starts[n > 0]] = word[starts[n > 0]]
+        for j, flags in enumerate(((cls & _ALPHA) != 0, (cls & _DIGIT) != 0, (cls & _UPPER) != 0,
+                                   (cls & (_WORDCHAR | _SPACE)) == 0, first, word,
+                                   first & ((cls & _UPPER) != 0))):
+            before = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+            out[a:b, j] = before[ends] - before[starts]
+        a = b
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den``, 0 where ``den`` is 0."""
+    return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
+
+
+def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
+    letters, digits, upper, punct, n_words, word_chars, title = _char_counts(texts).T
+    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # What the code points cannot say: stop words, sentences, separators,
+    # addresses and dates, by regular expression, text by text.
+    rows = []
+    for text, words_in, digits_in in zip(texts, n_words.tolist(), digits.tolist()):
+        words = _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+        rows.append((
+            sum(map(_STOP.__contains__, words)),
+            len(_SENTENCE_END.findall(text)),
+            _SENTENCE_END.search(text[-3:]) is not None,
+            _SEPARATORS.search(text) is not None,
+            # Every address pattern holds a dot or a slash, every date a digit.
+            ("." in text or "/" in text) and _URL.search(text) is not None,
+            digits_in > 0 and words_in <= _DATED_MAX_WORDS and _DATED.search(text) is not None,
+        ))
+    flags = np.array(rows, dtype=np.int64).reshape(len(texts), 6)
+    stop, sentences, ends, separator, url, dated = flags.T
+    return np.stack([
         np.log1p(n_words),
         np.log1p(n_chars),
-        stop / n_words if n_words else 0.0,
-        len(_PUNCT.findall(text)) / n_chars if n_chars else 0.0,
-        sum(c.isdigit() for c in text) / n_chars if n_chars else 0.0,
-        sum(c.isupper() for c in text) / letters if letters else 0.0,
-        title / n_words if n_words else 0.0,
+        _ratio(stop, n_words),
+        _ratio(punct, n_chars),
+        _ratio(digits, n_chars),
+        _ratio(upper, letters),
+        _ratio(title, n_words),
         ends,
         np.log1p(sentences),
-        1.0 if _SEPARATORS.search(text) else 0.0,
-        1.0 if _URL.search(text) else 0.0,
-        (sum(len(w) for w in words) / n_words) if n_words else 0.0,
-        1.0 if n_words <= 4 and not ends else 0.0,
-        1.0 if n_words <= _DATED_MAX_WORDS and _DATED.search(text) else 0.0,
-    ]
+        separator,
+        url,
+        _ratio(word_chars, n_words),
+        (n_words <= 4) & (ends == 0),
+        dated,
+    ], axis=1).astype(np.float64).reshape(len(texts), len(LEXICAL))
 
 
 def lexical_features(texts: Sequence[str]) -> np.ndarray:
     """:func:`lexical` of each block's text, stripped (the text features:
-    a map over blocks, which a Spark run computes in its executors).
+    a map over blocks, which a Spark run computes in its executors). A
+    text that several blocks hold (a template) is measured once.
 
     Returns
     -------
     ndarray of float64, shape (len(texts), len(LEXICAL))
     """
-    return np.array([lexical(t.strip()) for t in texts], dtype=np.float64).reshape(len(texts), len(LEXICAL))
+    first: dict[str, int] = {}
+    which = np.fromiter((first.setdefault(t.strip(), len(first)) for t in texts), dtype=np.int64, count=len(texts))
+    return _lexical_distinct(list(first))[which]
 
 
 def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:

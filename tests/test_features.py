@@ -154,3 +154,41 @@ def test_blocks_without_tag_paths_have_no_tag_evidence():
     assert np.isnan(tags[from_plain]).all() and not np.isnan(tags[~from_plain]).any()
     only_plain = block_table([plain], Config())
     assert np.isnan(blockmodel.block_features(only_plain)[1][:, -len(TAG_NAMES):]).all()
+
+
+def _counted_one_by_one(text):
+    """The character and word counts of the text features, character by
+    character with Python's own str methods (the definition the array
+    counting must keep)."""
+    import re
+
+    words = re.findall(r"\w+", text)
+    n, letters = len(text), sum(c.isalpha() for c in text)
+    return {
+        "log_words": np.log1p(len(words)),
+        "punct_frac": len(re.findall(r"[^\w\s]", text)) / n if n else 0.0,
+        "digit_frac": sum(c.isdigit() for c in text) / n if n else 0.0,
+        "upper_frac": sum(c.isupper() for c in text) / letters if letters else 0.0,
+        "title_frac": sum(w[0].isupper() for w in words) / len(words) if words else 0.0,
+        "avg_word_len": sum(len(w) for w in words) / len(words) if words else 0.0,
+    }
+
+
+def test_text_features_count_characters_as_python_does():
+    from dedupe.features import LEXICAL, lexical_features
+
+    rng = np.random.default_rng(7)
+    pool = ([chr(c) for c in range(0x20, 0x7F)] + list("ÉéßİıǅⅫ½²٣一K\u0301\u00a0\u2028_ſ") + ["\ud800", "\U0001d400"])
+    texts = ["", "   ", "  Padded line.  ", "K keep it"]
+    texts += ["".join(rng.choice(pool, size=int(rng.integers(0, 60)))) for _ in range(3000)]
+    # Past one piece of the array counting, so texts straddle two pieces.
+    texts += ["Word " * 400_000, "Ünïcode tail ²3"]
+    got = lexical_features(texts)
+    assert got.shape == (len(texts), len(LEXICAL))
+    for i, text in enumerate(texts):
+        want = _counted_one_by_one(text.strip())
+        for name, value in want.items():
+            assert got[i, LEXICAL.index(name)] == value, (name, text)
+    # A text held by several blocks is measured once and given to each.
+    again = lexical_features(texts[:50] + texts[:50])
+    assert np.array_equal(again[:50], again[50:])
