@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import features
+from . import features, forest
 
 __all__ = [
     "FORMAT_VERSION", "MODEL_DIR", "ModelError", "BlockModel", "load", "save", "block_features", "stacked", "fingerprint",
@@ -88,8 +88,8 @@ class BlockModel:
         X = np.concatenate([base, context], axis=1)
         if X.shape[1] != self.meta["n_features"]:
             raise ModelError(f"model expects {self.meta['n_features']} features, got {X.shape[1]}")
-        p1 = self.first.predict_proba(X)[:, 1]
-        return self.second.predict_proba(np.concatenate([X, stacked(p1, table.doc, base)], axis=1))[:, 1]
+        p1 = forest.content_probability(self.first, X)
+        return forest.content_probability(self.second, np.concatenate([X, stacked(p1, table.doc, base)], axis=1))
 
 
 def save(first, second, meta: dict, directory: Path = MODEL_DIR) -> None:
