@@ -14,7 +14,7 @@ from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
 from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
-from .sign import shingles
+from .sign import sharded_shingles, shingles
 
 __all__ = ["CopyEvidence", "block_grams", "gram_weights", "SHARE_ROWS"]
 
@@ -84,10 +84,12 @@ class CopyEvidence:
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
         start = 0
         with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
-            for hashes, counts in (block_grams(texts, n, workers) for texts in fetch(sized)):
-                end = start + len(counts)
-                self.grams.add(hashes, np.repeat(np.arange(start, end, dtype=np.int64), counts))
-                start = end
+            for texts in fetch(sized):
+                # Each chunk's n-grams sorted by shard on the workers: the build merges them.
+                parts, counts, _ = sharded_shingles(workers, texts, "word", n, normalise=True)
+                for key, owner, bounds in parts:
+                    self.grams.add_sorted(key, owner + start, bounds)
+                start += len(counts)
                 task.advance(len(counts))
             if start != len(sized):
                 raise ValueError(f"n-grams came for {start} blocks, not the {len(sized)} weighted ones")
