@@ -128,7 +128,23 @@ class CopyEvidence:
                 found = lone[start : start + SHARE_ROWS] @ in_docs
                 return _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs)
 
+            def product(start: int, lone=lone, in_docs=in_docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                found = lone[start : start + self.rows] @ in_docs
+                found.sort_indices()
+                found = found.tocoo()  # by row, then column
+                return found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
+
+            part.product = product
             yield part
+
+    def products(self) -> Iterator[Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """:meth:`passes` as the products themselves: for each shard,
+        ``product(start)``, the entries ``(d, e, value)`` (distinct, sorted
+        by ``d`` then ``e``, value > 0) of the shard's evidence for documents ``d`` in the slice of
+        :attr:`rows` from ``start``, every other document ``e``: what
+        ``part`` reads. A pair not among them has none of the shard's."""
+        for part in self.passes():
+            yield part.product
 
     def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         """The evidence for pairs ``(d, e)`` all at once (:meth:`passes` for many pairs)."""
