@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 import numpy as np
+from numba import njit
 from scipy import sparse
 
 from .arrays import run_starts, segment_arange
@@ -25,7 +26,7 @@ from .executor import Exchange, Shards, in_memory
 from .ints import index_type
 from .verify import row_products
 
-__all__ = ["GramIndex", "group_pairs", "shard_rows", "SHARDS"]
+__all__ = ["GramIndex", "group_pairs", "pair_codes", "shard_rows", "SHARDS"]
 
 #: Shards of a :class:`GramIndex`: fixed, so results are the same on any machine.
 SHARDS = 32
@@ -50,6 +51,34 @@ def group_pairs(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     later = np.repeat(sizes, sizes) - segment_arange(sizes) - 1  # rows after each row in its group
     first = np.repeat(np.arange(total, dtype=np.int64), later)
     return first, first + 1 + segment_arange(later)
+
+
+def pair_codes(owner: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
+    """``owner[i] * n + owner[j]`` (int64) for the pairs ``(i, j)`` of
+    :func:`group_pairs` of ``sizes``, in its order, made in one compiled
+    loop (no arrays of the pairs' rows, nor their gathers)."""
+    owner = np.asarray(owner)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    if int(sizes.sum()) > len(owner):
+        raise ValueError("the groups hold more rows than there are owners")
+    return _pair_codes(owner.astype(np.int64, copy=False), sizes, np.int64(n))
+
+
+@njit(cache=True)
+def _pair_codes(owner, sizes, n):
+    total = 0
+    for s in sizes:
+        total += s * (s - 1) // 2
+    out = np.empty(total, dtype=np.int64)
+    k, base = 0, 0
+    for s in sizes:
+        for a in range(s):
+            first = owner[base + a] * n
+            for b in range(a + 1, s):
+                out[k] = first + owner[base + b]
+                k += 1
+        base += s
+    return out
 
 
 def _mix(key: np.ndarray) -> np.ndarray:
@@ -266,9 +295,7 @@ class GramIndex:
                 while g < len(sizes):
                     stop = max(g + 1, int(np.searchsorted(made, (made[g - 1] if g else 0) + PAIR_BATCH, side="right")))
                     at = int(ends[g - 1]) if g else 0
-                    i, j = group_pairs(sizes[g:stop])
-                    got, many = np.unique(owner[at + i] * n + owner[at + j], return_counts=True)
-                    del i, j
+                    got, many = np.unique(pair_codes(owner[at:], sizes[g:stop], n), return_counts=True)
                     bounds = np.searchsorted(got, np.arange(PARTS + 1) * (-(-n // PARTS)) * n)
                     for k in np.flatnonzero(np.diff(bounds)).tolist():
                         parts.put(k, code=got[bounds[k] : bounds[k + 1]], count=many[bounds[k] : bounds[k + 1]])

@@ -143,3 +143,17 @@ def test_sharded_shingles_on_the_workers_index_as_shingles_added_raw():
         assert runs.sizes.tolist() == raw.sizes.tolist() and runs.fingerprints.tolist() == raw.fingerprints.tolist()
         for want, got in zip(raw.shards(), runs.shards()):
             assert all(want[name].tolist() == got[name].tolist() for name in want)
+
+
+def test_pair_codes_are_group_pairs_of_the_owners_as_codes():
+    from dedupe.ngrams import pair_codes
+
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(0, 7, 30)
+    owner = rng.integers(0, 1000, int(sizes.sum()) + 5)  # rows past the groups are no group's
+    i, j = group_pairs(sizes)
+    assert pair_codes(owner, sizes, 1000).tolist() == (owner[i] * 1000 + owner[j]).tolist()
+    assert pair_codes(owner.astype(np.int32), sizes, 1 << 40).tolist() == (owner[i] * (1 << 40) + owner[j]).tolist()
+    assert pair_codes(owner, np.zeros(0, np.int64), 7).tolist() == []
+    with pytest.raises(ValueError):
+        pair_codes(owner[:3], np.array([4]), 10)
