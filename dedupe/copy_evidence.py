@@ -14,7 +14,7 @@ from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
 from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
-from .sign import shingles
+from .sign import sharded_shingles, shingles
 
 __all__ = ["CopyEvidence", "block_grams", "gram_weights", "SHARE_ROWS"]
 
@@ -84,10 +84,12 @@ class CopyEvidence:
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
         start = 0
         with as_progress(progress).stage("boilerplate · n-grams", len(sized), "blocks") as task:
-            for hashes, counts in (block_grams(texts, n, workers) for texts in fetch(sized)):
-                end = start + len(counts)
-                self.grams.add(hashes, np.repeat(np.arange(start, end, dtype=np.int64), counts))
-                start = end
+            for texts in fetch(sized):
+                # Each chunk's n-grams sorted by shard on the workers: the build merges them.
+                parts, counts, _ = sharded_shingles(workers, texts, "word", n, normalise=True)
+                for key, owner, bounds in parts:
+                    self.grams.add_sorted(key, owner + start, bounds)
+                start += len(counts)
                 task.advance(len(counts))
             if start != len(sized):
                 raise ValueError(f"n-grams came for {start} blocks, not the {len(sized)} weighted ones")
@@ -126,7 +128,23 @@ class CopyEvidence:
                 found = lone[start : start + SHARE_ROWS] @ in_docs
                 return _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs)
 
+            def product(start: int, lone=lone, in_docs=in_docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                found = lone[start : start + self.rows] @ in_docs
+                found.sort_indices()
+                found = found.tocoo()  # by row, then column
+                return found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
+
+            part.product = product
             yield part
+
+    def products(self) -> Iterator[Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+        """:meth:`passes` as the products themselves: for each shard,
+        ``product(start)``, the entries ``(d, e, value)`` (distinct, sorted
+        by ``d`` then ``e``, value > 0) of the shard's evidence for documents ``d`` in the slice of
+        :attr:`rows` from ``start``, every other document ``e``: what
+        ``part`` reads. A pair not among them has none of the shard's."""
+        for part in self.passes():
+            yield part.product
 
     def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         """The evidence for pairs ``(d, e)`` all at once (:meth:`passes` for many pairs)."""

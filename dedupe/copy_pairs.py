@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
+from numba import njit
 
 from .arrays import group_by, run_starts, unique_inverse
 from .executor import Exchange, in_memory
@@ -115,16 +116,20 @@ class PairShards:
                 for k, idx in group_by(d // slice_rows, queries.n):
                     queries.put(k, d=d[idx], e=e[idx], at=at[idx] * 2 + way)
         self._added.close()
-        # Each slice's queries in document order, sorted once for every pass
-        # (the evidence reads each document's row once, going down).
+        # Each slice's queries in document order, then by the other
+        # document, sorted once for every pass (the evidence reads each
+        # document's row once, going down, and finds its pairs by search).
         for k in range(queries.n):
             q = queries.load(k)
             if q:
-                order = np.argsort(q["d"], kind="stable")
-                queries.replace(k, **{name: col[order] for name, col in q.items()})
+                code = q["d"].astype(np.int64) * self._n_docs + q["e"]
+                order = np.argsort(code)
+                queries.replace(k, code=code[order], **{name: col[order] for name, col in q.items()})
         progress.end(task.stage)
         with queries, self._exchange(queries.n) as sums:
-            if loose is not None:
+            if loose is not None and hasattr(loose, "products"):
+                self._sum_products(loose, queries, sums, progress)
+            elif loose is not None:
                 passes = loose.passes() if hasattr(loose, "passes") else [loose]
                 # (Passes that find an empty shard of n-grams are skipped: the stage may end early.)
                 n_passes = getattr(loose, "n_passes", 1)
@@ -145,6 +150,34 @@ class PairShards:
                     shard = np.searchsorted(self._offsets, at // 2, side="right") - 1
                     for s, idx in group_by(shard, self.n):
                         self._loose.put(s, at=at[idx], total=total[idx])
+
+    def _sum_products(self, loose, queries, sums, progress: Progress) -> None:
+        """The copy evidence of every query, from ``loose.products()`` (the
+        entries of each shard's product, slice by slice: a few for every
+        hundred pairs asked): each entry finds the queries that ask for it
+        in the slice's sorted codes, and each query's total adds its
+        entries in pass order, from 0 (``np.add.at``), as the passes'
+        running sums do (a pass with no entry for a pair adds 0 to it)."""
+        n_docs, slice_rows = self._n_docs, max(getattr(loose, "rows", self._n_docs), 1)
+        n_passes = getattr(loose, "n_passes", 1)
+        with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
+            for product in loose.products():
+                for k in range(queries.n):
+                    code = queries.load(k).get("code")
+                    if code is not None:
+                        d, e, value = product(k * slice_rows)
+                        row, value = _asked(code, d * n_docs + e, value)
+                        if len(row):
+                            sums.put(k, row=row, value=value)
+                    task.advance()
+        for k in range(queries.n):
+            q = queries.load(k)
+            if q:
+                rows = sums.load(k)
+                total = np.zeros(len(q["code"]))
+                if rows:
+                    np.add.at(total, rows["row"], rows["value"])
+                sums.replace(k, total=total)
 
     def _evidence(self, s: int) -> tuple[np.ndarray, np.ndarray]:
         """``(loose_lo, loose_hi)`` of shard ``s``'s document pairs."""
@@ -170,3 +203,26 @@ class PairShards:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@njit(cache=True)
+def _asked(code, found, value):
+    """The queries (rows of the sorted ``code``, repeats too) that ask for
+    an entry of the sorted, distinct ``found``, and that entry's value: one
+    walk down both (a slice's product holds a few pairs for every hundred
+    asked, and a search per entry reads the queries all over)."""
+    rows = np.empty(len(code), dtype=np.int64)
+    values = np.empty(len(code), dtype=np.float64)
+    n, j = 0, 0
+    for i in range(len(found)):
+        f = found[i]
+        while j < len(code) and code[j] < f:
+            j += 1
+        k = j
+        while k < len(code) and code[k] == f:
+            rows[n] = k
+            values[n] = value[i]
+            n += 1
+            k += 1
+    return rows[:n].copy(), values[:n].copy()
+

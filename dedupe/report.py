@@ -229,11 +229,14 @@ class DocumentEntries(Sequence[dict]):
             raise IndexError("document index out of range")
         d %= len(self)
         a = self._analysis
-        act, blk = a.action[d], a.blocks[d]
-        dropped = np.flatnonzero(act != KEEP).tolist()
+        # As Python ints, read once: a numpy scalar per field of every removed line was most of the report's time.
+        act = a.action[d].tolist()
+        dropped = [b for b, x in enumerate(act) if x != KEEP]
         kept = len(act) - len(dropped)
         doc_id, source, line, url = self._meta(d)
         text = self._analysis.documents[d].text if dropped else ""
+        blk = a.blocks[d].tolist() if dropped else []
+        template = a.template[d].tolist() if dropped else []
         centre = int(self._centre[d])
         return {
             "id": doc_id,
@@ -246,13 +249,13 @@ class DocumentEntries(Sequence[dict]):
             "chars_in": int(self._lengths[d]),
             "chars_out": sum(e - s for s, e in a.spans[d]),
             "cluster": self._ids[centre] if centre >= 0 else None,
-            "removed": dict(sorted(Counter(REASONS[int(act[b])] for b in dropped).items())),
+            "removed": dict(sorted(Counter(REASONS[act[b]] for b in dropped).items())),
             "removed_lines": [
                 {
-                    "line": int(blk[b, 2]),
-                    "reason": REASONS[int(act[b])],
-                    "template": self._number.get(int(a.template[d][b])) if act[b] == BOILERPLATE else None,
-                    "text": _preview(text[int(blk[b, 0]) : int(blk[b, 1])]),
+                    "line": blk[b][2],
+                    "reason": REASONS[act[b]],
+                    "template": self._number.get(template[b]) if act[b] == BOILERPLATE else None,
+                    "text": _preview(text[blk[b][0] : blk[b][1]]),
                 }
                 for b in dropped
             ],
@@ -303,25 +306,39 @@ def _entry_json(entry: dict, encoder: json.JSONEncoder) -> str:
 
 
 def _has_float(value) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+    """Whether a float is anywhere in ``value`` (dicts' values and lists
+    looked into), walked without recursion: the strings and ints that make
+    up nearly all of an entry are passed over at the cost of a type test."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t is str or t is int or v is None:
+            continue
+        if t is dict:
+            todo.extend(v.values())
+        elif t is list:
+            todo.extend(v)
+        elif isinstance(v, float):
+            return True
+        elif isinstance(v, dict):
+            todo.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
     return False
 
 
 def _json_chunks(data: dict[str, Any]) -> Iterator[str]:
     """``json.dumps(data, ensure_ascii=False, indent=2)`` a piece at a time,
-    :class:`DocumentEntries` written entry by entry."""
+    :class:`DocumentEntries` and lists (the templates) written entry by
+    entry (:func:`_entry_json`)."""
     encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
     if not data:
         yield "{}"
         return
     for k, (key, value) in enumerate(data.items()):
         yield ("{\n  " if k == 0 else ",\n  ") + encoder.encode(key) + ": "
-        if isinstance(value, DocumentEntries):
+        if isinstance(value, (DocumentEntries, list)):
             if len(value) == 0:
                 yield "[]"
                 continue

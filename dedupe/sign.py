@@ -13,9 +13,10 @@ import numpy as np
 from . import lsh, minhash, shingle
 from .blocks import normalise_many
 from .executor import Workers, plan
+from .ngrams import shard_rows
 from .progress import Task
 
-__all__ = ["shingles", "key_band_keys", "slices", "SLICE"]
+__all__ = ["shingles", "sharded_shingles", "key_band_keys", "slices", "SLICE"]
 
 #: Characters of text shingled at once by a stage that sends the n-grams on
 #: (to :class:`dedupe.ngrams.GramIndex`) before shingling more.
@@ -59,6 +60,45 @@ def shingles(
     offsets = np.concatenate([np.zeros(1, dtype=counts.dtype), np.cumsum(counts)])
     sigs = np.concatenate([p[2] for p in parts]) if sign else None
     return shingle.ShingleBatch(hashes, offsets), sigs
+
+
+def _shard_texts(texts: Sequence[str], kind: str, n: int, num_perm: int, seed: int, normalise: bool = False):
+    """:func:`_shingle_texts`, the shingles as :func:`dedupe.ngrams.shard_rows`
+    makes them: ``(key, owner, bounds, counts, signatures)``."""
+    hashes, counts, sigs = _shingle_texts(texts, kind, n, num_perm, seed, normalise)
+    return (*shard_rows(hashes, counts), counts, sigs)
+
+
+def sharded_shingles(
+    workers: Workers, texts: Sequence[str], kind: str, n: int, sign: Optional[tuple[int, int]] = None,
+    normalise: bool = False,
+) -> tuple[list[tuple[np.ndarray, np.ndarray, np.ndarray]], np.ndarray, Optional[np.ndarray]]:
+    """:func:`shingles` for a :class:`dedupe.ngrams.GramIndex`: each chunk's
+    distinct n-grams sorted and split by shard on the workers
+    (:func:`dedupe.ngrams.shard_rows`), for
+    :meth:`~dedupe.ngrams.GramIndex.add_sorted`.
+
+    Returns
+    -------
+    parts : list of (key, owner, bounds)
+        One per chunk, in order; ``owner`` (int64) numbers the texts from 0.
+    counts : ndarray of int64, shape (len(texts),)
+        Shingles of each text (duplicates counted), as :func:`shingles`'s offsets tell.
+    signatures : ndarray or None
+        As :func:`shingles`'s, with ``sign``.
+    """
+    num_perm, seed = sign or (0, 0)
+    lengths = np.fromiter(map(len, texts), dtype=np.float64, count=len(texts))
+    got = workers.map(_shard_texts, lengths, lambda a, b: (texts[a:b], kind, n, num_perm, seed, normalise))
+    if not got:
+        got = [_shard_texts(texts, kind, n, num_perm, seed, normalise)]
+    parts, start = [], 0
+    for key, owner, bounds, counts, _ in got:
+        parts.append((key, owner.astype(np.int64) + start, bounds))
+        start += len(counts)
+    counts = np.concatenate([p[3] for p in got])
+    sigs = np.concatenate([p[4] for p in got]) if sign else None
+    return parts, counts, sigs
 
 
 def key_band_keys(

@@ -25,7 +25,7 @@ from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 from .executor import Exchange, Workers, in_memory
 from .ngrams import GramIndex
 from .progress import Progress, as_progress
-from .sign import shingles, slices
+from .sign import sharded_shingles, slices
 
 __all__ = [
     "Passage", "Pair", "Cluster", "Syndication", "find", "passages", "passages_of", "match_runs", "anchors", "Tokens",
@@ -379,9 +379,11 @@ def find(
                 # Normalised on the workers, with the shingling.
                 # The slice's texts read at once (a store reads them in one go, not once a span).
                 cleaned = ["".join(t[a:b] for a, b in spans[i]) for i, t in zip(range(start, end), texts[start:end])]
-                batch, sigs = shingles(workers, cleaned, "word", n_gram, sign, normalise=True)
+                parts, _, sigs = sharded_shingles(workers, cleaned, "word", n_gram, sign, normalise=True)
                 keys.append(lsh.band_keys(sigs, config.lsh_threshold))
-                grams.add(batch.hashes, np.repeat(np.arange(start, end, dtype=np.int64), np.diff(batch.offsets)))
+                for key, owner, bounds in parts:  # sorted by shard on the workers
+                    grams.add_sorted(key, owner + start, bounds)
+                del parts
                 task.advance(end - start)
         candidates = progress.start_task("syndication · candidates")
         grams.build()

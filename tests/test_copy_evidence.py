@@ -59,3 +59,47 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     want = reference(texts, doc_of, labels, weight, 2, pairs[:, 0], pairs[:, 1])
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (want > 0).sum() > 10 and (want == 0).sum() > 5
+
+
+@pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
+def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypatch, tmp_path, spill_rows):
+    """PairShards sums the copy evidence from each slice's product entries
+    (CopyEvidence.products): the same floats, to the bit, as the running
+    sums of the passes, pairs within one document (asked twice) too."""
+    from dedupe.copy_pairs import PairShards
+    from dedupe.progress import as_progress
+
+    monkeypatch.setattr(verify, "MAX_DF", 3)
+    monkeypatch.setattr(copy_evidence, "SHARE_ROWS", 4)  # several slices of documents
+    monkeypatch.setattr(CopyEvidence, "rows", 4)
+    monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    rng = np.random.default_rng(5)
+    words = [f"w{chr(ord('a') + i)}" for i in range(14)]
+    texts = [" ".join(rng.choice(words, size=int(rng.integers(2, 16)))) for _ in range(60)]
+    doc_of = np.sort(rng.integers(0, 15, len(texts)))
+    labels = np.arange(len(texts))
+    weight = rng.random(len(texts)) * rng.integers(0, 2, len(texts)) * 50  # odd floats; some blocks weigh nothing
+
+    class PassesOnly:  # the evidence as an executor without products gives it
+        def __init__(self, evidence):
+            self.rows, self.n_passes, self.passes = evidence.rows, evidence.n_passes, evidence.passes
+
+    entries = np.arange(len(texts))
+    x, y = (a.ravel() for a in np.meshgrid(entries, entries, indexing="ij"))
+    keep = (x < y) & (rng.random(len(x)) < 0.3)
+    got = []
+    host = rng.integers(0, 3, 15)
+    evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, 15, 2, Workers(1), spilling_to(tmp_path))
+    try:
+        for loose in (evidence, PassesOnly(evidence)):
+            with PairShards(doc_of, 15, np.int64, spilling_to(tmp_path)) as pairs:
+                pairs.add(x[keep], y[keep], np.zeros(int(keep.sum()), bool))
+                pairs.build(host, loose, as_progress(None))
+                got.append([(d["lo"], d["hi"], d["loose_lo"], d["loose_hi"]) for _, d in pairs])
+    finally:
+        evidence.close()
+    products, passes = (np.concatenate([np.stack(s) for s in shards], axis=1) for shards in got)
+    assert products.tobytes() == passes.tobytes()
+    lo, hi, loose_lo = products[0], products[1], products[2]
+    assert (lo == hi).any() and (lo < hi).any()  # pairs within one document, asked both ways
+    assert (loose_lo > 0).sum() > 10 and (loose_lo == 0).sum() > 5

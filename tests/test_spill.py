@@ -46,6 +46,21 @@ def test_spilled_rows_are_gathered_into_few_files(tmp_path, monkeypatch):
     assert spill.held() == 0 and not list(tmp_path.rglob("*.npy"))
 
 
+def test_a_running_total_replaced_pass_after_pass_counts_its_rows_once(tmp_path):
+    """A shard's rows replaced (a running total) are its rows once against
+    the row budget: a hundred passes over 10 rows stay in memory under a
+    budget of 50 rows; more rows than the budget still spill."""
+    with Shards(2, tmp_path, spill_rows=50) as shards:
+        for p in range(100):
+            total = np.arange(10) if p == 0 else shards.load(0)["total"] + 1
+            shards.replace(0, total=total)
+        assert not list(tmp_path.rglob("*.npy"))
+        assert shards.load(0)["total"].tolist() == list(range(99, 109))
+        shards.replace(1, total=np.zeros(41))
+        assert list(tmp_path.rglob("*.npy"))  # 51 rows held: on disk
+        assert shards.load(0)["total"].tolist() == list(range(99, 109)) and len(shards.load(1)["total"]) == 41
+
+
 def test_an_empty_shard_loads_as_no_columns():
     with Shards(3) as shards:
         shards.add(np.array([3, 6], np.uint64))

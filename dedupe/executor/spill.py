@@ -228,6 +228,11 @@ class Shards:
         self._pending[s], self._pending_bytes[s] = [], 0
         for part in self._parts[s]:
             self._account(-_nbytes(part))
+            if isinstance(part, dict) and part and self._dir is None:
+                # Rows held no more: a running total replaced pass after pass
+                # is its own rows once, not once a pass (it went to disk
+                # after a few passes, with every pass's total written and read).
+                self._rows -= len(next(iter(part.values())))
             if not isinstance(part, dict):
                 stem, names = part
                 for name in names:
