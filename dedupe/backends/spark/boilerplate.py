@@ -276,16 +276,7 @@ class SparkEvidence:
         if not len(d):
             return out
         asked = self.spark.createDataFrame(pa.table({"d": pa.array(d), "e": pa.array(e)})).coalesce(self._parts)
-        # A shard (the hash's low bits: SHARDS is a power of two) a partition
-        # at most: its parts are summed whole there, in hash order.
-        shard = F.col("key").bitwiseAND(SHARDS - 1)
-        parts = (
-            self._rare.join(self._weights, "block", "left")
-            .repartition(SHARDS, shard)
-            .mapInArrow(_terms, PART_SCHEMA)
-            .join(asked, ["d", "e"], "left_semi")
-        )
-        got = parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
+        got = self.sums(asked).toArrow()
         code = got.column("d").to_numpy() * self.n_docs + got.column("e").to_numpy()
         order = np.argsort(code)
         code, value = code[order], got.column("evidence").to_numpy()[order]
@@ -294,6 +285,31 @@ class SparkEvidence:
         hit = (code[at] == want) if len(code) else np.zeros(len(want), dtype=bool)
         out[hit] = value[at[hit]]
         return out
+
+    def sums(self, asked: DataFrame) -> DataFrame:
+        """The evidence of each page pair of ``asked`` (``d``, ``e``: the
+        evidence of ``d`` in ``e``) that has any, as a frame ``d``, ``e``,
+        ``evidence`` (a pair asked twice is answered once; a pair without
+        shared rare n-grams is left out: its evidence is 0). Nothing is
+        collected: :func:`.decide.decide` joins it to its page pairs."""
+        # A shard (the hash's low bits: SHARDS is a power of two) a partition
+        # at most: its parts are summed whole there, in hash order.
+        shard = F.col("key").bitwiseAND(SHARDS - 1)
+        parts = (
+            self._rare.join(self._weights, "block", "left")
+            .repartition(SHARDS, shard)
+            .mapInArrow(_terms, PART_SCHEMA)
+            .join(asked.select("d", "e"), ["d", "e"], "left_semi")
+        )
+        return parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA)
+
+    def decide(self, *args, **kwargs):
+        """:func:`dedupe.boilerplate.decide` (its arguments but ``loose``,
+        ``exchange``) with its pairs, this evidence and its rounds in
+        Spark: :func:`.decide.decide`."""
+        from .decide import decide
+
+        return decide(self.spark, *args, evidence=self, **kwargs)
 
     def close(self) -> None:
         self._rare.unpersist()
