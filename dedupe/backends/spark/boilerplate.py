@@ -20,18 +20,18 @@ the executors:
   pair): each rare n-gram pairs the pages with weight in it with the other
   pages that hold it, and each pair's part of the evidence from each shard
   of n-grams (:data:`dedupe.ngrams.SHARDS`, the local index's shards) is
-  summed where the shard is; the pairs :func:`dedupe.boilerplate.decide`
-  asks about are kept and their parts added. The driver receives one
-  number per pair asked.
+  summed where the shard is; the pairs asked about are kept and their
+  parts added. The decision (:meth:`SparkEvidence.decide`, :mod:`.decide`)
+  asks with a frame of its page pairs, made in the executors, and joins
+  the sums (:meth:`SparkEvidence.sums`) to them there: nothing per pair
+  reaches the driver. Asked with arrays (``evidence(d, e)``), the driver
+  receives one number per pair asked.
 
 The sums are added in the order the local matrices add them (documented on
 :class:`~dedupe.copy_evidence.CopyEvidence`), so every float is the
 local one's to the bit; ``tests/test_spark_boilerplate.py`` checks that on
-pages made to share n-grams many ways. What stays on the driver is
-:func:`dedupe.boilerplate.decide` itself: its entries and entry pairs are
-made from per-block arrays (documents, clusters, weights), its document
-pairs from those, and its rounds run over these per-block and per-pair
-arrays, as on one machine.
+pages made to share n-grams many ways. The rest of the decision (its
+entry and page pairs, its rounds, its verdicts) is :mod:`.decide`'s.
 """
 
 from __future__ import annotations
