@@ -19,10 +19,12 @@ Everything per pair is made and kept in Spark:
   partition's pairs judged by the local code, :func:`dedupe.boilerplate._copies`,
   its rows sorted as the local shards hold them, so every float sum is
   added in the local order, to the bit) giving the pairs that are copies
-  and which way one lies in the other; then joins: the pairs whose two
-  documents both lie in one document, the entry pairs that vote against
-  copying, and their count per class (with the one entry pair of a class
-  that has a single vote, which the next round puts back). The driver
+  and which way one lies in the other, and the entry pairs that are
+  evidence against copying of pairs that are not; then joins: of those,
+  the pairs whose two documents both lie in one document are left out,
+  and the rest (the votes against copying) counted per class (with the
+  one entry pair of a class that has a single vote, which the next round
+  puts back). The driver
   receives a few numbers per class, decides the templates (a bool per
   entry) and whether they settled, and sends them back (broadcast);
 * **verdicts**: the pairs that share a kept block and those judged copies
@@ -54,7 +56,7 @@ from ...boilerplate import (  # noqa: E402
 from ...config import BoilerplateConfig  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
 
-__all__ = ["decide", "ENTRY_PAIR_SCHEMA", "COPY_SCHEMA"]
+__all__ = ["decide", "ENTRY_PAIR_SCHEMA", "JUDGED_SCHEMA"]
 
 #: An entry pair (``x < y``, entries of one class), its class, its document
 #: pair (``lo < hi``), whether it is evidence against copying, and the
@@ -62,9 +64,14 @@ __all__ = ["decide", "ENTRY_PAIR_SCHEMA", "COPY_SCHEMA"]
 ENTRY_PAIR_SCHEMA = (
     "x long, y long, cls long, lo long, hi long, evidence boolean, loose_lo double, loose_hi double"
 )
-#: A document pair judged copies: whether ``lo`` lies in ``hi``, and ``hi`` in ``lo``.
-COPY_SCHEMA = "lo long, hi long, in_hi boolean, in_lo boolean"
-_COPY_TYPE = pa.schema([("lo", pa.int64()), ("hi", pa.int64()), ("in_hi", pa.bool_()), ("in_lo", pa.bool_())])
+#: What a round's map finds: a document pair judged copies (``x``, ``y``,
+#: ``cls`` -1), with whether ``lo`` lies in ``hi`` and ``hi`` in ``lo``; or
+#: an entry pair that is evidence against copying and whose documents are
+#: not copies (``in_hi``, ``in_lo`` false), a vote unless both lie in one document.
+JUDGED_SCHEMA = "x long, y long, cls long, lo long, hi long, in_hi boolean, in_lo boolean"
+_JUDGED_TYPE = pa.schema(
+    [(c, pa.int64()) for c in ("x", "y", "cls", "lo", "hi")] + [("in_hi", pa.bool_()), ("in_lo", pa.bool_())]
+)
 _KEPT_SCHEMA = "x long, y long, lo long, hi long"
 _KEPT_TYPE = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("lo", pa.int64()), ("hi", pa.int64())])
 
@@ -100,9 +107,9 @@ def decide(
     with progress.stage("boilerplate · pairs"):
         pairs = _pairs(spark, entries, host, config, evidence)
     try:
-        template, copies = _settle(spark, pairs, entries, forced, eligible, static, shipped, progress)
+        template, judged = _settle(spark, pairs, entries, forced, eligible, static, shipped, progress)
         with progress.stage("boilerplate · verdicts"):
-            verdicts = _verdicts(spark, pairs, copies, template, len(entries.doc), shipped)
+            verdicts = _verdicts(spark, pairs, judged, template, len(entries.doc), shipped)
     finally:
         pairs.unpersist()
         for value in shipped:
@@ -136,7 +143,7 @@ def _pairs(spark: SparkSession, entries: Entries, host: np.ndarray, config: Boil
         ((F.col("hx") < 0) | (F.col("hy") < 0) | (F.col("hx") == F.col("hy")) | F.col("many")).alias("evidence"),
     ).persist(StorageLevel.DISK_ONLY)
     try:
-        documents = entry_pairs.select("lo", "hi").distinct()
+        documents = entry_pairs.select("lo", "hi").distinct().persist(StorageLevel.DISK_ONLY)
         if evidence is not None:
             asked = documents.select(F.col("lo").alias("d"), F.col("hi").alias("e")).unionByName(
                 documents.select(F.col("hi").alias("d"), F.col("lo").alias("e"))
@@ -160,6 +167,7 @@ def _pairs(spark: SparkSession, entries: Entries, host: np.ndarray, config: Boil
             .persist(StorageLevel.DISK_ONLY)
         )
         out.count()
+        documents.unpersist()
     finally:
         entry_pairs.unpersist()
     return out
@@ -178,7 +186,7 @@ def _sorted_shard(table: pa.Table, names: tuple) -> tuple[dict, dict, np.ndarray
     x, y, lo, hi = x[order], y[order], lo[order], hi[order]
     new = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else np.zeros(0, bool)
     first = np.flatnonzero(new)
-    e = {"x": x, "y": y, "pair_of": np.cumsum(new) - 1}
+    e = {"x": x, "y": y, "lo": lo, "hi": hi, "pair_of": np.cumsum(new) - 1}
     p = {"lo": lo[first], "hi": hi[first]}
     for name in names:
         p[name] = table.column(name).to_numpy()[order][first]
@@ -187,7 +195,8 @@ def _sorted_shard(table: pa.Table, names: tuple) -> tuple[dict, dict, np.ndarray
 
 def _judge(static, state):
     """The map of a round: each partition's document pairs judged by the
-    local :func:`dedupe.boilerplate._copies`; the copies kept."""
+    local :func:`dedupe.boilerplate._copies` (:data:`JUDGED_SCHEMA`: the
+    copies, and the entry pairs that may vote)."""
 
     def judge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         got = [b for b in batches if b.num_rows]
@@ -196,16 +205,24 @@ def _judge(static, state):
         table = pa.Table.from_batches(got)
         entries, forced, host, config = static.value
         template, votes, sole_x, sole_y, kept = state.value
-        e, p, _ = _sorted_shard(table, ("loose_lo", "loose_hi"))
+        e, p, order = _sorted_shard(table, ("loose_lo", "loose_hi"))
         p["same_host"] = (host[p["lo"]] >= 0) & (host[p["lo"]] == host[p["hi"]])
         # The entry pair's own vote of last round: a class with one vote, this pair's.
         cls = entries.cluster[e["x"]]
         own = (votes[cls] == 1) & (sole_x[cls] == e["x"]) & (sole_y[cls] == e["y"])
         rounds = Rounds(forced, template, votes, [], [])
         is_copy, in_hi, in_lo = _copies(e, p, own, entries, rounds, kept, config)
+        n = int(is_copy.sum())
+        none = np.full(n, -1, dtype=np.int64)
         yield pa.RecordBatch.from_arrays(
-            [pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]), pa.array(in_hi[is_copy]),
-             pa.array(in_lo[is_copy])], schema=_COPY_TYPE,
+            [pa.array(none), pa.array(none), pa.array(none), pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]),
+             pa.array(in_hi[is_copy]), pa.array(in_lo[is_copy])], schema=_JUDGED_TYPE,
+        )
+        may = table.column("evidence").to_numpy()[order] & ~is_copy[e["pair_of"]]
+        no = np.zeros(int(may.sum()), dtype=bool)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(e[c][may]) for c in ("x", "y")] + [pa.array(cls[may].astype(np.int64))]
+            + [pa.array(e[c][may]) for c in ("lo", "hi")] + [pa.array(no), pa.array(no)], schema=_JUDGED_TYPE,
         )
 
     return judge
@@ -216,47 +233,48 @@ def _settle(
     shipped: list, progress: Progress,
 ) -> tuple[np.ndarray, DataFrame]:
     """:func:`dedupe.boilerplate._settle`'s rounds: which entries are
-    templates, and the document pairs judged copies in the last round
-    (:data:`COPY_SCHEMA`, persisted)."""
+    templates, and the last round's map (:data:`JUDGED_SCHEMA`, persisted):
+    its document pairs judged copies."""
     n_clusters = entries.n_clusters
     total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
     template = forced
     votes = np.zeros(n_clusters, dtype=np.int64)
     sole_x = sole_y = np.full(n_clusters, -1, dtype=np.int64)
-    copies: Optional[DataFrame] = None
+    judged: Optional[DataFrame] = None
     for number in range(1, _MAX_ROUNDS + 1):
         with progress.stage(f"boilerplate · round {number}", 2, "steps") as task:
             kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=entries.n_docs)
             state = spark.sparkContext.broadcast((template, votes, sole_x, sole_y, kept))
             shipped.append(state)
-            if copies is not None:
-                copies.unpersist()
-            copies = pairs.mapInArrow(_judge(static, state), COPY_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
-            copies.count()
+            if judged is not None:
+                judged.unpersist()
+            judged = pairs.mapInArrow(_judge(static, state), JUDGED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+            judged.count()
             task.advance()
-            votes, sole_x, sole_y = _votes(pairs, copies, n_clusters)
+            votes, sole_x, sole_y = _votes(judged, n_clusters)
             task.advance()
         # A template: carried by documents that are not all copies of each other.
         settled = forced | (eligible & (votes[entries.cluster] > 0))
         if np.array_equal(settled, template):
             break
         template = settled
-    return template, copies
+    return template, judged
 
 
-def _votes(pairs: DataFrame, copies: DataFrame, n_clusters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each class's votes against copying: its entry pairs that are evidence
     and whose documents are neither copies nor both lie in one document;
     and for a class with one vote, that entry pair (``x``, ``y``; -1 else)."""
     pair = ["lo", "hi"]
-    suspects = pairs.where("evidence").select("x", "y", "cls", "lo", "hi").join(copies.select(*pair), pair, "left_anti")
+    copies = judged.where(F.col("x") < 0)
+    suspects = judged.where(F.col("x") >= 0)
     # Which document lies in which: lo in hi, hi in lo.
     inside = copies.where("in_hi").select(F.col("lo").alias("a"), F.col("hi").alias("c")).unionByName(
         copies.where("in_lo").select(F.col("hi").alias("a"), F.col("lo").alias("c"))
     )
     asked = suspects.select(*pair).distinct()
     under_lo = asked.join(inside.withColumnRenamed("a", "lo"), "lo")
-    both_inside = under_lo.join(inside.withColumnRenamed("a", "hi"), ["hi", "c"], "left_semi").select(*pair).distinct()
+    both_inside = under_lo.join(inside.withColumnRenamed("a", "hi"), ["hi", "c"], "left_semi").select(*pair)
     bad = suspects.join(both_inside, pair, "left_anti")
     got = bad.groupBy("cls").agg(F.count("*").alias("n"), F.min("x").alias("x"), F.min("y").alias("y")).toArrow()
     cls = got.column("cls").to_numpy().astype(np.int64)
@@ -298,15 +316,18 @@ def _sorted_pairs(table: pa.Table) -> np.ndarray:
 
 
 def _verdicts(
-    spark: SparkSession, pairs: DataFrame, copies: DataFrame, template: np.ndarray, n_entries: int, shipped: list
+    spark: SparkSession, pairs: DataFrame, judged: DataFrame, template: np.ndarray, n_entries: int, shipped: list
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The document pairs judged copies and those sharing kept text (a pair
-    of entries both kept), each (n, 2) sorted, and the entries shared with a
-    copy of their document."""
+    """The document pairs judged copies (in ``judged``, the last round's
+    map) and those sharing kept text (a pair of entries both kept), each
+    (n, 2) sorted, and the entries shared with a copy of their document."""
+    both = None
     try:
         kept_entry = spark.sparkContext.broadcast(~template)
         shipped.append(kept_entry)
         both = pairs.select("x", "y", "lo", "hi").mapInArrow(_both_kept(kept_entry), _KEPT_SCHEMA)
+        both = both.persist(StorageLevel.MEMORY_AND_DISK)
+        copies = judged.where(F.col("x") < 0)
         copied = _sorted_pairs(copies.select("lo", "hi").toArrow())
         shared = _sorted_pairs(both.select("lo", "hi").distinct().toArrow())
         with_copies = both.join(copies.select("lo", "hi"), ["lo", "hi"], "left_semi")
@@ -314,5 +335,7 @@ def _verdicts(
         with_copy = np.zeros(n_entries, dtype=bool)
         with_copy[ends.distinct().toArrow().column("e").to_numpy()] = True
     finally:
-        copies.unpersist()
+        judged.unpersist()
+        if both is not None:
+            both.unpersist()
     return copied, shared, with_copy
