@@ -39,8 +39,10 @@ class Evidence:
             pa.table({"d": pa.array(d.astype(np.int64)), "e": pa.array(e.astype(np.int64)), "evidence": table[d, e]})
         )
         self.asked = []
+        self.called = 0
 
     def __call__(self, d, e):
+        self.called += 1
         return self.table[np.asarray(d), np.asarray(e)]
 
     def sums(self, asked):
@@ -143,6 +145,7 @@ def both(spark, seed, parts, known=None, **options):
     kn = None if known is None else known(cluster)
     local, on_spark = Rounds(), Rounds()
     want = decide(doc, cluster, weight, repeat, host, n_docs, config, evidence, progress=local, prose=prose, known=kn)
+    evidence.called = 0
     with partitions(spark, parts):
         got = spark_decide.decide(
             spark, doc, cluster, weight, repeat, host, n_docs, config, evidence, on_spark, prose=prose, known=kn
@@ -165,7 +168,8 @@ def test_the_local_decision_to_the_bit(spark, seed, parts):
     # The test judges something: copies, templates, shared text, syndicated blocks.
     assert len(want.copies) > 5 and len(want.shared) > 20
     assert np.sum(want.action == BOILERPLATE) > 20 and want.syndicated.sum() > 5
-    assert len(evidence.asked) == 1  # the pairs asked once, as a frame
+    # The pairs asked once, as a frame; never as arrays from the driver.
+    assert len(evidence.asked) == 1 and evidence.called == 0
     assert evidence.rounds > 2  # templates and copies settled over rounds
 
 

@@ -204,12 +204,12 @@ def _judge(static, state):
             return
         table = pa.Table.from_batches(got)
         entries, forced, host, config = static.value
-        template, votes, sole_x, sole_y, kept = state.value
+        template, votes, sole, kept = state.value
         e, p, order = _sorted_shard(table, ("loose_lo", "loose_hi"))
         p["same_host"] = (host[p["lo"]] >= 0) & (host[p["lo"]] == host[p["hi"]])
         # The entry pair's own vote of last round: a class with one vote, this pair's.
         cls = entries.cluster[e["x"]]
-        own = (votes[cls] == 1) & (sole_x[cls] == e["x"]) & (sole_y[cls] == e["y"])
+        own = _own(sole, cls, e["x"], e["y"])
         rounds = Rounds(forced, template, votes, [], [])
         is_copy, in_hi, in_lo = _copies(e, p, own, entries, rounds, kept, config)
         n = int(is_copy.sum())
@@ -239,19 +239,19 @@ def _settle(
     total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
     template = forced
     votes = np.zeros(n_clusters, dtype=np.int64)
-    sole_x = sole_y = np.full(n_clusters, -1, dtype=np.int64)
+    sole = (np.zeros(0, np.int64),) * 3
     judged: Optional[DataFrame] = None
     for number in range(1, _MAX_ROUNDS + 1):
         with progress.stage(f"boilerplate · round {number}", 2, "steps") as task:
             kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=entries.n_docs)
-            state = spark.sparkContext.broadcast((template, votes, sole_x, sole_y, kept))
+            state = spark.sparkContext.broadcast((template, votes, sole, kept))
             shipped.append(state)
             if judged is not None:
                 judged.unpersist()
             judged = pairs.mapInArrow(_judge(static, state), JUDGED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
             judged.count()
             task.advance()
-            votes, sole_x, sole_y = _votes(judged, n_clusters)
+            votes, sole = _votes(judged, n_clusters)
             task.advance()
         # A template: carried by documents that are not all copies of each other.
         settled = forced | (eligible & (votes[entries.cluster] > 0))
@@ -261,10 +261,22 @@ def _settle(
     return template, judged
 
 
-def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _own(sole: tuple, cls: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether each entry pair ``(x, y)`` of class ``cls`` was last round's
+    one vote of its class (``sole``: :func:`_votes`'s): the local rounds'
+    ``own`` wherever it matters (a class's votes less its own are 0 just
+    when the class has one vote, this pair's)."""
+    classes, sole_x, sole_y = sole
+    if not len(classes):
+        return np.zeros(len(x), dtype=bool)
+    at = np.minimum(np.searchsorted(classes, cls), len(classes) - 1)
+    return (classes[at] == cls) & (sole_x[at] == x) & (sole_y[at] == y)
+
+
+def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, tuple]:
     """Each class's votes against copying: its entry pairs that are evidence
     and whose documents are neither copies nor both lie in one document;
-    and for a class with one vote, that entry pair (``x``, ``y``; -1 else)."""
+    and the classes with one vote (sorted) with that entry pair's ``x``, ``y``."""
     pair = ["lo", "hi"]
     copies = judged.where(F.col("x") < 0)
     suspects = judged.where(F.col("x") >= 0)
@@ -280,12 +292,10 @@ def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, np.ndarray, 
     cls = got.column("cls").to_numpy().astype(np.int64)
     votes = np.zeros(n_clusters, dtype=np.int64)
     votes[cls] = got.column("n").to_numpy()
-    sole_x = np.full(n_clusters, -1, dtype=np.int64)
-    sole_y = np.full(n_clusters, -1, dtype=np.int64)
     one = votes[cls] == 1
-    sole_x[cls[one]] = got.column("x").to_numpy()[one]
-    sole_y[cls[one]] = got.column("y").to_numpy()[one]
-    return votes, sole_x, sole_y
+    order = np.argsort(cls[one])
+    sole = tuple(a[order] for a in (cls[one], got.column("x").to_numpy()[one], got.column("y").to_numpy()[one]))
+    return votes, sole
 
 
 # --- verdicts ----------------------------------------------------------------------------
