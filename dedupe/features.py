@@ -25,7 +25,6 @@ __all__ = ["Evidence", "lexical_features", "base_features", "context_features", 
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
 
 _WORD = re.compile(r"\w+")
-_PUNCT = re.compile(r"[^\w\s]")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 _SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
@@ -137,9 +136,10 @@ def _char_counts(texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), 7), dtype=np.int64)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     # Pieces of whole texts, each at most _CHUNK_CHARS but for a longer text alone.
+    upto = np.cumsum(lengths)
     a = 0
     while a < len(texts):
-        b = a + 1 + int(np.searchsorted(np.cumsum(lengths[a + 1 :]), _CHUNK_CHARS - lengths[a], side="right"))
+        b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] + _CHUNK_CHARS, side="right")))
         n = lengths[a:b]
         ends = np.cumsum(n)
         starts = ends - n
