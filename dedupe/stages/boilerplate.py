@@ -31,7 +31,10 @@ __all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate",
 #: asks: ``evidence(doc_of, labels, weight, n_docs)`` (per-block arrays),
 #: an object like :class:`dedupe.copy_evidence.CopyEvidence` (``loose(d,
 #: e)``, ``close()``). The local one is a CopyEvidence; another executor
-#: passes its own to ``compute``.
+#: passes its own to ``compute``. One with a ``decide`` method (the
+#: arguments of :func:`dedupe.boilerplate.decide` but ``loose`` and
+#: ``exchange``) makes the decision itself, the same one (Spark's runs the
+#: pairs and rounds in its executors).
 Evidence = Callable[[np.ndarray, np.ndarray, np.ndarray, int], object]
 
 
@@ -101,10 +104,16 @@ def run_boilerplate(
             try:
                 with run.parked(b, "blocks", "key"):
                     run.release_memory()  # the blocks' texts, read back and shingled
-                    d = boilerplate.decide(
-                        doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.exchange,
-                        run.progress, prose=b.prose, known=run.known,
-                    )
+                    if hasattr(loose, "decide"):  # the evidence's own executor decides (Spark: in its executors)
+                        d = loose.decide(
+                            doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate,
+                            progress=run.progress, prose=b.prose, known=run.known,
+                        )
+                    else:
+                        d = boilerplate.decide(
+                            doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, loose, run.exchange,
+                            run.progress, prose=b.prose, known=run.known,
+                        )
             finally:
                 loose.close()
         return {

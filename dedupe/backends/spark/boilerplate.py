@@ -20,18 +20,18 @@ the executors:
   pair): each rare n-gram pairs the pages with weight in it with the other
   pages that hold it, and each pair's part of the evidence from each shard
   of n-grams (:data:`dedupe.ngrams.SHARDS`, the local index's shards) is
-  summed where the shard is; the pairs :func:`dedupe.boilerplate.decide`
-  asks about are kept and their parts added. The driver receives one
-  number per pair asked.
+  summed where the shard is; the pairs asked about are kept and their
+  parts added. The decision (:meth:`SparkEvidence.decide`, :mod:`.decide`)
+  asks with a frame of its page pairs, made in the executors, and joins
+  the sums (:meth:`SparkEvidence.sums`) to them there: nothing per pair
+  reaches the driver. Asked with arrays (``evidence(d, e)``), the driver
+  receives one number per pair asked.
 
 The sums are added in the order the local matrices add them (documented on
 :class:`~dedupe.copy_evidence.CopyEvidence`), so every float is the
 local one's to the bit; ``tests/test_spark_boilerplate.py`` checks that on
-pages made to share n-grams many ways. What stays on the driver is
-:func:`dedupe.boilerplate.decide` itself: its entries and entry pairs are
-made from per-block arrays (documents, clusters, weights), its document
-pairs from those, and its rounds run over these per-block and per-pair
-arrays, as on one machine.
+pages made to share n-grams many ways. The rest of the decision (its
+entry and page pairs, its rounds, its verdicts) is :mod:`.decide`'s.
 """
 
 from __future__ import annotations
@@ -276,16 +276,7 @@ class SparkEvidence:
         if not len(d):
             return out
         asked = self.spark.createDataFrame(pa.table({"d": pa.array(d), "e": pa.array(e)})).coalesce(self._parts)
-        # A shard (the hash's low bits: SHARDS is a power of two) a partition
-        # at most: its parts are summed whole there, in hash order.
-        shard = F.col("key").bitwiseAND(SHARDS - 1)
-        parts = (
-            self._rare.join(self._weights, "block", "left")
-            .repartition(SHARDS, shard)
-            .mapInArrow(_terms, PART_SCHEMA)
-            .join(asked, ["d", "e"], "left_semi")
-        )
-        got = parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA).toArrow()
+        got = self.sums(asked).toArrow()
         code = got.column("d").to_numpy() * self.n_docs + got.column("e").to_numpy()
         order = np.argsort(code)
         code, value = code[order], got.column("evidence").to_numpy()[order]
@@ -294,6 +285,31 @@ class SparkEvidence:
         hit = (code[at] == want) if len(code) else np.zeros(len(want), dtype=bool)
         out[hit] = value[at[hit]]
         return out
+
+    def sums(self, asked: DataFrame) -> DataFrame:
+        """The evidence of each page pair of ``asked`` (``d``, ``e``: the
+        evidence of ``d`` in ``e``) that has any, as a frame ``d``, ``e``,
+        ``evidence`` (a pair asked twice is answered once; a pair without
+        shared rare n-grams is left out: its evidence is 0). Nothing is
+        collected: :func:`.decide.decide` joins it to its page pairs."""
+        # A shard (the hash's low bits: SHARDS is a power of two) a partition
+        # at most: its parts are summed whole there, in hash order.
+        shard = F.col("key").bitwiseAND(SHARDS - 1)
+        parts = (
+            self._rare.join(self._weights, "block", "left")
+            .repartition(SHARDS, shard)
+            .mapInArrow(_terms, PART_SCHEMA)
+            .join(asked.select("d", "e"), ["d", "e"], "left_semi")
+        )
+        return parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA)
+
+    def decide(self, *args, **kwargs):
+        """:func:`dedupe.boilerplate.decide` (its arguments but ``loose``,
+        ``exchange``) with its pairs, this evidence and its rounds in
+        Spark: :func:`.decide.decide`."""
+        from .decide import decide
+
+        return decide(self.spark, *args, evidence=self, **kwargs)
 
     def close(self) -> None:
         self._rare.unpersist()

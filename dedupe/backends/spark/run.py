@@ -13,8 +13,14 @@ hands the stages written for Spark their inputs. The texts stay in Spark:
   documents' frame): on Spark, returning the local stages' tables.
 * **boilerplate**: the local stage, its copy evidence (n-grams, rare
   n-grams, page pairs and their sums) computed in the executors
-  (:mod:`.boilerplate`); the rule's rounds (:func:`dedupe.boilerplate.decide`)
-  on the driver over per-block and per-pair arrays.
+  (:mod:`.boilerplate`), and the rule (:func:`dedupe.boilerplate.decide`)
+  decided there too (:mod:`.decide`): the entry pairs a self-join on the
+  cluster class, the page pairs and their copy evidence joined to them,
+  each round a map (the local judging code per partition of page pairs)
+  and joins (copies within copies, votes per class). The driver makes the
+  entries from the per-block arrays, holds a number or two per entry,
+  class and document, decides when the rounds have settled, and collects
+  the stage's ``copies`` and ``shared`` pair tables at the end.
 * **model**: the local stage over a :class:`.model.SparkBlockTable`, whose
   reads of the texts (the own-content check) are done in the executors.
 * **report**: the local report; the texts it quotes are fetched from the

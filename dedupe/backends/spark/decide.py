@@ -1,0 +1,351 @@
+"""The boilerplate decision (:func:`dedupe.boilerplate.decide`) on Spark: its
+page pairs, their copy evidence and its rounds as joins and aggregations in
+the executors.
+
+The driver makes the *entries* (one per cluster class and document, as
+:func:`dedupe.boilerplate.decide` makes them, from the stage's per-block
+arrays) and keeps what is a number per entry, per class or per document.
+Everything per pair is made and kept in Spark:
+
+* **entry pairs** (a self-join of the entries of each class that is checked
+  pair by pair, ``2 <= size <= copy_check_limit``, on the class): each with
+  whether it is evidence against copying (hosts and the class's sites, as
+  locally);
+* **document pairs** (the entry pairs' distinct ``(lo, hi)``) and their copy
+  evidence both ways: :meth:`.boilerplate.SparkEvidence.sums` of the pairs
+  asked as a frame, joined to them (nothing of it is collected);
+* **rounds**: the entry pairs, each with its document pair's evidence, are
+  kept partitioned by document pair. A round is one map over them (each
+  partition's pairs judged by the local code, :func:`dedupe.boilerplate._copies`,
+  its rows sorted as the local shards hold them, so every float sum is
+  added in the local order, to the bit) giving the pairs that are copies
+  and which way one lies in the other, and the entry pairs that are
+  evidence against copying of pairs that are not; then joins: of those,
+  the pairs whose two documents both lie in one document are left out,
+  and the rest (the votes against copying) counted per class (with the
+  one entry pair of a class that has a single vote, which the next round
+  puts back). The driver
+  receives a few numbers per class, decides the templates (a bool per
+  entry) and whether they settled, and sends them back (broadcast);
+* **verdicts**: the pairs that share a kept block and those judged copies
+  are collected (the stage's ``copies`` and ``shared`` tables), and the
+  entries shared with a copy (a bool per entry).
+
+So the driver holds per-block, per-entry, per-class and per-document
+arrays, never the entry pairs or the document pairs being judged.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import numpy as np
+import pyarrow as pa
+
+from . import require_pyspark
+
+require_pyspark()
+
+from pyspark import StorageLevel  # noqa: E402
+from pyspark.sql import DataFrame, SparkSession  # noqa: E402
+from pyspark.sql import functions as F  # noqa: E402
+
+from ...boilerplate import (  # noqa: E402
+    _MAX_ROUNDS, Decision, Entries, Rounds, _copies, _decision, _entries, _known_entries, _sites,
+)
+from ...config import BoilerplateConfig  # noqa: E402
+from ...progress import Progress, as_progress  # noqa: E402
+
+__all__ = ["decide", "ENTRY_PAIR_SCHEMA", "JUDGED_SCHEMA"]
+
+#: An entry pair (``x < y``, entries of one class), its class, its document
+#: pair (``lo < hi``), whether it is evidence against copying, and the
+#: document pair's copy evidence both ways.
+ENTRY_PAIR_SCHEMA = (
+    "x long, y long, cls long, lo long, hi long, evidence boolean, loose_lo double, loose_hi double"
+)
+#: What a round's map finds: a document pair judged copies (``x``, ``y``,
+#: ``cls`` -1), with whether ``lo`` lies in ``hi`` and ``hi`` in ``lo``; or
+#: an entry pair that is evidence against copying and whose documents are
+#: not copies (``in_hi``, ``in_lo`` false), a vote unless both lie in one document.
+JUDGED_SCHEMA = "x long, y long, cls long, lo long, hi long, in_hi boolean, in_lo boolean"
+_JUDGED_TYPE = pa.schema(
+    [(c, pa.int64()) for c in ("x", "y", "cls", "lo", "hi")] + [("in_hi", pa.bool_()), ("in_lo", pa.bool_())]
+)
+_KEPT_SCHEMA = "x long, y long, lo long, hi long"
+_KEPT_TYPE = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("lo", pa.int64()), ("hi", pa.int64())])
+
+
+def decide(
+    spark: SparkSession, doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, repeat: np.ndarray,
+    host: np.ndarray, n_docs: int, config: BoilerplateConfig, evidence=None, progress: Optional[Progress] = None,
+    *, prose: Optional[np.ndarray] = None, known: Optional[np.ndarray] = None,
+) -> Decision:
+    """:func:`dedupe.boilerplate.decide` with its pairs in Spark (the
+    module's docstring): the same arguments, ``evidence`` a
+    :class:`.boilerplate.SparkEvidence` (None: no copy evidence), and the
+    same :class:`~dedupe.boilerplate.Decision`, to the bit."""
+    progress = as_progress(progress)
+    host = np.asarray(host, dtype=np.int64)
+    live = ~repeat if config.strip_repeats else np.ones(len(doc), dtype=bool)
+    in_known = np.isin(cluster, np.unique(cluster[known])) if known is not None and known.any() else None
+    entries = _entries(doc, cluster, weight, live, n_docs, prose, in_known)
+    size = entries.size
+    eligible = ((size >= 2) & (size >= config.min_documents))[entries.cluster]
+    forced = (size > config.copy_check_limit)[entries.cluster] & eligible
+    known_entries = _known_entries(entries, live, in_known)
+    if known_entries is not None:
+        forced = forced | known_entries
+    # What the executors' judging reads of the entries: no per-block array.
+    slim = Entries(
+        entries.cluster, entries.doc, entries.weight, entries.size, n_docs, np.zeros(0, np.int64),
+        np.zeros(0, np.int64), entries.prose, entries.doc_prose,
+    )
+    context = spark.sparkContext
+    static = context.broadcast((slim, forced, host, config))
+    shipped = [static]
+    with progress.stage("boilerplate · pairs"):
+        pairs = _pairs(spark, entries, host, config, evidence)
+    try:
+        template, judged = _settle(spark, pairs, entries, forced, eligible, static, shipped, progress)
+        with progress.stage("boilerplate · verdicts"):
+            verdicts = _verdicts(spark, pairs, judged, template, len(entries.doc), shipped)
+    finally:
+        pairs.unpersist()
+        for value in shipped:
+            value.unpersist()
+    copied, shared, with_copy = verdicts
+    return _decision(entries, template, with_copy, [copied], [shared], live, repeat, config)
+
+
+# --- pairs -------------------------------------------------------------------------------
+
+
+def _pairs(spark: SparkSession, entries: Entries, host: np.ndarray, config: BoilerplateConfig, evidence) -> DataFrame:
+    """The entry pairs (:data:`ENTRY_PAIR_SCHEMA`) of the classes checked pair
+    by pair, partitioned by document pair, persisted (on disk) and made."""
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    checked = (entries.size >= 2) & (entries.size <= config.copy_check_limit)
+    small = np.flatnonzero(checked[entries.cluster])
+    cls = entries.cluster[small].astype(np.int64)
+    ent_doc = entries.doc[small].astype(np.int64)
+    many = (_sites(entries, host) >= config.cross_site_min_sites)[cls]
+    table = pa.table({
+        "e": pa.array(small.astype(np.int64)), "cls": pa.array(cls), "doc": pa.array(ent_doc),
+        "host": pa.array(host[ent_doc]), "many": pa.array(many, pa.bool_()),
+    })
+    ents = spark.createDataFrame(table).repartition(parts, "cls")
+    a = ents.select(F.col("e").alias("x"), "cls", F.col("doc").alias("lo"), F.col("host").alias("hx"), "many")
+    b = ents.select(F.col("e").alias("y"), "cls", F.col("doc").alias("hi"), F.col("host").alias("hy"))
+    # Entries are sorted by class, then document: x < y is lo < hi.
+    entry_pairs = a.join(b, "cls").where(F.col("x") < F.col("y")).select(
+        "x", "y", "cls", "lo", "hi",
+        ((F.col("hx") < 0) | (F.col("hy") < 0) | (F.col("hx") == F.col("hy")) | F.col("many")).alias("evidence"),
+    ).persist(StorageLevel.DISK_ONLY)
+    try:
+        documents = entry_pairs.select("lo", "hi").distinct().persist(StorageLevel.DISK_ONLY)
+        if evidence is not None:
+            asked = documents.select(F.col("lo").alias("d"), F.col("hi").alias("e")).unionByName(
+                documents.select(F.col("hi").alias("d"), F.col("lo").alias("e"))
+            )
+            # One row per (d, e) found: each way of a pair is its one value.
+            sums = evidence.sums(asked)
+            ways = sums.select(
+                F.least("d", "e").alias("lo"), F.greatest("d", "e").alias("hi"),
+                F.when(F.col("d") < F.col("e"), F.col("evidence")).alias("loose_lo"),
+                F.when(F.col("d") > F.col("e"), F.col("evidence")).alias("loose_hi"),
+            ).groupBy("lo", "hi").agg(F.max("loose_lo").alias("loose_lo"), F.max("loose_hi").alias("loose_hi"))
+            documents = documents.join(ways, ["lo", "hi"], "left")
+        else:
+            documents = documents.select("lo", "hi", F.lit(None).cast("double").alias("loose_lo"),
+                                         F.lit(None).cast("double").alias("loose_hi"))
+        documents = documents.fillna(0.0, ["loose_lo", "loose_hi"])
+        out = (
+            entry_pairs.join(documents, ["lo", "hi"])
+            .select("x", "y", "cls", "lo", "hi", "evidence", "loose_lo", "loose_hi")
+            .repartition(parts, "lo", "hi")
+            .persist(StorageLevel.DISK_ONLY)
+        )
+        out.count()
+        documents.unpersist()
+    finally:
+        entry_pairs.unpersist()
+    return out
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+
+def _sorted_shard(table: pa.Table, names: tuple) -> tuple[dict, dict, np.ndarray]:
+    """A partition's entry pairs as the local shards hold them: by document
+    pair, then entry (each pair's entries in class order, as they were
+    added), as ``(e, p, order)``: entry pairs ``x``, ``y``, ``pair_of`` and
+    ``names``; document pairs ``lo``, ``hi`` and the first of each run's ``names``."""
+    x, y, lo, hi = (table.column(c).to_numpy() for c in ("x", "y", "lo", "hi"))
+    order = np.lexsort((x, hi, lo))
+    x, y, lo, hi = x[order], y[order], lo[order], hi[order]
+    new = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])] if len(lo) else np.zeros(0, bool)
+    first = np.flatnonzero(new)
+    e = {"x": x, "y": y, "lo": lo, "hi": hi, "pair_of": np.cumsum(new) - 1}
+    p = {"lo": lo[first], "hi": hi[first]}
+    for name in names:
+        p[name] = table.column(name).to_numpy()[order][first]
+    return e, p, order
+
+
+def _judge(static, state):
+    """The map of a round: each partition's document pairs judged by the
+    local :func:`dedupe.boilerplate._copies` (:data:`JUDGED_SCHEMA`: the
+    copies, and the entry pairs that may vote)."""
+
+    def judge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        got = [b for b in batches if b.num_rows]
+        if not got:
+            return
+        table = pa.Table.from_batches(got)
+        entries, forced, host, config = static.value
+        template, votes, sole, kept = state.value
+        e, p, order = _sorted_shard(table, ("loose_lo", "loose_hi"))
+        p["same_host"] = (host[p["lo"]] >= 0) & (host[p["lo"]] == host[p["hi"]])
+        # The entry pair's own vote of last round: a class with one vote, this pair's.
+        cls = entries.cluster[e["x"]]
+        own = _own(sole, cls, e["x"], e["y"])
+        rounds = Rounds(forced, template, votes, [], [])
+        is_copy, in_hi, in_lo = _copies(e, p, own, entries, rounds, kept, config)
+        n = int(is_copy.sum())
+        none = np.full(n, -1, dtype=np.int64)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(none), pa.array(none), pa.array(none), pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]),
+             pa.array(in_hi[is_copy]), pa.array(in_lo[is_copy])], schema=_JUDGED_TYPE,
+        )
+        may = table.column("evidence").to_numpy()[order] & ~is_copy[e["pair_of"]]
+        no = np.zeros(int(may.sum()), dtype=bool)
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(e[c][may]) for c in ("x", "y")] + [pa.array(cls[may].astype(np.int64))]
+            + [pa.array(e[c][may]) for c in ("lo", "hi")] + [pa.array(no), pa.array(no)], schema=_JUDGED_TYPE,
+        )
+
+    return judge
+
+
+def _settle(
+    spark: SparkSession, pairs: DataFrame, entries: Entries, forced: np.ndarray, eligible: np.ndarray, static,
+    shipped: list, progress: Progress,
+) -> tuple[np.ndarray, DataFrame]:
+    """:func:`dedupe.boilerplate._settle`'s rounds: which entries are
+    templates, and the last round's map (:data:`JUDGED_SCHEMA`, persisted):
+    its document pairs judged copies."""
+    n_clusters = entries.n_clusters
+    total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
+    template = forced
+    votes = np.zeros(n_clusters, dtype=np.int64)
+    sole = (np.zeros(0, np.int64),) * 3
+    judged: Optional[DataFrame] = None
+    for number in range(1, _MAX_ROUNDS + 1):
+        with progress.stage(f"boilerplate · round {number}", 2, "steps") as task:
+            kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=entries.n_docs)
+            state = spark.sparkContext.broadcast((template, votes, sole, kept))
+            shipped.append(state)
+            if judged is not None:
+                judged.unpersist()
+            judged = pairs.mapInArrow(_judge(static, state), JUDGED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+            judged.count()
+            task.advance()
+            votes, sole = _votes(judged, n_clusters)
+            task.advance()
+        # A template: carried by documents that are not all copies of each other.
+        settled = forced | (eligible & (votes[entries.cluster] > 0))
+        if np.array_equal(settled, template):
+            break
+        template = settled
+    return template, judged
+
+
+def _own(sole: tuple, cls: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether each entry pair ``(x, y)`` of class ``cls`` was last round's
+    one vote of its class (``sole``: :func:`_votes`'s): the local rounds'
+    ``own`` wherever it matters (a class's votes less its own are 0 just
+    when the class has one vote, this pair's)."""
+    classes, sole_x, sole_y = sole
+    if not len(classes):
+        return np.zeros(len(x), dtype=bool)
+    at = np.minimum(np.searchsorted(classes, cls), len(classes) - 1)
+    return (classes[at] == cls) & (sole_x[at] == x) & (sole_y[at] == y)
+
+
+def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, tuple]:
+    """Each class's votes against copying: its entry pairs that are evidence
+    and whose documents are neither copies nor both lie in one document;
+    and the classes with one vote (sorted) with that entry pair's ``x``, ``y``."""
+    pair = ["lo", "hi"]
+    copies = judged.where(F.col("x") < 0)
+    suspects = judged.where(F.col("x") >= 0)
+    # Which document lies in which: lo in hi, hi in lo.
+    inside = copies.where("in_hi").select(F.col("lo").alias("a"), F.col("hi").alias("c")).unionByName(
+        copies.where("in_lo").select(F.col("hi").alias("a"), F.col("lo").alias("c"))
+    )
+    asked = suspects.select(*pair).distinct()
+    under_lo = asked.join(inside.withColumnRenamed("a", "lo"), "lo")
+    both_inside = under_lo.join(inside.withColumnRenamed("a", "hi"), ["hi", "c"], "left_semi").select(*pair)
+    bad = suspects.join(both_inside, pair, "left_anti")
+    got = bad.groupBy("cls").agg(F.count("*").alias("n"), F.min("x").alias("x"), F.min("y").alias("y")).toArrow()
+    cls = got.column("cls").to_numpy().astype(np.int64)
+    votes = np.zeros(n_clusters, dtype=np.int64)
+    votes[cls] = got.column("n").to_numpy()
+    one = votes[cls] == 1
+    order = np.argsort(cls[one])
+    sole = tuple(a[order] for a in (cls[one], got.column("x").to_numpy()[one], got.column("y").to_numpy()[one]))
+    return votes, sole
+
+
+# --- verdicts ----------------------------------------------------------------------------
+
+
+def _both_kept(kept_entry):
+    """The map of the verdicts: the entry pairs whose two entries are kept."""
+
+    def both(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        keep = kept_entry.value
+        for batch in batches:
+            x, y = batch.column("x").to_numpy(), batch.column("y").to_numpy()
+            mask = keep[x] & keep[y]
+            if mask.any():
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array(x[mask]), pa.array(y[mask]), pa.array(batch.column("lo").to_numpy()[mask]),
+                     pa.array(batch.column("hi").to_numpy()[mask])], schema=_KEPT_TYPE,
+                )
+
+    return both
+
+
+def _sorted_pairs(table: pa.Table) -> np.ndarray:
+    """An (n, 2) int64 array of a table's ``lo``, ``hi``, sorted."""
+    lo, hi = table.column("lo").to_numpy().astype(np.int64), table.column("hi").to_numpy().astype(np.int64)
+    order = np.lexsort((hi, lo))
+    return np.stack([lo[order], hi[order]], axis=1).reshape(-1, 2)
+
+
+def _verdicts(
+    spark: SparkSession, pairs: DataFrame, judged: DataFrame, template: np.ndarray, n_entries: int, shipped: list
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The document pairs judged copies (in ``judged``, the last round's
+    map) and those sharing kept text (a pair of entries both kept), each
+    (n, 2) sorted, and the entries shared with a copy of their document."""
+    both = None
+    try:
+        kept_entry = spark.sparkContext.broadcast(~template)
+        shipped.append(kept_entry)
+        both = pairs.select("x", "y", "lo", "hi").mapInArrow(_both_kept(kept_entry), _KEPT_SCHEMA)
+        both = both.persist(StorageLevel.MEMORY_AND_DISK)
+        copies = judged.where(F.col("x") < 0)
+        copied = _sorted_pairs(copies.select("lo", "hi").toArrow())
+        shared = _sorted_pairs(both.select("lo", "hi").distinct().toArrow())
+        with_copies = both.join(copies.select("lo", "hi"), ["lo", "hi"], "left_semi")
+        ends = with_copies.select(F.col("x").alias("e")).unionByName(with_copies.select(F.col("y").alias("e")))
+        with_copy = np.zeros(n_entries, dtype=bool)
+        with_copy[ends.distinct().toArrow().column("e").to_numpy()] = True
+    finally:
+        judged.unpersist()
+        if both is not None:
+            both.unpersist()
+    return copied, shared, with_copy
