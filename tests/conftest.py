@@ -87,6 +87,15 @@ def spark(tmp_path_factory):
         .config("spark.driver.bindAddress", "127.0.0.1")
         # Delete a round's checkpoint once nothing refers to it.
         .config("spark.cleaner.referenceTracking.cleanCheckpoints", "true")
+        # Keep few finished jobs, stages and SQL executions in the status store:
+        # the suite runs hundreds of pipelines in this one JVM (each boilerplate
+        # decision a few SQL executions a round), and with Spark's defaults
+        # (1000 each) their plans and metrics filled the 1 GB driver heap until
+        # it spent its time in GC and a collect never returned.
+        .config("spark.sql.ui.retainedExecutions", "20")
+        .config("spark.ui.retainedJobs", "50")
+        .config("spark.ui.retainedStages", "50")
+        .config("spark.ui.retainedTasks", "1000")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("WARN")

@@ -67,7 +67,7 @@ from ...document import UsageError  # noqa: E402
 from ...pipeline import Run  # noqa: E402
 from ...stages.contract import Stage, Tables  # noqa: E402
 
-__all__ = ["SparkRun", "spark_run", "session", "local_cores", "store_environment", "SHUFFLE_CHARS", "STORE_ENVIRONMENT"]
+__all__ = ["SparkRun", "spark_run", "session", "local_cores", "store_environment", "SHUFFLE_CHARS", "STATUS_LIMITS", "STORE_ENVIRONMENT"]
 
 #: The master a run starts when neither ``--spark-master`` nor spark-submit names one.
 DEFAULT_MASTER = "local[*]"
@@ -78,6 +78,17 @@ DEFAULT_MASTER = "local[*]"
 #: group by n-gram could not allocate its sort's 256 MB pointer array in a
 #: 4 GB heap.)
 SHUFFLE_CHARS = 4 << 20
+#: How much finished work the driver's status store keeps, in a session
+#: dedupe starts (unless ``conf`` or spark-submit sets a key): a run is many
+#: short jobs (the boilerplate decision a few SQL executions a round), and
+#: with Spark's defaults (1000 of each) their plans and metrics filled a
+#: 1 GB driver heap until it spent its time in GC.
+STATUS_LIMITS = {
+    "spark.sql.ui.retainedExecutions": "50",
+    "spark.ui.retainedJobs": "100",
+    "spark.ui.retainedStages": "100",
+    "spark.ui.retainedTasks": "10000",
+}
 # Set by :func:`session` when dedupe chose the shuffle partitions.
 _SIZED = "spark.dedupe.sizeShufflePartitions"
 
@@ -299,6 +310,9 @@ def session(
             raise UsageError(f"a Spark session on {running_on} is running here: it cannot also run on {master}")
         return active, False
     builder = SparkSession.builder.appName("dedupe").config("spark.ui.showConsoleProgress", "false")
+    for key, value in STATUS_LIMITS.items():
+        if key not in (conf or {}) and not SparkConf().contains(key):
+            builder = builder.config(key, value)
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     master = master or (None if SparkConf().contains("spark.master") else DEFAULT_MASTER)
