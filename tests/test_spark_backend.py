@@ -45,12 +45,37 @@ def test_seeds(spark, seeds_dir, tmp_path):
     assert len(local) == 6 and on_spark == local
 
 
-def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path):
+def in_executors(monkeypatch) -> list:
+    """A list that gets an item each time the boilerplate decision runs in Spark's executors."""
+    from dedupe.backends.spark import decide as on_spark
+
+    calls, real = [], on_spark.decide
+    monkeypatch.setattr(on_spark, "decide", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path, monkeypatch):
+    calls = in_executors(monkeypatch)
     local, on_spark = clean_both([corpus], tmp_path)
     assert on_spark == local
+    assert not calls  # a small decision: on the driver (spark.dedupe.driverDecisionPairs)
     # What the corpus plants is found (else equal outputs would prove little).
     summary = json.loads(local["report.json"])["summary"]
     assert summary["templates"] > 10 and summary["syndication_clusters"] > 10 and summary["documents_cleaned"] > 500
+
+
+def test_the_decision_in_the_executors(spark, corpus, tmp_path, monkeypatch):
+    """``spark.dedupe.driverDecisionPairs=0``: the boilerplate decision's pairs
+    and rounds in the executors, the same bytes as locally."""
+    from dedupe.backends.spark.decide import DRIVER_PAIRS
+
+    calls = in_executors(monkeypatch)
+    spark.conf.set(DRIVER_PAIRS, "0")
+    try:
+        local, on_spark = clean_both([corpus], tmp_path)
+    finally:
+        spark.conf.unset(DRIVER_PAIRS)
+    assert calls == [1] and on_spark == local
 
 
 def test_the_learned_block_model(spark, corpus, tmp_path, monkeypatch):

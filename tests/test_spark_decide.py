@@ -209,3 +209,12 @@ def test_nothing_to_pair(spark):
     got = spark_decide.decide(spark, doc, cluster, weight, repeat, host, 3, config)
     assert_same(want, got)
     assert len(got.copies) == 0 and len(got.shared) == 0
+
+
+def test_checked_pairs_counts_the_pairs_of_classes_within_the_limit():
+    # class 1: documents 0, 1, 2 (document 1 twice): 3 pairs; class 2: one
+    # document; class 3: five documents, over a limit of 4.
+    doc = np.array([0, 1, 1, 2, 4, 0, 1, 2, 3, 4], dtype=np.int64)
+    cluster = np.array([1, 1, 1, 1, 2, 3, 3, 3, 3, 3], dtype=np.int64)
+    assert spark_decide.checked_pairs(doc, cluster, BoilerplateConfig(copy_check_limit=4)) == 3
+    assert spark_decide.checked_pairs(doc, cluster, BoilerplateConfig(copy_check_limit=5)) == 3 + 10

@@ -106,7 +106,7 @@ def run_boilerplate(
                     run.release_memory()  # the blocks' texts, read back and shingled
                     if hasattr(loose, "decide"):  # the evidence's own executor decides (Spark: in its executors)
                         d = loose.decide(
-                            doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate,
+                            doc_of, labels, b.weight, b.repeat, host, n_docs, config.boilerplate, run.exchange,
                             progress=run.progress, prose=b.prose, known=run.known,
                         )
                     else:

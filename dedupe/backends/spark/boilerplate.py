@@ -50,9 +50,12 @@ from pyspark import StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
+from ... import boilerplate  # noqa: E402
 from ...arrays import run_starts  # noqa: E402
+from ...boilerplate import Decision  # noqa: E402
+from ...config import BoilerplateConfig  # noqa: E402
 from ...copy_evidence import block_grams, gram_weights  # noqa: E402
-from ...executor import Workers  # noqa: E402
+from ...executor import Exchange, Workers, in_memory  # noqa: E402
 from ...ngrams import SHARDS  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
 from ...verify import MAX_DF  # noqa: E402
@@ -303,13 +306,26 @@ class SparkEvidence:
         )
         return parts.repartition(self._parts, "d", "e").mapInArrow(_sums, _SUM_SCHEMA)
 
-    def decide(self, *args, **kwargs):
-        """:func:`dedupe.boilerplate.decide` (its arguments but ``loose``,
-        ``exchange``) with its pairs, this evidence and its rounds in
-        Spark: :func:`.decide.decide`."""
-        from .decide import decide
+    def decide(
+        self, doc: np.ndarray, cluster: np.ndarray, weight: np.ndarray, repeat: np.ndarray, host: np.ndarray,
+        n_docs: int, config: BoilerplateConfig, exchange: Exchange = in_memory, progress: Optional[Progress] = None,
+        *, prose: Optional[np.ndarray] = None, known: Optional[np.ndarray] = None,
+    ) -> Decision:
+        """:func:`dedupe.boilerplate.decide` (its arguments but ``loose``)
+        with this evidence: with its pairs and rounds in Spark
+        (:func:`.decide.decide`), or on the driver when it has at most
+        :data:`.decide.DRIVER_PAIRS` entry pairs to judge. The same
+        decision either way."""
+        from .decide import DRIVER_PAIRS, DRIVER_PAIRS_DEFAULT, checked_pairs, decide
 
-        return decide(self.spark, *args, evidence=self, **kwargs)
+        if checked_pairs(doc, cluster, config) <= int(self.spark.conf.get(DRIVER_PAIRS, str(DRIVER_PAIRS_DEFAULT))):
+            return boilerplate.decide(
+                doc, cluster, weight, repeat, host, n_docs, config, self, exchange, progress, prose=prose, known=known,
+            )
+        return decide(
+            self.spark, doc, cluster, weight, repeat, host, n_docs, config, evidence=self, progress=progress,
+            prose=prose, known=known,
+        )
 
     def close(self) -> None:
         self._rare.unpersist()

@@ -56,7 +56,18 @@ from ...boilerplate import (  # noqa: E402
 from ...config import BoilerplateConfig  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
 
-__all__ = ["decide", "ENTRY_PAIR_SCHEMA", "JUDGED_SCHEMA"]
+__all__ = ["decide", "checked_pairs", "DRIVER_PAIRS", "DRIVER_PAIRS_DEFAULT", "ENTRY_PAIR_SCHEMA", "JUDGED_SCHEMA"]
+
+#: The Spark setting: a decision with at most this many entry pairs to judge
+#: runs on the driver (:func:`dedupe.boilerplate.decide`, its copy evidence
+#: still asked of the executors), as Spark broadcasts a join's small side:
+#: its rounds are then a pass over arrays each, where in the executors each
+#: is a few jobs (tens of seconds on a small corpus). ``0``: always in the
+#: executors. The decision is the same either way, to the bit.
+DRIVER_PAIRS = "spark.dedupe.driverDecisionPairs"
+#: Its default: about 50 MB of pairs on the driver (16 bytes a pair and the
+#: evidence of its page pair), a corpus of some 10k pages.
+DRIVER_PAIRS_DEFAULT = 2_000_000
 
 #: An entry pair (``x < y``, entries of one class), its class, its document
 #: pair (``lo < hi``), whether it is evidence against copying, and the
@@ -119,6 +130,17 @@ def decide(
 
 
 # --- pairs -------------------------------------------------------------------------------
+
+
+def checked_pairs(doc: np.ndarray, cluster: np.ndarray, config: BoilerplateConfig) -> int:
+    """How many entry pairs the decision judges, about (every block counted
+    live): pairs of documents of each class carried by 2 to
+    ``copy_check_limit`` documents."""
+    n = int(doc.max(initial=0)) + 1
+    _, size = np.unique(np.unique(cluster.astype(np.int64) * n + doc) // n, return_counts=True)
+    size = size[(size >= 2) & (size <= config.copy_check_limit)].astype(np.int64)
+    return int((size * (size - 1) // 2).sum())
+
 
 
 def _pairs(spark: SparkSession, entries: Entries, host: np.ndarray, config: BoilerplateConfig, evidence) -> DataFrame:
