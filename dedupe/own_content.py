@@ -30,6 +30,7 @@ staff table's "Harvard University" twice.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Callable, Optional, Sequence
 from urllib.parse import unquote, urlsplit
@@ -72,7 +73,17 @@ def matches_slug(text: str, slug: frozenset[str]) -> bool:
     words and are cut short)."""
     if not slug:
         return False
-    words = set(_WORD.findall(text.lower()))
+    text = text.lower()
+    # A word of the line is in it as a substring: a line without enough of
+    # the slug's words that way shares too few, told without cutting it into
+    # words (most lines looked at, a template's, hold none).
+    misses = len(slug) - math.ceil(0.8 * len(slug))  # slug words a match may lack
+    for w in slug:
+        if w not in text:
+            if not misses:
+                return False
+            misses -= 1
+    words = set(_WORD.findall(text))
     if not words or len(words) > MAX_WORDS:
         return False
     shared = len(slug & words)

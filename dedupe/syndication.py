@@ -90,7 +90,16 @@ class Tokens:
     def __init__(self, text: str, spans: Sequence[tuple[int, int]]):
         words: list[str] = []
         pos: list[np.ndarray] = []
-        for a, b in spans:
+        ascii = text.isascii()
+        if ascii:
+            # Every piece is ASCII (below), and cut at once: the words of the
+            # lower-cased text between a span's ends are its piece's.
+            low = text.lower()
+            for a, b in spans:
+                words += WORD.findall(low, a, b)
+            bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+            pos.append(_ascii_words_in(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_WORD, bounds))
+        for a, b in () if ascii else spans:
             piece = text[a:b]
             if piece.isascii():
                 # ASCII: lower is casefold and keeps every \w a \w, so the
@@ -145,6 +154,31 @@ def _ascii_word_spans(codes, is_word):
     if inside:
         out[n, 1] = len(codes)
         n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def _ascii_words_in(codes, is_word, bounds):
+    """:func:`_ascii_word_spans` of each piece ``codes[a:b]`` of the ``bounds``
+    (int64 (n, 2)), in the text's offsets, one piece after another."""
+    most = 0
+    for p in range(len(bounds)):
+        most += (bounds[p, 1] - bounds[p, 0] + 1) // 2
+    out = np.empty((most, 2), dtype=np.int64)
+    n = 0
+    for p in range(len(bounds)):
+        inside = False
+        for i in range(bounds[p, 0], bounds[p, 1]):
+            w = is_word[codes[i]]
+            if w and not inside:
+                out[n, 0] = i
+            elif inside and not w:
+                out[n, 1] = i
+                n += 1
+            inside = w
+        if inside:
+            out[n, 1] = bounds[p, 1]
+            n += 1
     return out[:n]
 
 
