@@ -393,14 +393,18 @@ def site_group(name: str, page: dict) -> str:
 def method_dedupe_cv(pages: list[dict], corpus: Path, options: dict, name: str,
                      folds: Path = CV_DIR, method=method_dedupe) -> dict[str, str]:
     """``method`` (dedupe with the block model), each page scored by the fold
-    model that held its site out."""
+    model that held its site out. The fold runs share one work folder: the
+    stages before the model's (reading, trafilatura's verdicts included)
+    run once, the later ones once per fold model (their keys name it)."""
     kept: dict[str, str] = {}
+    work = tempfile.TemporaryDirectory(prefix="dedupe-cv-work-")
     for k, (model, held_out) in enumerate(cv_models(folds)):
-        out = method(pages, corpus, {**options, "block_model": str(model)})
+        out = method(pages, corpus, {"work_dir": work.name, **options, "block_model": str(model)})
         # A page without lines gave the training no rows, so no fold holds
         # it out and no model saw it: any fold's output will do.
         kept.update({p["id"]: out[p["id"]] for p in pages
                      if site_group(name, p) in held_out or (k == 0 and not p["lines"])})
+    work.cleanup()
     missing = [p["id"] for p in pages if p["id"] not in kept]
     if missing:
         raise RuntimeError(f"{len(missing)} pages of {name} are in no fold (stale .cache/models/cv?)")
