@@ -293,9 +293,9 @@ class BoilerplateConfig:
         Blocks the repetition rule removes are kept when the model gives
         them a content probability of at least this: text that repeats yet
         reads as content in its page (1 keeps every removal of the rule).
-        By default (None) 0.5 on pages read from HTML with a page
-        extractor's verdict (``page_extractor``), which removes what the
-        model puts back wrongly, and 0.9 on the others (text input).
+        Unset (None, the default): 0.5 on pages read from HTML with a
+        page extractor's verdict (``page_extractor``), which removes what
+        the model puts back wrongly, and 0.9 on the others (text input).
     model_min_site_pages : int
         The model judges the pages of sites (URL hosts) with at least this
         many pages in the corpus: there it has the cross-page evidence it was
