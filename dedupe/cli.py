@@ -96,7 +96,7 @@ def config_options(command: Callable) -> Callable:
             if f.name in _CHOICES:
                 kind: Any = click.Choice(_CHOICES[f.name])
             else:
-                kind = {"int": int, "float": float, "str": str, "Optional[str]": str, "Optional[int]": click.IntRange(min=1)}.get(str(f.type), type(f.default))
+                kind = {"int": int, "float": float, "str": str, "Optional[str]": str, "Optional[int]": click.IntRange(min=1), "Optional[float]": float}.get(str(f.type), type(f.default))
             command = click.option(
                 flag, f.name, type=kind, default=f.default, show_default=f.default is not None, help=helps.get(f.name)
             )(command)

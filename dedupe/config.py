@@ -56,13 +56,24 @@ FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet
 LINK_LINES = ("auto", "all", "none")
 #: Per-page extractors of an HTML page's main text (``ReadConfig.page_extractor``, :mod:`dedupe.io.main_text`).
 EXTRACTORS = ("none", "trafilatura", "trafilatura-strict")
+#: ``BoilerplateConfig.restore_threshold`` when not given: on pages read from
+#: HTML with a page extractor's verdict, and on the others. Chosen by
+#: cross-validation by site over the five public sets (benchmarks/README.md):
+#: 0.5 lifts WCXB's content recall from HTML to the rule's, the extractor
+#: removing what the model wrongly puts back; from text 0.5 costs dragnet
+#: and CleanPortalEval F1 and puts a newsletter line back on a fixture.
+RESTORE_THRESHOLDS = {"extractor": 0.5, "other": 0.9}
 
 
 def _check_extractor(value: Any) -> None:
     if value not in EXTRACTORS:
         raise ValueError(f"The 'page_extractor' parameter must be one of {', '.join(EXTRACTORS)}. Got {value!r} instead.")
     if value != "none" and importlib.util.find_spec("trafilatura") is None:
-        raise ValueError(f"The 'page_extractor' {value} needs trafilatura: pip install 'crawl-dedupe[trafilatura]'.")
+        # A dependency since it is the default: missing only from a broken install.
+        raise ValueError(
+            f"The 'page_extractor' {value} needs trafilatura, which this installation lacks: "
+            "pip install 'trafilatura>=2.0' (or reinstall crawl-dedupe), or --page-extractor none."
+        )
 
 
 @dataclass(frozen=True)
@@ -119,11 +130,13 @@ class ReadConfig:
         what it finds outside the page's main text (reason
         ``outside_main_text``), where the repetition rule cannot see it (a
         reader's comment is on one page only): ``trafilatura`` (the
-        ``trafilatura`` extra; tens of milliseconds a page) removes the
-        lines it finds in the comments and those before or after the main
-        text; ``trafilatura-strict`` every line not in the main text (more
-        precise on news pages, and it loses content on shop and forum
-        pages); ``none``.
+        default; tens of milliseconds a page, in the worker processes)
+        removes the lines it finds in the comments and those before or
+        after the main text; ``trafilatura-strict`` every line not in the
+        main text (more precise on news pages, and it loses content on
+        shop and forum pages); ``none``, the cross-page evidence alone (and
+        the HTML read several times faster). Text input has no HTML: there
+        it does nothing.
     """
 
     format: str = "auto"
@@ -140,7 +153,7 @@ class ReadConfig:
     # record; a file may hold 256 such documents (16 GiB) before it is a bomb.
     max_document_bytes: int = 64 << 20
     max_file_bytes: int = 16 << 30
-    page_extractor: str = "none"
+    page_extractor: str = "trafilatura"
 
     def __post_init__(self) -> None:
         _check_extractor(self.page_extractor)
@@ -268,7 +281,7 @@ class BoilerplateConfig:
         occurrence.
     block_model : str
         The learned block model that weighs every block's evidence:
-        ``builtin`` (shipped with dedupe), a folder written by
+        ``builtin`` (shipped with dedupe; the default), a folder written by
         ``benchmarks/train_block_model.py``, or ``none`` for the repetition
         rule alone.
     content_threshold : float
@@ -276,10 +289,13 @@ class BoilerplateConfig:
         (``learned_boilerplate``). Low on purpose: losing content is worse
         than leaving a menu line. Text a copy of the page shares is never
         removed by the model.
-    restore_threshold : float
+    restore_threshold : float or None
         Blocks the repetition rule removes are kept when the model gives
         them a content probability of at least this: text that repeats yet
         reads as content in its page (1 keeps every removal of the rule).
+        Unset (None, the default): 0.5 on pages read from HTML with a
+        page extractor's verdict (``page_extractor``), which removes what
+        the model puts back wrongly, and 0.9 on the others (text input).
     model_min_site_pages : int
         The model judges the pages of sites (URL hosts) with at least this
         many pages in the corpus: there it has the cross-page evidence it was
@@ -303,9 +319,9 @@ class BoilerplateConfig:
     cross_site_min_sites: int = 3
     copy_check_limit: int = 1000
     strip_repeats: bool = True
-    block_model: str = "none"
+    block_model: str = "builtin"
     content_threshold: float = 0.15
-    restore_threshold: float = 0.9
+    restore_threshold: Optional[float] = None
     model_min_site_pages: int = 3
     link_lines: str = "auto"
 
@@ -318,7 +334,8 @@ class BoilerplateConfig:
         _check_range("copy_check_limit", self.copy_check_limit, 2, 2**31, int)
         _check_field_name("block_model", self.block_model)
         _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
-        _check_range("restore_threshold", self.restore_threshold, 0.0, 1.0)
+        if self.restore_threshold is not None:
+            _check_range("restore_threshold", self.restore_threshold, 0.0, 1.0)
         _check_range("model_min_site_pages", self.model_min_site_pages, 0, 2**31, int)
         if self.link_lines not in LINK_LINES:
             raise ValueError(f"The 'link_lines' parameter must be one of {', '.join(LINK_LINES)}. Got {self.link_lines!r} instead.")

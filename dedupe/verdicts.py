@@ -10,22 +10,23 @@ import numpy as np
 
 from . import boilerplate
 from . import store as stores
+from .config import RESTORE_THRESHOLDS
 from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
 
-__all__ = ["apply_model", "link_lines", "lone_pages"]
+__all__ = ["apply_model", "link_lines", "lone_pages", "restore_thresholds"]
 
 
-def apply_model(table: "BlockTable", config) -> np.ndarray:
+def apply_model(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
     is content, plus what it removes; lines of link text where the page or
     its site says they are chrome (``link_lines``); lines the page extractor
-    leaves out of the page's main text (``--page-extractor``,
-    :mod:`dedupe.io.main_text`); a page's own headline kept on its page
-    (:mod:`dedupe.own_content`)."""
-    action = _judged(table, config)
+    leaves out of the page's main text (``--page-extractor``, named by
+    ``extractor``, :mod:`dedupe.io.main_text`); a page's own headline kept
+    on its page (:mod:`dedupe.own_content`)."""
+    action = _judged(table, config, extractor)
     action[(action == boilerplate.KEEP) & link_lines(table, config, action)] = boilerplate.LINK_TEXT
     action[(action == boilerplate.KEEP) & table.aside_evidence()] = boilerplate.ASIDE
     action[own_content_of(table, action)] = boilerplate.KEEP
@@ -103,7 +104,20 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     return own
 
 
-def _judged(table: "BlockTable", config) -> np.ndarray:
+def restore_thresholds(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
+    """Each document's ``restore_threshold`` (float64, shape (n_docs,)):
+    the config's where it is given; else (None)
+    :data:`~dedupe.config.RESTORE_THRESHOLDS`, by whether the page has a
+    page extractor's verdict (read from HTML, ``extractor`` not "none")."""
+    n_docs = len(table.blocks.bounds) - 1
+    if config.restore_threshold is not None:
+        return np.full(n_docs, float(config.restore_threshold))
+    html = stores.tag_path_counts(table.documents) == np.diff(table.blocks.bounds)
+    judged = html & (extractor != "none")
+    return np.where(judged, RESTORE_THRESHOLDS["extractor"], RESTORE_THRESHOLDS["other"])
+
+
+def _judged(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
     """The rule's verdicts weighed by the learned model, where it is on."""
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
@@ -127,9 +141,8 @@ def _judged(table: "BlockTable", config) -> np.ndarray:
     # The model reads the rule's verdict as one piece of evidence among
     # many; where it is sure a removed line is content (a product's field
     # labels, a line several pages of a shop print), it keeps the line.
-    restored = (action != boilerplate.KEEP) & (content >= config.restore_threshold) & judged[table.doc]
-    if config.restore_threshold >= 1:
-        restored[:] = False
+    restore = restore_thresholds(table, config, extractor)[table.doc]
+    restored = (action != boilerplate.KEEP) & (content >= restore) & (restore < 1) & judged[table.doc]
     action[learned] = boilerplate.LEARNED
     action[restored] = boilerplate.KEEP
     return action

@@ -62,11 +62,12 @@ def test_missing_model_is_a_clear_error(tmp_path):
         blockmodel.load(tmp_path)
 
 
-def test_model_none_is_the_rule_alone(seeds_dir):
-    with_model = dedupe.scan([seeds_dir], block_model="builtin").report.data["summary"]
-    rule = dedupe.scan([seeds_dir]).report.data["summary"]  # the default: the rule alone
+def test_the_model_is_the_default_and_none_is_the_rule_alone(seeds_dir):
+    default = dedupe.scan([seeds_dir]).report.data
+    rule = dedupe.scan([seeds_dir], block_model="none").report.data["summary"]
+    assert default["config"]["block_model"] == "builtin"
     assert rule["blocks_removed"]["learned_boilerplate"] == 0
-    assert with_model["blocks_removed"]["boilerplate"] == rule["blocks_removed"]["boilerplate"]
+    assert default["summary"]["blocks_removed"]["boilerplate"] == rule["blocks_removed"]["boilerplate"]
 
 
 def test_syndicated_text_is_never_removed_by_the_model(data_dir):
@@ -87,7 +88,7 @@ def test_the_model_keeps_what_the_rule_removes_only_when_sure(seeds_dir):
         summary = dedupe.scan([seeds_dir], block_model="builtin", content_threshold=0.0, restore_threshold=restore,
                               model_min_site_pages=0).report.data["summary"]["blocks_removed"]
         removed[restore] = summary.get("boilerplate", 0) + summary.get("repeated_in_document", 0)
-    rule = dedupe.scan([seeds_dir]).report.data["summary"]["blocks_removed"]
+    rule = dedupe.scan([seeds_dir], block_model="none").report.data["summary"]["blocks_removed"]
     assert removed[1.0] == rule.get("boilerplate", 0) + rule.get("repeated_in_document", 0) > 0  # 1: the rule's removals stand
     assert removed[0.0] == 0  # 0: every line the rule removes is kept
     assert 0 < removed[0.9] <= removed[1.0]  # the footers and menus stay removed

@@ -1,4 +1,5 @@
-"""--page-extractor: a per-page extractor's verdict beside the cross-page evidence (dedupe.io.main_text)."""
+"""--page-extractor: a per-page extractor's verdict beside the cross-page evidence (dedupe.io.main_text);
+trafilatura, the default, is a dependency."""
 
 import importlib.util
 
@@ -8,8 +9,6 @@ import dedupe
 from dedupe.config import ReadConfig
 from dedupe.io.html import LINK_TEXT, OUTSIDE_MAIN_TEXT, element_path, is_link_text, is_outside_main_text, mark
 from dedupe.io.main_text import outside_main_text
-
-pytest.importorskip("trafilatura", reason="the trafilatura extra is not installed")
 
 BODY = [
     "After a week of heavy rain, the rivers of the northern valleys rose above their banks on Tuesday, and the"
@@ -67,13 +66,11 @@ def test_marks_follow_the_elements():
     assert not is_outside_main_text(mark("html>body>p", LINK_TEXT))
 
 
-def test_a_lone_page_loses_its_comments_and_footer_and_keeps_its_article(tmp_path):
+def test_by_default_a_lone_page_loses_its_comments_and_footer_and_keeps_its_article(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "rivers.html").write_text(page(), encoding="utf-8")
-    plain = dedupe.clean([tmp_path / "in"], tmp_path / "plain", report=tmp_path / "plain.json")
-    judged = dedupe.clean(
-        [tmp_path / "in"], tmp_path / "judged", page_extractor="trafilatura", report=tmp_path / "judged.json"
-    )
+    plain = dedupe.clean([tmp_path / "in"], tmp_path / "plain", page_extractor="none", report=tmp_path / "plain.json")
+    judged = dedupe.clean([tmp_path / "in"], tmp_path / "judged", report=tmp_path / "judged.json")
     kept = (tmp_path / "judged" / "rivers.txt").read_text(encoding="utf-8")
     assert all(p in kept for p in BODY) and HEADLINE in kept
     assert COMMENT not in kept and FOOTER not in kept
@@ -94,13 +91,23 @@ def test_pages_of_a_site_keep_their_own_headlines(tmp_path):
         assert f"Rivers rise in the {word} again" in kept and COMMENT not in kept
 
 
-def test_an_unknown_extractor_or_a_missing_extra_is_a_clear_error(monkeypatch):
+def test_an_unknown_extractor_or_a_missing_trafilatura_is_a_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="page_extractor"):
         ReadConfig(page_extractor="justext")
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "trafilatura" else real(name, *a))
-    with pytest.raises(ValueError, match=r"crawl-dedupe\[trafilatura\]"):
-        ReadConfig(page_extractor="trafilatura")
+    with pytest.raises(ValueError, match=r"pip install 'trafilatura.*--page-extractor none"):
+        ReadConfig()
+    assert ReadConfig(page_extractor="none").page_extractor == "none"  # a broken install can still run
+
+
+def test_text_input_is_not_judged_by_the_page_extractor(tmp_path):
+    """The extractor reads HTML: a text page keeps its comment under the default."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "rivers.txt").write_text("\n\n".join([HEADLINE, *BODY, COMMENT, FOOTER]) + "\n", encoding="utf-8")
+    result = dedupe.clean([tmp_path / "in"], tmp_path / "out", report=tmp_path / "report.json")
+    assert COMMENT in (tmp_path / "out" / "rivers.txt").read_text(encoding="utf-8")
+    assert result.report.data["summary"]["blocks_removed"]["outside_main_text"] == 0
 
 
 def test_spark_judges_pages_as_the_local_run_does(spark, tmp_path):

@@ -126,3 +126,19 @@ def test_no_test_reaches_for_a_private_name_of_the_package():
             ):
                 offenders.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
     assert not offenders
+
+
+def test_what_the_defaults_use_is_a_dependency_not_an_extra():
+    """The same input and config give the same bytes on every install: the
+    default page extractor (trafilatura) comes with dedupe, and the extra
+    that used to bring it still installs."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    from dedupe.config import Config
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert Config().read.page_extractor == "trafilatura"
+    assert any(d.startswith("trafilatura") for d in project["dependencies"])
+    assert "trafilatura" in project["optional-dependencies"]

@@ -82,10 +82,11 @@ def test_a_rerun_reuses_the_kept_stage_and_a_changed_threshold_computes_it_again
 
     found.clear()
     again, told = through_syndication(stage_runs, documents)
-    assert found == [] and told.reused == ["blocks", "clusters", "boilerplate", "syndication"]
+    # The model stage (the block model is on by default) keeps its own checkpoint too.
+    assert found == [] and told.reused == ["blocks", "clusters", "boilerplate", "model", "syndication"]
     assert again == first
 
     # The halves lie whole in the story: at a containment of 0.9 they are still its copies.
     changed, told = through_syndication(stage_runs, documents, syndication_threshold=0.9)
-    assert found and told.reused == ["blocks", "clusters", "boilerplate"]
+    assert found and told.reused == ["blocks", "clusters", "boilerplate", "model"]
     assert [c.members for c in changed.clusters] == [c.members for c in first.clusters]

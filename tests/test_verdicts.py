@@ -1,4 +1,4 @@
-"""The final verdicts: lines of link text on a page without siblings (HTML input)."""
+"""The final verdicts: lines of link text on a page without siblings (HTML input); the model's restore threshold."""
 
 import json
 
@@ -9,8 +9,8 @@ import dedupe
 from dedupe.boilerplate import KEEP, LINK_TEXT
 from dedupe.config import BoilerplateConfig, Config
 from dedupe.io.records import html_document
-from dedupe.pipeline import analyse
-from dedupe.verdicts import lone_pages
+from dedupe.pipeline import analyse, block_table
+from dedupe.verdicts import lone_pages, restore_thresholds
 
 BODIES = [
     "The fishing boats came in late on Tuesday, and the crews said the weather had turned twice "
@@ -45,6 +45,12 @@ def page(host: str, n: int) -> str:
     )
 
 
+# The link-line tests judge over the rule's verdicts alone: with the block
+# model (the default) most related links on a site's pages already go as
+# learned_boilerplate, before the link-line check sees them.
+RULE = BoilerplateConfig(block_model="none")
+
+
 def documents(hosts: list[str]) -> list:
     return [
         html_document(page(h, i), id=f"p{i}", source="crawl", line=i + 1, url=f"https://{h}/post{i}") for i, h in enumerate(hosts)
@@ -71,7 +77,7 @@ def test_a_lone_page_loses_its_link_lines_and_keeps_its_headline():
 
 def test_pages_with_siblings_are_left_to_the_rule_unless_all():
     three = documents(["a.example"] * 3 + ["b.example"])
-    analysis = analyse(three)
+    analysis = analyse(three, Config(boilerplate=RULE))
     # a.example has three pages: its menu is a template, its related links
     # (each on one page) are the rule's to judge, and it keeps them.
     assert [removed_as_links(analysis, i) for i in range(3)] == [0, 0, 0]
@@ -80,9 +86,9 @@ def test_pages_with_siblings_are_left_to_the_rule_unless_all():
     # same as a.example's, as a template).
     assert kept(analysis, 3) == [HEADLINES[3], BODIES[3]]
     assert removed_as_links(analysis, 3) == 2
-    every = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="all")))
+    every = analyse(three, Config(boilerplate=BoilerplateConfig(block_model="none", link_lines="all")))
     assert all(RELATED[i][0] not in kept(every, i) for i in range(4))
-    never = analyse(three, Config(boilerplate=BoilerplateConfig(link_lines="none")))
+    never = analyse(three, Config(boilerplate=BoilerplateConfig(block_model="none", link_lines="none")))
     assert all((never.action[i] != LINK_TEXT).all() for i in range(4))
     assert RELATED[3][1] in kept(never, 3)
 
@@ -101,12 +107,12 @@ def test_on_a_site_link_lines_go_where_the_site_puts_templates():
             f"<aside><p>{heading}</p><p><a href=/a{i}>{RELATED[i][0]}</a></p></aside></body></html>"
         )
         docs.append(html_document(html, id=f"p{i}", source="crawl", line=i + 1, url=f"https://a.example/{i}"))
-    analysis = analyse(docs)
+    analysis = analyse(docs, Config(boilerplate=RULE))
     for i in range(3):
         assert RELATED[i][0] not in kept(analysis, i)  # its path's text on the site: mostly the template heading
         assert f"{RELATED[i][1]} (reading list)" in kept(analysis, i)  # its path: content
         assert removed_as_links(analysis, i) == 1
-    none = analyse(docs, Config(boilerplate=BoilerplateConfig(link_lines="none")))
+    none = analyse(docs, Config(boilerplate=BoilerplateConfig(block_model="none", link_lines="none")))
     assert all(RELATED[i][0] in kept(none, i) for i in range(3))
 
 
@@ -136,3 +142,16 @@ def test_the_report_counts_link_text(tmp_path):
 def test_link_lines_must_be_a_known_word():
     with pytest.raises(ValueError, match="link_lines"):
         BoilerplateConfig(link_lines="some")
+
+
+def test_the_default_restore_threshold_is_lower_where_a_page_extractor_judged_the_page():
+    """0.5 on pages read from HTML with a page extractor (its verdict removes
+    what the model puts back wrongly), 0.9 on text pages; a number given
+    applies to every page."""
+    docs = [*documents(["a.example"] * 2), dedupe.Document(id="t", text=BODY + "\n", source="mem")]
+    table = block_table(docs, Config())
+    assert restore_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.5, 0.5, 0.9]
+    assert restore_thresholds(table, BoilerplateConfig(), "none").tolist() == [0.9, 0.9, 0.9]
+    assert restore_thresholds(table, BoilerplateConfig(restore_threshold=0.7), "trafilatura").tolist() == [0.7] * 3
+    with pytest.raises(ValueError, match="restore_threshold"):
+        BoilerplateConfig(restore_threshold=1.5)

@@ -22,6 +22,8 @@ STAGE = Stage(
     config=(
         "boilerplate.block_model", "boilerplate.content_threshold", "boilerplate.restore_threshold",
         "boilerplate.model_min_site_pages", "boilerplate.link_lines",
+        # Whether a page has an extractor's verdict sets its restore threshold.
+        "read.page_extractor",
     ),
     writes=(Table("blocks", ("action",), rows="block"),),
     steps=(Step("score", "map", "pages", "each block's features scored by the learned model, weighed with the rule"),),
@@ -32,15 +34,15 @@ def run_model(run: "Run", table: BlockTable) -> np.ndarray:
     """Each block's final action: the rule's, weighed by the learned model
     when one is on (else the rule's alone, and no checkpoint of its own:
     what reads the model's verdicts reads the rule's)."""
-    config = run.config.boilerplate
+    config, extractor = run.config.boilerplate, run.config.read.page_extractor
     if config.block_model == "none":
         run.keys[STAGE.name] = run.keys.get("boilerplate")
         with run.progress.stage("model"):  # the headline and link-text checks: seconds on a large corpus
-            return apply_model(table, config)
+            return apply_model(table, config, extractor)
 
     def compute() -> Tables:
         with run.progress.stage("model"):
-            return {"blocks": {"action": apply_model(table, config)}}
+            return {"blocks": {"action": apply_model(table, config, extractor)}}
 
     from .. import blockmodel  # scikit-learn: most of a second to import, for runs that use the model only
 
