@@ -37,7 +37,7 @@ screenshots: install
 	@$(BIN)/python docs/screenshots.py $(OUT)/report.html $(OUT)
 
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 # Quality on the public benchdata sets (needs ../shared/benchdata or DEDUPE_BENCHDATA).
 bench: install

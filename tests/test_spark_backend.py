@@ -55,13 +55,25 @@ def in_executors(monkeypatch) -> list:
 
 
 def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path, monkeypatch):
+    """The defaults (the block model among them): its text features computed
+    in the executors (no text fetched by the model stage), the same bytes
+    as locally."""
+    from dedupe.backends.spark.documents import SparkDocuments
+
     calls = in_executors(monkeypatch)
-    local, on_spark = clean_both([corpus], tmp_path)
+    stage, fetched_in = ["?"], []
+    fetch = SparkDocuments.fetch
+    monkeypatch.setattr(SparkDocuments, "fetch", lambda self, frame: fetched_in.append(stage[0]) or fetch(self, frame))
+    local, on_spark = clean_both([corpus], tmp_path, progress=lambda name, *_: stage.__setitem__(0, name))
     assert on_spark == local
     assert not calls  # a small decision: on the driver (spark.dedupe.driverDecisionPairs)
+    # Only the report reads texts (its JSON is written after the write stage, under its name).
+    assert fetched_in and set(fetched_in) <= {"report", "write"}
     # What the corpus plants is found (else equal outputs would prove little).
     summary = json.loads(local["report.json"])["summary"]
     assert summary["templates"] > 10 and summary["syndication_clusters"] > 10 and summary["documents_cleaned"] > 500
+    dedupe.clean([corpus], tmp_path / "rule" / "out", report=tmp_path / "rule" / "report.json", block_model="none")
+    assert (tmp_path / "rule" / "report.json").read_bytes() != local["report.json"]  # the model changed something
 
 
 def test_the_decision_in_the_executors(spark, corpus, tmp_path, monkeypatch):
@@ -72,33 +84,17 @@ def test_the_decision_in_the_executors(spark, corpus, tmp_path, monkeypatch):
     calls = in_executors(monkeypatch)
     spark.conf.set(DRIVER_PAIRS, "0")
     try:
-        local, on_spark = clean_both([corpus], tmp_path)
+        local, on_spark = clean_both([corpus], tmp_path, block_model="none")
     finally:
         spark.conf.unset(DRIVER_PAIRS)
     assert calls == [1] and on_spark == local
-
-
-def test_the_learned_block_model(spark, corpus, tmp_path, monkeypatch):
-    """``--block-model builtin``: its text features computed in the executors
-    (no text fetched by the model stage), the same bytes as locally."""
-    from dedupe.backends.spark.documents import SparkDocuments
-
-    stage, fetched_in = ["?"], []
-    fetch = SparkDocuments.fetch
-    monkeypatch.setattr(SparkDocuments, "fetch", lambda self, frame: fetched_in.append(stage[0]) or fetch(self, frame))
-    local, on_spark = clean_both([corpus], tmp_path, block_model="builtin", progress=lambda name, *_: stage.__setitem__(0, name))
-    assert on_spark == local
-    # Only the report reads texts (its JSON is written after the write stage, under its name).
-    assert fetched_in and set(fetched_in) <= {"report", "write"}
-    dedupe.clean([corpus], tmp_path / "rule" / "out", report=tmp_path / "rule" / "report.json")
-    assert (tmp_path / "rule" / "report.json").read_bytes() != local["report.json"]  # the model changed something
 
 
 def test_one_file_or_seven(spark, corpus, tmp_path):
     """The same pages in seven files: the same result on Spark as locally (ids from file and row)."""
     seven = generated(tmp_path / "seven", 600, 90)
     assert len(list(seven.glob("*.jsonl"))) == 7
-    local, on_spark = clean_both([seven], tmp_path)
+    local, on_spark = clean_both([seven], tmp_path, block_model="none")
     assert on_spark == local
 
 
@@ -115,8 +111,8 @@ def test_the_order_of_the_files_changes_no_choice(spark, tmp_path):
     renamed.mkdir()
     for i, path in enumerate(files):
         (renamed / f"part-{len(files) - i}.jsonl").write_bytes(path.read_bytes())
-    local = dedupe.clean([seven], tmp_path / "local", report=tmp_path / "local.json", backend="local")
-    on_spark = dedupe.clean([renamed], tmp_path / "spark", report=tmp_path / "spark.json", backend="spark")
+    local = dedupe.clean([seven], tmp_path / "local", report=tmp_path / "local.json", backend="local", block_model="none")
+    on_spark = dedupe.clean([renamed], tmp_path / "spark", report=tmp_path / "spark.json", backend="spark", block_model="none")
     assert _records_by_id(tmp_path / "local") == _records_by_id(tmp_path / "spark")
     reports = [json.loads((tmp_path / f"{b}.json").read_bytes()) for b in ("local", "spark")]
     assert [d["id"] for d in reports[0]["documents"]] != [d["id"] for d in reports[1]["documents"]]

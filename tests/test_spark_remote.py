@@ -36,7 +36,7 @@ def test_s3_in_and_out_gives_the_local_backends_bytes(spark, s3, crawl, tmp_path
     for backend in ("local", "spark"):
         result = dedupe.clean(
             ["s3://bucket/crawl/"], f"s3://bucket/{backend}/", report=f"s3://bucket/reports/{backend}.json",
-            backend=backend,
+            backend=backend, block_model="none",  # the paths are the test; the model on Spark: test_spark_backend
         )
         assert all(isinstance(w, str) and w.startswith(f"s3://bucket/{backend}/") for w in result.written)
         out[backend] = (_files(s3, f"s3://bucket/{backend}/"), s3.cat_file(f"bucket/reports/{backend}.json"))
@@ -51,9 +51,9 @@ def test_s3_in_and_out_gives_the_local_backends_bytes(spark, s3, crawl, tmp_path
 
 def test_a_local_corpus_cleaned_to_s3_and_an_s3_corpus_cleaned_to_a_folder(spark, s3, crawl, tmp_path):
     s3.put(str(crawl), "bucket/crawl", recursive=True)
-    dedupe.clean([crawl], tmp_path / "local", backend="local")
-    dedupe.clean([crawl], "s3://bucket/to-s3/", backend="spark")
-    dedupe.clean(["s3://bucket/crawl/"], tmp_path / "from-s3", backend="spark")
+    dedupe.clean([crawl], tmp_path / "local", backend="local", block_model="none")
+    dedupe.clean([crawl], "s3://bucket/to-s3/", backend="spark", block_model="none")
+    dedupe.clean(["s3://bucket/crawl/"], tmp_path / "from-s3", backend="spark", block_model="none")
     want = {p.relative_to(tmp_path / "local").as_posix(): p.read_bytes() for p in (tmp_path / "local").rglob("*") if p.is_file()}
     got = {p.relative_to(tmp_path / "from-s3").as_posix(): p.read_bytes() for p in (tmp_path / "from-s3").rglob("*") if p.is_file()}
     assert _files(s3, "s3://bucket/to-s3/") == want and got == want and len(want) > 5
