@@ -106,7 +106,8 @@ class Tokens:
                 # words of the lower-cased piece are the case-folded words,
                 # and their offsets are the runs of word bytes.
                 words += WORD.findall(piece.lower())
-                pos.append(_ascii_word_spans(np.frombuffer(piece.encode("ascii"), dtype=np.uint8), _ASCII_WORD) + a)
+                codes = np.frombuffer(piece.encode("ascii"), dtype=np.uint8)
+                pos.append(_ascii_words_in(codes, _ASCII_WORD, np.array([[0, len(codes)]], dtype=np.int64)) + a)
             else:
                 found = list(WORD.finditer(text, a, b))
                 words += [m.group().casefold() for m in found]
@@ -138,29 +139,10 @@ _ASCII_WORD = np.array([bool(WORD.fullmatch(chr(c))) for c in range(128)], dtype
 
 
 @njit(cache=True)
-def _ascii_word_spans(codes, is_word):
-    """``(start, end)`` of each run of word characters of ASCII ``codes``, int64 (n, 2)."""
-    out = np.empty((len(codes) // 2 + 1, 2), dtype=np.int64)
-    n = 0
-    inside = False
-    for i in range(len(codes)):
-        w = is_word[codes[i]]
-        if w and not inside:
-            out[n, 0] = i
-        elif inside and not w:
-            out[n, 1] = i
-            n += 1
-        inside = w
-    if inside:
-        out[n, 1] = len(codes)
-        n += 1
-    return out[:n]
-
-
-@njit(cache=True)
 def _ascii_words_in(codes, is_word, bounds):
-    """:func:`_ascii_word_spans` of each piece ``codes[a:b]`` of the ``bounds``
-    (int64 (n, 2)), in the text's offsets, one piece after another."""
+    """``(start, end)`` of each run of word characters of each piece
+    ``codes[a:b]`` of the ``bounds`` (int64 (n, 2)) of ASCII ``codes``, in
+    the text's offsets, one piece after another: int64 (m, 2)."""
     most = 0
     for p in range(len(bounds)):
         most += (bounds[p, 1] - bounds[p, 0] + 1) // 2
