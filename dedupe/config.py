@@ -130,7 +130,8 @@ class ReadConfig:
         what it finds outside the page's main text (reason
         ``outside_main_text``), where the repetition rule cannot see it (a
         reader's comment is on one page only): ``trafilatura`` (the
-        default; tens of milliseconds a page, in the worker processes)
+        default; tens of milliseconds a page, where the page is read: in
+        the worker processes when the input is several files)
         removes the lines it finds in the comments and those before or
         after the main text; ``trafilatura-strict`` every line not in the
         main text (more precise on news pages, and it loses content on
