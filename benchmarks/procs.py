@@ -33,6 +33,22 @@ def status_mb(pid: int, field: str) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """A process's proportional set size in MB (``/proc/<pid>/smaps_rollup``):
+    its resident pages, each shared page divided among the processes sharing
+    it, so that summed over a tree of forked workers (Spark's Python daemon
+    forks its workers) shared pages count once, where a sum of RSS counts
+    them once a process. VmRSS where the kernel has no ``smaps_rollup``."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return status_mb(pid, "VmRSS")
+    return 0.0
+
+
 def process_tree(pid: int) -> list[int]:
     """``pid`` and its live descendants (worker processes of a parallel run)."""
     children: dict[int, list[int]] = {}
@@ -57,7 +73,7 @@ def run_watched(
 ) -> Watched:
     """Run ``cmd``, its stderr to ``log``; stop it past ``timeout`` seconds or ``max_rss_mb``.
 
-    The peak is the largest sum of the tree's RSS seen (polled every 50 ms),
+    The peak is the largest sum of the tree's PSS seen (:func:`pss_mb`, polled every 50 ms),
     or the child's own high-water mark (VmHWM) if larger. (``wait4``'s
     ``ru_maxrss`` would count this process's memory, which the child had
     until exec.)
@@ -68,7 +84,7 @@ def run_watched(
         # A session of its own, so stopping it stops its workers too.
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
         while True:
-            rss = sum(status_mb(p, "VmRSS") for p in process_tree(proc.pid))
+            rss = sum(pss_mb(p) for p in process_tree(proc.pid))
             peak = max(peak, rss, status_mb(proc.pid, "VmHWM"))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:

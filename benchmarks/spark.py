@@ -6,7 +6,7 @@ Usage::
 
 On each generated corpus (``corpus.py``), ``dedupe clean`` runs twice, each
 a child process watched by ``procs.run_watched`` (wall and CPU time, the
-peak RSS of the whole process tree: the JVM and Spark's Python workers
+peak memory of the whole process tree (PSS: a shared page counted once): the JVM and Spark's Python workers
 included): ``-j 2`` on this machine, and ``--backend spark --spark-master
 local[2]``, the same two cores. The outputs are compared byte for byte.
 The table shows Spark's fixed cost (the JVM, the session, a job per step)
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
         runs = {b: clean(corpus, args.work / f"{b}-{pages}", b, args.timeout, args.max_rss_gb * 1024, args.driver_memory) for b in ("local", "spark")}
         same = all(w.status == "ok" for w in runs.values()) and same_files(args.work / f"local-{pages}", args.work / f"spark-{pages}")
         rows.append((pages, runs, same))
-    head = f"{'pages':>8} {'backend':<14} {'status':<8} {'wall s':>8} {'cpu s':>8} {'peak RSS MB':>11} {'spark/local':>11} {'same bytes':>10}"
+    head = f"{'pages':>8} {'backend':<14} {'status':<8} {'wall s':>8} {'cpu s':>8} {'peak PSS MB':>11} {'spark/local':>11} {'same bytes':>10}"
     print(f"\n== dedupe clean, local -j 2 vs Spark local[2], each a child process ==\n{head}\n{'-' * len(head)}")
     for pages, runs, same in rows:
         local, spark = runs["local"], runs["spark"]

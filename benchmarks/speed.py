@@ -52,7 +52,7 @@ Sections, all measured in this one run:
 5. **Pipeline.** ``dedupe clean`` in a child process on generated corpora of
    ``--pipeline-sizes`` pages (JSONL shards under ``--work-dir``, kept and
    reused while their parameters match), after an untimed warm-up run that
-   fills numba's cache. Wall time, the child's CPU time and its peak RSS;
+   fills numba's cache. Wall time, the child's CPU time and its peak memory (PSS);
    a run past ``--timeout`` seconds or ``--max-rss-gb`` of resident memory
    is stopped and reported as such.
 
@@ -479,7 +479,8 @@ def run_clean(
         processes it waited for (``wait4``).
     peak_rss_mb : float
         The peak resident memory of the child and its subprocesses: the
-        largest sum of their RSS seen (polled every 50 ms), or the child's
+        largest sum of their PSS seen (a page shared by forked workers
+        counted once; polled every 50 ms), or the child's
         own high-water mark (VmHWM) if larger. (``wait4``'s ``ru_maxrss``
         would count this process's memory, which the child had until exec.)
     """

@@ -138,12 +138,12 @@ def test_pairs_in_shards_on_disk_and_in_small_batches_change_nothing(monkeypatch
 
     rng = np.random.default_rng(11)
     before = len(spill.spilled())
-    for _ in range(40):
+    for limit in [2, 3, 4, 5, 6, 7] * 3:  # every copy_check_limit from 2 to 7, three corpora each
         blocks, hosts = random_corpus(rng, 9)
         arr = np.array(blocks)
         n_docs = int(arr[:, 0].max()) + 1
         copies = lambda d, e: (d * 7 + e * 3) % 5 * 10.0  # noqa: E731  (copy evidence, as from n-grams)
-        kw = dict(copy_check_limit=int(rng.integers(2, 8)), cross_site_min_sites=2)
+        kw = dict(copy_check_limit=limit, cross_site_min_sites=2)
         args = (arr[:, 0], arr[:, 1], arr[:, 2].astype(float), arr[:, 3].astype(bool), np.array(hosts), n_docs)
         with monkeypatch.context() as m:
             m.setattr(copy_pairs, "PAIR_SHARDS", 1)

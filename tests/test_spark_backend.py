@@ -40,9 +40,15 @@ def corpus(tmp_path_factory) -> Path:
     return generated(tmp_path_factory.mktemp("corpus") / "one", 600, 600)
 
 
-def test_seeds(spark, seeds_dir, tmp_path):
-    local, on_spark = clean_both([seeds_dir], tmp_path)
-    assert len(local) == 6 and on_spark == local
+def test_seeds_from_the_library_and_the_command_line(spark, seeds_dir, tmp_path):
+    """The seeds cleaned locally from the library, and on Spark from the
+    command line (``--backend spark``): the same files, the report among them."""
+    dedupe.clean([seeds_dir], tmp_path / "local" / "out", report=tmp_path / "local" / "report.json")
+    done = CliRunner().invoke(main, ["clean", str(seeds_dir), "-o", str(tmp_path / "spark" / "out"), "-q",
+                                     "--report", str(tmp_path / "spark" / "report.json"), "--backend", "spark"])
+    assert done.exit_code == 0, done.output
+    local = files_of(tmp_path / "local")
+    assert len(local) == 6 and files_of(tmp_path / "spark") == local
 
 
 def in_executors(monkeypatch) -> list:
@@ -76,56 +82,53 @@ def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path
     assert (tmp_path / "rule" / "report.json").read_bytes() != local["report.json"]  # the model changed something
 
 
-def test_the_decision_in_the_executors(spark, corpus, tmp_path, monkeypatch):
-    """``spark.dedupe.driverDecisionPairs=0``: the boilerplate decision's pairs
-    and rounds in the executors, the same bytes as locally."""
+@pytest.fixture(scope="module")
+def seven(tmp_path_factory) -> tuple[Path, Path]:
+    """The same 600 pages in seven files, and the local (rule-only) run's folder:
+    ``out`` and ``report.json``."""
+    corpus = generated(tmp_path_factory.mktemp("seven") / "in", 600, 90)
+    assert len(list(corpus.glob("*.jsonl"))) == 7
+    folder = tmp_path_factory.mktemp("seven-local")
+    dedupe.clean([corpus], folder / "out", report=folder / "report.json", backend="local", block_model="none")
+    return corpus, folder
+
+
+def test_seven_files_with_the_decision_in_the_executors(spark, seven, tmp_path, monkeypatch):
+    """Seven files (seven input partitions; ids from file and row), and
+    ``spark.dedupe.driverDecisionPairs=0``: the boilerplate decision's pairs
+    and rounds in the executors; the same bytes as locally."""
     from dedupe.backends.spark.decide import DRIVER_PAIRS
 
+    corpus, local = seven
     calls = in_executors(monkeypatch)
     spark.conf.set(DRIVER_PAIRS, "0")
     try:
-        local, on_spark = clean_both([corpus], tmp_path, block_model="none")
+        dedupe.clean([corpus], tmp_path / "out", report=tmp_path / "report.json", backend="spark", block_model="none")
     finally:
         spark.conf.unset(DRIVER_PAIRS)
-    assert calls == [1] and on_spark == local
+    assert calls == [1] and files_of(tmp_path) == files_of(local)
 
 
-def test_one_file_or_seven(spark, corpus, tmp_path):
-    """The same pages in seven files: the same result on Spark as locally (ids from file and row)."""
-    seven = generated(tmp_path / "seven", 600, 90)
-    assert len(list(seven.glob("*.jsonl"))) == 7
-    local, on_spark = clean_both([seven], tmp_path, block_model="none")
-    assert on_spark == local
-
-
-def test_the_order_of_the_files_changes_no_choice(spark, tmp_path):
+def test_the_order_of_the_files_changes_no_choice(spark, seven, tmp_path):
     """The seven files renamed, so that a folder lists them in reverse: on
     Spark, each record the same bytes (by id) and the report the same as the
     local run's on the first order, but for what is in input order by design
     (:func:`test_properties._in_its_own_order`): ties go by id on Spark too."""
     from test_properties import _in_its_own_order, _records_by_id
 
-    seven = generated(tmp_path / "seven", 600, 90)
-    files = sorted(seven.glob("*.jsonl"))
+    corpus, local = seven
+    files = sorted(corpus.glob("*.jsonl"))
     renamed = tmp_path / "renamed"
     renamed.mkdir()
     for i, path in enumerate(files):
         (renamed / f"part-{len(files) - i}.jsonl").write_bytes(path.read_bytes())
-    local = dedupe.clean([seven], tmp_path / "local", report=tmp_path / "local.json", backend="local", block_model="none")
-    on_spark = dedupe.clean([renamed], tmp_path / "spark", report=tmp_path / "spark.json", backend="spark", block_model="none")
-    assert _records_by_id(tmp_path / "local") == _records_by_id(tmp_path / "spark")
-    reports = [json.loads((tmp_path / f"{b}.json").read_bytes()) for b in ("local", "spark")]
+    on_spark = dedupe.clean([renamed], tmp_path / "out", report=tmp_path / "report.json", backend="spark", block_model="none")
+    assert _records_by_id(local / "out") == _records_by_id(tmp_path / "out")
+    reports = [json.loads((folder / "report.json").read_bytes()) for folder in (local, tmp_path)]
     assert [d["id"] for d in reports[0]["documents"]] != [d["id"] for d in reports[1]["documents"]]
     assert _in_its_own_order(reports[0]) == _in_its_own_order(reports[1])
-    assert local.report.data["summary"]["syndication_clusters"] > 10 and on_spark.report.data["summary"]["templates"] > 10
-
-
-def test_the_command_line(spark, seeds_dir, tmp_path):
-    runner = CliRunner()
-    for backend in ("local", "spark"):
-        done = runner.invoke(main, ["clean", str(seeds_dir), "-o", str(tmp_path / backend), "-q", "--backend", backend])
-        assert done.exit_code == 0, done.output
-    assert files_of(tmp_path / "spark") == files_of(tmp_path / "local")
+    summary = on_spark.report.data["summary"]
+    assert summary["syndication_clusters"] > 10 and summary["templates"] > 10
 
 
 def test_a_master_without_the_spark_backend_is_a_usage_error(seeds_dir, tmp_path):

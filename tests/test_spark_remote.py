@@ -28,32 +28,29 @@ endpoint, s3, crawl = test_remote.endpoint, test_remote.s3, test_remote.crawl
 
 
 def test_s3_in_and_out_gives_the_local_backends_bytes(spark, s3, crawl, tmp_path):
+    """The local backend from S3 to S3 is the reference; on Spark, a local
+    folder cleaned to S3, and the S3 corpus cleaned to a local folder (its
+    report to S3): the same cleaned files and the same report."""
     corpus = tmp_path / "crawl"
     shutil.copytree(crawl, corpus)
     generated_corpus(corpus / "generated", 400, 150, seed=5)  # templates and syndication across three files
     s3.put(str(corpus), "bucket/crawl", recursive=True)
-    out = {}
-    for backend in ("local", "spark"):
-        result = dedupe.clean(
-            ["s3://bucket/crawl/"], f"s3://bucket/{backend}/", report=f"s3://bucket/reports/{backend}.json",
-            backend=backend, block_model="none",  # the paths are the test; the model on Spark: test_spark_backend
-        )
-        assert all(isinstance(w, str) and w.startswith(f"s3://bucket/{backend}/") for w in result.written)
-        out[backend] = (_files(s3, f"s3://bucket/{backend}/"), s3.cat_file(f"bucket/reports/{backend}.json"))
-    (local, local_report), (on_spark, spark_report) = out["local"], out["spark"]
-    assert on_spark == local
+    rule = {"block_model": "none"}  # the paths are the test; the model on Spark: test_spark_backend
+    result = dedupe.clean(["s3://bucket/crawl/"], "s3://bucket/local/", report="s3://bucket/reports/local.json",
+                          backend="local", **rule)
+    assert all(isinstance(w, str) and w.startswith("s3://bucket/local/") for w in result.written)
+    local = _files(s3, "s3://bucket/local/")
     assert {"three_sites.jsonl", "shards/three.jsonl.gz", "shards/two_sites.parquet"} <= set(local)
     assert sum(name.startswith("generated/") for name in local) == 3
-    assert spark_report == local_report
-    summary = json.loads(local_report)["summary"]
-    assert summary["templates"] > 5 and summary["syndication_clusters"] > 3
 
+    to_s3 = dedupe.clean([corpus], "s3://bucket/spark/", backend="spark", **rule)
+    assert all(isinstance(w, str) and w.startswith("s3://bucket/spark/") for w in to_s3.written)
+    assert _files(s3, "s3://bucket/spark/") == local
 
-def test_a_local_corpus_cleaned_to_s3_and_an_s3_corpus_cleaned_to_a_folder(spark, s3, crawl, tmp_path):
-    s3.put(str(crawl), "bucket/crawl", recursive=True)
-    dedupe.clean([crawl], tmp_path / "local", backend="local", block_model="none")
-    dedupe.clean([crawl], "s3://bucket/to-s3/", backend="spark", block_model="none")
-    dedupe.clean(["s3://bucket/crawl/"], tmp_path / "from-s3", backend="spark", block_model="none")
-    want = {p.relative_to(tmp_path / "local").as_posix(): p.read_bytes() for p in (tmp_path / "local").rglob("*") if p.is_file()}
+    dedupe.clean(["s3://bucket/crawl/"], tmp_path / "from-s3", report="s3://bucket/reports/spark.json", backend="spark", **rule)
     got = {p.relative_to(tmp_path / "from-s3").as_posix(): p.read_bytes() for p in (tmp_path / "from-s3").rglob("*") if p.is_file()}
-    assert _files(s3, "s3://bucket/to-s3/") == want and got == want and len(want) > 5
+    assert got == local
+    report = s3.cat_file("bucket/reports/local.json")
+    assert s3.cat_file("bucket/reports/spark.json") == report
+    summary = json.loads(report)["summary"]
+    assert summary["templates"] > 5 and summary["syndication_clusters"] > 3
