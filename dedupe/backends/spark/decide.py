@@ -15,24 +15,29 @@ Everything per pair is made and kept in Spark:
   evidence both ways: :meth:`.boilerplate.SparkEvidence.sums` of the pairs
   asked as a frame, joined to them (nothing of it is collected);
 * **rounds**: the entry pairs, each with its document pair's evidence, are
-  kept partitioned by document pair. A round is one map over them (each
-  partition's pairs judged by the local code, :func:`dedupe.boilerplate._copies`,
-  its rows sorted as the local shards hold them, so every float sum is
-  added in the local order, to the bit) giving the pairs that are copies
-  and which way one lies in the other, and the entry pairs that are
-  evidence against copying of pairs that are not; then joins: of those,
-  the pairs whose two documents both lie in one document are left out,
-  and the rest (the votes against copying) counted per class (with the
-  one entry pair of a class that has a single vote, which the next round
-  puts back). The driver
-  receives a few numbers per class, decides the templates (a bool per
-  entry) and whether they settled, and sends them back (broadcast);
-* **verdicts**: the pairs that share a kept block and those judged copies
+  kept partitioned by document pair. A round is two maps over them, as the
+  local rounds are two passes over the shards. The first judges each
+  partition's document pairs by the local code
+  (:func:`dedupe.boilerplate._copies`, its rows sorted as the local shards
+  hold them, so every float sum is added in the local order, to the bit)
+  and gives the driver the pairs that are copies and which way one lies in
+  the other (a few rows: copies are what the verdicts collect anyway). The
+  driver makes which document lies in which (a sparse matrix, as locally)
+  and sends it back with the copies (broadcast); the second map finds each
+  partition's votes against copying (entry pairs that are evidence, whose
+  documents are neither copies nor both lie in one document) and gives a
+  row per class: its votes, and its smallest ``x`` and ``y`` (the one
+  entry pair of a class with a single vote, which the next round puts
+  back). The driver decides the templates (a bool per entry) and whether
+  they settled, and sends them back (broadcast). Nothing per pair is
+  written, shuffled or kept between rounds;
+* **verdicts**: the pairs that share a kept block (and those judged copies)
   are collected (the stage's ``copies`` and ``shared`` tables), and the
   entries shared with a copy (a bool per entry).
 
 So the driver holds per-block, per-entry, per-class and per-document
-arrays, never the entry pairs or the document pairs being judged.
+arrays and the document pairs judged copies (the stage's ``copies``
+table), never the entry pairs or the document pairs being judged.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Iterator, Optional
 
 import numpy as np
 import pyarrow as pa
+from scipy import sparse
 
 from . import require_pyspark
 
@@ -54,9 +60,12 @@ from ...boilerplate import (  # noqa: E402
     _MAX_ROUNDS, Decision, Entries, Rounds, _copies, _decision, _entries, _known_entries, _sites,
 )
 from ...config import BoilerplateConfig  # noqa: E402
+from ...verify import row_products  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
 
-__all__ = ["decide", "checked_pairs", "DRIVER_PAIRS", "DRIVER_PAIRS_DEFAULT", "ENTRY_PAIR_SCHEMA", "JUDGED_SCHEMA"]
+__all__ = [
+    "decide", "checked_pairs", "DRIVER_PAIRS", "DRIVER_PAIRS_DEFAULT", "ENTRY_PAIR_SCHEMA", "COPIES_SCHEMA", "VOTES_SCHEMA",
+]
 
 #: The Spark setting: a decision with at most this many entry pairs to judge
 #: runs on the driver (:func:`dedupe.boilerplate.decide`, its copy evidence
@@ -75,16 +84,16 @@ DRIVER_PAIRS_DEFAULT = 2_000_000
 ENTRY_PAIR_SCHEMA = (
     "x long, y long, cls long, lo long, hi long, evidence boolean, loose_lo double, loose_hi double"
 )
-#: What a round's map finds: a document pair judged copies (``x``, ``y``,
-#: ``cls`` -1), with whether ``lo`` lies in ``hi`` and ``hi`` in ``lo``; or
-#: an entry pair that is evidence against copying and whose documents are
-#: not copies (``in_hi``, ``in_lo`` false), a vote unless both lie in one document.
-JUDGED_SCHEMA = "x long, y long, cls long, lo long, hi long, in_hi boolean, in_lo boolean"
-_JUDGED_TYPE = pa.schema(
-    [(c, pa.int64()) for c in ("x", "y", "cls", "lo", "hi")] + [("in_hi", pa.bool_()), ("in_lo", pa.bool_())]
-)
-_KEPT_SCHEMA = "x long, y long, lo long, hi long"
-_KEPT_TYPE = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("lo", pa.int64()), ("hi", pa.int64())])
+#: What a round's first map finds: the document pairs judged copies, with
+#: whether ``lo`` lies in ``hi`` and ``hi`` in ``lo``.
+COPIES_SCHEMA = "lo long, hi long, in_hi boolean, in_lo boolean"
+_COPIES_TYPE = pa.schema([("lo", pa.int64()), ("hi", pa.int64()), ("in_hi", pa.bool_()), ("in_lo", pa.bool_())])
+#: What a round's second map finds, per class of a partition: its votes
+#: against copying, and the smallest ``x`` and ``y`` of the entry pairs voting.
+VOTES_SCHEMA = "cls long, n long, x long, y long"
+_VOTES_TYPE = pa.schema([(c, pa.int64()) for c in ("cls", "n", "x", "y")])
+_KEPT_SCHEMA = "x long, y long, lo long, hi long, copy boolean"
+_KEPT_TYPE = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("lo", pa.int64()), ("hi", pa.int64()), ("copy", pa.bool_())])
 
 
 def decide(
@@ -118,9 +127,9 @@ def decide(
     with progress.stage("boilerplate · pairs"):
         pairs = _pairs(spark, entries, host, config, evidence)
     try:
-        template, judged = _settle(spark, pairs, entries, forced, eligible, static, shipped, progress)
+        template, copied = _settle(spark, pairs, entries, forced, eligible, static, shipped, progress)
         with progress.stage("boilerplate · verdicts"):
-            verdicts = _verdicts(spark, pairs, judged, template, len(entries.doc), shipped)
+            verdicts = _verdicts(spark, pairs, copied, template, len(entries.doc), entries.n_docs, shipped)
     finally:
         pairs.unpersist()
         for value in shipped:
@@ -216,9 +225,8 @@ def _sorted_shard(table: pa.Table, names: tuple) -> tuple[dict, dict, np.ndarray
 
 
 def _judge(static, state):
-    """The map of a round: each partition's document pairs judged by the
-    local :func:`dedupe.boilerplate._copies` (:data:`JUDGED_SCHEMA`: the
-    copies, and the entry pairs that may vote)."""
+    """The first map of a round: each partition's document pairs judged by
+    the local :func:`dedupe.boilerplate._copies` (:data:`COPIES_SCHEMA`: the copies)."""
 
     def judge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         got = [b for b in batches if b.num_rows]
@@ -227,60 +235,95 @@ def _judge(static, state):
         table = pa.Table.from_batches(got)
         entries, forced, host, config = static.value
         template, votes, sole, kept = state.value
-        e, p, order = _sorted_shard(table, ("loose_lo", "loose_hi"))
+        e, p, _ = _sorted_shard(table, ("loose_lo", "loose_hi"))
         p["same_host"] = (host[p["lo"]] >= 0) & (host[p["lo"]] == host[p["hi"]])
         # The entry pair's own vote of last round: a class with one vote, this pair's.
-        cls = entries.cluster[e["x"]]
-        own = _own(sole, cls, e["x"], e["y"])
+        own = _own(sole, entries.cluster[e["x"]], e["x"], e["y"])
         rounds = Rounds(forced, template, votes, [], [])
         is_copy, in_hi, in_lo = _copies(e, p, own, entries, rounds, kept, config)
-        n = int(is_copy.sum())
-        none = np.full(n, -1, dtype=np.int64)
         yield pa.RecordBatch.from_arrays(
-            [pa.array(none), pa.array(none), pa.array(none), pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]),
-             pa.array(in_hi[is_copy]), pa.array(in_lo[is_copy])], schema=_JUDGED_TYPE,
-        )
-        may = table.column("evidence").to_numpy()[order] & ~is_copy[e["pair_of"]]
-        no = np.zeros(int(may.sum()), dtype=bool)
-        yield pa.RecordBatch.from_arrays(
-            [pa.array(e[c][may]) for c in ("x", "y")] + [pa.array(cls[may].astype(np.int64))]
-            + [pa.array(e[c][may]) for c in ("lo", "hi")] + [pa.array(no), pa.array(no)], schema=_JUDGED_TYPE,
+            [pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]), pa.array(in_hi[is_copy]), pa.array(in_lo[is_copy])],
+            schema=_COPIES_TYPE,
         )
 
     return judge
 
 
+def _count(static, found):
+    """The second map of a round: each partition's votes against copying,
+    a row per class (:data:`VOTES_SCHEMA`)."""
+
+    def count(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        entries = static.value[0]
+        copies, inside = found.value
+        for batch in batches:
+            x, y, lo, hi = (batch.column(c).to_numpy() for c in ("x", "y", "lo", "hi"))
+            suspect = batch.column("evidence").to_numpy(zero_copy_only=False) & ~_is_copy(copies, lo, hi, entries.n_docs)
+            x, y, lo, hi = x[suspect], y[suspect], lo[suspect], hi[suspect]
+            # Whether lo and hi lie in one document (as locally).
+            bad = ~(row_products(inside, inside, lo, hi) > 0)
+            x, y = x[bad], y[bad]
+            if not len(x):
+                continue
+            cls = entries.cluster[x].astype(np.int64)
+            order = np.argsort(cls, kind="stable")
+            cls, x, y = cls[order], x[order], y[order]
+            first = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1]])
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(cls[first]), pa.array(np.diff(np.r_[first, len(cls)]).astype(np.int64)),
+                 pa.array(np.minimum.reduceat(x, first)), pa.array(np.minimum.reduceat(y, first))],
+                schema=_VOTES_TYPE,
+            )
+
+    return count
+
+
+def _is_copy(copies: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_docs: int) -> np.ndarray:
+    """Whether each document pair ``(lo, hi)`` is among ``copies`` ((n, 2),
+    sorted), by the key ``lo * n_docs + hi`` (documents number fewer than 2**31)."""
+    if not len(copies) or not len(lo):
+        return np.zeros(len(lo), dtype=bool)
+    keys = copies[:, 0].astype(np.int64) * n_docs + copies[:, 1]
+    asked = lo.astype(np.int64) * n_docs + hi
+    at = np.minimum(np.searchsorted(keys, asked), len(keys) - 1)
+    return keys[at] == asked
+
+
 def _settle(
     spark: SparkSession, pairs: DataFrame, entries: Entries, forced: np.ndarray, eligible: np.ndarray, static,
     shipped: list, progress: Progress,
-) -> tuple[np.ndarray, DataFrame]:
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`dedupe.boilerplate._settle`'s rounds: which entries are
-    templates, and the last round's map (:data:`JUDGED_SCHEMA`, persisted):
-    its document pairs judged copies."""
-    n_clusters = entries.n_clusters
-    total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
+    templates, and the document pairs the last round judged copies ((n, 2), sorted)."""
+    n_clusters, n_docs = entries.n_clusters, entries.n_docs
+    total = np.bincount(entries.doc, weights=entries.weight, minlength=n_docs)
     template = forced
     votes = np.zeros(n_clusters, dtype=np.int64)
     sole = (np.zeros(0, np.int64),) * 3
-    judged: Optional[DataFrame] = None
+    copied = np.zeros((0, 2), dtype=np.int64)
+    context = spark.sparkContext
     for number in range(1, _MAX_ROUNDS + 1):
         with progress.stage(f"boilerplate · round {number}", 2, "steps") as task:
-            kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=entries.n_docs)
-            state = spark.sparkContext.broadcast((template, votes, sole, kept))
+            kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=n_docs)
+            state = context.broadcast((template, votes, sole, kept))
             shipped.append(state)
-            if judged is not None:
-                judged.unpersist()
-            judged = pairs.mapInArrow(_judge(static, state), JUDGED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
-            judged.count()
+            got = pairs.mapInArrow(_judge(static, state), COPIES_SCHEMA).toArrow()
+            copied = _sorted_pairs(got)
             task.advance()
-            votes, sole = _votes(judged, n_clusters)
+            lo, hi = got.column("lo").to_numpy(), got.column("hi").to_numpy()
+            in_hi, in_lo = got.column("in_hi").to_numpy(), got.column("in_lo").to_numpy()
+            src, dst = np.r_[lo[in_hi], hi[in_lo]].astype(np.int64), np.r_[hi[in_hi], lo[in_lo]].astype(np.int64)
+            inside = sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(n_docs, n_docs))
+            found = context.broadcast((copied, inside))
+            shipped.append(found)
+            votes, sole = _votes(pairs.mapInArrow(_count(static, found), VOTES_SCHEMA), n_clusters)
             task.advance()
         # A template: carried by documents that are not all copies of each other.
         settled = forced | (eligible & (votes[entries.cluster] > 0))
         if np.array_equal(settled, template):
             break
         template = settled
-    return template, judged
+    return template, copied
 
 
 def _own(sole: tuple, cls: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -295,22 +338,11 @@ def _own(sole: tuple, cls: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarr
     return (classes[at] == cls) & (sole_x[at] == x) & (sole_y[at] == y)
 
 
-def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, tuple]:
-    """Each class's votes against copying: its entry pairs that are evidence
-    and whose documents are neither copies nor both lie in one document;
-    and the classes with one vote (sorted) with that entry pair's ``x``, ``y``."""
-    pair = ["lo", "hi"]
-    copies = judged.where(F.col("x") < 0)
-    suspects = judged.where(F.col("x") >= 0)
-    # Which document lies in which: lo in hi, hi in lo.
-    inside = copies.where("in_hi").select(F.col("lo").alias("a"), F.col("hi").alias("c")).unionByName(
-        copies.where("in_lo").select(F.col("hi").alias("a"), F.col("lo").alias("c"))
-    )
-    asked = suspects.select(*pair).distinct()
-    under_lo = asked.join(inside.withColumnRenamed("a", "lo"), "lo")
-    both_inside = under_lo.join(inside.withColumnRenamed("a", "hi"), ["hi", "c"], "left_semi").select(*pair)
-    bad = suspects.join(both_inside, pair, "left_anti")
-    got = bad.groupBy("cls").agg(F.count("*").alias("n"), F.min("x").alias("x"), F.min("y").alias("y")).toArrow()
+def _votes(counted: DataFrame, n_clusters: int) -> tuple[np.ndarray, tuple]:
+    """Each class's votes against copying (the partitions' rows of
+    :func:`_count` added up), and the classes with one vote (sorted) with
+    that entry pair's ``x``, ``y``."""
+    got = counted.groupBy("cls").agg(F.sum("n").alias("n"), F.min("x").alias("x"), F.min("y").alias("y")).toArrow()
     cls = got.column("cls").to_numpy().astype(np.int64)
     votes = np.zeros(n_clusters, dtype=np.int64)
     votes[cls] = got.column("n").to_numpy()
@@ -323,18 +355,20 @@ def _votes(judged: DataFrame, n_clusters: int) -> tuple[np.ndarray, tuple]:
 # --- verdicts ----------------------------------------------------------------------------
 
 
-def _both_kept(kept_entry):
-    """The map of the verdicts: the entry pairs whose two entries are kept."""
+def _both_kept(kept):
+    """The map of the verdicts: the entry pairs whose two entries are kept,
+    each with whether its document pair was judged a copy."""
 
     def both(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        keep = kept_entry.value
+        keep, copies, n_docs = kept.value
         for batch in batches:
             x, y = batch.column("x").to_numpy(), batch.column("y").to_numpy()
             mask = keep[x] & keep[y]
             if mask.any():
+                lo, hi = batch.column("lo").to_numpy()[mask], batch.column("hi").to_numpy()[mask]
                 yield pa.RecordBatch.from_arrays(
-                    [pa.array(x[mask]), pa.array(y[mask]), pa.array(batch.column("lo").to_numpy()[mask]),
-                     pa.array(batch.column("hi").to_numpy()[mask])], schema=_KEPT_TYPE,
+                    [pa.array(x[mask]), pa.array(y[mask]), pa.array(lo), pa.array(hi),
+                     pa.array(_is_copy(copies, lo, hi, n_docs))], schema=_KEPT_TYPE,
                 )
 
     return both
@@ -348,26 +382,24 @@ def _sorted_pairs(table: pa.Table) -> np.ndarray:
 
 
 def _verdicts(
-    spark: SparkSession, pairs: DataFrame, judged: DataFrame, template: np.ndarray, n_entries: int, shipped: list
+    spark: SparkSession, pairs: DataFrame, copied: np.ndarray, template: np.ndarray, n_entries: int, n_docs: int,
+    shipped: list,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The document pairs judged copies (in ``judged``, the last round's
-    map) and those sharing kept text (a pair of entries both kept), each
-    (n, 2) sorted, and the entries shared with a copy of their document."""
+    """The document pairs that share kept text (a pair of entries both
+    kept), (n, 2) sorted, and the entries shared with a copy of their
+    document (``copied``: the pairs judged copies); with ``copied``."""
     both = None
     try:
-        kept_entry = spark.sparkContext.broadcast(~template)
-        shipped.append(kept_entry)
-        both = pairs.select("x", "y", "lo", "hi").mapInArrow(_both_kept(kept_entry), _KEPT_SCHEMA)
+        kept = spark.sparkContext.broadcast((~template, copied, n_docs))
+        shipped.append(kept)
+        both = pairs.select("x", "y", "lo", "hi").mapInArrow(_both_kept(kept), _KEPT_SCHEMA)
         both = both.persist(StorageLevel.MEMORY_AND_DISK)
-        copies = judged.where(F.col("x") < 0)
-        copied = _sorted_pairs(copies.select("lo", "hi").toArrow())
         shared = _sorted_pairs(both.select("lo", "hi").distinct().toArrow())
-        with_copies = both.join(copies.select("lo", "hi"), ["lo", "hi"], "left_semi")
+        with_copies = both.where("copy")
         ends = with_copies.select(F.col("x").alias("e")).unionByName(with_copies.select(F.col("y").alias("e")))
         with_copy = np.zeros(n_entries, dtype=bool)
         with_copy[ends.distinct().toArrow().column("e").to_numpy()] = True
     finally:
-        judged.unpersist()
         if both is not None:
             both.unpersist()
     return copied, shared, with_copy
