@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
+from .lexscan import ascii_flags
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
@@ -167,10 +168,18 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
     letters, digits, upper, punct, n_words, word_chars, title = _char_counts(texts).T
     n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     # What the code points cannot say: stop words, sentences, separators,
-    # addresses and dates, by regular expression, text by text.
+    # addresses and dates, by regular expression; for ASCII texts, the first
+    # four over arrays of their bytes (:mod:`dedupe.lexscan`: the same counts).
+    ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    flags = np.zeros((len(texts), 6), dtype=np.int64)
+    on = np.flatnonzero(ascii)
+    flags[on, :5] = ascii_flags([texts[i] for i in on.tolist()], _STOP)
+    maybe = on[(digits[on] > 0) & (n_words[on] <= _DATED_MAX_WORDS)]
+    flags[maybe, 5] = [_DATED.search(texts[i]) is not None for i in maybe.tolist()]
     rows = []
-    for text, words_in, digits_in in zip(texts, n_words.tolist(), digits.tolist()):
-        words = _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+    for i in np.flatnonzero(~ascii).tolist():
+        text, words_in, digits_in = texts[i], int(n_words[i]), int(digits[i])
+        words = [w.lower() for w in _WORD.findall(text)]
         rows.append((
             sum(map(_STOP.__contains__, words)),
             len(_SENTENCE_END.findall(text)),
@@ -180,7 +189,7 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
             ("." in text or "/" in text) and _URL.search(text) is not None,
             digits_in > 0 and words_in <= _DATED_MAX_WORDS and _DATED.search(text) is not None,
         ))
-    flags = np.array(rows, dtype=np.int64).reshape(len(texts), 6)
+    flags[~ascii] = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
     stop, sentences, ends, separator, url, dated = flags.T
     return np.stack([
         np.log1p(n_words),

@@ -1,0 +1,142 @@
+"""The regular-expression part of the text features, over arrays of bytes.
+
+:func:`dedupe.features.lexical_features` asks four regular expressions of
+every distinct block text (its words, for the stop words; sentence ends;
+separators; addresses) and a fifth of the short texts with a digit
+(dates). Asked text by text, they were most of the model stage's time.
+For ASCII texts, :func:`ascii_flags` answers the first four from one
+array of the bytes of many texts: every pattern is a short fixed shape of
+literal characters, word characters (``\\w``) and spaces (``\\s``), so a
+match is a test on neighbouring bytes, and no match may run past the end
+of its text. The answers are the expressions' own, to the count: texts
+with a character outside ASCII (where ``re.I`` and ``str.lower`` reach
+past ASCII) are left to the expressions, and ``tests/test_features.py``
+compares the two on adversarial texts.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["ascii_flags"]
+
+# Texts are read in pieces of about this many characters.
+_CHUNK = 1 << 24
+# Every byte past a text's end: the separator (NUL: not a word character,
+# not a space, in no pattern) and enough padding for the longest pattern.
+_PAD = 8
+
+_CODES = np.arange(256)
+_WORDCH = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)]) & (_CODES < 128)
+_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (_CODES < 128)
+_LOWER = np.where((_CODES >= 65) & (_CODES <= 90), _CODES + 32, _CODES).astype(np.uint8)
+# A lower-case byte's digit in a word's key (:func:`_stop_keys`).
+_DIGIT = np.where((_CODES >= 97) & (_CODES <= 122), _CODES - 96, 27).astype(np.int64)
+
+
+def _find(b: np.ndarray, text: str, at: int = 0, candidates=None) -> np.ndarray:
+    """The positions p (of ``candidates``, else all) where ``b[p + at:]``
+    begins with ``text`` (``b`` padded: no match reads past its end)."""
+    if candidates is None:
+        p = np.flatnonzero(b[at : len(b) - _PAD] == ord(text[0]))
+    else:
+        p = candidates[b[candidates + at] == ord(text[0])]
+    for j, ch in enumerate(text[1:], 1):
+        p = p[b[p + at + j] == ord(ch)]
+    return p
+
+
+def _stop_keys(words: Sequence[str], longest: int) -> np.ndarray:
+    """A word's key: its bytes in bijective base 28 (letters 1 to 26, any
+    other byte 27), so two words of at most ``longest`` bytes share a key
+    only when they are equal."""
+    keys = []
+    for w in words:
+        k = 0
+        for ch in w:
+            k = k * 28 + (ord(ch) - 96 if "a" <= ch <= "z" else 27)
+        keys.append(k)
+    assert longest <= 13  # 28**13 < 2**63
+    return np.unique(np.array(keys, dtype=np.int64))
+
+
+def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
+    """Per ASCII text: its words (``\\w+`` of the lower-cased text) in
+    ``stop`` (lower-case ASCII letters), the matches of
+    ``[.!?]["')]*(?:\\s|$)``, whether one lies in its last three characters,
+    whether it holds ``[|]|&gt;|\\s-\\s``, and whether it holds
+    ``https?://|www\\.|\\.(?:com|org|net)\\b|@\\w+\\.`` (ignoring case): an
+    (n, 5) array of int64."""
+    assert all(s.isascii() and s.isalpha() and s.islower() for s in stop)
+    longest = max(map(len, stop))
+    stop_keys = _stop_keys(sorted(stop), longest)
+    out = np.zeros((len(texts), 5), dtype=np.int64)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    upto = np.cumsum(lengths + 1)
+    a = 0
+    while a < len(texts):
+        b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] - 1 + _CHUNK, side="right")))
+        out[a:b] = _chunk(texts[a:b], lengths[a:b], stop_keys, longest)
+        a = b
+    return out
+
+
+def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: int) -> np.ndarray:
+    out = np.zeros((len(texts), 5), dtype=np.int64)
+    # Text i is raw[starts[i]:ends[i]], followed by a NUL.
+    raw = np.frombuffer(("\0".join(texts) + "\0" * _PAD).encode("ascii"), dtype=np.uint8)
+    ends = np.cumsum(n + 1) - 1
+    starts = ends - n
+    end = np.zeros(len(raw), dtype=bool)
+    end[ends] = True
+    word, space = _WORDCH[raw], _SPACE[raw]
+    low = _LOWER[raw]
+
+    def count(positions: np.ndarray) -> np.ndarray:
+        """Matches per text, of matches starting at ``positions``."""
+        return np.bincount(np.searchsorted(ends, positions), minlength=len(texts))
+
+    # Words: maximal runs of word characters (NUL ends every text's last run).
+    edges = np.flatnonzero(word[1:] != word[:-1]) + 1  # raw begins and ends with no word character...
+    if word[0]:
+        edges = np.r_[0, edges]  # ...but for a first text that begins with one
+    w_start, w_end = edges[0::2], edges[1::2]
+    w_len = w_end - w_start
+    stop = []
+    for length in range(1, longest + 1):
+        s0 = w_start[w_len == length]
+        key = np.zeros(len(s0), dtype=np.int64)
+        for j in range(length):
+            key = key * 28 + _DIGIT[low[s0 + j]]
+        found = np.minimum(np.searchsorted(stop_keys, key), len(stop_keys) - 1)
+        stop.append(s0[stop_keys[found] == key])
+    out[:, 0] = count(np.concatenate(stop))
+    # Sentence ends: a stop whose run of closing quotes and brackets is
+    # followed by a space or the end of the text.
+    stop_at = np.concatenate([_find(raw, "."), _find(raw, "!"), _find(raw, "?")])
+    after = stop_at + 1
+    closer = (raw == ord('"')) | (raw == ord("'")) | (raw == ord(")"))
+    on = np.flatnonzero(closer[after])
+    while len(on):  # every text's end (a NUL) ends its runs
+        after[on] += 1
+        on = on[closer[after[on]]]
+    sentence = stop_at[space[after] | end[after]]
+    out[:, 1] = count(sentence)
+    last3 = sentence >= np.maximum(starts, ends - 3)[np.searchsorted(ends, sentence)]
+    out[:, 2] = count(sentence[last3]) > 0
+    # Separators.
+    dash = _find(raw, "-", 1)
+    dash = dash[space[dash] & space[dash + 2]]
+    out[:, 3] = count(np.concatenate([_find(raw, "|"), _find(raw, "&gt;"), dash])) > 0
+    # Addresses, in any case. "@" is no word character: the run of word
+    # characters after one is a word that begins there.
+    h = _find(low, "http")
+    dot = _find(low, ".")
+    tld = [d[~word[d + 4]] for d in (_find(low, "com", 1, dot), _find(low, "org", 1, dot), _find(low, "net", 1, dot))]
+    at = raw[w_start - 1] == ord("@")
+    mail = w_start[at][raw[w_end[at]] == ord(".")] - 1
+    web = [_find(low, "://", 4, h), _find(low, "s://", 4, h), _find(low, "www."), mail] + tld
+    out[:, 4] = count(np.concatenate(web)) > 0
+    return out
