@@ -149,12 +149,15 @@ def _char_counts(texts: Sequence[str]) -> np.ndarray:
         word = (cls & _WORDCHAR) != 0
         first = word.copy()
         first[1:] &= ~word[:-1]
-        first[starts[n > 0]] = word[starts[n > 0]]
+        full = starts[n > 0]
+        first[full] = word[full]
+        # The sum over each text, from its first character to the next
+        # text's (texts without characters take none and get 0).
         for j, flags in enumerate(((cls & _ALPHA) != 0, (cls & _DIGIT) != 0, (cls & _UPPER) != 0,
                                    (cls & (_WORDCHAR | _SPACE)) == 0, first, word,
                                    first & ((cls & _UPPER) != 0))):
-            before = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-            out[a:b, j] = before[ends] - before[starts]
+            if len(full):
+                out[a + np.flatnonzero(n > 0), j] = np.add.reduceat(flags.view(np.uint8), full, dtype=np.int64)
         a = b
     return out
 
