@@ -77,16 +77,32 @@ class Evidence:
         self.doc = doc
         self.rule_template = rule_template
         self.repeat = repeat
-        n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
-        pairs = np.unique(np.stack([cluster, doc]), axis=1)
-        self.docfreq = np.bincount(pairs[0], minlength=n_clusters)[cluster]
-        site = host[doc]
-        triples, inverse = np.unique(np.stack([cluster, site]), axis=1, return_inverse=True)
-        per_site = np.unique(np.stack([cluster, site, doc]), axis=1)
-        _, which = np.unique(per_site[:2], axis=1, return_inverse=True)
-        self.site_docfreq = np.bincount(which.ravel(), minlength=triples.shape[1])[inverse.ravel()]
-        variants = np.unique(np.stack([cluster, key]), axis=1)
-        self.variants = np.bincount(variants[0], minlength=n_clusters)[cluster]
+        # Per block, the distinct values of ``b`` among the blocks that share its ``a``.
+        self.docfreq = _distinct_per(cluster, doc)
+        self.site_docfreq = _distinct_per(_pair_ids(cluster, host[doc]), doc)
+        self.variants = _distinct_per(cluster, key)
+
+
+def _pair_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An id (0, 1, ...) of each row's pair (``a``, ``b``) of ints."""
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    a, b = a.astype(np.int64) - a.min(), b.astype(np.int64) - b.min()
+    span = int(b.max()) + 1
+    if (int(a.max()) + 1) * span < 2**62:
+        _, ids = np.unique(a * span + b, return_inverse=True)
+    else:
+        _, ids = np.unique(np.stack([a, b]), axis=1, return_inverse=True)
+    return ids.ravel().astype(np.int64)
+
+
+def _distinct_per(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many distinct ``b`` the rows of each row's ``a`` hold."""
+    values, group = np.unique(a, return_inverse=True)
+    group, pairs = group.ravel(), _pair_ids(a, b)
+    of_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0, dtype=np.int64)
+    of_pair[pairs] = group
+    return np.bincount(of_pair, minlength=len(values))[group]
 
 
 def lexical(text: str) -> list[float]:
@@ -280,24 +296,33 @@ def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:
 
 def _shift(values: np.ndarray, doc: np.ndarray, k: int) -> np.ndarray:
     """``values`` of the block ``k`` places away in the same document, NaN past its edges."""
-    n = len(values)
     out = np.full(values.shape, np.nan, dtype=np.float64)
-    src = np.arange(n) + k
-    ok = (src >= 0) & (src < n)
-    ok[ok] &= doc[src[ok]] == doc[np.arange(n)[ok]]
-    out[ok] = values[src[ok]]
+    to, src, same = _shifted(doc, k)
+    out[to] = np.where(same, values[src], np.nan)
     return out
 
 
+def _shifted(doc: np.ndarray, k: int) -> tuple[slice, slice, np.ndarray]:
+    """The rows ``to`` whose block ``k`` places away is a row (``src``), and
+    whether that block is in the same document (``same``, over ``to``)."""
+    n = len(doc)
+    k = max(-n, min(n, k))
+    to, src = (slice(0, n - k), slice(k, n)) if k >= 0 else (slice(-k, n), slice(0, n + k))
+    return to, src, doc[to] == doc[src]
+
+
 def _window_mean(values: np.ndarray, doc: np.ndarray, w: int) -> np.ndarray:
-    """Mean of ``values`` over the blocks within ``w`` places, same document."""
+    """Mean of ``values`` over the blocks within ``w`` places, same document
+    (NaN values left out)."""
     total = np.zeros(len(values))
     count = np.zeros(len(values))
     for k in range(-w, w + 1):
-        s = _shift(values, doc, k)
-        ok = ~np.isnan(s)
-        total[ok] += s[ok]
-        count[ok] += 1
+        # Adding 0.0 where a block is left out leaves the sum as it was.
+        to, src, same = _shifted(doc, k)
+        s = values[src].astype(np.float64)
+        ok = same & ~np.isnan(s)
+        total[to] += np.where(ok, s, 0.0)
+        count[to] += ok
     return total / np.maximum(count, 1)
 
 
@@ -401,9 +426,10 @@ def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.nda
     """Max or min (``pick``) of ``values`` over the blocks within ``w`` places, same document."""
     out = values.astype(np.float64).copy()
     for k in range(-w, w + 1):
-        s = _shift(values, doc, k)
-        ok = ~np.isnan(s)
-        out[ok] = pick(out[ok], s[ok])
+        to, src, same = _shifted(doc, k)
+        s = values[src].astype(np.float64)
+        ok = same & ~np.isnan(s)
+        out[to] = np.where(ok, pick(out[to], s), out[to])
     return out
 
 
