@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
-from .lexscan import ascii_flags
+from .lexscan import ascii_flags, char_counts
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
@@ -110,81 +110,13 @@ def lexical(text: str) -> list[float]:
     return _lexical_distinct([text])[0].tolist()
 
 
-# Character classes, one bit each, of every code point a text holds: the
-# counts of letters, digits, capitals and punctuation are the hot part of
-# the text features, so they are counted over arrays of code points
-# rather than character by character. Each code point's class is asked of
-# Python's own str methods (the first time it is seen), so the counts are
-# those of ``str.isalpha`` and friends, and of ``re``'s ``\w`` and ``\s``.
-_ALPHA, _DIGIT, _UPPER, _WORDCHAR, _SPACE = 1, 2, 4, 8, 16
-_CLASS_OF: Optional[np.ndarray] = None
-_KNOWN: Optional[np.ndarray] = None
-# Texts are counted in pieces of about this many characters (four bytes each).
-_CHUNK_CHARS = 1 << 23
-
-
-def _classify(codes: np.ndarray) -> None:
-    assert _CLASS_OF is not None and _KNOWN is not None
-    for c in codes.tolist():
-        ch = chr(c)
-        word = ch.isalnum() or ch == "_"
-        _CLASS_OF[c] = ch.isalpha() | ch.isdigit() << 1 | ch.isupper() << 2 | word << 3 | ch.isspace() << 4
-    _KNOWN[codes] = True
-
-
-def _char_classes(codes: np.ndarray) -> np.ndarray:
-    """The class bits of each code point in ``codes`` (uint32)."""
-    global _CLASS_OF, _KNOWN
-    if _CLASS_OF is None:
-        _CLASS_OF, _KNOWN = np.zeros(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=bool)
-        _classify(np.arange(256))
-    assert _KNOWN is not None
-    unseen = codes[~_KNOWN[codes]]
-    if len(unseen):
-        _classify(np.unique(unseen))
-    return _CLASS_OF[codes]
-
-
-def _char_counts(texts: Sequence[str]) -> np.ndarray:
-    """Per text: its letters, digits, capitals, punctuation (neither word
-    nor space characters), words (runs of word characters, as ``\\w+``
-    finds them), characters in words, and words that begin with a capital:
-    an (n, 7) array of int64."""
-    out = np.zeros((len(texts), 7), dtype=np.int64)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Pieces of whole texts, each at most _CHUNK_CHARS but for a longer text alone.
-    upto = np.cumsum(lengths)
-    a = 0
-    while a < len(texts):
-        b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] + _CHUNK_CHARS, side="right")))
-        n = lengths[a:b]
-        ends = np.cumsum(n)
-        starts = ends - n
-        codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        cls = _char_classes(codes)
-        word = (cls & _WORDCHAR) != 0
-        first = word.copy()
-        first[1:] &= ~word[:-1]
-        full = starts[n > 0]
-        first[full] = word[full]
-        # The sum over each text, from its first character to the next
-        # text's (texts without characters take none and get 0).
-        for j, flags in enumerate(((cls & _ALPHA) != 0, (cls & _DIGIT) != 0, (cls & _UPPER) != 0,
-                                   (cls & (_WORDCHAR | _SPACE)) == 0, first, word,
-                                   first & ((cls & _UPPER) != 0))):
-            if len(full):
-                out[a + np.flatnonzero(n > 0), j] = np.add.reduceat(flags.view(np.uint8), full, dtype=np.int64)
-        a = b
-    return out
-
-
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den``, 0 where ``den`` is 0."""
     return np.divide(num, den, out=np.zeros(len(num)), where=den > 0)
 
 
 def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
-    letters, digits, upper, punct, n_words, word_chars, title = _char_counts(texts).T
+    letters, digits, upper, punct, n_words, word_chars, title = char_counts(texts).T
     n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     # What the code points cannot say: stop words, sentences, separators,
     # addresses and dates, by regular expression; for ASCII texts, the first
@@ -403,7 +335,7 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     since = np.where(last >= first, idx - last, np.nan)
     dated_before = _before(dated, doc)
     cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
-    return np.stack(cols, axis=1).astype(np.float32)
+    return _float32_columns(cols)
 
 
 def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
@@ -418,8 +350,16 @@ def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
         v = base[:, BASE_NAMES.index(name)].astype(np.float64)
         cols += [_shift(v, doc, k) for k in _OFFSETS]
         cols += [_window_mean(v, doc, w) for w in _WINDOWS]
-    neighbours = np.stack(cols, axis=1).astype(np.float32)
+    neighbours = _float32_columns(cols)
     return np.concatenate([neighbours, segment_features(base, doc)], axis=1)
+
+
+def _float32_columns(cols: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.stack(cols, axis=1).astype(np.float32)`` of float64 columns, one column at a time."""
+    out = np.empty((len(cols[0]), len(cols)), dtype=np.float32)
+    for j, col in enumerate(cols):
+        out[:, j] = np.asarray(col, dtype=np.float64)
+    return out
 
 
 def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.ndarray:
@@ -485,7 +425,7 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     mass_before = _before(mass, doc)
     cols += [np.log1p(lines), np.log1p(run_words), run_words / np.maximum(_page_total(words, doc), 1),
              mass_before / mass_total, (mass_total - mass_before - mass) / mass_total]
-    return np.stack(cols, axis=1).astype(np.float32)
+    return _float32_columns(cols)
 
 
 def block_tag_paths(paths: Iterable[Optional[Sequence[str]]], blocks) -> Optional[list[Optional[str]]]:

@@ -1,6 +1,9 @@
-"""The regular-expression part of the text features, over arrays of bytes.
+"""What the text features count, over arrays of many texts' characters.
 
-:func:`dedupe.features.lexical_features` asks four regular expressions of
+:func:`char_counts` counts letters, digits, capitals, punctuation and words
+over arrays of code points.
+
+Besides, :func:`dedupe.features.lexical_features` asks four regular expressions of
 every distinct block text (its words, for the stop words; sentence ends;
 separators; addresses) and a fifth of the short texts with a digit
 (dates). Asked text by text, they were most of the model stage's time.
@@ -16,11 +19,11 @@ compares the two on adversarial texts.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
-__all__ = ["ascii_flags"]
+__all__ = ["ascii_flags", "char_counts"]
 
 # Texts are read in pieces of about this many characters.
 _CHUNK = 1 << 24
@@ -29,11 +32,11 @@ _CHUNK = 1 << 24
 _PAD = 8
 
 _CODES = np.arange(256)
-_WORDCH = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)]) & (_CODES < 128)
-_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (_CODES < 128)
+_ASCII_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)]) & (_CODES < 128)
+_ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (_CODES < 128)
 _LOWER = np.where((_CODES >= 65) & (_CODES <= 90), _CODES + 32, _CODES).astype(np.uint8)
 # A lower-case byte's digit in a word's key (:func:`_stop_keys`).
-_DIGIT = np.where((_CODES >= 97) & (_CODES <= 122), _CODES - 96, 27).astype(np.int64)
+_KEY_DIGIT = np.where((_CODES >= 97) & (_CODES <= 122), _CODES - 96, 27).astype(np.int64)
 
 
 def _find(b: np.ndarray, text: str, at: int = 0, candidates=None) -> np.ndarray:
@@ -91,7 +94,7 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: 
     starts = ends - n
     end = np.zeros(len(raw), dtype=bool)
     end[ends] = True
-    word, space = _WORDCH[raw], _SPACE[raw]
+    word, space = _ASCII_WORD[raw], _ASCII_SPACE[raw]
     low = _LOWER[raw]
 
     def count(positions: np.ndarray) -> np.ndarray:
@@ -109,7 +112,7 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: 
         s0 = w_start[w_len == length]
         key = np.zeros(len(s0), dtype=np.int64)
         for j in range(length):
-            key = key * 28 + _DIGIT[low[s0 + j]]
+            key = key * 28 + _KEY_DIGIT[low[s0 + j]]
         found = np.minimum(np.searchsorted(stop_keys, key), len(stop_keys) - 1)
         stop.append(s0[stop_keys[found] == key])
     out[:, 0] = count(np.concatenate(stop))
@@ -139,4 +142,72 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: 
     mail = w_start[at][raw[w_end[at]] == ord(".")] - 1
     web = [_find(low, "://", 4, h), _find(low, "s://", 4, h), _find(low, "www."), mail] + tld
     out[:, 4] = count(np.concatenate(web)) > 0
+    return out
+
+
+# Character classes, one bit each, of every code point a text holds: the
+# counts of letters, digits, capitals and punctuation are the hot part of
+# the text features, so they are counted over arrays of code points
+# rather than character by character. Each code point's class is asked of
+# Python's own str methods (the first time it is seen), so the counts are
+# those of ``str.isalpha`` and friends, and of ``re``'s ``\w`` and ``\s``.
+_ALPHA, _DIGIT, _UPPER, _WORDCHAR, _SPACE = 1, 2, 4, 8, 16
+_CLASS_OF: Optional[np.ndarray] = None
+_KNOWN: Optional[np.ndarray] = None
+# Texts are counted in pieces of about this many characters (four bytes each).
+_CHUNK_CHARS = 1 << 23
+
+
+def _classify(codes: np.ndarray) -> None:
+    assert _CLASS_OF is not None and _KNOWN is not None
+    for c in codes.tolist():
+        ch = chr(c)
+        word = ch.isalnum() or ch == "_"
+        _CLASS_OF[c] = ch.isalpha() | ch.isdigit() << 1 | ch.isupper() << 2 | word << 3 | ch.isspace() << 4
+    _KNOWN[codes] = True
+
+
+def _char_classes(codes: np.ndarray) -> np.ndarray:
+    """The class bits of each code point in ``codes`` (uint32)."""
+    global _CLASS_OF, _KNOWN
+    if _CLASS_OF is None:
+        _CLASS_OF, _KNOWN = np.zeros(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=bool)
+        _classify(np.arange(256))
+    assert _KNOWN is not None
+    unseen = codes[~_KNOWN[codes]]
+    if len(unseen):
+        _classify(np.unique(unseen))
+    return _CLASS_OF[codes]
+
+
+def char_counts(texts: Sequence[str]) -> np.ndarray:
+    """Per text: its letters, digits, capitals, punctuation (neither word
+    nor space characters), words (runs of word characters, as ``\\w+``
+    finds them), characters in words, and words that begin with a capital:
+    an (n, 7) array of int64."""
+    out = np.zeros((len(texts), 7), dtype=np.int64)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # Pieces of whole texts, each at most _CHUNK_CHARS but for a longer text alone.
+    upto = np.cumsum(lengths)
+    a = 0
+    while a < len(texts):
+        b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] + _CHUNK_CHARS, side="right")))
+        n = lengths[a:b]
+        ends = np.cumsum(n)
+        starts = ends - n
+        codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cls = _char_classes(codes)
+        word = (cls & _WORDCHAR) != 0
+        first = word.copy()
+        first[1:] &= ~word[:-1]
+        full = starts[n > 0]
+        first[full] = word[full]
+        # The sum over each text, from its first character to the next
+        # text's (texts without characters take none and get 0).
+        for j, flags in enumerate(((cls & _ALPHA) != 0, (cls & _DIGIT) != 0, (cls & _UPPER) != 0,
+                                   (cls & (_WORDCHAR | _SPACE)) == 0, first, word,
+                                   first & ((cls & _UPPER) != 0))):
+            if len(full):
+                out[a + np.flatnonzero(n > 0), j] = np.add.reduceat(flags.view(np.uint8), full, dtype=np.int64)
+        a = b
     return out
