@@ -478,13 +478,17 @@ def tag_features(
     if not has.any():
         return out
     rows = np.flatnonzero(has)
-    parts = [tag_paths[i].split(">") for i in rows]
+    # Pages repeat their paths: each distinct one is read once.
+    ids: dict[str, int] = {}
+    pid = np.fromiter((ids.setdefault(tag_paths[i], len(ids)) for i in rows.tolist()), dtype=np.int64, count=len(rows))
+    distinct = [p.split(">") for p in ids]
+    parts = [distinct[j] for j in pid.tolist()]
     cues = np.array(
-        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in parts],
+        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in distinct],
         dtype=np.float64,
-    ).reshape(len(rows), len(_TAGS))
-    depth = np.array([len(tags) for tags in parts], dtype=np.float64)
-    leaf_div = np.array([tags[-1] == "div" for tags in parts], dtype=np.float64)
+    ).reshape(len(distinct), len(_TAGS))[pid]
+    depth = np.array([len(tags) for tags in distinct], dtype=np.float64)[pid]
+    leaf_div = np.array([tags[-1] == "div" for tags in distinct], dtype=np.float64)[pid]
     # Path ids, and (site, path) / (document, path) groups.
     _, path_id = np.unique(np.array([tag_paths[i] for i in rows], dtype=object).astype(str), return_inverse=True)
     path_id = path_id.ravel()
@@ -514,15 +518,18 @@ def tag_features(
             longest[d] = i
     near = np.empty(len(rows))
     sibling = np.empty(len(rows))
-    for i, (d, tags) in enumerate(zip(r_doc.tolist(), parts)):
-        ref = parts[longest[d]]
-        common = 0
-        for a, b in zip(tags, ref):
-            if a != b:
-                break
-            common += 1
-        near[i] = common / max(len(tags), len(ref))
-        sibling[i] = float(tags[:-1] == ref[:-1])
+    known: dict[tuple[int, int], tuple[float, float]] = {}  # by (path, the longest block's path)
+    for i, (d, tags, own) in enumerate(zip(r_doc.tolist(), parts, pid.tolist())):
+        pair = (own, int(pid[longest[d]]))
+        if pair not in known:
+            ref = parts[longest[d]]
+            common = 0
+            for a, b in zip(tags, ref):
+                if a != b:
+                    break
+                common += 1
+            known[pair] = (common / max(len(tags), len(ref)), float(tags[:-1] == ref[:-1]))
+        near[i], sibling[i] = known[pair]
     cols = [
         np.log1p(depth),
         cues,
