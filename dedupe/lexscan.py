@@ -35,8 +35,6 @@ _CODES = np.arange(256)
 _ASCII_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)]) & (_CODES < 128)
 _ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (_CODES < 128)
 _LOWER = np.where((_CODES >= 65) & (_CODES <= 90), _CODES + 32, _CODES).astype(np.uint8)
-# A lower-case byte's digit in a word's key (:func:`_stop_keys`).
-_KEY_DIGIT = np.where((_CODES >= 97) & (_CODES <= 122), _CODES - 96, 27).astype(np.int64)
 
 
 def _find(b: np.ndarray, text: str, at: int = 0, candidates=None) -> np.ndarray:
@@ -51,18 +49,29 @@ def _find(b: np.ndarray, text: str, at: int = 0, candidates=None) -> np.ndarray:
     return p
 
 
-def _stop_keys(words: Sequence[str], longest: int) -> np.ndarray:
-    """A word's key: its bytes in bijective base 28 (letters 1 to 26, any
-    other byte 27), so two words of at most ``longest`` bytes share a key
-    only when they are equal."""
-    keys = []
-    for w in words:
-        k = 0
-        for ch in w:
-            k = k * 28 + (ord(ch) - 96 if "a" <= ch <= "z" else 27)
-        keys.append(k)
-    assert longest <= 13  # 28**13 < 2**63
-    return np.unique(np.array(keys, dtype=np.int64))
+def _key(word: bytes) -> int:
+    """Up to 8 bytes as one integer, the first the lowest (a window of :func:`_chunk`'s ``low8``)."""
+    return int.from_bytes(word.ljust(8, b"\0"), "little")
+
+
+def _stop_keys(stop: frozenset) -> tuple[np.ndarray, np.ndarray, set]:
+    """The keys of the stop words of up to 8 letters (sorted), and of the
+    longer ones: their first 8 letters' keys (sorted) and (first, rest) pairs.
+    No word holds a NUL, so words of different lengths have different keys."""
+    words = [w.encode("ascii") for w in stop]
+    assert all(len(w) <= 16 for w in words)
+    short = np.unique(np.array([_key(w) for w in words if len(w) <= 8], dtype=np.uint64))
+    long = {(_key(w[:8]), _key(w[8:])) for w in words if len(w) > 8}
+    return short, np.unique(np.array([a for a, _ in long] or [0], dtype=np.uint64)), long
+
+
+# The low bytes that hold a word of each length up to 8.
+_MASK = np.array([(1 << 8 * n) - 1 for n in range(9)], dtype=np.uint64)
+
+
+def _among(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is one of the sorted ``known``."""
+    return known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
 
 
 def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
@@ -73,20 +82,19 @@ def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
     ``https?://|www\\.|\\.(?:com|org|net)\\b|@\\w+\\.`` (ignoring case): an
     (n, 5) array of int64."""
     assert all(s.isascii() and s.isalpha() and s.islower() for s in stop)
-    longest = max(map(len, stop))
-    stop_keys = _stop_keys(sorted(stop), longest)
+    stop_keys = _stop_keys(stop)
     out = np.zeros((len(texts), 5), dtype=np.int64)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     upto = np.cumsum(lengths + 1)
     a = 0
     while a < len(texts):
         b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] - 1 + _CHUNK, side="right")))
-        out[a:b] = _chunk(texts[a:b], lengths[a:b], stop_keys, longest)
+        out[a:b] = _chunk(texts[a:b], lengths[a:b], stop_keys)
         a = b
     return out
 
 
-def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: int) -> np.ndarray:
+def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: tuple) -> np.ndarray:
     out = np.zeros((len(texts), 5), dtype=np.int64)
     # Text i is raw[starts[i]:ends[i]], followed by a NUL.
     raw = np.frombuffer(("\0".join(texts) + "\0" * _PAD).encode("ascii"), dtype=np.uint8)
@@ -107,14 +115,18 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: np.ndarray, longest: 
         edges = np.r_[0, edges]  # ...but for a first text that begins with one
     w_start, w_end = edges[0::2], edges[1::2]
     w_len = w_end - w_start
-    stop = []
-    for length in range(1, longest + 1):
-        s0 = w_start[w_len == length]
-        key = np.zeros(len(s0), dtype=np.int64)
-        for j in range(length):
-            key = key * 28 + _KEY_DIGIT[low[s0 + j]]
-        found = np.minimum(np.searchsorted(stop_keys, key), len(stop_keys) - 1)
-        stop.append(s0[stop_keys[found] == key])
+    # Stop words: the lower-case bytes of a word, 8 at a time (the windows
+    # of low8 overlap; raw's padding keeps them inside it).
+    low8 = np.ndarray((len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
+    short_keys, long_first, long_keys = stop_keys
+    short = w_len <= 8
+    s0 = w_start[short]
+    stop = [s0[_among(low8[s0] & _MASK[w_len[short]], short_keys)]]
+    s0, rest = w_start[(w_len > 8) & (w_len <= 16)], w_len[(w_len > 8) & (w_len <= 16)]
+    maybe = _among(low8[s0], long_first)
+    s0, rest = s0[maybe], rest[maybe] - 8
+    pairs = zip(low8[s0].tolist(), (low8[s0 + 8] & _MASK[rest]).tolist())
+    stop.append(s0[np.array([p in long_keys for p in pairs], dtype=bool)])
     out[:, 0] = count(np.concatenate(stop))
     # Sentence ends: a stop whose run of closing quotes and brackets is
     # followed by a space or the end of the text.

@@ -236,7 +236,7 @@ def test_text_patterns_are_matched_as_the_regular_expressions_match_them():
         "the", "THE", "Them", "themselves", "interest", "a", "I", "www.", "WWW.", "http://", "HTTPS://", "https:/",
         ".com", ".COM", ".org", ".net", ".comb", "@", "@x.", "@_.", ". ", ".", "!", "?", '"', "'", ")", "..", " ",
         "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x00", "-", " - ", "|", "&gt;", "&GT;", "&gt", "jan", "Dec.",
-        "12", "1", ":", "30", "2012", "1999", "th", "keep", "_",
+        "12", "1", ":", "30", "2012", "1999", "th", "keep", "_", "somethings", "Everything", "themselvesx", "afterwards",
     ]
     other = ["”", "’", "»", "›", "·", "©", "™", "→", "é", "ſ", "\u212a", "\u212aEEP", "İ", "\u00a0", "\u0085", "\u2028",
              "😀", "\ud800", "日本", "。"]
