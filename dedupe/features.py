@@ -116,19 +116,23 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
-    letters, digits, upper, punct, n_words, word_chars, title = char_counts(texts).T
-    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # What the code points cannot say: stop words, sentences, separators,
-    # addresses and dates, by regular expression; for ASCII texts, the first
-    # four over arrays of their bytes (:mod:`dedupe.lexscan`: the same counts).
+    # Characters, and what the code points cannot say (stop words,
+    # sentences, separators, addresses and dates) by regular expression;
+    # for ASCII texts, all but the dates over arrays of their bytes
+    # (:mod:`dedupe.lexscan`: the same counts).
     ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    on, off = np.flatnonzero(ascii), np.flatnonzero(~ascii)
+    counts = np.zeros((len(texts), 7), dtype=np.int64)
     flags = np.zeros((len(texts), 6), dtype=np.int64)
-    on = np.flatnonzero(ascii)
-    flags[on, :5] = ascii_flags([texts[i] for i in on.tolist()], _STOP)
+    scanned = ascii_flags([texts[i] for i in on.tolist()], _STOP)
+    counts[on], flags[on, :5] = scanned[:, :7], scanned[:, 7:]
+    counts[off] = char_counts([texts[i] for i in off.tolist()])
+    letters, digits, upper, punct, n_words, word_chars, title = counts.T
+    n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     maybe = on[(digits[on] > 0) & (n_words[on] <= _DATED_MAX_WORDS)]
     flags[maybe, 5] = [_DATED.search(texts[i]) is not None for i in maybe.tolist()]
     rows = []
-    for i in np.flatnonzero(~ascii).tolist():
+    for i in off.tolist():
         text, words_in, digits_in = texts[i], int(n_words[i]), int(digits[i])
         words = [w.lower() for w in _WORD.findall(text)]
         rows.append((

@@ -32,8 +32,12 @@ _CHUNK = 1 << 24
 _PAD = 8
 
 _CODES = np.arange(256)
-_ASCII_WORD = np.array([chr(c).isalnum() or c == 0x5F for c in range(256)]) & (_CODES < 128)
-_ASCII_SPACE = np.array([chr(c).isspace() for c in range(256)]) & (_CODES < 128)
+# Each ASCII byte's class bits (:func:`char_counts`' bits, from str's methods).
+_ASCII_CLASS = np.array([
+    0 if c >= 128 else chr(c).isalpha() | chr(c).isdigit() << 1 | chr(c).isupper() << 2
+    | (chr(c).isalnum() or c == 0x5F) << 3 | chr(c).isspace() << 4
+    for c in range(256)
+], dtype=np.uint8)
 _LOWER = np.where((_CODES >= 65) & (_CODES <= 90), _CODES + 32, _CODES).astype(np.uint8)
 
 
@@ -80,10 +84,11 @@ def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
     ``[.!?]["')]*(?:\\s|$)``, whether one lies in its last three characters,
     whether it holds ``[|]|&gt;|\\s-\\s``, and whether it holds
     ``https?://|www\\.|\\.(?:com|org|net)\\b|@\\w+\\.`` (ignoring case): an
-    (n, 5) array of int64."""
+    (n, 5) array of int64, after the 7 columns of :func:`char_counts`
+    (which these texts need not be given to): shape (n, 12)."""
     assert all(s.isascii() and s.isalpha() and s.islower() for s in stop)
     stop_keys = _stop_keys(stop)
-    out = np.zeros((len(texts), 5), dtype=np.int64)
+    out = np.zeros((len(texts), 12), dtype=np.int64)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     upto = np.cumsum(lengths + 1)
     a = 0
@@ -102,7 +107,8 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: tuple) -> np.ndarray:
     starts = ends - n
     end = np.zeros(len(raw), dtype=bool)
     end[ends] = True
-    word, space = _ASCII_WORD[raw], _ASCII_SPACE[raw]
+    cls = _ASCII_CLASS[raw]
+    word, space = (cls & 8) != 0, (cls & 16) != 0
     low = _LOWER[raw]
 
     def count(positions: np.ndarray) -> np.ndarray:
@@ -154,7 +160,17 @@ def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: tuple) -> np.ndarray:
     mail = w_start[at][raw[w_end[at]] == ord(".")] - 1
     web = [_find(low, "://", 4, h), _find(low, "s://", 4, h), _find(low, "www."), mail] + tld
     out[:, 4] = count(np.concatenate(web)) > 0
-    return out
+    # Characters: each text's run of bytes and its NUL (which is
+    # punctuation, neither a word character nor a space) summed.
+    chars = np.zeros((len(texts), 7), dtype=np.int64)
+    upto = cls[: ends[-1] + 1]
+    for j, bit in enumerate((1, 2, 4)):  # letters, digits, capitals
+        chars[:, j] = np.add.reduceat((upto & bit) != 0, starts, dtype=np.int64)
+    chars[:, 3] = np.add.reduceat((upto & 24) == 0, starts, dtype=np.int64) - 1
+    chars[:, 4] = count(w_start)
+    chars[:, 5] = np.add.reduceat(word[: ends[-1] + 1], starts, dtype=np.int64)
+    chars[:, 6] = count(w_start[(cls[w_start] & 4) != 0])
+    return np.concatenate([chars, out], axis=1)
 
 
 # Character classes, one bit each, of every code point a text holds: the
