@@ -1,7 +1,8 @@
 """What the text features count, over arrays of many texts' characters.
 
 :func:`char_counts` counts letters, digits, capitals, punctuation and words
-over arrays of code points.
+over arrays of code points (:func:`ascii_flags` counts the same of ASCII
+texts over their bytes).
 
 Besides, :func:`dedupe.features.lexical_features` asks four regular expressions of
 every distinct block text (its words, for the stop words; sentence ends;
@@ -79,13 +80,13 @@ def _among(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
-    """Per ASCII text: its words (``\\w+`` of the lower-cased text) in
-    ``stop`` (lower-case ASCII letters), the matches of
-    ``[.!?]["')]*(?:\\s|$)``, whether one lies in its last three characters,
-    whether it holds ``[|]|&gt;|\\s-\\s``, and whether it holds
-    ``https?://|www\\.|\\.(?:com|org|net)\\b|@\\w+\\.`` (ignoring case): an
-    (n, 5) array of int64, after the 7 columns of :func:`char_counts`
-    (which these texts need not be given to): shape (n, 12)."""
+    """Per ASCII text, an (n, 12) array of int64: the 7 columns of
+    :func:`char_counts` (which these texts need not be given to), then its
+    words (``\\w+`` of the lower-cased text) in ``stop`` (lower-case ASCII
+    letters), the matches of ``[.!?]["')]*(?:\\s|$)``, whether one lies in
+    its last three characters, whether it holds ``[|]|&gt;|\\s-\\s``, and
+    whether it holds ``https?://|www\\.|\\.(?:com|org|net)\\b|@\\w+\\.``
+    (ignoring case)."""
     assert all(s.isascii() and s.isalpha() and s.islower() for s in stop)
     stop_keys = _stop_keys(stop)
     out = np.zeros((len(texts), 12), dtype=np.int64)
