@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
+from .lexscan import ascii_flags, char_counts
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
@@ -76,86 +77,37 @@ class Evidence:
         self.doc = doc
         self.rule_template = rule_template
         self.repeat = repeat
-        n_clusters = int(cluster.max()) + 1 if len(cluster) else 0
-        pairs = np.unique(np.stack([cluster, doc]), axis=1)
-        self.docfreq = np.bincount(pairs[0], minlength=n_clusters)[cluster]
-        site = host[doc]
-        triples, inverse = np.unique(np.stack([cluster, site]), axis=1, return_inverse=True)
-        per_site = np.unique(np.stack([cluster, site, doc]), axis=1)
-        _, which = np.unique(per_site[:2], axis=1, return_inverse=True)
-        self.site_docfreq = np.bincount(which.ravel(), minlength=triples.shape[1])[inverse.ravel()]
-        variants = np.unique(np.stack([cluster, key]), axis=1)
-        self.variants = np.bincount(variants[0], minlength=n_clusters)[cluster]
+        # Per block, the distinct values of ``b`` among the blocks that share its ``a``.
+        self.docfreq = _distinct_per(cluster, doc)
+        self.site_docfreq = _distinct_per(_pair_ids(cluster, host[doc]), doc)
+        self.variants = _distinct_per(cluster, key)
+
+
+def _pair_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An id (0, 1, ...) of each row's pair (``a``, ``b``) of ints."""
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    a, b = a.astype(np.int64) - a.min(), b.astype(np.int64) - b.min()
+    span = int(b.max()) + 1
+    if (int(a.max()) + 1) * span < 2**62:
+        _, ids = np.unique(a * span + b, return_inverse=True)
+    else:
+        _, ids = np.unique(np.stack([a, b]), axis=1, return_inverse=True)
+    return ids.ravel().astype(np.int64)
+
+
+def _distinct_per(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many distinct ``b`` the rows of each row's ``a`` hold."""
+    values, group = np.unique(a, return_inverse=True)
+    group, pairs = group.ravel(), _pair_ids(a, b)
+    of_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0, dtype=np.int64)
+    of_pair[pairs] = group
+    return np.bincount(of_pair, minlength=len(values))[group]
 
 
 def lexical(text: str) -> list[float]:
     """The text features of one block (:data:`LEXICAL`), from its text alone."""
     return _lexical_distinct([text])[0].tolist()
-
-
-# Character classes, one bit each, of every code point a text holds: the
-# counts of letters, digits, capitals and punctuation are the hot part of
-# the text features, so they are counted over arrays of code points
-# rather than character by character. Each code point's class is asked of
-# Python's own str methods (the first time it is seen), so the counts are
-# those of ``str.isalpha`` and friends, and of ``re``'s ``\w`` and ``\s``.
-_ALPHA, _DIGIT, _UPPER, _WORDCHAR, _SPACE = 1, 2, 4, 8, 16
-_CLASS_OF: Optional[np.ndarray] = None
-_KNOWN: Optional[np.ndarray] = None
-# Texts are counted in pieces of about this many characters (four bytes each).
-_CHUNK_CHARS = 1 << 23
-
-
-def _classify(codes: np.ndarray) -> None:
-    assert _CLASS_OF is not None and _KNOWN is not None
-    for c in codes.tolist():
-        ch = chr(c)
-        word = ch.isalnum() or ch == "_"
-        _CLASS_OF[c] = ch.isalpha() | ch.isdigit() << 1 | ch.isupper() << 2 | word << 3 | ch.isspace() << 4
-    _KNOWN[codes] = True
-
-
-def _char_classes(codes: np.ndarray) -> np.ndarray:
-    """The class bits of each code point in ``codes`` (uint32)."""
-    global _CLASS_OF, _KNOWN
-    if _CLASS_OF is None:
-        _CLASS_OF, _KNOWN = np.zeros(0x110000, dtype=np.uint8), np.zeros(0x110000, dtype=bool)
-        _classify(np.arange(256))
-    assert _KNOWN is not None
-    unseen = codes[~_KNOWN[codes]]
-    if len(unseen):
-        _classify(np.unique(unseen))
-    return _CLASS_OF[codes]
-
-
-def _char_counts(texts: Sequence[str]) -> np.ndarray:
-    """Per text: its letters, digits, capitals, punctuation (neither word
-    nor space characters), words (runs of word characters, as ``\\w+``
-    finds them), characters in words, and words that begin with a capital:
-    an (n, 7) array of int64."""
-    out = np.zeros((len(texts), 7), dtype=np.int64)
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Pieces of whole texts, each at most _CHUNK_CHARS but for a longer text alone.
-    upto = np.cumsum(lengths)
-    a = 0
-    while a < len(texts):
-        b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] + _CHUNK_CHARS, side="right")))
-        n = lengths[a:b]
-        ends = np.cumsum(n)
-        starts = ends - n
-        codes = np.frombuffer("".join(texts[a:b]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        cls = _char_classes(codes)
-        word = (cls & _WORDCHAR) != 0
-        first = word.copy()
-        first[1:] &= ~word[:-1]
-        first[starts[n > 0]] = word[starts[n > 0]]
-        for j, flags in enumerate(((cls & _ALPHA) != 0, (cls & _DIGIT) != 0, (cls & _UPPER) != 0,
-                                   (cls & (_WORDCHAR | _SPACE)) == 0, first, word,
-                                   first & ((cls & _UPPER) != 0))):
-            before = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-            out[a:b, j] = before[ends] - before[starts]
-        a = b
-    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -164,13 +116,25 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
-    letters, digits, upper, punct, n_words, word_chars, title = _char_counts(texts).T
+    # Characters, and what the code points cannot say (stop words,
+    # sentences, separators, addresses and dates) by regular expression;
+    # for ASCII texts, all but the dates over arrays of their bytes
+    # (:mod:`dedupe.lexscan`: the same counts).
+    ascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    on, off = np.flatnonzero(ascii), np.flatnonzero(~ascii)
+    counts = np.zeros((len(texts), 7), dtype=np.int64)
+    flags = np.zeros((len(texts), 6), dtype=np.int64)
+    scanned = ascii_flags([texts[i] for i in on.tolist()], _STOP)
+    counts[on], flags[on, :5] = scanned[:, :7], scanned[:, 7:]
+    counts[off] = char_counts([texts[i] for i in off.tolist()])
+    letters, digits, upper, punct, n_words, word_chars, title = counts.T
     n_chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # What the code points cannot say: stop words, sentences, separators,
-    # addresses and dates, by regular expression, text by text.
+    maybe = on[(digits[on] > 0) & (n_words[on] <= _DATED_MAX_WORDS)]
+    flags[maybe, 5] = [_DATED.search(texts[i]) is not None for i in maybe.tolist()]
     rows = []
-    for text, words_in, digits_in in zip(texts, n_words.tolist(), digits.tolist()):
-        words = _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+    for i in off.tolist():
+        text, words_in, digits_in = texts[i], int(n_words[i]), int(digits[i])
+        words = [w.lower() for w in _WORD.findall(text)]
         rows.append((
             sum(map(_STOP.__contains__, words)),
             len(_SENTENCE_END.findall(text)),
@@ -180,7 +144,7 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
             ("." in text or "/" in text) and _URL.search(text) is not None,
             digits_in > 0 and words_in <= _DATED_MAX_WORDS and _DATED.search(text) is not None,
         ))
-    flags = np.array(rows, dtype=np.int64).reshape(len(texts), 6)
+    flags[~ascii] = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
     stop, sentences, ends, separator, url, dated = flags.T
     return np.stack([
         np.log1p(n_words),
@@ -268,24 +232,33 @@ def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:
 
 def _shift(values: np.ndarray, doc: np.ndarray, k: int) -> np.ndarray:
     """``values`` of the block ``k`` places away in the same document, NaN past its edges."""
-    n = len(values)
     out = np.full(values.shape, np.nan, dtype=np.float64)
-    src = np.arange(n) + k
-    ok = (src >= 0) & (src < n)
-    ok[ok] &= doc[src[ok]] == doc[np.arange(n)[ok]]
-    out[ok] = values[src[ok]]
+    to, src, same = _shifted(doc, k)
+    out[to] = np.where(same, values[src], np.nan)
     return out
 
 
+def _shifted(doc: np.ndarray, k: int) -> tuple[slice, slice, np.ndarray]:
+    """The rows ``to`` whose block ``k`` places away is a row (``src``), and
+    whether that block is in the same document (``same``, over ``to``)."""
+    n = len(doc)
+    k = max(-n, min(n, k))
+    to, src = (slice(0, n - k), slice(k, n)) if k >= 0 else (slice(-k, n), slice(0, n + k))
+    return to, src, doc[to] == doc[src]
+
+
 def _window_mean(values: np.ndarray, doc: np.ndarray, w: int) -> np.ndarray:
-    """Mean of ``values`` over the blocks within ``w`` places, same document."""
+    """Mean of ``values`` over the blocks within ``w`` places, same document
+    (NaN values left out)."""
     total = np.zeros(len(values))
     count = np.zeros(len(values))
     for k in range(-w, w + 1):
-        s = _shift(values, doc, k)
-        ok = ~np.isnan(s)
-        total[ok] += s[ok]
-        count[ok] += 1
+        # Adding 0.0 where a block is left out leaves the sum as it was.
+        to, src, same = _shifted(doc, k)
+        s = values[src].astype(np.float64)
+        ok = same & ~np.isnan(s)
+        total[to] += np.where(ok, s, 0.0)
+        count[to] += ok
     return total / np.maximum(count, 1)
 
 
@@ -366,7 +339,7 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     since = np.where(last >= first, idx - last, np.nan)
     dated_before = _before(dated, doc)
     cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
-    return np.stack(cols, axis=1).astype(np.float32)
+    return _float32_columns(cols)
 
 
 def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
@@ -381,17 +354,26 @@ def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
         v = base[:, BASE_NAMES.index(name)].astype(np.float64)
         cols += [_shift(v, doc, k) for k in _OFFSETS]
         cols += [_window_mean(v, doc, w) for w in _WINDOWS]
-    neighbours = np.stack(cols, axis=1).astype(np.float32)
+    neighbours = _float32_columns(cols)
     return np.concatenate([neighbours, segment_features(base, doc)], axis=1)
+
+
+def _float32_columns(cols: Sequence[np.ndarray]) -> np.ndarray:
+    """``np.stack(cols, axis=1).astype(np.float32)`` of float64 columns, one column at a time."""
+    out = np.empty((len(cols[0]), len(cols)), dtype=np.float32)
+    for j, col in enumerate(cols):
+        out[:, j] = np.asarray(col, dtype=np.float64)
+    return out
 
 
 def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.ndarray:
     """Max or min (``pick``) of ``values`` over the blocks within ``w`` places, same document."""
     out = values.astype(np.float64).copy()
     for k in range(-w, w + 1):
-        s = _shift(values, doc, k)
-        ok = ~np.isnan(s)
-        out[ok] = pick(out[ok], s[ok])
+        to, src, same = _shifted(doc, k)
+        s = values[src].astype(np.float64)
+        ok = same & ~np.isnan(s)
+        out[to] = np.where(ok, pick(out[to], s), out[to])
     return out
 
 
@@ -447,7 +429,7 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     mass_before = _before(mass, doc)
     cols += [np.log1p(lines), np.log1p(run_words), run_words / np.maximum(_page_total(words, doc), 1),
              mass_before / mass_total, (mass_total - mass_before - mass) / mass_total]
-    return np.stack(cols, axis=1).astype(np.float32)
+    return _float32_columns(cols)
 
 
 def block_tag_paths(paths: Iterable[Optional[Sequence[str]]], blocks) -> Optional[list[Optional[str]]]:
@@ -500,13 +482,17 @@ def tag_features(
     if not has.any():
         return out
     rows = np.flatnonzero(has)
-    parts = [tag_paths[i].split(">") for i in rows]
+    # Pages repeat their paths: each distinct one is read once.
+    ids: dict[str, int] = {}
+    pid = np.fromiter((ids.setdefault(tag_paths[i], len(ids)) for i in rows.tolist()), dtype=np.int64, count=len(rows))
+    distinct = [p.split(">") for p in ids]
+    parts = [distinct[j] for j in pid.tolist()]
     cues = np.array(
-        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in parts],
+        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in distinct],
         dtype=np.float64,
-    ).reshape(len(rows), len(_TAGS))
-    depth = np.array([len(tags) for tags in parts], dtype=np.float64)
-    leaf_div = np.array([tags[-1] == "div" for tags in parts], dtype=np.float64)
+    ).reshape(len(distinct), len(_TAGS))[pid]
+    depth = np.array([len(tags) for tags in distinct], dtype=np.float64)[pid]
+    leaf_div = np.array([tags[-1] == "div" for tags in distinct], dtype=np.float64)[pid]
     # Path ids, and (site, path) / (document, path) groups.
     _, path_id = np.unique(np.array([tag_paths[i] for i in rows], dtype=object).astype(str), return_inverse=True)
     path_id = path_id.ravel()
@@ -536,15 +522,18 @@ def tag_features(
             longest[d] = i
     near = np.empty(len(rows))
     sibling = np.empty(len(rows))
-    for i, (d, tags) in enumerate(zip(r_doc.tolist(), parts)):
-        ref = parts[longest[d]]
-        common = 0
-        for a, b in zip(tags, ref):
-            if a != b:
-                break
-            common += 1
-        near[i] = common / max(len(tags), len(ref))
-        sibling[i] = float(tags[:-1] == ref[:-1])
+    known: dict[tuple[int, int], tuple[float, float]] = {}  # by (path, the longest block's path)
+    for i, (d, tags, own) in enumerate(zip(r_doc.tolist(), parts, pid.tolist())):
+        pair = (own, int(pid[longest[d]]))
+        if pair not in known:
+            ref = parts[longest[d]]
+            common = 0
+            for a, b in zip(tags, ref):
+                if a != b:
+                    break
+                common += 1
+            known[pair] = (common / max(len(tags), len(ref)), float(tags[:-1] == ref[:-1]))
+        near[i], sibling[i] = known[pair]
     cols = [
         np.log1p(depth),
         cues,

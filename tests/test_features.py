@@ -1,5 +1,7 @@
 """Sequence features of the block model's second pass."""
 
+import re
+
 import numpy as np
 
 from dedupe import blockmodel
@@ -192,3 +194,73 @@ def test_text_features_count_characters_as_python_does():
     # A text held by several blocks is measured once and given to each.
     again = lexical_features(texts[:50] + texts[:50])
     assert np.array_equal(again[:50], again[50:])
+
+
+# The text features' regular expressions, as dedupe.features states them:
+# the reference the array scans must match text by text.
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
+_SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
+_URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
+_DATED = re.compile(
+    r"\b\d{1,2}:\d{2}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\b(?:19|20)\d{2}\b",
+    re.I,
+)
+
+
+def _matched_one_by_one(text: str) -> dict:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words = _WORD.findall(text.lower()) if text.isascii() else [w.lower() for w in _WORD.findall(text)]
+    ends = _SENTENCE_END.search(text[-3:]) is not None
+    digits = sum(c.isdigit() for c in text)
+    return {
+        "stop_frac": sum(w in ENGLISH_STOP_WORDS for w in words) / len(words) if words else 0.0,
+        "log_sentences": float(np.log1p(len(_SENTENCE_END.findall(text)))),
+        "ends_sentence": float(ends),
+        "separator": float(_SEPARATORS.search(text) is not None),
+        "url": float(_URL.search(text) is not None),
+        "dated": float(digits > 0 and len(words) <= 25 and _DATED.search(text) is not None),
+        "short_no_sentence": float(len(words) <= 4 and not ends),
+    }
+
+
+def test_text_patterns_are_matched_as_the_regular_expressions_match_them():
+    from dedupe.features import LEXICAL, lexical_features
+
+    rng = np.random.default_rng(11)
+    ascii_pieces = [chr(c) for c in range(128)] + [
+        "the", "THE", "Them", "themselves", "interest", "a", "I", "www.", "WWW.", "http://", "HTTPS://", "https:/",
+        ".com", ".COM", ".org", ".net", ".comb", "@", "@x.", "@_.", ". ", ".", "!", "?", '"', "'", ")", "..", " ",
+        "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x00", "-", " - ", "|", "&gt;", "&GT;", "&gt", "jan", "Dec.",
+        "12", "1", ":", "30", "2012", "1999", "th", "keep", "_", "somethings", "Everything", "themselvesx", "afterwards",
+    ]
+    other = ["”", "’", "»", "›", "·", "©", "™", "→", "é", "ſ", "\u212a", "\u212aEEP", "İ", "\u00a0", "\u0085", "\u2028",
+             "😀", "\ud800", "日本", "。"]
+    texts = ["", " ", "x.", "x.\n", "end.\")", "end.')x", "a.\x00", "\x00.", "a - b", "a -b", "x.com", "x.comb",
+             "a@b.c", "@.", "mail@x", "June 27th, 2012, 12:39 pm", "The and of THE", "\u212aEEP it.", "naïve café.",
+             "end.” next", "x.’", "a.\u00a0", "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 jan 5",
+             "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 jan 5"]
+    for _ in range(6000):
+        pool = ascii_pieces if rng.random() < 0.7 else ascii_pieces + other
+        texts.append("".join(rng.choice(pool, size=int(rng.integers(0, 25)))))
+    got = lexical_features(texts)
+    for i, text in enumerate(texts):
+        for name, value in _matched_one_by_one(text.strip()).items():
+            assert got[i, LEXICAL.index(name)] == value, (name, text)
+    # Texts long enough together to straddle pieces of the scan: counted
+    # as their repeated unit says.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    unit, times = "The end. Go to www.x.com ", 360_000
+    words = _WORD.findall(unit.lower())
+    stop = sum(w in ENGLISH_STOP_WORDS for w in words)
+    long = lexical_features(["x", unit * times, "be " + unit * times + "?"])
+    col = {name: long[:, LEXICAL.index(name)] for name in LEXICAL}
+    assert col["stop_frac"][1:].tolist() == [stop / len(words), (times * stop + 1) / (times * len(words) + 1)]
+    assert col["log_sentences"][1:].tolist() == [np.log1p(times), np.log1p(times + 1)]
+    assert col["ends_sentence"][1:].tolist() == [0.0, 1.0]
+    assert col["url"][1:].tolist() == [1.0, 1.0] and col["separator"][1:].tolist() == [0.0, 0.0]
