@@ -519,7 +519,7 @@ def pipeline_runs(sizes: list[int], args) -> list[Run]:
 def format_pipeline(runs: list[Run], timeout: float, max_rss_gb: float) -> str:
     head = (
         f"{'pages':>9} {'MB in':>7} {'status':<18} {'wall s':>8} {'s/1k pages':>10} {'cpu/wall':>8} "
-        f"{'peak RSS MB':>11} {'growth vs previous size':<34}"
+        f"{'peak PSS MB':>11} {'growth vs previous size':<34}"
     )
     lines = [head, "-" * len(head)]
     prev = None
@@ -533,13 +533,13 @@ def format_pipeline(runs: list[Run], timeout: float, max_rss_gb: float) -> str:
             x_time = r.wall / prev.wall
             x_rss = r.peak_rss_mb / prev.peak_rss_mb
             power = math.log(x_time) / math.log(x_pages)
-            growth = f"time x{x_time:.1f}, RSS x{x_rss:.1f} for x{x_pages:g} pages (time ~ n^{power:.2f})"
+            growth = f"time x{x_time:.1f}, memory x{x_rss:.1f} for x{x_pages:g} pages (time ~ n^{power:.2f})"
         lines.append(
             f"{r.pages:>9,} {r.mb:>7.0f} {r.status:<18} {wall:>8} {per_k:>10} {r.cpu / r.wall:>8.2f} "
             f"{r.peak_rss_mb:>11,.0f} {growth:<34}"
         )
         prev = r
-    lines.append(f"(a run is stopped after {timeout:g} s or at {max_rss_gb:g} GB RSS)")
+    lines.append(f"(a run is stopped after {timeout:g} s or at {max_rss_gb:g} GB (PSS of the process tree))")
     return "\n".join(lines)
 
 
@@ -641,7 +641,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--skip-pipeline", action="store_true", help="only the signature sections")
     ap.add_argument("--whole-pages", type=int, default=20_000, help="pages of the whole-run section (0: skip it)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds after which a pipeline run is stopped")
-    ap.add_argument("--max-rss-gb", type=float, default=16, help="resident memory at which a pipeline run is stopped")
+    ap.add_argument("--max-rss-gb", type=float, default=16, help="memory (PSS of the process tree) at which a pipeline run is stopped")
     ap.add_argument("--work-dir", default=str(REPO / ".cache" / "speed"), help="generated corpora and outputs")
     args = ap.parse_args(argv)
 
