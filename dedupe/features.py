@@ -493,19 +493,12 @@ def tag_features(
     ).reshape(len(distinct), len(_TAGS))[pid]
     depth = np.array([len(tags) for tags in distinct], dtype=np.float64)[pid]
     leaf_div = np.array([tags[-1] == "div" for tags in distinct], dtype=np.float64)[pid]
-    # Path ids, and (site, path) / (document, path) groups.
-    _, path_id = np.unique(np.array([tag_paths[i] for i in rows], dtype=object).astype(str), return_inverse=True)
-    path_id = path_id.ravel()
+    # (site, path) / (document, path) groups, of the distinct paths' ids.
     r_doc, r_site = doc[rows], site[doc[rows]]
     words = words_of(base)[rows]
     template = base[rows, BASE_NAMES.index("rule_template")] > 0
-
-    def group(*keys):
-        _, inv = np.unique(np.stack(keys), axis=1, return_inverse=True)
-        return inv.ravel()
-
-    site_path = group(r_site, path_id)
-    page_path = group(r_doc, path_id)
+    site_path = _pair_ids(r_site, pid)
+    page_path = _pair_ids(r_doc, pid)
     # Pages of the site that have the path, over the site's pages.
     pages_with = np.bincount(np.unique(np.stack([site_path, r_doc]), axis=1)[0])
     _, site_inv = np.unique(r_site, return_inverse=True)
