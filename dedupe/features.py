@@ -14,13 +14,16 @@ gradient-boosted trees handle natively.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
 from .lexscan import ascii_flags, char_counts
+
+if TYPE_CHECKING:
+    from .executor.parallel import Workers
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
            "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
@@ -164,10 +167,12 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
     ], axis=1).astype(np.float64).reshape(len(texts), len(LEXICAL))
 
 
-def lexical_features(texts: Sequence[str]) -> np.ndarray:
+def lexical_features(texts: Sequence[str], workers: Optional["Workers"] = None) -> np.ndarray:
     """:func:`lexical` of each block's text, stripped (the text features:
-    a map over blocks, which a Spark run computes in its executors). A
-    text that several blocks hold (a template) is measured once.
+    a map over blocks, which a Spark run computes in its executors, and
+    ``workers`` (:class:`dedupe.executor.parallel.Workers`), when given,
+    in its processes). A text that several blocks hold (a template) is
+    measured once.
 
     Returns
     -------
@@ -175,7 +180,15 @@ def lexical_features(texts: Sequence[str]) -> np.ndarray:
     """
     first: dict[str, int] = {}
     which = np.fromiter((first.setdefault(t.strip(), len(first)) for t in texts), dtype=np.int64, count=len(texts))
-    return _lexical_distinct(list(first))[which]
+    distinct = list(first)
+    del first
+    if workers is None or not distinct:
+        return _lexical_distinct(distinct)[which]
+    # Each text's row is its own: chunks of the distinct texts, measured
+    # where the workers are, give the same rows.
+    lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    parts = workers.map(_lexical_distinct, lengths, lambda a, b: (distinct[a:b],))
+    return np.concatenate(parts)[which]
 
 
 def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:

@@ -158,7 +158,7 @@ class Run:
     def make_table(self, documents: Sequence[Document], b, labels, host, decision) -> BlockTable:
         """The corpus stage's view of every block (:func:`dedupe.stages.boilerplate.make_table`);
         the Spark executor's reads what it needs of the texts in its executors."""
-        return make_table(documents, b, labels, host, decision)
+        return make_table(documents, b, labels, host, decision, self.workers)
 
     def release_memory(self) -> None:
         """Give the pages freed so far back to the system (:func:`dedupe.executor.malloc.trim`)."""
@@ -236,7 +236,10 @@ def block_table(documents: Sequence[Document], config: Config, *, jobs: Jobs = 1
     ``jobs`` as for :func:`analyse`.
     """
     with running(config, jobs, None) as run:
-        return _corpus_stage(run, list(documents))
+        table = _corpus_stage(run, list(documents))
+    if not isinstance(jobs, Workers):
+        table.workers = None  # stopped with the run: what the table computes later, it computes here
+    return table
 
 
 def _analyse(run: Run, documents: Sequence[Document]) -> Analysis:

@@ -194,6 +194,13 @@ def test_text_features_count_characters_as_python_does():
     # A text held by several blocks is measured once and given to each.
     again = lexical_features(texts[:50] + texts[:50])
     assert np.array_equal(again[:50], again[50:])
+    # Measured in worker processes, in chunks: the same rows, in order.
+    from dedupe.executor.parallel import Workers
+
+    with Workers(jobs=2, min_chunk=64) as workers:
+        workers.warm_up(wait=True)
+        shared = lexical_features(texts[:-2] + texts[:40], workers)
+    assert np.array_equal(shared, np.concatenate([got[:-2], got[:40]]))
 
 
 # The text features' regular expressions, as dedupe.features states them:

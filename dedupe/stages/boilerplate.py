@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
@@ -23,6 +23,7 @@ from .blocks import Blocks
 from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
+    from ..executor.parallel import Workers
     from ..pipeline import Run
 
 __all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate", "STAGE"]
@@ -133,9 +134,11 @@ def run_boilerplate(
     return t["documents"]["host"], decision
 
 
-def make_table(documents: Sequence[Document], b: Blocks, labels, host, decision) -> BlockTable:
+def make_table(documents: Sequence[Document], b: Blocks, labels, host, decision, workers=None) -> BlockTable:
     doc_of = np.repeat(np.arange(len(documents), dtype=np.int64), b.counts)
-    return BlockTable(Ragged.of_counts(b.blocks, b.counts), documents, doc_of, labels, b.key, b.repeat, host, decision)
+    return BlockTable(
+        Ragged.of_counts(b.blocks, b.counts), documents, doc_of, labels, b.key, b.repeat, host, decision, workers
+    )
 
 
 @dataclass
@@ -157,6 +160,9 @@ class BlockTable:
         Host id of each document, -1 when unknown.
     decision : dedupe.boilerplate.Decision
         The repetition rule's verdicts.
+    workers : dedupe.executor.parallel.Workers, optional
+        The run's worker processes, where the block texts' features are
+        measured (None: here).
     """
 
     blocks: Ragged
@@ -167,6 +173,7 @@ class BlockTable:
     repeat: np.ndarray
     host: np.ndarray
     decision: boilerplate.Decision
+    workers: Optional["Workers"] = field(default=None, compare=False, repr=False)
 
     @cached_property
     def texts(self) -> list[str]:
@@ -214,7 +221,7 @@ class BlockTable:
         model's text features), in block order."""
         from ..features import lexical_features
 
-        return lexical_features(self.texts)
+        return lexical_features(self.texts, self.workers)
 
     def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
         """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""
