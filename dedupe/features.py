@@ -21,6 +21,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
 from .lexscan import ascii_flags, char_counts
+from .neighbours import neighbour_columns
 
 if TYPE_CHECKING:
     from .executor.parallel import Workers
@@ -243,14 +244,6 @@ def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:
     return np.concatenate([lex, corpus, position], axis=1).astype(np.float32)
 
 
-def _shift(values: np.ndarray, doc: np.ndarray, k: int) -> np.ndarray:
-    """``values`` of the block ``k`` places away in the same document, NaN past its edges."""
-    out = np.full(values.shape, np.nan, dtype=np.float64)
-    to, src, same = _shifted(doc, k)
-    out[to] = np.where(same, values[src], np.nan)
-    return out
-
-
 def _shifted(doc: np.ndarray, k: int) -> tuple[slice, slice, np.ndarray]:
     """The rows ``to`` whose block ``k`` places away is a row (``src``), and
     whether that block is in the same document (``same``, over ``to``)."""
@@ -258,21 +251,6 @@ def _shifted(doc: np.ndarray, k: int) -> tuple[slice, slice, np.ndarray]:
     k = max(-n, min(n, k))
     to, src = (slice(0, n - k), slice(k, n)) if k >= 0 else (slice(-k, n), slice(0, n + k))
     return to, src, doc[to] == doc[src]
-
-
-def _window_mean(values: np.ndarray, doc: np.ndarray, w: int) -> np.ndarray:
-    """Mean of ``values`` over the blocks within ``w`` places, same document
-    (NaN values left out)."""
-    total = np.zeros(len(values))
-    count = np.zeros(len(values))
-    for k in range(-w, w + 1):
-        # Adding 0.0 where a block is left out leaves the sum as it was.
-        to, src, same = _shifted(doc, k)
-        s = values[src].astype(np.float64)
-        ok = same & ~np.isnan(s)
-        total[to] += np.where(ok, s, 0.0)
-        count[to] += ok
-    return total / np.maximum(count, 1)
 
 
 def _page_bounds(doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -362,12 +340,9 @@ def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     -------
     ndarray of float32, shape (n_blocks, n_context)
     """
-    cols = []
-    for name in _NEIGHBOUR:
-        v = base[:, BASE_NAMES.index(name)].astype(np.float64)
-        cols += [_shift(v, doc, k) for k in _OFFSETS]
-        cols += [_window_mean(v, doc, w) for w in _WINDOWS]
-    neighbours = _float32_columns(cols)
+    columns = [BASE_NAMES.index(name) for name in _NEIGHBOUR]
+    neighbours = np.empty((len(doc), len(columns) * (len(_OFFSETS) + len(_WINDOWS))), dtype=np.float32)
+    neighbour_columns(base[:, columns], doc, _OFFSETS, _WINDOWS, neighbours)
     return np.concatenate([neighbours, segment_features(base, doc)], axis=1)
 
 
@@ -425,8 +400,9 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     -------
     ndarray of float32, shape (n_blocks, 24)
     """
-    cols = [_shift(proba, doc, k) for k in (-4, -3, -2, -1, 1, 2, 3, 4)]
-    cols += [_window_mean(proba, doc, w) for w in (1, 3, 6, 12)]
+    near = np.empty((len(doc), 12))
+    neighbour_columns(proba, doc, (-4, -3, -2, -1, 1, 2, 3, 4), (1, 3, 6, 12), near)
+    cols = list(near.T)
     cols += [_window_extreme(proba, doc, w, np.maximum) for w in (2, 5)]
     cols += [_window_extreme(proba, doc, w, np.minimum) for w in (2, 5)]
     starts, lengths = _page_bounds(doc)

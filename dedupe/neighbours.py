@@ -1,0 +1,71 @@
+"""What a block's neighbours in its page say: the block model's shifted
+columns and window means, computed in one pass over the rows.
+
+:func:`dedupe.features.context_features` and
+:func:`dedupe.features.stacked_features` read, for several per-block
+values, the value ``k`` blocks away in the same page (NaN past the page's
+edges) and the mean over the blocks within ``w`` places (NaN values left
+out). As whole-array numpy steps that is one temporary array per offset
+and window position; here each row is read once, and the sums are taken
+in the same order (offsets from ``-w`` up), so the floats are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["neighbour_columns"]
+
+
+def neighbour_columns(values: np.ndarray, doc: np.ndarray, offsets, windows, out: np.ndarray) -> None:
+    """Write, for each column ``j`` of ``values``, its shifted copies and window means into ``out``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (n_blocks, m)
+        Per-block values (read as float64; NaN: unknown).
+    doc : ndarray of int, shape (n_blocks,)
+        Each block's document; a document's blocks are consecutive.
+    offsets : sequence of int
+        The shifts: the value ``k`` blocks away, NaN outside the page.
+    windows : sequence of int
+        The window half-widths: the mean over the blocks within ``w``
+        places in the page, NaN values left out (0 when none is known).
+    out : ndarray of float32 or float64, shape (n_blocks, m * (len(offsets) + len(windows)))
+        Column ``j * (len(offsets) + len(windows)) + i``: the ``i``-th
+        shift, then the windows, of column ``j``.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    per = len(offsets) + len(windows)
+    if out.shape != (len(values), values.shape[1] * per):
+        raise ValueError(f"out has shape {out.shape}, expected {(len(values), values.shape[1] * per)}")
+    _columns(values, np.asarray(doc, dtype=np.int64), np.asarray(offsets, dtype=np.int64),
+             np.asarray(windows, dtype=np.int64), out)
+
+
+@njit(cache=True)
+def _columns(values, doc, offsets, windows, out):  # pragma: no cover - numba
+    n, m = values.shape
+    per = len(offsets) + len(windows)
+    for j in range(m):
+        for i in range(n):
+            col = j * per
+            for k in offsets:
+                s = i + k
+                out[i, col] = values[s, j] if 0 <= s < n and doc[s] == doc[i] else np.nan
+                col += 1
+            for w in windows:
+                total = 0.0
+                count = 0.0
+                for k in range(-w, w + 1):
+                    s = i + k
+                    if 0 <= s < n and doc[s] == doc[i]:
+                        v = values[s, j]
+                        if not np.isnan(v):
+                            total += v
+                            count += 1.0
+                out[i, col] = total / max(count, 1.0)
+                col += 1
