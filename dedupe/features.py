@@ -14,10 +14,10 @@ gradient-boosted trees handle natively.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from .io.html import element_path
 from .lexscan import ascii_flags, char_counts
@@ -27,13 +27,17 @@ if TYPE_CHECKING:
     from .executor.parallel import Workers
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
-           "BASE_NAMES", "TAG_NAMES", "tag_features", "block_tag_paths"]
+           "BASE_NAMES", "TAG_NAMES", "STOP_WORDS_FILE", "tag_features", "block_tag_paths"]
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
 _SEPARATORS = re.compile(r"[|»›·•©®™→]|&gt;|\s-\s")
 _URL = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w+\.", re.I)
-_STOP = frozenset(ENGLISH_STOP_WORDS)
+# scikit-learn's ENGLISH_STOP_WORDS, written out (one word a line) so that
+# applying the model needs no scikit-learn (tests/test_features.py checks
+# the copy).
+STOP_WORDS_FILE = Path(__file__).resolve().parent / "models" / "stop-words.txt"
+_STOP = frozenset(STOP_WORDS_FILE.read_text(encoding="ascii").split())
 # A time of day, a month name with a day, or a year: the stamp of a byline, a
 # post or a reader's comment ("Todd — June 27th, 2012, 12:39 pm").
 _DATED = re.compile(

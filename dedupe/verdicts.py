@@ -122,7 +122,7 @@ def _judged(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
         return action
-    from . import blockmodel  # scikit-learn: a second to import, for runs that use the model only
+    from . import blockmodel  # numba and the model's trees: for runs that use the model only
 
     model = blockmodel.load() if config.block_model == "builtin" else blockmodel.load(Path(config.block_model))
     content = model.content_probability(table)

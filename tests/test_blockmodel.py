@@ -2,11 +2,14 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import dedupe
+import dedupe.forest
 from dedupe import blockmodel
 from dedupe.pipeline import block_table
 
@@ -25,36 +28,132 @@ def test_shipped_model_loads_and_scores_every_block(seeds_dir):
     assert len(footer) == 2 and min(body) > 0.5 > max(footer)
 
 
-def copy_model(tmp_path):
+def copy_model(tmp_path, trees=True):
+    """A copy of the shipped model folder (without ``trees.npz``: read from its skops files)."""
     target = tmp_path / "model"
     shutil.copytree(blockmodel.MODEL_DIR, target)
+    if not trees:
+        (target / blockmodel.TREES).unlink()
     return target
 
 
 def test_other_format_version_is_refused(tmp_path):
-    target = copy_model(tmp_path)
-    meta = json.loads((target / "meta.json").read_text())
-    meta["format_version"] = blockmodel.FORMAT_VERSION + 1
-    (target / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(blockmodel.ModelError, match="format .*retrain"):
-        blockmodel.load(target)
+    for trees in (True, False):
+        target = copy_model(tmp_path / str(trees), trees)
+        meta = json.loads((target / "meta.json").read_text())
+        meta["format_version"] = blockmodel.FORMAT_VERSION + 1
+        (target / "meta.json").write_text(json.dumps(meta))
+        with pytest.raises(blockmodel.ModelError, match="format .*retrain"):
+            blockmodel.load(target)
+        with pytest.raises(blockmodel.ModelError, match="format .*retrain"):
+            blockmodel.load_estimators(target)
 
 
 def test_corrupt_model_file_is_refused(tmp_path):
-    target = copy_model(tmp_path)
+    target = copy_model(tmp_path, trees=False)
     (target / "second.skops").write_bytes(b"not a zip file at all")
     with pytest.raises(blockmodel.ModelError, match="second.skops"):
         blockmodel.load(target)
+    with pytest.raises(blockmodel.ModelError, match="second.skops"):
+        blockmodel.load_estimators(target)
 
 
 def test_untrusted_type_is_refused(tmp_path):
     import skops.io as sio
 
-    target = copy_model(tmp_path)
+    target = copy_model(tmp_path, trees=False)
     # A file that would need a type outside the trusted list (a custom class) to load.
     sio.dump({"model": np.float64(1.0), "hook": shutil.copytree}, target / "first.skops")
-    with pytest.raises(blockmodel.ModelError):
+    with pytest.raises(blockmodel.ModelError, match="first.skops"):
         blockmodel.load(target)
+    with pytest.raises(blockmodel.ModelError, match="first.skops"):
+        blockmodel.load_estimators(target)
+
+
+def test_corrupt_trees_are_refused(tmp_path):
+    target = copy_model(tmp_path)
+    (target / blockmodel.TREES).write_bytes(b"not a zip file at all")
+    with pytest.raises(blockmodel.ModelError, match="trees.npz"):
+        blockmodel.load(target)
+
+
+def rewrite_trees(target, change):
+    """``trees.npz`` of the model in ``target``, its arrays passed through ``change``."""
+    with np.load(target / blockmodel.TREES, allow_pickle=False) as npz:
+        arrays = change({key: npz[key] for key in npz.files})
+    np.savez(target / blockmodel.TREES, **arrays)
+
+
+@pytest.mark.parametrize("change", [
+    lambda a: {k: v for k, v in a.items() if k != "second/leaf"},  # a missing array
+    lambda a: {**a, "third/leaf": a["first/leaf"]},  # an unexpected one
+    lambda a: {**a, "first": a["first/leaf"]},  # one of no pass
+    lambda a: {**a, "first/value": a["first/value"].astype(np.float32)},  # of another dtype
+    lambda a: {**a, "second/right": a["second/right"][:-1]},  # of another length
+    lambda a: {**a, "first/n_features": a["first/n_features"] + 1},  # not meta.json's number of features
+    lambda a: {**a, "first/left": np.zeros_like(a["first/left"])},  # splits going round in circles
+], ids=["missing", "unexpected", "no pass", "dtype", "shape", "features", "loop"])
+def test_inconsistent_trees_are_refused(tmp_path, change):
+    target = copy_model(tmp_path)
+    rewrite_trees(target, change)
+    with pytest.raises(blockmodel.ModelError, match="trees.npz"):
+        blockmodel.load(target)
+
+
+def test_trees_holding_objects_are_refused(tmp_path):
+    target = copy_model(tmp_path)
+    rewrite_trees(target, lambda a: {**a, "first/leaf": np.array([print], dtype=object)})
+    with pytest.raises(blockmodel.ModelError, match="trees.npz"):
+        blockmodel.load(target)
+
+
+def test_a_model_without_trees_is_read_from_its_skops_files(tmp_path, seeds_dir):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    target = copy_model(tmp_path, trees=False)
+    old = blockmodel.load(target)
+    assert isinstance(old.first, HistGradientBoostingClassifier) and isinstance(old.second, HistGradientBoostingClassifier)
+    table = block_table(dedupe.io.read_corpus([seeds_dir]).documents, dedupe.Config())
+    shipped = blockmodel.load().content_probability(table)
+    assert len(shipped) == len(table.texts) and np.array_equal(old.content_probability(table), shipped)
+
+
+def test_a_saved_model_loads_from_its_trees(tmp_path, seeds_dir):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    table = block_table(dedupe.io.read_corpus([seeds_dir]).documents, dedupe.Config())
+    base, context = blockmodel.block_features(table)
+    X = np.concatenate([base, context], axis=1)
+    n_stacked = blockmodel.stacked(np.zeros(len(X)), table.doc, base).shape[1]
+    # A tiny pair fitted on random rows of the model's widths (with NaNs, so
+    # that splits send missing values both ways).
+    rng = np.random.default_rng(0)
+    R = rng.normal(size=(400, X.shape[1] + n_stacked))
+    y = R[:, 0] + R[:, -1] + rng.normal(size=len(R)) > 0
+    R[rng.random(size=R.shape) < 0.2] = np.nan
+    first = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(R[:, :X.shape[1]], y)
+    second = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(R, y)
+    X2 = np.concatenate([X, blockmodel.stacked(first.predict_proba(X)[:, 1], table.doc, base)], axis=1)
+    target = tmp_path / "saved"
+    blockmodel.save(first, second, {"trained_on": ["seeds"]}, target)
+    assert (target / blockmodel.TREES).is_file()
+    model = blockmodel.load(target)
+    assert isinstance(model.first, dedupe.forest.Forest) and model.meta["n_features"] == X.shape[1]
+    want = second.predict_proba(X2)[:, 1]
+    assert len(set(want.tolist())) > 1 and np.array_equal(model.content_probability(table), want)
+    again = blockmodel.load_estimators(target)
+    assert np.array_equal(again[1].predict_proba(X2), second.predict_proba(X2))
+
+
+def test_the_model_is_applied_without_scikit_learn(seeds_dir):
+    code = (
+        "import sys, dedupe, dedupe.features, dedupe.blockmodel as b; from dedupe.pipeline import block_table; "
+        f"t = block_table(dedupe.io.read_corpus([{str(seeds_dir)!r}]).documents, dedupe.Config()); "
+        "p = b.load().content_probability(t); assert len(p) == len(t.texts) > 0; "
+        "print(sorted(m for m in ('sklearn', 'skops', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

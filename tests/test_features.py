@@ -1,10 +1,12 @@
 """Sequence features of the block model's second pass."""
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 
-from dedupe import blockmodel
+from dedupe import blockmodel, features
 from dedupe.features import BASE_NAMES, TAG_NAMES, content_region, segment_features, stacked_features
 from dedupe.document import Document
 
@@ -271,3 +273,16 @@ def test_text_patterns_are_matched_as_the_regular_expressions_match_them():
     assert col["log_sentences"][1:].tolist() == [np.log1p(times), np.log1p(times + 1)]
     assert col["ends_sentence"][1:].tolist() == [0.0, 1.0]
     assert col["url"][1:].tolist() == [1.0, 1.0] and col["separator"][1:].tolist() == [0.0, 0.0]
+
+
+def test_the_stop_words_are_scikit_learns():
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    text = features.STOP_WORDS_FILE.read_text(encoding="ascii")
+    assert text == "".join(f"{w}\n" for w in sorted(ENGLISH_STOP_WORDS))
+
+
+def test_the_features_import_no_scikit_learn():
+    code = "import sys, dedupe.features; print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

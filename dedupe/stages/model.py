@@ -44,7 +44,7 @@ def run_model(run: "Run", table: BlockTable) -> np.ndarray:
         with run.progress.stage("model"):
             return {"blocks": {"action": apply_model(table, config, extractor)}}
 
-    from .. import blockmodel  # scikit-learn: most of a second to import, for runs that use the model only
+    from .. import blockmodel  # numba and the model's trees: for runs that use the model only
 
     fingerprint = blockmodel.fingerprint(config.block_model)
     return run.execute(STAGE, compute, fingerprint)["blocks"]["action"]
