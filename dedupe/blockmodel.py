@@ -99,11 +99,27 @@ class BlockModel:
         if len(table.doc) == 0:
             return np.zeros(0)
         base, context = block_features(table)
-        X = np.concatenate([base, context], axis=1)
-        if X.shape[1] != self.meta["n_features"]:
-            raise ModelError(f"model expects {self.meta['n_features']} features, got {X.shape[1]}")
-        p1 = forest.content_probability(self.first, X)
-        return forest.content_probability(self.second, np.concatenate([X, stacked(p1, table.doc, base)], axis=1))
+        n_first = base.shape[1] + context.shape[1]
+        if n_first != self.meta["n_features"]:
+            raise ModelError(f"model expects {self.meta['n_features']} features, got {n_first}")
+        # One matrix for both passes: the first reads its leading columns,
+        # the second pass's own are filled in after it.
+        width = _n_features(self.second)
+        X = np.empty((len(base), max(width, n_first)), dtype=np.result_type(base, context))
+        X[:, : base.shape[1]], X[:, base.shape[1] : n_first] = base, context
+        del context
+        threads = table.workers.jobs if getattr(table, "workers", None) is not None else 1
+        p1 = forest.content_probability(self.first, X[:, :n_first], threads)
+        second = stacked(p1, table.doc, base)
+        if n_first + second.shape[1] != width:
+            raise ModelError(f"the second pass expects {width} features, got {n_first + second.shape[1]}")
+        X[:, n_first:] = second
+        return forest.content_probability(self.second, X, threads)
+
+
+def _n_features(model) -> int:
+    """Columns a pass reads (a :class:`~dedupe.forest.Forest` or a fitted estimator)."""
+    return int(model.n_features if isinstance(model, forest.Forest) else model.n_features_in_)
 
 
 def save(first, second, meta: dict, directory: Path = MODEL_DIR) -> None:

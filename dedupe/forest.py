@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 __all__ = ["Forest", "content_probability"]
 
@@ -156,59 +157,91 @@ class Forest:
             raise ValueError("a split's child does not lie after it among the nodes")
         return cls(**{name: got[name] for name in _LAYOUT})
 
-    def raw(self, X: np.ndarray) -> np.ndarray:
-        """The sum of the trees' values (the model's raw prediction) of each row."""
-        X = np.ascontiguousarray(X)
+    def raw(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
+        """The sum of the trees' values (the model's raw prediction) of each row.
+
+        ``X`` may be a view (the first columns of a wider matrix); rows
+        are shared among up to ``threads`` threads (each row's sum is its
+        own: the same floats for any number).
+        """
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features:
             raise ValueError(f"expected {self.n_features} features, got an array of shape {X.shape}")
-        return _walk(X, self.roots, self.feature, self.threshold, self.left, self.right, self.missing_left,
-                     self.leaf, self.value, self.baseline)
+        args = (X, self.roots, self.feature, self.threshold, self.left, self.right, self.missing_left,
+                self.leaf, self.value, self.baseline)
+        threads = min(int(threads), numba.config.NUMBA_NUM_THREADS)
+        if threads < 2 or len(X) < _ROWS_SHARED:
+            return _walk(*args)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            return _walk_shared(*args)
+        finally:
+            numba.set_num_threads(previous)
 
-    def probability(self, X: np.ndarray) -> np.ndarray:
+    def probability(self, X: np.ndarray, threads: int = 1) -> np.ndarray:
         """The probability of the second class of each row (the model's
-        ``predict_proba(X)[:, 1]``)."""
+        ``predict_proba(X)[:, 1]``; ``threads`` as for :meth:`raw`)."""
         from scipy.special import expit
 
         # The binary log loss's probability of the second class (scikit-learn's
         # HalfBinomialLoss.predict_proba).
-        return expit(self.raw(X))
+        return expit(self.raw(X, threads))
+
+
+# Rows from which a walk is shared among threads (fewer: not worth starting them).
+_ROWS_SHARED = 20_000
 
 
 @njit(cache=True)
 def _walk(X, roots, feature, threshold, left, right, missing_left, leaf, value, baseline):  # pragma: no cover - numba
     out = np.empty(X.shape[0], dtype=np.float64)
     for i in range(X.shape[0]):
-        total = 0.0 + baseline
-        for t in range(len(roots)):
-            node = roots[t]
-            while not leaf[node]:
-                v = np.float64(X[i, feature[node]])
-                if np.isnan(v):
-                    node = left[node] if missing_left[node] else right[node]
-                elif v <= threshold[node]:
-                    node = left[node]
-                else:
-                    node = right[node]
-            total += value[node]
-        out[i] = total
+        out[i] = _row(X, i, roots, feature, threshold, left, right, missing_left, leaf, value, baseline)
     return out
+
+
+@njit(cache=True, parallel=True)
+def _walk_shared(X, roots, feature, threshold, left, right, missing_left, leaf, value, baseline):  # pragma: no cover
+    out = np.empty(X.shape[0], dtype=np.float64)
+    for i in prange(X.shape[0]):
+        out[i] = _row(X, i, roots, feature, threshold, left, right, missing_left, leaf, value, baseline)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _row(X, i, roots, feature, threshold, left, right, missing_left, leaf, value, baseline):  # pragma: no cover
+    """Row ``i``'s sum: the baseline, then each tree's leaf value in order."""
+    total = 0.0 + baseline
+    for t in range(len(roots)):
+        node = roots[t]
+        while not leaf[node]:
+            v = np.float64(X[i, feature[node]])
+            if np.isnan(v):
+                node = left[node] if missing_left[node] else right[node]
+            elif v <= threshold[node]:
+                node = left[node]
+            else:
+                node = right[node]
+        total += value[node]
+    return total
 
 
 _FORESTS: dict[int, tuple[object, Optional[Forest]]] = {}
 
 
-def content_probability(model, X: np.ndarray) -> np.ndarray:
+def content_probability(model, X: np.ndarray, threads: int = 1) -> np.ndarray:
     """``model.predict_proba(X)[:, 1]``, the same floats, walked row by row
     where the model allows it (``model``: a fitted classifier, or a
-    :class:`Forest`, which needs no scikit-learn)."""
+    :class:`Forest`, which needs no scikit-learn), by up to ``threads``
+    threads."""
     if isinstance(model, Forest):
-        return model.probability(X)
+        return model.probability(X, threads)
     held = _FORESTS.get(id(model))
     if held is None or held[0] is not model:
         held = _FORESTS[id(model)] = (model, Forest.of(model))
     forest = held[1]
     if forest is None:
         return model.predict_proba(X)[:, 1]
-    return forest.probability(X)
+    return forest.probability(X, threads)

@@ -114,3 +114,14 @@ def test_a_matrix_of_the_wrong_width_is_refused():
     model = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="expected 3 features"):
         forest.Forest.of(model).raw(np.zeros((4, 5)))
+
+
+def test_rows_shared_among_threads_give_the_same_floats():
+    model = blockmodel.load()
+    rng = np.random.default_rng(8)
+    wide = rng.normal(scale=2.0, size=(30_000, model.first.n_features + 7)).astype(np.float32)
+    wide[rng.random(size=wide.shape) < 0.3] = np.nan
+    X = wide[:, : model.first.n_features]  # a view: the first columns of a wider matrix, as the model stage passes
+    one = forest.content_probability(model.first, np.ascontiguousarray(X))
+    assert np.array_equal(forest.content_probability(model.first, X, threads=2), one)
+    assert np.array_equal(forest.content_probability(model.first, X, threads=1), one)
