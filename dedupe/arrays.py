@@ -67,3 +67,16 @@ def segment_arange(counts: np.ndarray) -> np.ndarray:
     """``0, 1, ..., c - 1`` for each count ``c``, concatenated."""
     ends = np.cumsum(counts)
     return np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - counts, counts)
+
+
+def pair_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An id (0, 1, ...) of each row's pair (``a``, ``b``) of ints."""
+    if not len(a):
+        return np.zeros(0, dtype=np.int64)
+    a, b = a.astype(np.int64) - a.min(), b.astype(np.int64) - b.min()
+    span = int(b.max()) + 1
+    if (int(a.max()) + 1) * span < 2**62:
+        _, ids = np.unique(a * span + b, return_inverse=True)
+    else:
+        _, ids = np.unique(np.stack([a, b]), axis=1, return_inverse=True)
+    return ids.ravel().astype(np.int64)

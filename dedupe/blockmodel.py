@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from . import features, forest
 
 __all__ = [
     "FORMAT_VERSION", "MODEL_DIR", "TREES", "ModelError", "BlockModel", "load", "load_estimators", "save", "block_features",
-    "stacked", "fingerprint",
+    "feature_ranges", "page_ranges", "RANGE_BLOCKS", "stacked", "fingerprint",
 ]
 
 #: Bumped whenever the features or the file layout change: an older or newer
@@ -48,27 +48,98 @@ class ModelError(RuntimeError):
     """The shipped model is missing, corrupt, or of another format version."""
 
 
-def block_features(table) -> tuple[np.ndarray, np.ndarray]:
-    """Base and context features of every block of a :class:`~dedupe.pipeline.BlockTable`.
+#: Blocks whose features are made and scored at once (whole pages; a page
+#: longer than this is a range alone): the model's matrices, about a
+#: kilobyte a block, are held for one range at a time however large the
+#: corpus; a range's features and scores are the same whatever the ranges.
+RANGE_BLOCKS = 1 << 19
+
+
+def page_ranges(bounds: np.ndarray, max_blocks: int = RANGE_BLOCKS) -> list[tuple[int, int]]:
+    """Ranges ``[lo, hi)`` of the blocks of whole pages (``bounds``: where
+    each page's blocks start, then their number), in order, each of at most
+    ``max_blocks`` blocks unless it is one page."""
+    n, out, lo = int(bounds[-1]), [], 0
+    while lo < n:
+        hi = int(bounds[np.searchsorted(bounds, lo + max_blocks, side="right") - 1])
+        if hi <= lo:  # a page of more than max_blocks blocks
+            hi = int(bounds[np.searchsorted(bounds, lo, side="right")])
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def feature_ranges(table, exchange=None, max_blocks: int = RANGE_BLOCKS) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Base and context features of a :class:`~dedupe.stages.boilerplate.BlockTable`'s
+    blocks, a range of whole pages at a time (:func:`page_ranges`).
 
     The context columns end with the tag-path evidence
-    (:func:`dedupe.features.tag_features`), NaN for blocks of documents that
-    did not come from HTML.
+    (:class:`dedupe.tag_evidence.TagEvidence`), NaN for blocks of documents
+    that did not come from HTML. That evidence weighs every block's words
+    by its site, so where there are tag paths every range's text features
+    are made first and kept until their range's turn: in ``exchange(n)``
+    (a run's keyed exchange, :meth:`dedupe.pipeline.Run.exchange`, which
+    spills to disk past the run's memory budget) when given, else in memory.
+
+    Yields
+    ------
+    lo, hi : int
+        The range's blocks.
+    base : ndarray of float32, shape (hi - lo, n_base)
+    context : ndarray of float32, shape (hi - lo, n_context)
+    """
+    from .boilerplate import BOILERPLATE
+    from .tag_evidence import TAG_NAMES, TagEvidence, path_ids
+
+    evidence = features.Evidence(
+        table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
+    )
+    ranges = page_ranges(table.blocks.bounds, max_blocks)
+    ids = path_ids(table.tag_paths(), table.blocks)
+    tags, held, kept = None, None, {}
+    if ids is not None and (ids[0] >= 0).any():
+        held = exchange(len(ranges)) if exchange is not None else None
+        words = np.empty(len(table.doc))
+        for k, (lo, hi) in enumerate(ranges):
+            lex = table.lexical_features(lo, hi)
+            # features.words_of of the base features: their first column is this one, as float32.
+            words[lo:hi] = np.expm1(lex[:, 0].astype(np.float32).astype(np.float64))
+            if held is not None:
+                held.put(k, lex=lex)
+            else:
+                kept[k] = lex
+        tags = TagEvidence(*ids, table.doc, table.host, words, evidence.rule_template)
+        del words, ids
+    try:
+        for k, (lo, hi) in enumerate(ranges):
+            if tags is None:
+                lex = table.lexical_features(lo, hi)
+            else:
+                lex = held.load(k)["lex"] if held is not None else kept.pop(k)
+            base = features.base_features(lex, evidence.rows(lo, hi))
+            del lex
+            if tags is None:
+                tag = np.full((hi - lo, len(TAG_NAMES)), np.nan, dtype=np.float32)
+            else:
+                tag = tags.features(lo, hi, features.words_of(base))
+            yield lo, hi, base, np.concatenate([features.context_features(base, table.doc[lo:hi]), tag], axis=1)
+    finally:
+        if held is not None:
+            held.close()
+
+
+def block_features(table) -> tuple[np.ndarray, np.ndarray]:
+    """Base and context features of every block (:func:`feature_ranges`, put together).
 
     Returns
     -------
     base : ndarray of float32, shape (n_blocks, n_base)
     context : ndarray of float32, shape (n_blocks, n_context)
     """
-    from .boilerplate import BOILERPLATE
-
-    evidence = features.Evidence(
-        table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
-    )
-    base = features.base_features(table.lexical_features(), evidence)
-    paths = features.block_tag_paths(table.tag_paths(), table.blocks)
-    tags = features.tag_features(paths, table.doc, table.host, base)
-    return base, np.concatenate([features.context_features(base, table.doc), tags], axis=1)
+    parts = [(base, context) for _, _, base, context in feature_ranges(table)]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def stacked(proba: np.ndarray, doc: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -89,32 +160,35 @@ class BlockModel:
         self.second = second
         self.meta = meta
 
-    def content_probability(self, table) -> np.ndarray:
-        """Probability that each block is content.
+    def content_probability(self, table, exchange=None) -> np.ndarray:
+        """Probability that each block is content, a range of whole pages at
+        a time (:func:`feature_ranges`; ``exchange`` as there).
 
         Returns
         -------
         ndarray of float64, shape (n_blocks,)
         """
-        if len(table.doc) == 0:
-            return np.zeros(0)
-        base, context = block_features(table)
-        n_first = base.shape[1] + context.shape[1]
-        if n_first != self.meta["n_features"]:
-            raise ModelError(f"model expects {self.meta['n_features']} features, got {n_first}")
-        # One matrix for both passes: the first reads its leading columns,
-        # the second pass's own are filled in after it.
-        width = _n_features(self.second)
-        X = np.empty((len(base), max(width, n_first)), dtype=np.result_type(base, context))
-        X[:, : base.shape[1]], X[:, base.shape[1] : n_first] = base, context
-        del context
+        out = np.zeros(len(table.doc))
+        if len(out) == 0:
+            return out
         threads = table.workers.jobs if getattr(table, "workers", None) is not None else 1
-        p1 = forest.content_probability(self.first, X[:, :n_first], threads)
-        second = stacked(p1, table.doc, base)
-        if n_first + second.shape[1] != width:
-            raise ModelError(f"the second pass expects {width} features, got {n_first + second.shape[1]}")
-        X[:, n_first:] = second
-        return forest.content_probability(self.second, X, threads)
+        width = _n_features(self.second)
+        for lo, hi, base, context in feature_ranges(table, exchange):
+            n_first = base.shape[1] + context.shape[1]
+            if n_first != self.meta["n_features"]:
+                raise ModelError(f"model expects {self.meta['n_features']} features, got {n_first}")
+            # One matrix for both passes: the first reads its leading columns,
+            # the second pass's own are filled in after it.
+            X = np.empty((hi - lo, max(width, n_first)), dtype=np.result_type(base, context))
+            X[:, : base.shape[1]], X[:, base.shape[1] : n_first] = base, context
+            del context
+            p1 = forest.content_probability(self.first, X[:, :n_first], threads)
+            second = stacked(p1, table.doc[lo:hi], base)
+            if n_first + second.shape[1] != width:
+                raise ModelError(f"the second pass expects {width} features, got {n_first + second.shape[1]}")
+            X[:, n_first:] = second
+            out[lo:hi] = forest.content_probability(self.second, X, threads)
+        return out
 
 
 def _n_features(model) -> int:

@@ -15,19 +15,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .io.html import element_path
+from .arrays import pair_ids
 from .lexscan import ascii_flags, char_counts
-from .neighbours import neighbour_columns
+from .neighbours import before_in_page, neighbour_columns
+from .tag_evidence import TAG_NAMES
 
-if TYPE_CHECKING:
-    from .executor.parallel import Workers
 
 __all__ = ["Evidence", "lexical_features", "base_features", "context_features", "segment_features", "stacked_features", "words_of",
-           "BASE_NAMES", "TAG_NAMES", "STOP_WORDS_FILE", "tag_features", "block_tag_paths"]
+           "BASE_NAMES", "TAG_NAMES", "STOP_WORDS_FILE"]
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?:\s|$)")
@@ -50,11 +49,6 @@ _DATED = re.compile(
 # A dated line longer than this is prose that mentions a date, not a stamp.
 _DATED_MAX_WORDS = 25
 
-# Tag path cues, for blocks that came from HTML: elements whose presence
-# among a block's ancestors says menu, page chrome, form or article.
-_TAGS = ("a", "li", "nav", "header", "footer", "aside", "p", "h", "td", "form", "button", "article", "main",
-         "blockquote", "section", "table", "ul", "label")
-
 LEXICAL = [
     "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
     "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence", "dated",
@@ -63,8 +57,6 @@ CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_var
 POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
             "rel_to_longest", "after_longest"]
 BASE_NAMES = LEXICAL + CORPUS + POSITION
-TAG_NAMES = (["log_depth"] + [f"in_{t}" for t in _TAGS] + ["leaf_div", "path_site_pages", "path_template",
-             "path_log_words", "path_page_share", "path_near_longest", "path_sibling_longest"])
 # Features of neighbours, at these offsets.
 _NEIGHBOUR = ["log_words", "stop_frac", "rule_template", "log_docfreq", "ends_sentence", "punct_frac"]
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
@@ -87,27 +79,21 @@ class Evidence:
         self.repeat = repeat
         # Per block, the distinct values of ``b`` among the blocks that share its ``a``.
         self.docfreq = _distinct_per(cluster, doc)
-        self.site_docfreq = _distinct_per(_pair_ids(cluster, host[doc]), doc)
+        self.site_docfreq = _distinct_per(pair_ids(cluster, host[doc]), doc)
         self.variants = _distinct_per(cluster, key)
 
-
-def _pair_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """An id (0, 1, ...) of each row's pair (``a``, ``b``) of ints."""
-    if not len(a):
-        return np.zeros(0, dtype=np.int64)
-    a, b = a.astype(np.int64) - a.min(), b.astype(np.int64) - b.min()
-    span = int(b.max()) + 1
-    if (int(a.max()) + 1) * span < 2**62:
-        _, ids = np.unique(a * span + b, return_inverse=True)
-    else:
-        _, ids = np.unique(np.stack([a, b]), axis=1, return_inverse=True)
-    return ids.ravel().astype(np.int64)
+    def rows(self, lo: int, hi: int) -> "Evidence":
+        """The evidence of blocks ``lo`` to ``hi`` (views)."""
+        part = object.__new__(Evidence)
+        for name in ("doc", "rule_template", "repeat", "docfreq", "site_docfreq", "variants"):
+            setattr(part, name, getattr(self, name)[lo:hi])
+        return part
 
 
 def _distinct_per(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """How many distinct ``b`` the rows of each row's ``a`` hold."""
     values, group = np.unique(a, return_inverse=True)
-    group, pairs = group.ravel(), _pair_ids(a, b)
+    group, pairs = group.ravel(), pair_ids(a, b)
     of_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0, dtype=np.int64)
     of_pair[pairs] = group
     return np.bincount(of_pair, minlength=len(values))[group]
@@ -172,7 +158,7 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
     ], axis=1).astype(np.float64).reshape(len(texts), len(LEXICAL))
 
 
-def lexical_features(texts: Sequence[str], workers: Optional["Workers"] = None) -> np.ndarray:
+def lexical_features(texts: Sequence[str], workers=None) -> np.ndarray:
     """:func:`lexical` of each block's text, stripped (the text features:
     a map over blocks, which a Spark run computes in its executors, and
     ``workers`` (:class:`dedupe.executor.parallel.Workers`), when given,
@@ -269,16 +255,6 @@ def _page_total(values: np.ndarray, doc: np.ndarray) -> np.ndarray:
     return np.repeat(np.add.reduceat(values, starts), lengths) if len(doc) else np.zeros(0)
 
 
-def _before(values: np.ndarray, doc: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over the blocks before each block in its document."""
-    if not len(doc):
-        return np.zeros(0)
-    total = np.cumsum(values)
-    starts, lengths = _page_bounds(doc)
-    offset = np.repeat(np.r_[0.0, total[starts[1:] - 1]], lengths)
-    return total - values - offset
-
-
 def _runs(flag: np.ndarray, doc: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lines and words of the run of consecutive blocks with the same ``flag``
     (inside one document) that each block belongs to."""
@@ -318,9 +294,9 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     for flag in (template, base[:, BASE_NAMES.index("short_no_sentence")] > 0, words >= 10):
         lines, run_words = _runs(flag, doc, words)
         cols += [np.log1p(lines), np.log1p(run_words), run_words / page_words]
-    cols.append(_before(words, doc) / page_words)
+    cols.append(before_in_page(words, doc) / page_words)
     kept = words * ~template
-    kept_before = _before(kept, doc)
+    kept_before = before_in_page(kept, doc)
     kept_total = _page_total(kept, doc)
     cols += [kept_before / np.maximum(kept_total, 1), np.log1p(kept_before), np.log1p(kept_total - kept_before - kept)]
     # Dated lines (bylines, comment headers): lines since the last one, and
@@ -332,7 +308,7 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     first = np.repeat(starts, lengths)
     last = np.maximum.accumulate(np.where(dated > 0, idx, -1)) if len(doc) else idx
     since = np.where(last >= first, idx - last, np.nan)
-    dated_before = _before(dated, doc)
+    dated_before = before_in_page(dated, doc)
     cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
     return _float32_columns(cols)
 
@@ -419,117 +395,7 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     lines, run_words = _runs(proba >= 0.5, doc, words)
     mass = proba * words
     mass_total = np.maximum(_page_total(mass, doc), 1e-9)
-    mass_before = _before(mass, doc)
+    mass_before = before_in_page(mass, doc)
     cols += [np.log1p(lines), np.log1p(run_words), run_words / np.maximum(_page_total(words, doc), 1),
              mass_before / mass_total, (mass_total - mass_before - mass) / mass_total]
     return _float32_columns(cols)
-
-
-def block_tag_paths(paths: Iterable[Optional[Sequence[str]]], blocks) -> Optional[list[Optional[str]]]:
-    """Every block's tag path (its elements: :func:`dedupe.io.html.element_path`),
-    flat in document order, from each document's tag ``paths`` (None: it
-    has none); None for the blocks of a document without tag paths (or
-    whose paths do not match its blocks one for one), and None altogether
-    when no document has any."""
-    out: list[Optional[str]] = []
-    seen = False
-    for p, b in zip(paths, blocks):
-        seen |= p is not None
-        if p is not None and len(p) == len(b):
-            out += map(element_path, p)
-        else:
-            out += [None] * len(b)
-    return out if seen else None
-
-
-def _is_heading(tag: str) -> bool:
-    return len(tag) == 2 and tag[0] == "h" and tag[1] in "123456"
-
-
-def tag_features(
-    tag_paths: Optional[Sequence[Optional[str]]], doc: np.ndarray, site: np.ndarray, base: np.ndarray
-) -> np.ndarray:
-    """Evidence from the HTML element each block came from; NaN where a block
-    has no tag path (plain-text input).
-
-    Per block: the depth of its path, which of the cue elements (``_TAGS``:
-    links, list items, nav, header, footer, aside, forms, article, main …)
-    enclose it, whether the block element itself is a bare ``div``; and what
-    its site and page say about the path: the share of the site's pages that
-    have it, the share of the path's words on the site the repetition rule
-    calls template (a "related stories" list keeps its path while its links
-    change), its mean words per block there, the share of the page's words
-    under it, and how close the path is to that of the page's longest block
-    (paragraphs of the main text share its parent; menus and footers sit in
-    other branches). ``site`` is the site id of each block's document.
-
-    Returns
-    -------
-    ndarray of float32, shape (n_blocks, len(TAG_NAMES))
-    """
-    n = len(doc)
-    out = np.full((n, len(TAG_NAMES)), np.nan, dtype=np.float32)
-    if tag_paths is None or n == 0:
-        return out
-    has = np.array([p is not None for p in tag_paths], dtype=bool)
-    if not has.any():
-        return out
-    rows = np.flatnonzero(has)
-    # Pages repeat their paths: each distinct one is read once.
-    ids: dict[str, int] = {}
-    pid = np.fromiter((ids.setdefault(tag_paths[i], len(ids)) for i in rows.tolist()), dtype=np.int64, count=len(rows))
-    distinct = [p.split(">") for p in ids]
-    parts = [distinct[j] for j in pid.tolist()]
-    cues = np.array(
-        [[float(any(t == c or (c == "h" and _is_heading(t)) for t in tags)) for c in _TAGS] for tags in distinct],
-        dtype=np.float64,
-    ).reshape(len(distinct), len(_TAGS))[pid]
-    depth = np.array([len(tags) for tags in distinct], dtype=np.float64)[pid]
-    leaf_div = np.array([tags[-1] == "div" for tags in distinct], dtype=np.float64)[pid]
-    # (site, path) / (document, path) groups, of the distinct paths' ids.
-    r_doc, r_site = doc[rows], site[doc[rows]]
-    words = words_of(base)[rows]
-    template = base[rows, BASE_NAMES.index("rule_template")] > 0
-    site_path = _pair_ids(r_site, pid)
-    page_path = _pair_ids(r_doc, pid)
-    # Pages of the site that have the path, over the site's pages.
-    pages_with = np.bincount(np.unique(np.stack([site_path, r_doc]), axis=1)[0])
-    _, site_inv = np.unique(r_site, return_inverse=True)
-    site_inv = site_inv.ravel()
-    site_pages = np.bincount(np.unique(np.stack([site_inv, r_doc]), axis=1)[0])
-    path_words = np.bincount(site_path, weights=words)
-    path_template = np.bincount(site_path, weights=words * template)
-    path_blocks = np.bincount(site_path)
-    page_words = np.bincount(r_doc, weights=words, minlength=int(doc.max()) + 1)
-    # The page's longest block with a path, and its path's elements.
-    longest = {}
-    for i, (d, w) in enumerate(zip(r_doc.tolist(), words.tolist())):
-        if d not in longest or w > words[longest[d]]:
-            longest[d] = i
-    near = np.empty(len(rows))
-    sibling = np.empty(len(rows))
-    known: dict[tuple[int, int], tuple[float, float]] = {}  # by (path, the longest block's path)
-    for i, (d, tags, own) in enumerate(zip(r_doc.tolist(), parts, pid.tolist())):
-        pair = (own, int(pid[longest[d]]))
-        if pair not in known:
-            ref = parts[longest[d]]
-            common = 0
-            for a, b in zip(tags, ref):
-                if a != b:
-                    break
-                common += 1
-            known[pair] = (common / max(len(tags), len(ref)), float(tags[:-1] == ref[:-1]))
-        near[i], sibling[i] = known[pair]
-    cols = [
-        np.log1p(depth),
-        cues,
-        leaf_div,
-        pages_with[site_path] / np.maximum(site_pages[site_inv], 1),
-        path_template[site_path] / np.maximum(path_words[site_path], 1e-9),
-        np.log1p(path_words[site_path] / np.maximum(path_blocks[site_path], 1)),
-        np.bincount(page_path, weights=words)[page_path] / np.maximum(page_words[r_doc], 1),
-        near,
-        sibling,
-    ]
-    out[rows] = np.column_stack(cols).astype(np.float32)
-    return out

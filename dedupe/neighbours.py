@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["neighbour_columns"]
+__all__ = ["neighbour_columns", "before_in_page"]
 
 
 def neighbour_columns(values: np.ndarray, doc: np.ndarray, offsets, windows, out: np.ndarray) -> None:
@@ -69,3 +69,27 @@ def _columns(values, doc, offsets, windows, out):  # pragma: no cover - numba
                             count += 1.0
                 out[i, col] = total / max(count, 1.0)
                 col += 1
+
+
+def before_in_page(values: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over the blocks before each block in its page,
+    added up from the page's first block (so a page's sums do not depend
+    on the pages before it in the array).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_blocks,)
+    """
+    return _before(np.asarray(values, dtype=np.float64), np.asarray(doc, dtype=np.int64))
+
+
+@njit(cache=True)
+def _before(values, doc):  # pragma: no cover - numba
+    out = np.empty(len(values))
+    total = 0.0
+    for i in range(len(values)):
+        if i == 0 or doc[i] != doc[i - 1]:
+            total = 0.0
+        out[i] = total
+        total += values[i]
+    return out

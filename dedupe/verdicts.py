@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["apply_model", "link_lines", "lone_pages", "restore_thresholds"]
 
 
-def apply_model(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
+def apply_model(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
     """Final action per block: the rule's, less what the learned model is sure
     is content, plus what it removes; lines of link text where the page or
     its site says they are chrome (``link_lines``); lines the page extractor
     leaves out of the page's main text (``--page-extractor``, named by
     ``extractor``, :mod:`dedupe.io.main_text`); a page's own headline kept
-    on its page (:mod:`dedupe.own_content`)."""
-    action = _judged(table, config, extractor)
+    on its page (:mod:`dedupe.own_content`). ``exchange``: where the model
+    keeps what waits (:func:`dedupe.blockmodel.feature_ranges`)."""
+    action = _judged(table, config, extractor, exchange)
     action[(action == boilerplate.KEEP) & link_lines(table, config, action)] = boilerplate.LINK_TEXT
     action[(action == boilerplate.KEEP) & table.aside_evidence()] = boilerplate.ASIDE
     action[own_content_of(table, action)] = boilerplate.KEEP
@@ -117,7 +118,7 @@ def restore_thresholds(table: "BlockTable", config, extractor: str = "none") -> 
     return np.where(judged, RESTORE_THRESHOLDS["extractor"], RESTORE_THRESHOLDS["other"])
 
 
-def _judged(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
+def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
     """The rule's verdicts weighed by the learned model, where it is on."""
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
@@ -125,7 +126,7 @@ def _judged(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
     from . import blockmodel  # numba and the model's trees: for runs that use the model only
 
     model = blockmodel.load() if config.block_model == "builtin" else blockmodel.load(Path(config.block_model))
-    content = model.content_probability(table)
+    content = model.content_probability(table, exchange)
     if config.model_min_site_pages > 0:
         known = table.host >= 0
         pages = np.bincount(table.host[known], minlength=int(table.host.max()) + 1 if known.any() else 0)

@@ -160,6 +160,36 @@ def test_blocks_without_tag_paths_have_no_tag_evidence():
     assert np.isnan(blockmodel.block_features(only_plain)[1][:, -len(TAG_NAMES):]).all()
 
 
+def test_features_made_a_range_of_pages_at_a_time_are_the_same():
+    from dedupe.config import Config
+    from dedupe.executor.spill import Shards
+    from dedupe.pipeline import block_table
+
+    html = _html_table([_PAGE.format(title=t, body=b, more=m, related=r) for t, b, m, r in _STORIES]).documents
+    plain = [Document(id=f"plain{i}", text="Home\n\nA line of plain text\n\nAnd another, longer, one here.",
+                      source="p", url=f"http://site.example/p{i}") for i in range(3)]
+    table = block_table([*plain[:2], *html, plain[2]], Config())
+    whole = list(blockmodel.feature_ranges(table))
+    assert len(whole) == 1
+    base, context = whole[0][2:]
+    # Ranges of a few pages; the text features of ranges waiting their turn on disk.
+    for exchange in (None, lambda n: Shards(n, spill_rows=0)):
+        ranges = list(blockmodel.feature_ranges(table, exchange, max_blocks=7))
+        assert len(ranges) > 3 and [r[0] for r in ranges[1:]] == [r[1] for r in ranges[:-1]]
+        assert all(lo == 0 or table.doc[lo] != table.doc[lo - 1] for lo, *_ in ranges)  # whole pages
+        assert np.array_equal(np.concatenate([r[2] for r in ranges]), base)
+        assert np.array_equal(np.concatenate([r[3] for r in ranges]), context, equal_nan=True)
+    assert not np.isnan(context[:, -1]).all()  # the HTML pages' tag evidence is there
+
+
+def test_page_ranges_hold_whole_pages():
+    bounds = np.array([0, 3, 3, 10, 12, 20, 21])  # a page of 7 blocks, an empty one, one of 8
+    assert blockmodel.page_ranges(bounds, 5) == [(0, 3), (3, 10), (10, 12), (12, 20), (20, 21)]
+    assert blockmodel.page_ranges(bounds, 12) == [(0, 12), (12, 21)]
+    assert blockmodel.page_ranges(bounds, 100) == [(0, 21)]
+    assert blockmodel.page_ranges(np.array([0]), 5) == []
+
+
 def _counted_one_by_one(text):
     """The character and word counts of the text features, character by
     character with Python's own str methods (the definition the array

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -23,7 +23,6 @@ from .blocks import Blocks
 from .contract import Stage, Step, Table, Tables
 
 if TYPE_CHECKING:  # the run is the pipeline's: stages only use what it offers
-    from ..executor.parallel import Workers
     from ..pipeline import Run
 
 __all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate", "STAGE"]
@@ -173,7 +172,7 @@ class BlockTable:
     repeat: np.ndarray
     host: np.ndarray
     decision: boilerplate.Decision
-    workers: Optional["Workers"] = field(default=None, compare=False, repr=False)
+    workers: Optional[Any] = field(default=None, compare=False, repr=False)
 
     @cached_property
     def texts(self) -> list[str]:
@@ -216,12 +215,28 @@ class BlockTable:
         """Document ``d``'s blocks' tag paths (HTML input), else None."""
         return None if self._tag_counts[d] < 0 else self.documents[d].tag_paths
 
-    def lexical_features(self) -> np.ndarray:
-        """Every block's :func:`dedupe.features.lexical_features` (the learned
-        model's text features), in block order."""
+    def lexical_features(self, lo: int = 0, hi: Optional[int] = None) -> np.ndarray:
+        """The :func:`dedupe.features.lexical_features` (the learned model's
+        text features) of blocks ``lo`` to ``hi`` (default: every block), in
+        block order."""
         from ..features import lexical_features
 
-        return lexical_features(self.texts, self.workers)
+        return lexical_features(self.texts_in(lo, len(self.doc) if hi is None else hi), self.workers)
+
+    def texts_in(self, lo: int, hi: int) -> list[str]:
+        """The texts of blocks ``lo`` to ``hi``, cut from their documents (read for them alone)."""
+        held = self.__dict__.get("texts")
+        if held is not None:
+            return held[lo:hi]
+        if hi <= lo:
+            return []
+        first, spans = self.blocks.bounds, self.blocks.flat
+        d0, d1 = int(self.doc[lo]), int(self.doc[hi - 1])
+        out: list[str] = []
+        for d, text in enumerate(self._texts[d0 : d1 + 1], d0):
+            a, b = max(lo, int(first[d])), min(hi, int(first[d + 1]))
+            out += [text[s:e] for s, e in spans[a:b, :2].tolist()]
+        return out
 
     def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
         """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""

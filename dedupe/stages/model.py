@@ -42,7 +42,7 @@ def run_model(run: "Run", table: BlockTable) -> np.ndarray:
 
     def compute() -> Tables:
         with run.progress.stage("model"):
-            return {"blocks": {"action": apply_model(table, config, extractor)}}
+            return {"blocks": {"action": apply_model(table, config, extractor, run.exchange)}}
 
     from .. import blockmodel  # numba and the model's trees: for runs that use the model only
 

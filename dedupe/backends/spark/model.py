@@ -131,6 +131,7 @@ class SparkBlockTable(BlockTable):
         self._tested: Optional[np.ndarray] = None
         self._paths: Optional[dict] = None
         self._paths_read = False
+        self._lexical: Optional[np.ndarray] = None
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         if self._tested is None:
@@ -167,8 +168,11 @@ class SparkBlockTable(BlockTable):
             self._paths, self._paths_read = self.documents.tag_paths(), True
         return None if self._paths is None else self._paths.get(d)
 
-    def lexical_features(self) -> np.ndarray:
-        return block_lexical(self.documents.frame, self._frame, len(self.doc))
+    def lexical_features(self, lo: int = 0, hi: Optional[int] = None) -> np.ndarray:
+        # Every block's, computed in the executors at the first ask (one Spark job).
+        if self._lexical is None:
+            self._lexical = block_lexical(self.documents.frame, self._frame, len(self.doc))
+        return self._lexical[lo:hi]
 
     def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
         return (self.paths_of(d) for d in range(len(self.documents)))
