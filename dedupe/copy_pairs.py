@@ -163,7 +163,7 @@ class PairShards:
         with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
             for product in loose.products():
                 for k in range(queries.n):
-                    code = queries.load(k).get("code")
+                    code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
                     if code is not None:
                         d, e, value = product(k * slice_rows)
                         row, value = _asked(code, d * n_docs + e, value)

@@ -161,3 +161,16 @@ def test_parked_arrays_wait_on_disk_and_come_back_equal(tmp_path, monkeypatch):
     with spill.budget(1000), spill.parked(b, tmp_path, "blocks"):  # but past a small budget it is
         assert b.blocks is None
     np.testing.assert_array_equal(b.blocks, blocks)
+
+
+def test_a_shard_loads_only_the_columns_asked_for(tmp_path):
+    from dedupe.executor.spill import Shards
+
+    for spill_rows in (None, 0):  # held in memory; on disk
+        with Shards(2, tmp_path, spill_rows=spill_rows) as shards:
+            shards.put(0, a=np.arange(3), b=np.arange(3) * 10)
+            shards.put(0, a=np.arange(3, 5), b=np.arange(3, 5) * 10)
+            got = shards.load(0, ("b",))
+            assert list(got) == ["b"] and got["b"].tolist() == [0, 10, 20, 30, 40]
+            assert shards.load(0)["a"].tolist() == [0, 1, 2, 3, 4]
+            assert shards.load(1, ("b",)) == {}

@@ -240,9 +240,12 @@ class Shards:
         self._parts[s] = []
         self.put(s, **columns)
 
-    def load(self, s: int) -> dict[str, np.ndarray]:
-        """Every row of shard ``s``, in the order added (no columns when it has none)."""
-        parts = [self._read(p) for p in self._parts[s]] + self._pending[s]
+    def load(self, s: int, columns: Optional[tuple[str, ...]] = None) -> dict[str, np.ndarray]:
+        """Every row of shard ``s``, in the order added (no columns when it
+        has none): every column, or those named in ``columns`` (only they
+        are read back from disk)."""
+        parts = [self._read(p, columns) for p in self._parts[s]]
+        parts += [p if columns is None else {k: v for k, v in p.items() if k in columns} for p in self._pending[s]]
         return _concat(parts) if parts else {}
 
     def close(self) -> None:
@@ -306,11 +309,11 @@ class Shards:
         return (stem, tuple(part))
 
     @staticmethod
-    def _read(part) -> dict[str, np.ndarray]:
+    def _read(part, columns: Optional[tuple[str, ...]] = None) -> dict[str, np.ndarray]:
         if isinstance(part, dict):
-            return part
+            return part if columns is None else {k: v for k, v in part.items() if k in columns}
         stem, names = part
-        return {name: np.load(f"{stem}.{name}.npy") for name in names}
+        return {name: np.load(f"{stem}.{name}.npy") for name in names if columns is None or name in columns}
 
 
 @contextmanager
