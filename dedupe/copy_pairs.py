@@ -136,7 +136,7 @@ class PairShards:
                 with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
                     for p, part in enumerate(passes):
                         for k in range(queries.n):
-                            q = queries.load(k)
+                            q = queries.load(k, ("d", "e"))
                             if q:
                                 found = part(q["d"], q["e"])
                                 sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
