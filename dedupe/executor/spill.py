@@ -244,8 +244,7 @@ class Shards:
         """Every row of shard ``s``, in the order added (no columns when it
         has none): every column, or those named in ``columns`` (only they
         are read back from disk)."""
-        parts = [self._read(p, columns) for p in self._parts[s]]
-        parts += [p if columns is None else {k: v for k, v in p.items() if k in columns} for p in self._pending[s]]
+        parts = [self._read(p, columns) for p in self._parts[s] + self._pending[s]]
         return _concat(parts) if parts else {}
 
     def close(self) -> None:

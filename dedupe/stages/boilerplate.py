@@ -201,7 +201,7 @@ class BlockTable:
 
     def text_of(self, i: int) -> str:
         """Block ``i``'s text."""
-        texts = self.__dict__.get("texts")  # every block's, once the learned model has read them
+        texts = self.__dict__.get("texts")  # every block's, when a caller has asked for them all
         if texts is not None:
             return texts[i]
         s, e = self.blocks.flat[i, :2].tolist()
