@@ -117,6 +117,7 @@ def _code_key() -> str:
     h = hashlib.sha256()
     files = ["dedupe/features.py", "dedupe/blockmodel.py", "dedupe/pipeline.py", "dedupe/boilerplate.py",
              "dedupe/copy_pairs.py", "dedupe/blocks.py", "dedupe/weighting.py", "dedupe/copy_evidence.py", "dedupe/io/html.py",
+             "dedupe/topic.py", "dedupe/tag_evidence.py", "dedupe/neighbours.py", "dedupe/lexscan.py",
              "benchmarks/train_block_model.py"]
     files += sorted(str(p.relative_to(REPO)) for p in (REPO / "dedupe" / "stages").glob("*.py"))
     for f in files:

@@ -73,7 +73,8 @@ def feature_ranges(table, exchange=None, max_blocks: int = RANGE_BLOCKS) -> Iter
     """Base and context features of a :class:`~dedupe.stages.boilerplate.BlockTable`'s
     blocks, a range of whole pages at a time (:func:`page_ranges`).
 
-    The context columns end with the tag-path evidence
+    The context columns end with what the page's words say of the block
+    (:func:`dedupe.topic.topic_features`), then the tag-path evidence
     (:class:`dedupe.tag_evidence.TagEvidence`), NaN for blocks of documents
     that did not come from HTML. That evidence weighs every block's words
     by its site, so where there are tag paths every range's text features
@@ -122,7 +123,8 @@ def feature_ranges(table, exchange=None, max_blocks: int = RANGE_BLOCKS) -> Iter
                 tag = np.full((hi - lo, len(TAG_NAMES)), np.nan, dtype=np.float32)
             else:
                 tag = tags.features(lo, hi, features.words_of(base))
-            yield lo, hi, base, np.concatenate([features.context_features(base, table.doc[lo:hi]), tag], axis=1)
+            topic = table.topic_features(lo, hi).astype(np.float32)
+            yield lo, hi, base, np.concatenate([features.context_features(base, table.doc[lo:hi]), topic, tag], axis=1)
     finally:
         if held is not None:
             held.close()

@@ -106,6 +106,10 @@ def test_the_learned_models_features_and_scores_are_the_local_tables(spark, made
     assert got.dtype == want.dtype and got.shape == want.shape == (len(local.doc), 14)
     assert np.array_equal(got, want) and want[:, 0].sum() > 0
     assert list(spark_table.tag_paths()) == list(local.tag_paths())
+    # What each page's words say of its blocks, measured a page at a time there.
+    want, got = local.topic_features(), spark_table.topic_features()
+    assert got.shape == want.shape == (len(local.doc), 4) and (want[:, 0] > 0).any()
+    assert np.array_equal(got, want, equal_nan=True)
     for a, b in zip(blockmodel.block_features(spark_table), blockmodel.block_features(local)):
         assert np.array_equal(a, b, equal_nan=True)
     model = blockmodel.load()

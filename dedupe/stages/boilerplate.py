@@ -223,6 +223,17 @@ class BlockTable:
 
         return lexical_features(self.texts_in(lo, len(self.doc) if hi is None else hi), self.workers)
 
+    def topic_features(self, lo: int = 0, hi: Optional[int] = None) -> np.ndarray:
+        """The :func:`dedupe.topic.topic_features` of blocks ``lo`` to ``hi``
+        (whole pages; default: every block), in block order."""
+        from ..topic import page_topic_features
+
+        hi = len(self.doc) if hi is None else hi
+        doc = self.doc[lo:hi]
+        urls = stores.urls(self.documents)
+        pages = doc[np.r_[True, doc[1:] != doc[:-1]]] if len(doc) else doc
+        return page_topic_features(self.texts_in(lo, hi), doc, [urls[d] for d in pages.tolist()], self.workers)
+
     def texts_in(self, lo: int, hi: int) -> list[str]:
         """The texts of blocks ``lo`` to ``hi``, cut from their documents (read for them alone)."""
         held = self.__dict__.get("texts")

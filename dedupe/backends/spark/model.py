@@ -16,7 +16,8 @@ With a learned block model on (``--block-model``), its text features
 (:func:`dedupe.features.lexical_features`, the local function) are
 computed in the executors, on the block texts cut there; the driver
 receives fourteen numbers a block, in block order, and the pages' tag
-paths (collected without texts). The rest of the model's features are
+paths (collected without texts); so are what each page's words say of its
+blocks (:func:`dedupe.topic.topic_features`), a page at a time. The rest of the model's features are
 per-block arrays the driver has.
 """
 
@@ -39,9 +40,10 @@ from ... import store as stores  # noqa: E402
 from ...features import LEXICAL, lexical_features  # noqa: E402
 from ...own_content import matches_slug, slug_words  # noqa: E402
 from ...stages.boilerplate import BlockTable  # noqa: E402
+from ...topic import TOPIC_NAMES, topic_features  # noqa: E402
 from .documents import SparkDocuments  # noqa: E402
 
-__all__ = ["SparkBlockTable", "slug_matches", "block_lexical"]
+__all__ = ["SparkBlockTable", "slug_matches", "block_lexical", "block_topic"]
 
 _LEXICAL_SCHEMA = "block long, " + ", ".join(f"f{k} double" for k in range(len(LEXICAL)))
 
@@ -74,6 +76,51 @@ def block_lexical(documents: DataFrame, blocks: DataFrame, n_blocks: int) -> np.
     out = np.empty((n_blocks, len(LEXICAL)), dtype=np.float64)
     for k in range(len(LEXICAL)):
         out[:, k] = got.column(f"f{k}").to_numpy()[order]
+    return out
+
+
+_TOPIC_SCHEMA = "block long, " + ", ".join(f"f{k} double" for k in range(len(TOPIC_NAMES)))
+
+
+def _topic(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        texts: list[str] = []
+        doc: list[int] = []
+        blocks: list[int] = []
+        urls = batch.column("url").to_pylist()
+        for page, (text, spans) in enumerate(zip(batch.column("text").to_pylist(), batch.column("spans").to_pylist())):
+            texts += [text[s["start"] : s["end"]] for s in spans]
+            blocks += [s["block"] for s in spans]
+            doc += [page] * len(spans)
+        topic = topic_features(texts, np.asarray(doc, dtype=np.int64), urls)
+        columns = [pa.array(blocks, pa.int64())] + [pa.array(topic[:, k]) for k in range(len(TOPIC_NAMES))]
+        yield pa.RecordBatch.from_arrays(columns, names=["block"] + [f"f{k}" for k in range(len(TOPIC_NAMES))])
+
+
+def block_topic(documents: DataFrame, blocks: DataFrame, n_blocks: int) -> np.ndarray:
+    """:func:`dedupe.topic.topic_features` of every block, in the executors:
+    each document's ``blocks`` (``doc``, ``block``, ``start``, ``end``;
+    blocks 0 .. n_blocks-1) go to the document (``doc``, ``text``,
+    ``url``), and its blocks' texts are cut and measured there, a page at
+    a time (each page's figures are its own).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_blocks, len(TOPIC_NAMES))
+    """
+    spans = blocks.groupBy("doc").agg(
+        # Sorted by block number, the first field: the page's blocks in order.
+        F.array_sort(F.collect_list(F.struct("block", "start", "end"))).alias("spans")
+    )
+    pages = spans.join(documents.select("doc", "text", "url"), "doc").select("text", "url", "spans")
+    got = pages.mapInArrow(_topic, _TOPIC_SCHEMA).toArrow()
+    block = got.column("block").to_numpy()
+    if len(block) != n_blocks or not np.array_equal(np.sort(block), np.arange(n_blocks)):
+        raise ValueError(f"topic features came for {len(block)} blocks, not the {n_blocks} of the run")
+    order = np.argsort(block)
+    out = np.empty((n_blocks, len(TOPIC_NAMES)), dtype=np.float64)
+    for k in range(len(TOPIC_NAMES)):
+        out[:, k] = got.column(f"f{k}").to_numpy(zero_copy_only=False)[order]
     return out
 
 
@@ -132,6 +179,7 @@ class SparkBlockTable(BlockTable):
         self._paths: Optional[dict] = None
         self._paths_read = False
         self._lexical: Optional[np.ndarray] = None
+        self._topic: Optional[np.ndarray] = None
 
     def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
         if self._tested is None:
@@ -173,6 +221,12 @@ class SparkBlockTable(BlockTable):
         if self._lexical is None:
             self._lexical = block_lexical(self.documents.frame, self._frame, len(self.doc))
         return self._lexical[lo:hi]
+
+    def topic_features(self, lo: int = 0, hi: Optional[int] = None) -> np.ndarray:
+        # Every block's, computed in the executors at the first ask (one Spark job).
+        if self._topic is None:
+            self._topic = block_topic(self.documents.frame, self._frame, len(self.doc))
+        return self._topic[lo:hi]
 
     def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
         return (self.paths_of(d) for d in range(len(self.documents)))
