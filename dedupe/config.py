@@ -59,10 +59,16 @@ EXTRACTORS = ("none", "trafilatura", "trafilatura-strict")
 #: ``BoilerplateConfig.restore_threshold`` when not given: on pages read from
 #: HTML with a page extractor's verdict, and on the others. Chosen by
 #: cross-validation by site over the five public sets (benchmarks/README.md):
-#: 0.5 lifts WCXB's content recall from HTML to the rule's, the extractor
+#: 0.4 lifts WCXB's content recall from HTML to the rule's, the extractor
 #: removing what the model wrongly puts back; from text 0.5 costs dragnet
 #: and CleanPortalEval F1 and puts a newsletter line back on a fixture.
-RESTORE_THRESHOLDS = {"extractor": 0.5, "other": 0.9}
+RESTORE_THRESHOLDS = {"extractor": 0.4, "other": 0.9}
+#: ``BoilerplateConfig.content_threshold`` when not given, by the same two
+#: kinds of page. Chosen by cross-validation by site over the five public
+#: sets (benchmarks/README.md): on pages a page extractor judged, its
+#: verdict removes chrome the model leaves; on the others (text input) the
+#: model is the only per-page judge, and a higher threshold pays.
+CONTENT_THRESHOLDS = {"extractor": 0.15, "other": 0.25}
 
 
 def _check_extractor(value: Any) -> None:
@@ -285,16 +291,17 @@ class BoilerplateConfig:
         ``builtin`` (shipped with dedupe; the default), a folder written by
         ``benchmarks/train_block_model.py``, or ``none`` for the repetition
         rule alone.
-    content_threshold : float
+    content_threshold : float or None
         Blocks the model gives a content probability below this are removed
         (``learned_boilerplate``). Low on purpose: losing content is worse
         than leaving a menu line. Text a copy of the page shares is never
-        removed by the model.
+        removed by the model. Unset (None, the default): by the kind of
+        page, as ``restore_threshold`` (:data:`CONTENT_THRESHOLDS`).
     restore_threshold : float or None
         Blocks the repetition rule removes are kept when the model gives
         them a content probability of at least this: text that repeats yet
         reads as content in its page (1 keeps every removal of the rule).
-        Unset (None, the default): 0.5 on pages read from HTML with a
+        Unset (None, the default): 0.4 on pages read from HTML with a
         page extractor's verdict (``page_extractor``), which removes what
         the model puts back wrongly, and 0.9 on the others (text input).
     model_min_site_pages : int
@@ -321,7 +328,7 @@ class BoilerplateConfig:
     copy_check_limit: int = 1000
     strip_repeats: bool = True
     block_model: str = "builtin"
-    content_threshold: float = 0.15
+    content_threshold: Optional[float] = None
     restore_threshold: Optional[float] = None
     model_min_site_pages: int = 3
     link_lines: str = "auto"
@@ -334,7 +341,8 @@ class BoilerplateConfig:
         _check_range("cross_site_min_sites", self.cross_site_min_sites, 2, 2**31, int)
         _check_range("copy_check_limit", self.copy_check_limit, 2, 2**31, int)
         _check_field_name("block_model", self.block_model)
-        _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
+        if self.content_threshold is not None:
+            _check_range("content_threshold", self.content_threshold, 0.0, 1.0)
         if self.restore_threshold is not None:
             _check_range("restore_threshold", self.restore_threshold, 0.0, 1.0)
         _check_range("model_min_site_pages", self.model_min_site_pages, 0, 2**31, int)

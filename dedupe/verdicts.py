@@ -10,13 +10,13 @@ import numpy as np
 
 from . import boilerplate
 from . import store as stores
-from .config import RESTORE_THRESHOLDS
+from .config import CONTENT_THRESHOLDS, RESTORE_THRESHOLDS
 from .own_content import numbered_rows, own_headlines, table_cells
 
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
 
-__all__ = ["apply_model", "link_lines", "lone_pages", "restore_thresholds"]
+__all__ = ["apply_model", "content_thresholds", "link_lines", "lone_pages", "restore_thresholds"]
 
 
 def apply_model(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
@@ -110,12 +110,22 @@ def restore_thresholds(table: "BlockTable", config, extractor: str = "none") -> 
     the config's where it is given; else (None)
     :data:`~dedupe.config.RESTORE_THRESHOLDS`, by whether the page has a
     page extractor's verdict (read from HTML, ``extractor`` not "none")."""
+    return _by_page_kind(table, config.restore_threshold, RESTORE_THRESHOLDS, extractor)
+
+
+def content_thresholds(table: "BlockTable", config, extractor: str = "none") -> np.ndarray:
+    """Each document's ``content_threshold``, as :func:`restore_thresholds`
+    (:data:`~dedupe.config.CONTENT_THRESHOLDS` where not given)."""
+    return _by_page_kind(table, config.content_threshold, CONTENT_THRESHOLDS, extractor)
+
+
+def _by_page_kind(table: "BlockTable", given, defaults: dict, extractor: str) -> np.ndarray:
     n_docs = len(table.blocks.bounds) - 1
-    if config.restore_threshold is not None:
-        return np.full(n_docs, float(config.restore_threshold))
+    if given is not None:
+        return np.full(n_docs, float(given))
     html = stores.tag_path_counts(table.documents) == np.diff(table.blocks.bounds)
     judged = html & (extractor != "none")
-    return np.where(judged, RESTORE_THRESHOLDS["extractor"], RESTORE_THRESHOLDS["other"])
+    return np.where(judged, defaults["extractor"], defaults["other"])
 
 
 def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
@@ -135,7 +145,7 @@ def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None)
         judged = np.ones(len(table.host), dtype=bool)
     learned = (
         (action == boilerplate.KEEP)
-        & (content < config.content_threshold)
+        & (content < content_thresholds(table, config, extractor)[table.doc])
         & ~table.decision.syndicated
         & judged[table.doc]
     )

@@ -10,7 +10,7 @@ from dedupe.boilerplate import KEEP, LINK_TEXT
 from dedupe.config import BoilerplateConfig, Config
 from dedupe.io.records import html_document
 from dedupe.pipeline import analyse, block_table
-from dedupe.verdicts import lone_pages, restore_thresholds
+from dedupe.verdicts import content_thresholds, lone_pages, restore_thresholds
 
 BODIES = [
     "The fishing boats came in late on Tuesday, and the crews said the weather had turned twice "
@@ -145,13 +145,27 @@ def test_link_lines_must_be_a_known_word():
 
 
 def test_the_default_restore_threshold_is_lower_where_a_page_extractor_judged_the_page():
-    """0.5 on pages read from HTML with a page extractor (its verdict removes
+    """0.4 on pages read from HTML with a page extractor (its verdict removes
     what the model puts back wrongly), 0.9 on text pages; a number given
     applies to every page."""
     docs = [*documents(["a.example"] * 2), dedupe.Document(id="t", text=BODY + "\n", source="mem")]
     table = block_table(docs, Config())
-    assert restore_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.5, 0.5, 0.9]
+    assert restore_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.4, 0.4, 0.9]
     assert restore_thresholds(table, BoilerplateConfig(), "none").tolist() == [0.9, 0.9, 0.9]
     assert restore_thresholds(table, BoilerplateConfig(restore_threshold=0.7), "trafilatura").tolist() == [0.7] * 3
     with pytest.raises(ValueError, match="restore_threshold"):
         BoilerplateConfig(restore_threshold=1.5)
+
+
+def test_the_default_content_threshold_is_higher_where_no_page_extractor_judged_the_page():
+    """0.15 on pages read from HTML with a page extractor (its verdict
+    removes the chrome the model leaves), 0.25 on text pages, where the
+    model is the only judge of a page on its own; a number given applies
+    to every page; the model removes below it."""
+    docs = [*documents(["a.example"] * 2), dedupe.Document(id="t", text=BODY + "\n", source="mem")]
+    table = block_table(docs, Config())
+    assert content_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.15, 0.15, 0.25]
+    assert content_thresholds(table, BoilerplateConfig(), "none").tolist() == [0.25, 0.25, 0.25]
+    assert content_thresholds(table, BoilerplateConfig(content_threshold=0.4), "trafilatura").tolist() == [0.4] * 3
+    with pytest.raises(ValueError, match="content_threshold"):
+        BoilerplateConfig(content_threshold=-0.1)
