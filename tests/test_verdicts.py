@@ -144,28 +144,19 @@ def test_link_lines_must_be_a_known_word():
         BoilerplateConfig(link_lines="some")
 
 
-def test_the_default_restore_threshold_is_lower_where_a_page_extractor_judged_the_page():
-    """0.4 on pages read from HTML with a page extractor (its verdict removes
-    what the model puts back wrongly), 0.9 on text pages; a number given
-    applies to every page."""
+@pytest.mark.parametrize("name, thresholds, judged, other", [
+    # Restore: lower where trafilatura's verdict removes what the model puts back wrongly.
+    ("restore_threshold", restore_thresholds, 0.4, 0.9),
+    # Content: higher on text pages, where the model is the only judge of a page on its own.
+    ("content_threshold", content_thresholds, 0.15, 0.25),
+])
+def test_the_default_thresholds_are_by_kind_of_page(name, thresholds, judged, other):
+    """Pages read from HTML with a page extractor get one default, the
+    others (text) the other; a number given applies to every page."""
     docs = [*documents(["a.example"] * 2), dedupe.Document(id="t", text=BODY + "\n", source="mem")]
     table = block_table(docs, Config())
-    assert restore_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.4, 0.4, 0.9]
-    assert restore_thresholds(table, BoilerplateConfig(), "none").tolist() == [0.9, 0.9, 0.9]
-    assert restore_thresholds(table, BoilerplateConfig(restore_threshold=0.7), "trafilatura").tolist() == [0.7] * 3
-    with pytest.raises(ValueError, match="restore_threshold"):
-        BoilerplateConfig(restore_threshold=1.5)
-
-
-def test_the_default_content_threshold_is_higher_where_no_page_extractor_judged_the_page():
-    """0.15 on pages read from HTML with a page extractor (its verdict
-    removes the chrome the model leaves), 0.25 on text pages, where the
-    model is the only judge of a page on its own; a number given applies
-    to every page; the model removes below it."""
-    docs = [*documents(["a.example"] * 2), dedupe.Document(id="t", text=BODY + "\n", source="mem")]
-    table = block_table(docs, Config())
-    assert content_thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [0.15, 0.15, 0.25]
-    assert content_thresholds(table, BoilerplateConfig(), "none").tolist() == [0.25, 0.25, 0.25]
-    assert content_thresholds(table, BoilerplateConfig(content_threshold=0.4), "trafilatura").tolist() == [0.4] * 3
-    with pytest.raises(ValueError, match="content_threshold"):
-        BoilerplateConfig(content_threshold=-0.1)
+    assert thresholds(table, BoilerplateConfig(), "trafilatura").tolist() == [judged, judged, other]
+    assert thresholds(table, BoilerplateConfig(), "none").tolist() == [other] * 3
+    assert thresholds(table, BoilerplateConfig(**{name: 0.7}), "trafilatura").tolist() == [0.7] * 3
+    with pytest.raises(ValueError, match=name):
+        BoilerplateConfig(**{name: 1.5})

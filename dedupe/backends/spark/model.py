@@ -68,14 +68,19 @@ def block_lexical(documents: DataFrame, blocks: DataFrame, n_blocks: int) -> np.
         # Spark's substring counts characters (code points), as Python's slices do.
         "block", F.expr("substring(text, start + 1, end - start)").alias("text")
     )
-    got = texts.mapInArrow(_lexical, _LEXICAL_SCHEMA).toArrow()
+    return _by_block(texts.mapInArrow(_lexical, _LEXICAL_SCHEMA).toArrow(), n_blocks, len(LEXICAL), "text features")
+
+
+def _by_block(got: pa.Table, n_blocks: int, n_columns: int, what: str) -> np.ndarray:
+    """The columns ``f0``.. of ``got`` (one row per block, in any order) in
+    block order, float64, shape (n_blocks, n_columns); every block once."""
     block = got.column("block").to_numpy()
     if len(block) != n_blocks or not np.array_equal(np.sort(block), np.arange(n_blocks)):
-        raise ValueError(f"text features came for {len(block)} blocks, not the {n_blocks} of the run")
+        raise ValueError(f"{what} came for {len(block)} blocks, not the {n_blocks} of the run")
     order = np.argsort(block)
-    out = np.empty((n_blocks, len(LEXICAL)), dtype=np.float64)
-    for k in range(len(LEXICAL)):
-        out[:, k] = got.column(f"f{k}").to_numpy()[order]
+    out = np.empty((n_blocks, n_columns), dtype=np.float64)
+    for k in range(n_columns):
+        out[:, k] = got.column(f"f{k}").to_numpy(zero_copy_only=False)[order]
     return out
 
 
@@ -113,15 +118,7 @@ def block_topic(documents: DataFrame, blocks: DataFrame, n_blocks: int) -> np.nd
         F.array_sort(F.collect_list(F.struct("block", "start", "end"))).alias("spans")
     )
     pages = spans.join(documents.select("doc", "text", "url"), "doc").select("text", "url", "spans")
-    got = pages.mapInArrow(_topic, _TOPIC_SCHEMA).toArrow()
-    block = got.column("block").to_numpy()
-    if len(block) != n_blocks or not np.array_equal(np.sort(block), np.arange(n_blocks)):
-        raise ValueError(f"topic features came for {len(block)} blocks, not the {n_blocks} of the run")
-    order = np.argsort(block)
-    out = np.empty((n_blocks, len(TOPIC_NAMES)), dtype=np.float64)
-    for k in range(len(TOPIC_NAMES)):
-        out[:, k] = got.column(f"f{k}").to_numpy(zero_copy_only=False)[order]
-    return out
+    return _by_block(pages.mapInArrow(_topic, _TOPIC_SCHEMA).toArrow(), n_blocks, len(TOPIC_NAMES), "topic features")
 
 
 def _slug_test(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
