@@ -109,10 +109,6 @@ class CopyEvidence:
         ``d`` all lie in one slice of :attr:`rows` documents (``k * rows``
         up). The evidence is the sum of the parts, in pass order."""
         document = self.grams.document
-        # The products' running sums, one entry per document, made once:
-        # a product allocating them per slice (scipy's does) costs
-        # n_docs per slice and pass, which grows with the square of the corpus.
-        scratch = np.zeros(self.n_docs), np.zeros(self.n_docs, dtype=np.bool_)
         for rows in self.grams.shards():
             owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
             shape = (self.n_docs, int(gram.max()) + 1)
@@ -133,9 +129,10 @@ class CopyEvidence:
                 return _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs)
 
             def product(start: int, lone=lone, in_docs=in_docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-                stop = min(start + self.rows, self.n_docs)
-                return _product(lone.indptr, lone.indices, lone.data, in_docs.indptr, in_docs.indices, in_docs.data,
-                                start, stop, *scratch)
+                found = lone[start : start + self.rows] @ in_docs
+                found.sort_indices()
+                found = found.tocoo()  # by row, then column
+                return found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
 
             part.product = product
             yield part
@@ -190,48 +187,3 @@ def _sample(indptr, indices, data, rows, cols, n_cols):
             dense[indices[k]] = 0.0
         q = t
     return out
-
-
-@njit(cache=True)
-def _product(a_indptr, a_indices, a_data, b_indptr, b_indices, b_data, start, stop, sums, seen):
-    """The entries of rows ``start`` to ``stop`` of the product of two CSR
-    matrices A @ B: rows, columns and values (int64, int64, float64), by
-    row then column, zeros left out: scipy's product (the same sums, added
-    in the same order: along A's row, then along B's), without its
-    per-call scratch of one entry per column. ``sums`` (float64) and
-    ``seen`` (bool), one entry per column of B, all 0 on entry, are left so.
-    """
-    size = 1024
-    rows = np.empty(size, np.int64)
-    cols = np.empty(size, np.int64)
-    vals = np.empty(size, np.float64)
-    touched = np.empty(16, np.int64)
-    nnz = 0
-    for i in range(start, stop):
-        n_touched = 0
-        for jj in range(a_indptr[i], a_indptr[i + 1]):
-            j, v = a_indices[jj], a_data[jj]
-            for kk in range(b_indptr[j], b_indptr[j + 1]):
-                k = b_indices[kk]
-                sums[k] += v * b_data[kk]
-                if not seen[k]:
-                    seen[k] = True
-                    if n_touched == len(touched):
-                        grown = np.empty(2 * len(touched), np.int64)
-                        grown[:n_touched] = touched
-                        touched = grown
-                    touched[n_touched] = k
-                    n_touched += 1
-        order = np.sort(touched[:n_touched])
-        if nnz + n_touched > size:
-            size = max(2 * size, nnz + n_touched)
-            rows2, cols2, vals2 = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.float64)
-            rows2[:nnz], cols2[:nnz], vals2[:nnz] = rows[:nnz], cols[:nnz], vals[:nnz]
-            rows, cols, vals = rows2, cols2, vals2
-        for k in order:
-            if sums[k] != 0:
-                rows[nnz], cols[nnz], vals[nnz] = i, k, sums[k]
-                nnz += 1
-            sums[k] = 0.0
-            seen[k] = False
-    return rows[:nnz].copy(), cols[:nnz].copy(), vals[:nnz].copy()
