@@ -31,6 +31,7 @@ from typing import Optional, Sequence
 import numpy as np
 from numba import njit
 
+from .arrays import run_starts
 from .blocks import normalise, normalise_many
 from .features import STOP_WORDS_FILE
 from .own_content import slug_words
@@ -72,7 +73,7 @@ def topic_features(texts: Sequence[str], doc: np.ndarray, urls: Sequence[Optiona
     if n == 0:
         return out
     doc = np.asarray(doc, dtype=np.int64)
-    bounds = np.r_[np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]), n]
+    bounds = np.r_[np.flatnonzero(run_starts(doc)), n]
     if len(urls) != len(bounds) - 1:
         raise ValueError(f"{len(urls)} URLs for {len(bounds) - 1} pages")
     words = word_shingles(normalise_many(texts), 1)
@@ -83,12 +84,13 @@ def topic_features(texts: Sequence[str], doc: np.ndarray, urls: Sequence[Optiona
     slug_offsets = np.zeros(len(slugs) + 1, dtype=np.int64)
     np.cumsum([len(h) for h in slug_hashes], out=slug_offsets[1:])
     flat = np.concatenate(slug_hashes) if slug_hashes else np.zeros(0, np.uint32)
-    _pages(words.hashes, words.offsets, bounds, _ignored(), flat.astype(np.uint32), slug_offsets, out)
+    prose = np.diff(words.offsets) >= PROSE_WORDS
+    _pages(words.hashes, words.offsets, prose, bounds, _ignored(), flat.astype(np.uint32), slug_offsets, out)
     return out
 
 
 @njit(cache=True)
-def _pages(hashes, offsets, bounds, ignored, slug, slug_offsets, out):
+def _pages(hashes, offsets, prose_block, bounds, ignored, slug, slug_offsets, out):
     """Each page's blocks' figures, into ``out``: the page's (word, block)
     pairs sorted, one pass over each word's pairs to count the prose blocks
     using it, one more to credit its blocks."""
@@ -120,7 +122,7 @@ def _pages(hashes, offsets, bounds, ignored, slug, slug_offsets, out):
             while j < k and keys[j] >> 32 == h:
                 b = keys[j] & 0xFFFFFFFF
                 if b != last:
-                    prose += offsets[b0 + b + 1] - offsets[b0 + b] >= PROSE_WORDS
+                    prose += prose_block[b0 + b]
                     last = b
                 j += 1
             prose_words += prose > 0
@@ -133,7 +135,7 @@ def _pages(hashes, offsets, bounds, ignored, slug, slug_offsets, out):
                 if b == last:
                     continue
                 last = b
-                others = prose - (offsets[b0 + b + 1] - offsets[b0 + b] >= PROSE_WORDS)
+                others = prose - prose_block[b0 + b]
                 distinct[b] += 1
                 shared[b] += others > 0
                 support[b] += np.log1p(others)
@@ -155,7 +157,7 @@ def page_topic_features(texts: Sequence[str], doc: np.ndarray, urls: Sequence[Op
     doc = np.asarray(doc, dtype=np.int64)
     if workers is None or len(doc) == 0:
         return topic_features(texts, doc, urls)
-    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]])
+    starts = np.flatnonzero(run_starts(doc))
     bounds = np.r_[starts, len(doc)]
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     chars = np.add.reduceat(lengths, starts) + 1

@@ -15,6 +15,7 @@ from .. import boilerplate, own_content
 from .. import store as stores
 from ..blocktexts import fetch_from
 from ..copy_evidence import CopyEvidence
+from ..arrays import run_starts
 from ..ints import index_type
 from ..io.html import is_link_text, is_outside_main_text, path_hash
 from ..document import Document
@@ -231,7 +232,7 @@ class BlockTable:
         hi = len(self.doc) if hi is None else hi
         doc = self.doc[lo:hi]
         urls = stores.urls(self.documents)
-        pages = doc[np.r_[True, doc[1:] != doc[:-1]]] if len(doc) else doc
+        pages = doc[run_starts(doc)]
         return page_topic_features(self.texts_in(lo, hi), doc, [urls[d] for d in pages.tolist()], self.workers)
 
     def texts_in(self, lo: int, hi: int) -> list[str]:
