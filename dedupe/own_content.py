@@ -39,7 +39,7 @@ import numpy as np
 
 from .io.html import element_path
 
-__all__ = ["slug_words", "matches_slug", "own_headlines", "numbered_rows", "table_cells"]
+__all__ = ["slug_words", "matches_slug", "slug_matches", "own_headlines", "numbered_rows", "table_cells"]
 
 _WORD = re.compile(r"\w+")
 # A path segment's extension, and ids that are no words.
@@ -90,6 +90,19 @@ def matches_slug(text: str, slug: frozenset[str]) -> bool:
     return shared >= 0.8 * len(slug) and shared >= 0.5 * len(words)
 
 
+def slug_matches(texts: Sequence[str], urls: Sequence[Optional[str]]) -> np.ndarray:
+    """:func:`matches_slug` of each text and the slug of its page's URL
+    (``urls``, one per text; a page's blocks together, so a URL is cut once
+    for its run): bool, shape (len(texts),)."""
+    out = np.zeros(len(texts), dtype=bool)
+    last: tuple = (object(), frozenset())
+    for i, (text, url) in enumerate(zip(texts, urls)):
+        if url != last[0]:
+            last = (url, slug_words(url))
+        out[i] = matches_slug(text, last[1])
+    return out
+
+
 def _first_h1(paths: Optional[Sequence[Optional[str]]], n_blocks: int) -> Optional[int]:
     """The index of a page's first ``<h1>`` block, by its tag paths (None: none, or no paths for its blocks)."""
     if paths is None or len(paths) != n_blocks:
@@ -100,7 +113,7 @@ def _first_h1(paths: Optional[Sequence[Optional[str]]], n_blocks: int) -> Option
 def own_headlines(
     text_of: Callable[[int], str], doc: np.ndarray, cluster: np.ndarray, urls: Sequence[Optional[str]],
     paths_of: Callable[[int], Optional[Sequence[str]]], candidates: np.ndarray,
-    matches: Optional[Callable[[int, frozenset[str]], bool]] = None,
+    matches: Optional[Callable[[np.ndarray], np.ndarray]] = None,
 ) -> np.ndarray:
     """Which blocks are their page's own headline (the module's docstring).
 
@@ -118,9 +131,10 @@ def own_headlines(
         The blocks to look at (those the rule removes): a block elsewhere is
         never one, though its evidence counts against a cluster's.
     matches : callable, optional
-        Whether block i says what its page's slug spells; by default
-        :func:`matches_slug` of ``text_of(i)`` (an executor that holds the
-        texts elsewhere answers it there).
+        ``matches(blocks)``: whether each of the blocks (int64, sorted) says
+        what its page's URL slug spells, bool; by default
+        :func:`slug_matches` of their ``text_of`` here (an executor that
+        holds the texts elsewhere answers it there, all blocks at once).
 
     Returns
     -------
@@ -128,18 +142,19 @@ def own_headlines(
     """
     n_docs = len(urls)
     if matches is None:
-        matches = lambda i, slug: matches_slug(text_of(i), slug)  # noqa: E731
+        matches = lambda b: slug_matches([text_of(i) for i in b.tolist()], [urls[d] for d in doc[b].tolist()])  # noqa: E731
     own = np.zeros(len(doc), dtype=bool)
     first = np.searchsorted(doc, np.arange(n_docs + 1))
     looked = np.unique(doc[candidates]).tolist()
+    slugged = np.zeros(n_docs, dtype=bool)
     for d in looked:
         h1 = _first_h1(paths_of(d), first[d + 1] - first[d])
         if h1 is not None:
             own[first[d] + h1] = True
-        slug = slug_words(urls[d])
-        if slug:
-            for i in np.flatnonzero(candidates[first[d] : first[d + 1]] & ~own[first[d] : first[d + 1]]).tolist():
-                own[first[d] + i] = matches(first[d] + i, slug)
+        slugged[d] = bool(slug_words(urls[d]))
+    tested = np.flatnonzero(candidates & ~own & slugged[doc])
+    if len(tested):
+        own[tested] = matches(tested)
     if not own.any():
         return own
     # Evidence as common as the block is no evidence: at most half the

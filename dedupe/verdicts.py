@@ -95,7 +95,7 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     doc, paths_of = table.doc, table.paths_of
     if removed.any():
         own |= own_headlines(
-            table.text_of, doc, table.cluster, stores.urls(table.documents), paths_of, removed, table.matches_slug
+            table.text_of, doc, table.cluster, stores.urls(table.documents), paths_of, removed, table.slug_matches
         )
         templates = action == boilerplate.BOILERPLATE
         cells = templates & table_cells(paths_of, doc, templates)

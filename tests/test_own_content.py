@@ -1,7 +1,9 @@
 """A page says what is its own: its headline (kept though sibling pages list it in sidebars), rows of a table that differ in their numbers, and cells that repeat in a table."""
 
 from dedupe import Document
-from dedupe.own_content import matches_slug, slug_words
+import numpy as np
+
+from dedupe.own_content import matches_slug, slug_matches, slug_words
 from dedupe.pipeline import analyse
 
 TITLES = [
@@ -46,6 +48,27 @@ def test_the_slug_spells_a_headline():
     assert not matches_slug(TITLES[1], words)
     assert slug_words("https://blog.example/news/2012/") == frozenset()  # no segment of 3 words
     assert slug_words(None) == frozenset()
+
+
+def test_the_slug_test_of_many_blocks_is_each_blocks_own():
+    """Blocks of several pages at once, each tested against its own page's
+    slug (runs of one URL, a page without a slug among them), in chunks
+    shared by worker processes or not: the single test's answers."""
+    from dedupe.executor.parallel import Workers
+
+    urls = [f"https://blog.example/2012/08/{slug(t)}" for t in TITLES] + ["https://blog.example/about/", None]
+    texts, page = [], []
+    for k, url in enumerate(urls):
+        for t in TITLES + ["Recent posts"]:
+            texts.append(t)
+            page.append(url)
+    want = [matches_slug(t, slug_words(u)) for t, u in zip(texts, page)]
+    assert sum(want) == len(TITLES)  # each titled page's own headline, nothing else
+    assert slug_matches(texts, page).tolist() == want
+    with Workers(jobs=2, min_chunk=16) as workers:
+        workers.warm_up(wait=True)
+        parts = workers.map(slug_matches, np.ones(len(texts)) * 8, lambda a, b: (texts[a:b], page[a:b]))
+    assert len(parts) > 1 and np.concatenate(parts).tolist() == want
 
 
 def test_a_headline_listed_in_sibling_sidebars_is_kept_on_its_own_page(made_up):

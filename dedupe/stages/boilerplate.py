@@ -254,9 +254,17 @@ class BlockTable:
         """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""
         return (d.tag_paths for d in self.documents)
 
-    def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
-        """Whether block ``i`` says what its page's URL ``slug`` spells (:func:`dedupe.own_content.matches_slug`)."""
-        return own_content.matches_slug(self.text_of(i), slug)
+    def slug_matches(self, blocks: np.ndarray) -> np.ndarray:
+        """Whether each of ``blocks`` (int64, sorted) says what its page's
+        URL slug spells (:func:`dedupe.own_content.slug_matches`), bool;
+        tested in the workers' processes when there are any."""
+        texts = [self.text_of(i) for i in blocks.tolist()]
+        urls = stores.urls(self.documents)
+        page = [urls[d] for d in self.doc[blocks].tolist()]
+        if self.workers is None or not texts:
+            return own_content.slug_matches(texts, page)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        return np.concatenate(self.workers.map(own_content.slug_matches, lengths + 1, lambda a, b: (texts[a:b], page[a:b])))
 
     def link_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """Of every block read from HTML (one tag path per block): whether

@@ -171,34 +171,14 @@ class SparkBlockTable(BlockTable):
     def __init__(self, *args, frame: DataFrame):
         super().__init__(*args)
         self._frame = frame
-        self._slug: Optional[np.ndarray] = None  # the blocks that match, of those tested
-        self._tested: Optional[np.ndarray] = None
         self._paths: Optional[dict] = None
         self._paths_read = False
         self._lexical: Optional[np.ndarray] = None
         self._topic: Optional[np.ndarray] = None
 
-    def matches_slug(self, i: int, slug: frozenset[str]) -> bool:
-        if self._tested is None:
-            # The check asks about the blocks the rule removes; the learned
-            # model may remove more, tested when first asked about.
-            self._test(self.decision.action != boilerplate.KEEP)
-        if not self._tested[i]:
-            self._test(~self._tested)
-        k = int(np.searchsorted(self._slug, i))
-        return k < len(self._slug) and int(self._slug[k]) == i
-
-    def _test(self, which: np.ndarray) -> None:
-        """Test the blocks ``which`` (bool) of pages with a URL slug in the executors."""
-        urls = stores.urls(self.documents)
-        slugged = np.fromiter((bool(slug_words(u)) for u in urls), dtype=bool, count=len(urls))
-        if self._tested is None:
-            self._tested, self._slug = np.zeros(len(self.doc), dtype=bool), np.zeros(0, dtype=np.int64)
-        which = which & slugged[self.doc]
-        block = np.flatnonzero(which)
-        found = slug_matches(self.documents.frame, self.doc[block], block, self.blocks.flat[block, :2])
-        self._slug = np.union1d(self._slug, found)
-        self._tested |= which | ~slugged[self.doc]
+    def slug_matches(self, blocks: np.ndarray) -> np.ndarray:
+        found = slug_matches(self.documents.frame, self.doc[blocks], blocks, self.blocks.flat[blocks, :2])
+        return np.isin(blocks, found)
 
     def texts_of(self, which: np.ndarray) -> Callable[[int], str]:
         idx = np.flatnonzero(which)
