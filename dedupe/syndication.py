@@ -29,7 +29,7 @@ from .sign import sharded_shingles, slices
 
 __all__ = [
     "Passage", "Pair", "Cluster", "Syndication", "find", "passages", "passages_of", "match_runs", "anchors", "Tokens",
-    "cleaned_key", "min_shared_ngrams",
+    "cleaned_key", "min_shared_ngrams", "word_ids",
 ]
 
 # Passages separated by at most this many changed words are one passage
@@ -81,57 +81,72 @@ class Syndication:
 
 
 class Tokens:
-    """Words of the kept spans of a text, lower-cased, with their offsets in
-    the text; their ids in a vocabulary, and the anchor index of those ids,
-    built once each, on demand."""
+    """Words of the kept spans of a text, case folded: their ids
+    (:func:`word_ids`: equal words, equal ids) and their offsets in the
+    text; the anchor index of the ids built once per anchor length, on
+    demand. No word is held as a string: an ASCII text's words are hashed
+    from its bytes where they lie."""
 
-    __slots__ = ("words", "pos", "_ids", "_index")
+    __slots__ = ("ids", "pos", "_index")
 
     def __init__(self, text: str, spans: Sequence[tuple[int, int]]):
-        words: list[str] = []
-        pos: list[np.ndarray] = []
-        ascii = text.isascii()
-        if ascii:
-            # Every piece is ASCII (below), and cut at once: the words of the
-            # lower-cased text between a span's ends are its piece's.
-            low = text.lower()
+        if text.isascii():
+            # ASCII: lower is casefold and keeps every \w a \w, so the
+            # words are the runs of word bytes, lower-cased.
+            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+            self.pos = _ascii_words_in(codes, _ASCII_WORD, np.asarray(spans, dtype=np.int64).reshape(-1, 2))
+            self.ids = _hash_runs(codes, self.pos, _ASCII_LOWER)
+        else:
+            ids: list[np.ndarray] = []
+            pos: list[np.ndarray] = []
             for a, b in spans:
-                words += WORD.findall(low, a, b)
-            bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-            pos.append(_ascii_words_in(np.frombuffer(text.encode("ascii"), dtype=np.uint8), _ASCII_WORD, bounds))
-        for a, b in () if ascii else spans:
-            piece = text[a:b]
-            if piece.isascii():
-                # ASCII: lower is casefold and keeps every \w a \w, so the
-                # words of the lower-cased piece are the case-folded words,
-                # and their offsets are the runs of word bytes.
-                words += WORD.findall(piece.lower())
-                codes = np.frombuffer(piece.encode("ascii"), dtype=np.uint8)
-                pos.append(_ascii_words_in(codes, _ASCII_WORD, np.array([[0, len(codes)]], dtype=np.int64)) + a)
-            else:
-                found = list(WORD.finditer(text, a, b))
-                words += [m.group().casefold() for m in found]
-                pos.append(np.array([m.span() for m in found], dtype=np.int64).reshape(-1, 2))
-        self.words = words
-        self.pos = np.concatenate(pos) if pos else np.zeros((0, 2), dtype=np.int64)
-        self._ids: Optional[tuple[dict, np.ndarray]] = None
+                piece = text[a:b]
+                if piece.isascii():
+                    codes = np.frombuffer(piece.encode("ascii"), dtype=np.uint8)
+                    runs = _ascii_words_in(codes, _ASCII_WORD, np.array([[0, len(codes)]], dtype=np.int64))
+                    ids.append(_hash_runs(codes, runs, _ASCII_LOWER))
+                    pos.append(runs + a)
+                else:
+                    found = list(WORD.finditer(text, a, b))
+                    ids.append(word_ids([m.group().casefold() for m in found]))
+                    pos.append(np.array([m.span() for m in found], dtype=np.int64).reshape(-1, 2))
+            self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+            self.pos = np.concatenate(pos) if pos else np.zeros((0, 2), dtype=np.int64)
         self._index: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def ids(self, vocab: dict) -> np.ndarray:
-        """int64 id of each word in ``vocab`` (new words added): equal words,
-        equal ids, for every :class:`Tokens` given the same ``vocab``."""
-        if self._ids is None or self._ids[0] is not vocab:
-            get = vocab.setdefault
-            ids = np.array([get(w, len(vocab)) for w in self.words], dtype=np.int64)
-            self._ids, self._index = (vocab, ids), {}
-        return self._ids[1]
-
-    def index(self, k: int, vocab: dict) -> tuple[np.ndarray, np.ndarray]:
-        """:func:`anchors` of :meth:`ids` (``vocab``'s)."""
-        ids = self.ids(vocab)
+    def index(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`anchors` of :attr:`ids`."""
         if k not in self._index:
-            self._index[k] = anchors(ids, k)
+            self._index[k] = anchors(self.ids, k)
         return self._index[k]
+
+
+def word_ids(words: Sequence[str]) -> np.ndarray:
+    """A 64-bit id of each word (of its UTF-8 bytes: equal words, equal
+    ids; two different words sharing one is a 2**-64 chance), int64."""
+    data = "".join(words).encode("utf-8")
+    ends = np.cumsum(np.fromiter((len(w.encode("utf-8")) for w in words), dtype=np.int64, count=len(words)))
+    runs = np.stack([ends - np.diff(np.r_[0, ends]), ends], axis=1) if len(words) else np.zeros((0, 2), np.int64)
+    return _hash_runs(np.frombuffer(data, dtype=np.uint8), runs, _SAME)
+
+
+@njit(cache=True)
+def _hash_runs(codes, runs, table):
+    """FNV-1a of the bytes ``table[codes[a:b]]`` of each run ``(a, b)``, mixed: int64."""
+    out = np.empty(len(runs), dtype=np.int64)
+    for r in range(len(runs)):
+        h = np.uint64(0xCBF29CE484222325)
+        for i in range(runs[r, 0], runs[r, 1]):
+            h = (h ^ np.uint64(table[codes[i]])) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        out[r] = np.int64(h)
+    return out
+
+
+_SAME = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], dtype=np.uint8)
 
 
 # What WORD matches among the ASCII code points.
@@ -240,26 +255,21 @@ def match_runs(
     ``wa`` and ``wb`` are words, or int64 word ids (``index``, then, may be
     :func:`anchors` of ``wb``, when the caller has it already)."""
     if not isinstance(wa, np.ndarray):
-        vocab: dict = {}
-        wa, wb = (np.array([vocab.setdefault(w, len(vocab)) for w in ws], dtype=np.int64) for ws in (wa, wb))
-        index = None
+        wa, wb, index = word_ids(wa), word_ids(wb), None
     keys, starts = anchors(wb, k) if index is None else index
     return [tuple(r) for r in _match_runs(wa, wb, k, keys, starts, _MAX_ANCHOR_HITS).tolist()]
 
 
-def passages(ta: Tokens, tb: Tokens, min_words: int, vocab: Optional[dict] = None) -> list[Passage]:
+def passages(ta: Tokens, tb: Tokens, min_words: int) -> list[Passage]:
     """Passages of at least ``min_words`` words two token sequences share.
 
     Matches a few changed words apart (at most ``_MAX_GAP`` on both sides)
     are one passage, so a lightly edited copy gives one passage, not many.
-    ``vocab`` numbers the words (:meth:`Tokens.ids`); one shared by the
-    calls of a chunk numbers each document's words once.
     """
-    vocab = {} if vocab is None else vocab
     pa, pb = ta.pos, tb.pos
     k = min(min_words, _ANCHOR)
     merged: list[list[int]] = []  # [i, j, i_end, j_end, words]
-    for i, j, n in match_runs(ta.ids(vocab), tb.ids(vocab), k, tb.index(k, vocab)):
+    for i, j, n in match_runs(ta.ids, tb.ids, k, tb.index(k)):
         last = merged[-1] if merged else None
         if last and 0 <= i - last[2] <= _MAX_GAP and 0 <= j - last[3] <= _MAX_GAP:
             last[2], last[3], last[4] = i + n, j + n, last[4] + n
@@ -288,7 +298,6 @@ def passages_of(pairs: list, docs: dict, min_words: int, swap: Optional[list] = 
     passages' sides swapped back: a pair is scanned from its first document
     by id, whatever the order of the input."""
     tokens: dict[int, Tokens] = {}
-    vocab: dict[str, int] = {}
 
     def toks(i: int) -> Tokens:
         if i not in tokens:
@@ -297,8 +306,8 @@ def passages_of(pairs: list, docs: dict, min_words: int, swap: Optional[list] = 
 
     def located(t: int, x: int, y: int) -> list[Passage]:
         if swap is not None and swap[t]:
-            return [Passage(a=p.b, b=p.a, words=p.words) for p in passages(toks(y), toks(x), min_words, vocab)]
-        return passages(toks(x), toks(y), min_words, vocab)
+            return [Passage(a=p.b, b=p.a, words=p.words) for p in passages(toks(y), toks(x), min_words)]
+        return passages(toks(x), toks(y), min_words)
 
     return [located(t, x, y) for t, (x, y) in enumerate(pairs)]
 

@@ -5,6 +5,7 @@ import random
 import warnings
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 import dedupe
 from dedupe.document import Document, MissingFieldWarning
 from dedupe.pipeline import analyse
-from dedupe.syndication import Tokens, passages
+from dedupe.syndication import Tokens, passages, word_ids
 
 BODY_MARK = "flood barriers"
 
@@ -195,12 +196,13 @@ def test_match_runs_is_the_reference(wa, wb, k):
 @settings(max_examples=200, deadline=None)
 @given(st.text(st.sampled_from(list("aB \n,\u00c9\u00df\u0130\ufb01_9")), max_size=120))
 def test_tokens_are_the_casefolded_words(text):
-    """ASCII pieces and the others give the words and offsets of WORD, case folded."""
+    """ASCII pieces and the others give the words and offsets of WORD, case
+    folded (as their ids: equal words, equal ids)."""
     spans = [(0, len(text) // 2), (len(text) // 2 + 1, len(text))]
     found = [m for a, b in spans for m in re.finditer(r"\w+", text[a:b])]
     offsets = [a for a, b in spans for _ in re.finditer(r"\w+", text[a:b])]
     tokens = Tokens(text, spans)
-    assert tokens.words == [m.group().casefold() for m in found]
+    assert tokens.ids.tolist() == word_ids([m.group().casefold() for m in found]).tolist()
     assert tokens.pos.tolist() == [[m.start() + o, m.end() + o] for m, o in zip(found, offsets)]
 
 
@@ -222,3 +224,15 @@ def test_two_posts_sharing_only_a_sidebar_are_not_syndicated(tmp_path):
     result = analyse(docs)
     assert result.syndication.clusters == [] and result.syndication.overlaps == []
     assert [c.strip() for c in result.cleaned] == posts
+
+
+def test_word_ids_are_equal_for_equal_words_only():
+    words = ["a", "b", "ab", "ba", "", "straße", "strasse", "\u00e9", "e\u0301", "a"] + [f"w{i}" for i in range(20000)]
+    ids = word_ids(words)
+    assert ids.dtype == np.int64 and len(ids) == len(words)
+    assert len(set(ids.tolist())) == len(set(words))  # one id a distinct word
+    assert ids[0] == ids[9] and ids[0] != ids[2] and ids[2] != ids[3]
+    assert word_ids([]).tolist() == []
+    # A Tokens' ids are the ids of its words, ASCII or not.
+    text = "Straße AB ab straße"
+    assert Tokens(text, [(0, len(text))]).ids.tolist() == word_ids(["strasse", "ab", "ab", "strasse"]).tolist()  # case folded
