@@ -35,8 +35,6 @@ require_pyspark()
 from pyspark.sql import DataFrame  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from ... import boilerplate  # noqa: E402
-from ... import store as stores  # noqa: E402
 from ...features import LEXICAL, lexical_features  # noqa: E402
 from ...own_content import matches_slug, slug_words  # noqa: E402
 from ...stages.boilerplate import BlockTable  # noqa: E402
