@@ -48,10 +48,31 @@ _DATED = re.compile(
 )
 # A dated line longer than this is prose that mentions a date, not a stamp.
 _DATED_MAX_WORDS = 25
+# Comment sections: each reader's comment is prose behind a short header
+# line that dates it or names its writer ("on 2012-10-16 at 8:03 am Ivan",
+# "John says:", "3 days ago"), or followed by a "Reply" link; the section
+# opens with a heading ("7 Responses", "Comments (12)", "Reader comments").
+_HEADER_MAX_WORDS = 14
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_STAMP = re.compile(
+    rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}"
+    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b|\b\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
+    r"|\b\d+\s+(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?)\s+ago\b",
+    re.I,
+)
+_SAYS = frozenset(("says", "said", "wrote", "writes", "replied"))
+_ACTIONS = frozenset(("reply", "report", "report abuse", "flag", "permalink", "quote", "like", "recommend"))
+_COMMENT_HEADING = re.compile(
+    r"\W*(?:(?:\d+|no|one|two|three)\s+(?:comments?|responses?|replies|thoughts|reactions|opinions)\b"
+    r"|(?:comments?|responses?|replies|discussion)\s*[(\[:]?\s*\d+\W*$"
+    r"|(?:reader\s+)?(?:comments?|responses?|discussion)\W*$)",
+    re.I,
+)
 
 LEXICAL = [
     "log_words", "log_chars", "stop_frac", "punct_frac", "digit_frac", "upper_frac", "title_frac",
     "ends_sentence", "log_sentences", "separator", "url", "avg_word_len", "short_no_sentence", "dated",
+    "comment_header", "comment_heading",
 ]
 CORPUS = ["log_docfreq", "log_site_docfreq", "rule_template", "repeat", "log_variants"]
 POSITION = ["rel_pos", "log_from_start", "log_from_end", "log_doc_lines", "log_doc_words", "word_share",
@@ -61,6 +82,8 @@ BASE_NAMES = LEXICAL + CORPUS + POSITION
 _NEIGHBOUR = ["log_words", "stop_frac", "rule_template", "log_docfreq", "ends_sentence", "punct_frac"]
 _OFFSETS = (-3, -2, -1, 1, 2, 3)
 _WINDOWS = (2, 5)
+# Neighbours each way whose comment headers count (:func:`_comment_section`).
+_SECTION_WINDOW = 5
 
 
 class Evidence:
@@ -140,6 +163,7 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
         ))
     flags[~ascii] = np.array(rows, dtype=np.int64).reshape(len(rows), 6)
     stop, sentences, ends, separator, url, dated = flags.T
+    header, heading = _comment_lines(texts, n_words, digits)
     return np.stack([
         np.log1p(n_words),
         np.log1p(n_chars),
@@ -155,7 +179,27 @@ def _lexical_distinct(texts: Sequence[str]) -> np.ndarray:
         _ratio(word_chars, n_words),
         (n_words <= 4) & (ends == 0),
         dated,
+        header,
+        heading,
     ], axis=1).astype(np.float64).reshape(len(texts), len(LEXICAL))
+
+
+def _comment_lines(texts: Sequence[str], n_words: np.ndarray, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of each text: whether it looks like a comment's header (a short line
+    with a date or time stamp, ending in "says:" or the like, or a lone
+    "Reply"), and whether it is a comment section's heading."""
+    header = np.zeros(len(texts), dtype=bool)
+    heading = np.zeros(len(texts), dtype=bool)
+    for i in np.flatnonzero((n_words > 0) & (n_words <= _HEADER_MAX_WORDS)).tolist():
+        text = texts[i]
+        low = text.lower().rstrip(" :\t")
+        header[i] = (
+            (digits[i] > 0 and _STAMP.search(text) is not None)
+            or low.rsplit(None, 1)[-1] in _SAYS
+            or low.strip(" .!?()[]|»›-") in _ACTIONS
+        )
+        heading[i] = _COMMENT_HEADING.match(text) is not None
+    return header, heading
 
 
 def lexical_features(texts: Sequence[str], workers=None) -> np.ndarray:
@@ -280,12 +324,13 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     words the rule keeps, that come before the block, and the words the rule
     keeps before and after it; and for dated lines (bylines, comment
     headers), the lines since the last one and how many come before and
-    after. Line counts alone (:func:`base_features`) cannot tell a
-    hundred-link menu from a paragraph.
+    after; and where the block sits in a comment section
+    (:func:`_comment_section`). Line counts alone (:func:`base_features`)
+    cannot tell a hundred-link menu from a paragraph.
 
     Returns
     -------
-    ndarray of float32, shape (n_blocks, 16)
+    ndarray of float32, shape (n_blocks, 20)
     """
     words = words_of(base)
     template = base[:, BASE_NAMES.index("rule_template")] > 0
@@ -310,7 +355,29 @@ def segment_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:
     since = np.where(last >= first, idx - last, np.nan)
     dated_before = before_in_page(dated, doc)
     cols += [np.log1p(since), np.log1p(dated_before), np.log1p(_page_total(dated, doc) - dated_before - dated)]
+    cols += _comment_section(base, doc)
     return _float32_columns(cols)
+
+
+def _comment_section(base: np.ndarray, doc: np.ndarray) -> list[np.ndarray]:
+    """Readers' comments are prose among comment headers after a heading:
+    the share of comment headers among a block's neighbours (up to
+    :data:`_SECTION_WINDOW` places each way, same page, the block aside),
+    how many come before and after it in its page, and whether a comment
+    section's heading comes before it."""
+    header = base[:, BASE_NAMES.index("comment_header")].astype(np.float64)
+    heading = base[:, BASE_NAMES.index("comment_heading")].astype(np.float64)
+    starts, lengths = _page_bounds(doc)
+    n = len(doc)
+    idx = np.arange(n)
+    first = np.repeat(starts, lengths)
+    end = first + np.repeat(lengths, lengths)
+    cum = np.r_[0.0, np.cumsum(header)]
+    lo, hi = np.maximum(idx - _SECTION_WINDOW, first), np.minimum(idx + _SECTION_WINDOW + 1, end)
+    near = (cum[hi] - cum[lo] - header) / np.maximum(hi - lo - 1, 1)
+    before = cum[idx] - cum[first]
+    after = cum[end] - cum[idx] - header
+    return [near, np.log1p(before), np.log1p(after), (before_in_page(heading, doc) > 0).astype(np.float64)]
 
 
 def context_features(base: np.ndarray, doc: np.ndarray) -> np.ndarray:

@@ -98,6 +98,31 @@ def test_dated_lines_mark_comment_headers_and_count_along_the_page():
     assert np.allclose(before, [0, 0, 1, 1, 2, 0]) and np.allclose(after, [2, 1, 1, 0, 0, 0])
 
 
+
+def test_comment_headers_and_headings_mark_a_comment_section():
+    from dedupe.features import lexical
+
+    header, heading = BASE_NAMES.index("comment_header"), BASE_NAMES.index("comment_heading")
+    for line in ("on 2012-10-16 at 8:03 am Ivan", "John says:", "Reply", "3 days ago", "Posted March 3, 2011 by Ann"):
+        assert lexical(line)[header] == 1.0, line
+    for line in ("Home", "Leave a Reply", "He says the bridge opened on time and under its budget of the year " * 2):
+        assert lexical(line)[header] == 0.0, line
+    for line in ("7 Responses", "Comments (12)", "Reader comments", "3 thoughts on “Rain”"):
+        assert lexical(line)[heading] == 1.0, line
+    for line in ("Posted in News | 16 Comments", "Comments are closed", "Discussion of the budget goes on"):
+        assert lexical(line)[heading] == 0.0, line
+    # Page 0: an article, the heading, then two comments each behind a header;
+    # page 1: one line.
+    base = _base(np.array([60, 2, 6, 40, 6, 30, 20], float))
+    base[:, header] = [0, 0, 1, 0, 1, 0, 0]
+    base[:, heading] = [0, 1, 0, 0, 0, 0, 0]
+    cols = segment_features(base, np.array([0, 0, 0, 0, 0, 0, 1]))
+    near, before, after, section = cols[:, 16], np.expm1(cols[:, 17]), np.expm1(cols[:, 18]), cols[:, 19]
+    # Neighbours within five places on the page, the block itself aside.
+    assert np.allclose(near, [2 / 5, 2 / 5, 1 / 5, 2 / 5, 1 / 5, 2 / 5, 0])
+    assert np.allclose(before, [0, 0, 0, 1, 1, 2, 0]) and np.allclose(after, [2, 2, 1, 1, 0, 0, 0])
+    assert section.tolist() == [0, 0, 1, 1, 1, 1, 0]
+
 def _html_table(pages):
     from dedupe.config import Config
     from dedupe.io.records import html_document

@@ -12,6 +12,7 @@ from test_own_content import blog, family_pages
 from test_verdicts import documents as harbour_pages
 
 from dedupe import Config, Document
+from dedupe.features import LEXICAL
 from dedupe.own_content import matches_slug, slug_words
 from dedupe.pipeline import block_table
 from dedupe.verdicts import apply_model
@@ -103,7 +104,7 @@ def test_the_learned_models_features_and_scores_are_the_local_tables(spark, made
 
     local, spark_table = on_spark(spark, cases(made_up)[case])
     want, got = local.lexical_features(), spark_table.lexical_features()
-    assert got.dtype == want.dtype and got.shape == want.shape == (len(local.doc), 14)
+    assert got.dtype == want.dtype and got.shape == want.shape == (len(local.doc), len(LEXICAL))
     assert np.array_equal(got, want) and want[:, 0].sum() > 0
     assert list(spark_table.tag_paths()) == list(local.tag_paths())
     # What each page's words say of its blocks, measured a page at a time there.
