@@ -16,7 +16,7 @@ from .own_content import numbered_rows, own_headlines, table_cells
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
 
-__all__ = ["apply_model", "content_thresholds", "link_lines", "lone_pages", "restore_thresholds"]
+__all__ = ["apply_model", "content_thresholds", "thin_pages", "link_lines", "lone_pages", "restore_thresholds"]
 
 
 def apply_model(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
@@ -154,6 +154,30 @@ def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None)
     # labels, a line several pages of a shop print), it keeps the line.
     restore = restore_thresholds(table, config, extractor)[table.doc]
     restored = (action != boilerplate.KEEP) & (content >= restore) & (restore < 1) & judged[table.doc]
+    spans = table.blocks.flat
+    chars = (spans[:, 1] - spans[:, 0]).astype(np.float64)
+    learned &= ~thin_pages(action, learned, restored, table.doc, chars, len(table.host))[table.doc]
     action[learned] = boilerplate.LEARNED
     action[restored] = boilerplate.KEEP
     return action
+
+
+def thin_pages(action: np.ndarray, learned: np.ndarray, restored: np.ndarray, doc: np.ndarray,
+               chars: np.ndarray, n_docs: int) -> np.ndarray:
+    """The documents (bool, shape (n_docs,)) the model would leave with fewer
+    than :data:`MIN_KEPT_CHARS` characters of text: of the blocks the rule
+    keeps, those not ``learned`` away, and those ``restored``. There the
+    model's judgement gives way to the rule's, as a per-page extractor falls
+    back to another when its extraction comes out too short: a page the
+    model has little evidence for (a short page, a kind it was not trained
+    on) keeps what the rule keeps rather than next to nothing.
+
+    ``chars``: each block's length in characters."""
+    kept = (action == boilerplate.KEEP) & ~learned | restored
+    return np.bincount(doc, weights=chars * kept, minlength=n_docs) < MIN_KEPT_CHARS
+
+
+#: Fewer characters than this left by the model on a page, and the page
+#: keeps the rule's verdicts (:func:`thin_pages`): trafilatura's default
+#: for an extraction too short to trust (``MIN_EXTRACTED_SIZE``).
+MIN_KEPT_CHARS = 250

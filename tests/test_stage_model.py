@@ -7,8 +7,9 @@ there is no stage to keep."""
 
 import numpy as np
 import pytest
-from conftest import count_calls
+from conftest import StageRuns, count_calls
 
+from dedupe import verdicts
 from dedupe.boilerplate import BOILERPLATE, KEEP, LEARNED, REPEAT
 from dedupe.stages import model
 from dedupe.stages.model import STAGE, run_model
@@ -49,11 +50,17 @@ def test_the_model_only_weighs_the_rules_verdicts(stage_runs, documents):
     assert unjudged.any() and np.array_equal(action[unjudged], rule[unjudged])
 
 
-def test_thresholds_at_their_ends_make_the_model_remove_all_it_may_or_nothing(stage_runs, documents):
+def test_thresholds_at_their_ends_make_the_model_remove_all_it_may_or_nothing(stage_runs, documents, monkeypatch, tmp_path):
     # A content probability is below 1: at a content threshold of 1 the model
-    # removes every line it may; restoring nothing (at 1), the rest is the rule's.
+    # would remove every line it may, which leaves each page it judges
+    # nothing, so each keeps the rule's verdicts ...
     table, action, _ = through_model(stage_runs, documents, content_threshold=1.0, restore_threshold=1.0)
     rule = table.decision.action
+    assert np.array_equal(action, rule)
+    # ... and where a page may be left with nothing, it removes every line
+    # it may; restoring nothing (at 1), the rest is the rule's.
+    monkeypatch.setattr(verdicts, "MIN_KEPT_CHARS", 0)
+    table, action, _ = through_model(StageRuns(tmp_path / "unkept"), documents, content_threshold=1.0, restore_threshold=1.0)
     may = (rule == KEEP) & ~table.decision.syndicated & (table.host[table.doc] >= 0)
     assert may.any() and np.array_equal(action, np.where(may, LEARNED, rule))
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import dedupe
-from dedupe.boilerplate import KEEP, LINK_TEXT
+from dedupe.boilerplate import BOILERPLATE, KEEP, LINK_TEXT
 from dedupe.config import BoilerplateConfig, Config
 from dedupe.io.records import html_document
 from dedupe.pipeline import analyse, block_table
-from dedupe.verdicts import content_thresholds, lone_pages, restore_thresholds
+from dedupe.verdicts import content_thresholds, lone_pages, restore_thresholds, thin_pages
 
 BODIES = [
     "The fishing boats came in late on Tuesday, and the crews said the weather had turned twice "
@@ -160,3 +160,19 @@ def test_the_default_thresholds_are_by_kind_of_page(name, thresholds, judged, ot
     assert thresholds(table, BoilerplateConfig(**{name: 0.7}), "trafilatura").tolist() == [0.7] * 3
     with pytest.raises(ValueError, match=name):
         BoilerplateConfig(**{name: 1.5})
+
+
+def test_a_page_the_model_would_leave_almost_empty_keeps_the_rules_verdicts():
+    # Three pages of two blocks the rule keeps (and a template it removes):
+    # the model takes one block of page 0, whose other keeps 300 characters;
+    # both of page 1, and all but 200 characters of page 2 (one block it
+    # takes, the template it restores). Pages 1 and 2 fall back to the rule.
+    doc = np.repeat([0, 1, 2], 3)
+    action = np.tile([KEEP, KEEP, BOILERPLATE], 3)
+    learned = np.array([1, 0, 0, 1, 1, 0, 1, 0, 0], dtype=bool)
+    restored = np.array([0, 0, 0, 0, 0, 0, 0, 0, 1], dtype=bool)
+    chars = np.array([100, 300, 50, 400, 400, 50, 600, 150, 50], dtype=np.float64)
+    assert thin_pages(action, learned, restored, doc, chars, 3).tolist() == [False, True, True]
+    assert thin_pages(action, learned & False, restored, doc, chars, 3).tolist() == [False, False, False]
+    # A page the rule itself leaves short is short whatever the model says.
+    assert thin_pages(action, learned & False, restored, doc, chars / 10, 3).tolist() == [True, True, True]
