@@ -2,6 +2,7 @@
 
 from dedupe import Document
 import numpy as np
+import pytest
 
 from dedupe.own_content import matches_slug, slug_matches, slug_words
 from dedupe.pipeline import analyse
@@ -69,6 +70,31 @@ def test_the_slug_test_of_many_blocks_is_each_blocks_own():
         workers.warm_up(wait=True)
         parts = workers.map(slug_matches, np.ones(len(texts)) * 8, lambda a, b: (texts[a:b], page[a:b]))
     assert len(parts) > 1 and np.concatenate(parts).tolist() == want
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_block_tables_slug_test_cuts_its_blocks_texts_a_batch_at_a_time(made_up, monkeypatch, jobs):
+    """The block table's slug test over more blocks than a batch: in
+    batches of three (in the worker processes or not), each block's own
+    answer, the sidebars' copies of other posts' titles no match."""
+    from dedupe.config import Config
+    from dedupe.executor.parallel import Workers
+    from dedupe.pipeline import block_table
+    from dedupe.stages import boilerplate
+
+    documents = blog(made_up)
+    table = block_table(documents, Config())
+    every = np.arange(len(table.doc))
+    want = [matches_slug(table.text_of(i), slug_words(documents[table.doc[i]].url)) for i in every.tolist()]
+    assert sum(want) == len(TITLES) and len(every) > 3 * 3
+    monkeypatch.setattr(boilerplate, "SLUG_BATCH", 3)
+    if jobs == 1:
+        assert table.slug_matches(every).tolist() == want
+    else:
+        with Workers(jobs=jobs, min_chunk=1) as workers:
+            table.workers = workers
+            assert table.slug_matches(every).tolist() == want
+    assert table.slug_matches(every[:0]).tolist() == []
 
 
 def test_a_headline_listed_in_sibling_sidebars_is_kept_on_its_own_page(made_up):

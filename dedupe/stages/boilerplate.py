@@ -39,6 +39,10 @@ __all__ = ["BlockTable", "Evidence", "host_of", "make_table", "run_boilerplate",
 Evidence = Callable[[np.ndarray, np.ndarray, np.ndarray, int], object]
 
 
+#: Blocks whose texts :meth:`BlockTable.slug_matches` cuts at a time.
+SLUG_BATCH = 1 << 18
+
+
 def host_of(url: Optional[str]) -> Optional[str]:
     if not url:
         return None
@@ -257,14 +261,22 @@ class BlockTable:
     def slug_matches(self, blocks: np.ndarray) -> np.ndarray:
         """Whether each of ``blocks`` (int64, sorted) says what its page's
         URL slug spells (:func:`dedupe.own_content.slug_matches`), bool;
-        tested in the workers' processes when there are any."""
-        texts = [self.text_of(i) for i in blocks.tolist()]
+        tested in the workers' processes when there are any. The blocks'
+        texts are cut :data:`SLUG_BATCH` at a time: every line a corpus's
+        templates remove can be a candidate, tens of millions at a million
+        pages, too many to hold as Python strings at once."""
         urls = stores.urls(self.documents)
-        page = [urls[d] for d in self.doc[blocks].tolist()]
-        if self.workers is None or not texts:
-            return own_content.slug_matches(texts, page)
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        return np.concatenate(self.workers.map(own_content.slug_matches, lengths + 1, lambda a, b: (texts[a:b], page[a:b])))
+        out = [np.zeros(0, dtype=bool)]
+        for lo in range(0, len(blocks), SLUG_BATCH):
+            batch = blocks[lo : lo + SLUG_BATCH]
+            texts = [self.text_of(i) for i in batch.tolist()]
+            page = [urls[d] for d in self.doc[batch].tolist()]
+            if self.workers is None:
+                out.append(own_content.slug_matches(texts, page))
+                continue
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            out += self.workers.map(own_content.slug_matches, lengths + 1, lambda a, b: (texts[a:b], page[a:b]))
+        return np.concatenate(out)
 
     def link_evidence(self) -> tuple[np.ndarray, np.ndarray]:
         """Of every block read from HTML (one tag path per block): whether
