@@ -5,7 +5,7 @@ as the run goes, with the Python stack of the moment at each new high.
 
 ``benchmarks/speed.py`` says how high a run's memory goes; this says where.
 The run is ``dedupe clean CORPUS -o DIR/clean --report DIR/report.json
---work-dir DIR/work`` in this process, and a thread reads the resident
+--work-dir DIR/work`` (left out with ``-- --no-checkpoint``) in this process, and a thread reads the resident
 memory of this process and of its worker processes (``/proc``, Linux only)
 every ``--every`` seconds. Each time the total passes its highest so far by
 ``--step`` MB, the main thread's stack is kept (the frames inside
@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     sampler = Sampler(args.every, int(args.step * (1 << 20)))
     sampler.start()
     cmd = ["clean", args.corpus, "-o", str(out / "clean"), "--report", str(out / "report.json")]
-    cmd += ["--work-dir", str(out / "work"), *extra]
+    if "--no-checkpoint" not in extra:  # the two contradict each other
+        cmd += ["--work-dir", str(out / "work")]
+    cmd += extra
     status = 0
     try:
         dedupe_main(cmd, prog_name="dedupe", standalone_mode=False)
