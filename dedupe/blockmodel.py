@@ -52,7 +52,7 @@ class ModelError(RuntimeError):
 #: longer than this is a range alone): the model's matrices, about a
 #: kilobyte a block, are held for one range at a time however large the
 #: corpus; a range's features and scores are the same whatever the ranges.
-RANGE_BLOCKS = 1 << 19
+RANGE_BLOCKS = 1 << 18
 
 
 def page_ranges(bounds: np.ndarray, max_blocks: int = RANGE_BLOCKS) -> list[tuple[int, int]]:

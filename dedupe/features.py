@@ -19,7 +19,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .arrays import pair_ids
+from .arrays import pair_ids, unique_inverse
 from .lexscan import ascii_flags, char_counts
 from .neighbours import before_in_page, neighbour_columns
 from .tag_evidence import TAG_NAMES
@@ -114,12 +114,14 @@ class Evidence:
 
 
 def _distinct_per(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many distinct ``b`` the rows of each row's ``a`` hold."""
-    values, group = np.unique(a, return_inverse=True)
-    group, pairs = group.ravel(), pair_ids(a, b)
-    of_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0, dtype=np.int64)
+    """How many distinct ``b`` the rows of each row's ``a`` hold (int32:
+    one of these a block, for every block of a corpus)."""
+    values, group = unique_inverse(a)
+    pairs = pair_ids(a, b)
+    of_pair = np.zeros(int(pairs.max()) + 1 if len(pairs) else 0, dtype=group.dtype)
     of_pair[pairs] = group
-    return np.bincount(of_pair, minlength=len(values))[group]
+    del pairs
+    return np.bincount(of_pair, minlength=len(values)).astype(np.int32)[group]
 
 
 def lexical(text: str) -> list[float]:

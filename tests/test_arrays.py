@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.arrays import group_by, run_starts, segment_arange, unique_inverse
+from dedupe.arrays import group_by, pair_ids, run_starts, segment_arange, unique_inverse
 
 keys = st.lists(st.integers(-5, 40), max_size=200).map(lambda v: np.array(v, dtype=np.int64))
 
@@ -43,3 +44,17 @@ def test_group_by_gives_each_keys_rows_in_order(values):
 def test_segment_arange_counts_within_each_segment(counts):
     expected = [i for c in counts for i in range(c)]
     assert segment_arange(np.array(counts, dtype=np.int64)).tolist() == expected
+
+
+@pytest.mark.parametrize("scale", [1, 2**40])
+def test_pair_ids_number_the_distinct_pairs_in_their_order(scale):
+    # Small values make one int64 key a row; values past 2**31 each (scale)
+    # overflow that key and take the two-column path: the same ids.
+    rng = np.random.default_rng(7)
+    a = rng.integers(-5, 6, 2000) * scale
+    b = rng.integers(0, 9, 2000) * scale
+    ids = pair_ids(a, b)
+    pairs = sorted(set(zip(a.tolist(), b.tolist())))
+    assert ids.dtype == np.int64
+    assert ids.tolist() == [pairs.index(p) for p in zip(a.tolist(), b.tolist())]
+    assert pair_ids(a[:0], b[:0]).tolist() == []
