@@ -93,7 +93,8 @@ class CopyEvidence:
                 task.advance(len(counts))
             if start != len(sized):
                 raise ValueError(f"n-grams came for {start} blocks, not the {len(sized)} weighted ones")
-            self.grams.build()
+        with as_progress(progress).stage("boilerplate · n-gram index", SHARDS, "shards") as task:
+            self.grams.build(workers.jobs, task)
         self.per_gram = gram_weights(doc_of, labels, weight, sized, self.grams.rare_sizes)
         # Asked for no more: an int32 per block each, while decide runs.
         self.grams.sizes = self.grams.rare_sizes = None

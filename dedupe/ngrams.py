@@ -15,7 +15,10 @@ Texts are *owners* (a block, a document); each owner belongs to a
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+import queue
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import numpy as np
 from numba import njit
@@ -25,6 +28,9 @@ from .arrays import run_starts, segment_arange
 from .executor import Exchange, Shards, in_memory
 from .ints import index_type
 from .verify import row_products
+
+if TYPE_CHECKING:
+    from .progress import Task
 
 __all__ = ["GramIndex", "group_pairs", "pair_codes", "shard_rows", "SHARDS"]
 
@@ -81,7 +87,7 @@ def _pair_codes(owner, sizes, n):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _mix(x):
     """A 64-bit mix of an n-gram hash (splitmix64's finaliser, uint64), so
     that sums of them tell sets apart."""
@@ -163,7 +169,7 @@ def _distinct_sorted(
     return key[first], owner[first]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _radix_pass(key, owner, out_key, out_owner, shift):
     """One pass of a stable radix sort of rows by key: its 11 bits from ``shift``."""
     count = np.zeros(2049, np.int64)
@@ -178,7 +184,7 @@ def _radix_pass(key, owner, out_key, out_owner, shift):
         count[b] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _merged_runs(key, owner):
     """The rows of runs that :func:`shard_rows` sorted (``key`` uint32),
     concatenated in ascending order of their owners, sorted by key, then
@@ -201,7 +207,7 @@ def _merged_runs(key, owner):
     return a_key, a_owner, True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shard_table(key, owner, document, max_df, sizes, rare_sizes, fingerprints, fingerprint):
     """A built shard's columns from its distinct ``(key, owner)`` rows,
     sorted: each row's n-gram number in the shard (int32), whether the
@@ -292,33 +298,64 @@ class GramIndex:
         for s in np.flatnonzero(np.diff(bounds)).tolist():
             self._raw.put(s, key=key[bounds[s] : bounds[s + 1]], owner=owner[bounds[s] : bounds[s + 1]])
 
-    def build(self) -> None:
+    def build(self, threads: int = 1, task: Optional["Task"] = None) -> None:
         """Make each shard's rows distinct ``(n-gram, owner)``, sorted, with
         the n-gram's number in the shard, whether it is rare, and whether the
-        row is its document's first with that n-gram."""
+        row is its document's first with that n-gram.
+
+        ``threads`` shards at a time (the compiled steps let go of the GIL),
+        each thread counting into sizes of its own, added up at the end:
+        the same tables and counts as one at a time. ``task`` is told of
+        each shard done."""
         self._built = self._exchange(SHARDS)
-        with self._raw as raw:
-            for s in range(SHARDS):
-                rows = raw.load(s)
-                if not rows:
-                    continue
-                key, owner = rows["key"], rows["owner"]
-                del rows
-                merged = False
-                if self._runs and key.dtype == np.uint32:
-                    merged_key, merged_owner, merged = _merged_runs(key, owner)
+        fingerprint = self.fingerprints is not None
+        # The index's own counts, and a set of zeros for each other thread.
+        counts: queue.SimpleQueue = queue.SimpleQueue()
+        own = (self.sizes, self.rare_sizes, self.fingerprints if fingerprint else np.zeros(0, np.uint64))
+        others = [tuple(np.zeros_like(a) for a in own) for _ in range(max(threads, 1) - 1)]
+        for c in (own, *others):
+            counts.put(c)
+
+        def table(key: np.ndarray, owner: np.ndarray) -> dict[str, np.ndarray]:
+            merged = False
+            if self._runs and key.dtype == np.uint32:
+                merged_key, merged_owner, merged = _merged_runs(key, owner)
                 if merged:
                     key, owner = merged_key, merged_owner
-                else:
-                    key, owner = _distinct_sorted(key, owner, self.n_owners, "stable" if self._runs else "quicksort")
                 merged_key = merged_owner = None
-                fingerprints = self.fingerprints if self.fingerprints is not None else np.zeros(0, np.uint64)
-                gram, rare, new_doc = _shard_table(
-                    key, owner, self.document, self.max_df, self.sizes, self.rare_sizes,
-                    fingerprints, self.fingerprints is not None,
-                )
-                del key
-                self._built.put(s, owner=owner, gram=gram, rare=rare, new_doc=new_doc)
+            if not merged:
+                key, owner = _distinct_sorted(key, owner, self.n_owners, "stable" if self._runs else "quicksort")
+            c = counts.get()
+            try:
+                gram, rare, new_doc = _shard_table(key, owner, self.document, self.max_df, *c, fingerprint)
+            finally:
+                counts.put(c)
+            return {"owner": owner, "gram": gram, "rare": rare, "new_doc": new_doc}
+
+        def put(s: int, done) -> None:
+            if done is not None:
+                self._built.put(s, **(done.result() if isinstance(done, Future) else done))
+            if task is not None:
+                task.advance(1)
+
+        with self._raw as raw, ThreadPoolExecutor(max(threads, 1)) as pool:
+            pending: deque = deque()
+            for s in range(SHARDS):
+                while len(pending) >= threads:  # as many shards held as there are threads
+                    put(*pending.popleft())
+                rows = raw.load(s)
+                if not rows:
+                    pending.append((s, None))
+                elif threads > 1:
+                    pending.append((s, pool.submit(table, rows.pop("key"), rows.pop("owner"))))
+                else:
+                    pending.append((s, table(rows.pop("key"), rows.pop("owner"))))
+                del rows
+            while pending:
+                put(*pending.popleft())
+        for c in others:
+            for mine, theirs in zip(own, c):
+                mine += theirs
         self._raw = None
 
     def shards(self) -> Iterator[dict[str, np.ndarray]]:

@@ -411,7 +411,7 @@ def find(
                 del parts
                 task.advance(end - start)
         candidates = progress.start_task("syndication · candidates")
-        grams.build()
+        grams.build(workers.jobs if workers is not None else 1)
         sizes = grams.sizes
         keys = np.concatenate(keys)
         first, weight = _first_copies(sizes, grams.fingerprints, keys, rank)

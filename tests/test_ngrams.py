@@ -86,7 +86,10 @@ def test_shard_rows_are_the_distinct_rows_by_shard_then_key_then_owner():
 
 
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
-def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypatch, tmp_path, spill_rows):
+@pytest.mark.parametrize("threads", [1, 3], ids=["one-thread", "three-threads"])
+def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypatch, tmp_path, spill_rows, threads):
+    # Built by threads, a shard each, each counting into its own sizes: the
+    # same shards and counts as the raw rows built one shard at a time.
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     rng = np.random.default_rng(11)
     document = np.sort(rng.integers(0, 40, 120))
@@ -103,7 +106,7 @@ def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypat
         runs.add_sorted(key, local.astype(np.int64) + a, bounds)
     with raw, runs:
         raw.build()
-        runs.build()
+        runs.build(threads)
         for name in ("sizes", "rare_sizes", "fingerprints"):
             assert getattr(raw, name).tolist() == getattr(runs, name).tolist()
         pairs = np.array([(a, b) for a in range(0, 120, 7) for b in range(a + 1, 120, 5)])

@@ -174,8 +174,8 @@ def test_long_stages_tell_their_steps_inside_them_with_counts():
     names = [s for s, _, _ in seen]
     steps = list(dict.fromkeys(s for s in names if " · " in s))
     assert steps[:2] == ["clusters · signatures", "clusters · line pairs"]
-    assert steps[2:7] == [
-        "boilerplate · n-grams", "boilerplate · pairs", "boilerplate · document pairs",
+    assert steps[2:8] == [
+        "boilerplate · n-grams", "boilerplate · n-gram index", "boilerplate · pairs", "boilerplate · document pairs",
         "boilerplate · copy evidence", "boilerplate · round 1",
     ]
     assert steps[-4:] == [
@@ -187,7 +187,8 @@ def test_long_stages_tell_their_steps_inside_them_with_counts():
         first = names.index(step)
         last = len(names) - 1 - names[::-1].index(step)
         assert names.index(parent) < first and last < len(names) - 1 - names[::-1].index(parent), step
-    for step in ("boilerplate · n-grams", "boilerplate · pairs", "syndication · signatures", "syndication · passages"):
+    for step in ("boilerplate · n-grams", "boilerplate · n-gram index", "boilerplate · pairs", "syndication · signatures",
+                 "syndication · passages"):
         calls = [(done, total) for s, done, total in seen if s == step]
         total = calls[0][1]
         # Counted as the work was done: the last advance (before the end) reaches the total, never beyond.
