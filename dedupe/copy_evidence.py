@@ -80,6 +80,8 @@ class CopyEvidence:
         n: int, workers: Workers, exchange: Exchange = in_memory, progress: Optional[Progress] = None,
     ):
         self.n_docs = n_docs
+        #: Slices whose products are made at once (:meth:`dedupe.copy_pairs.PairShards.build`).
+        self.threads = workers.jobs
         sized = np.flatnonzero(weight > 0)
         self.grams = GramIndex(doc_of[sized], verify.MAX_DF, exchange)
         start = 0

@@ -11,6 +11,8 @@ shard at a time, in an order that keeps every sum the same to the bit.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -160,16 +162,37 @@ class PairShards:
         running sums do (a pass with no entry for a pair adds 0 to it)."""
         n_docs, slice_rows = self._n_docs, max(getattr(loose, "rows", self._n_docs), 1)
         n_passes = getattr(loose, "n_passes", 1)
-        with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
+        # ``loose.threads`` slices at a time (the sparse products let go of
+        # the GIL), their entries kept in the order one at a time keeps them.
+        threads = max(int(getattr(loose, "threads", 1)), 1)
+
+        def asked(product, k: int, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            d, e, value = product(k * slice_rows)
+            return _asked(code, d * n_docs + e, value)
+
+        def keep(k: int, found) -> None:
+            if found is not None:
+                row, value = found.result() if isinstance(found, Future) else found
+                if len(row):
+                    sums.put(k, row=row, value=value)
+            task.advance()
+
+        with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task, \
+                ThreadPoolExecutor(threads) as pool:
+            pending: deque = deque()
             for product in loose.products():
                 for k in range(queries.n):
+                    while len(pending) >= threads:
+                        keep(*pending.popleft())
                     code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
-                    if code is not None:
-                        d, e, value = product(k * slice_rows)
-                        row, value = _asked(code, d * n_docs + e, value)
-                        if len(row):
-                            sums.put(k, row=row, value=value)
-                    task.advance()
+                    if code is None:
+                        pending.append((k, None))
+                    elif threads > 1:
+                        pending.append((k, pool.submit(asked, product, k, code)))
+                    else:
+                        pending.append((k, asked(product, k, code)))
+            while pending:
+                keep(*pending.popleft())
         for k in range(queries.n):
             q = queries.load(k)
             if q:

@@ -61,11 +61,13 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     assert (want > 0).sum() > 10 and (want == 0).sum() > 5
 
 
+@pytest.mark.parametrize("threads", [1, 3], ids=["one-slice-at-a-time", "three-at-a-time"])
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
-def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypatch, tmp_path, spill_rows):
+def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypatch, tmp_path, spill_rows, threads):
     """PairShards sums the copy evidence from each slice's product entries
-    (CopyEvidence.products): the same floats, to the bit, as the running
-    sums of the passes, pairs within one document (asked twice) too."""
+    (CopyEvidence.products; ``threads`` slices' products made at once): the
+    same floats, to the bit, as the running sums of the passes, pairs
+    within one document (asked twice) too."""
     from dedupe.copy_pairs import PairShards
     from dedupe.progress import as_progress
 
@@ -90,6 +92,7 @@ def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypat
     got = []
     host = rng.integers(0, 3, 15)
     evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, 15, 2, Workers(1), spilling_to(tmp_path))
+    evidence.threads = threads
     try:
         for loose in (evidence, PassesOnly(evidence)):
             with PairShards(doc_of, 15, np.int64, spilling_to(tmp_path)) as pairs:
