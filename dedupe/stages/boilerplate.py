@@ -73,6 +73,7 @@ STAGE = Stage(
     ),
     steps=(
         Step("n-grams", "map", "blocks", "the word n-grams of every weighted block"),
+        Step("n-gram index", "reduce", "n-gram", "each shard's n-grams made distinct per block and counted"),
         Step("pairs", "reduce", "block cluster", "the page pairs each repeated block's cluster makes"),
         Step("document pairs", "reduce", "page pair", "a pair's shared blocks brought together"),
         Step("copy evidence", "reduce", "n-gram", "how much of a page's own prose each paired page carries"),
