@@ -11,8 +11,6 @@ shard at a time, in an order that keeps every sum the same to the bit.
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Iterator
 
 import numpy as np
@@ -20,6 +18,7 @@ from numba import njit
 
 from .arrays import group_by, run_starts, unique_inverse
 from .executor import Exchange, in_memory
+from .executor.threads import in_order
 from .ints import index_type
 from .ngrams import group_pairs
 from .progress import Progress
@@ -170,29 +169,17 @@ class PairShards:
             d, e, value = product(k * slice_rows)
             return _asked(code, d * n_docs + e, value)
 
-        def keep(k: int, found) -> None:
-            if found is not None:
-                row, value = found.result() if isinstance(found, Future) else found
-                if len(row):
-                    sums.put(k, row=row, value=value)
-            task.advance()
-
-        with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task, \
-                ThreadPoolExecutor(threads) as pool:
-            pending: deque = deque()
+        def calls() -> Iterator[tuple]:
             for product in loose.products():
                 for k in range(queries.n):
-                    while len(pending) >= threads:
-                        keep(*pending.popleft())
                     code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
-                    if code is None:
-                        pending.append((k, None))
-                    elif threads > 1:
-                        pending.append((k, pool.submit(asked, product, k, code)))
-                    else:
-                        pending.append((k, asked(product, k, code)))
-            while pending:
-                keep(*pending.popleft())
+                    yield (k, asked, (product, k, code)) if code is not None else (k, None, ())
+
+        with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
+            for k, found in in_order(calls(), threads):
+                if found is not None and len(found[0]):
+                    sums.put(k, row=found[0], value=found[1])
+                task.advance()
         for k in range(queries.n):
             q = queries.load(k)
             if q:

@@ -16,8 +16,6 @@ Texts are *owners* (a block, a document); each owner belongs to a
 from __future__ import annotations
 
 import queue
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Iterator, Optional
 
 import numpy as np
@@ -26,6 +24,7 @@ from scipy import sparse
 
 from .arrays import run_starts, segment_arange
 from .executor import Exchange, Shards, in_memory
+from .executor.threads import in_order
 from .ints import index_type
 from .verify import row_products
 
@@ -332,27 +331,18 @@ class GramIndex:
                 counts.put(c)
             return {"owner": owner, "gram": gram, "rare": rare, "new_doc": new_doc}
 
-        def put(s: int, done) -> None:
-            if done is not None:
-                self._built.put(s, **(done.result() if isinstance(done, Future) else done))
-            if task is not None:
-                task.advance(1)
-
-        with self._raw as raw, ThreadPoolExecutor(max(threads, 1)) as pool:
-            pending: deque = deque()
+        def calls() -> Iterator[tuple]:
             for s in range(SHARDS):
-                while len(pending) >= threads:  # as many shards held as there are threads
-                    put(*pending.popleft())
                 rows = raw.load(s)
-                if not rows:
-                    pending.append((s, None))
-                elif threads > 1:
-                    pending.append((s, pool.submit(table, rows.pop("key"), rows.pop("owner"))))
-                else:
-                    pending.append((s, table(rows.pop("key"), rows.pop("owner"))))
+                yield (s, table, (rows.pop("key"), rows.pop("owner"))) if rows else (s, None, ())
                 del rows
-            while pending:
-                put(*pending.popleft())
+
+        with self._raw as raw:
+            for s, done in in_order(calls(), threads):
+                if done is not None:
+                    self._built.put(s, **done)
+                if task is not None:
+                    task.advance(1)
         for c in others:
             for mine, theirs in zip(own, c):
                 mine += theirs

@@ -16,7 +16,7 @@ from .own_content import numbered_rows, own_headlines, table_cells
 if TYPE_CHECKING:
     from .stages.boilerplate import BlockTable
 
-__all__ = ["apply_model", "content_thresholds", "thin_pages", "link_lines", "lone_pages", "restore_thresholds"]
+__all__ = ["apply_model", "content_thresholds", "link_lines", "lone_pages", "restore_thresholds", "thin_pages"]
 
 
 def apply_model(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
