@@ -1,7 +1,7 @@
 """Where ``dedupe clean`` reaches its peak memory: resident memory sampled
 as the run goes, with the Python stack of the moment at each new high.
 
-    python benchmarks/memtrace.py CORPUS --out DIR [--every 0.02] [-- dedupe clean options]
+    python benchmarks/memtrace.py CORPUS --out DIR [--every 0.02] [--arrays N] [-- dedupe clean options]
 
 ``benchmarks/speed.py`` says how high a run's memory goes; this says where.
 The run is ``dedupe clean CORPUS -o DIR/clean --report DIR/report.json
@@ -14,6 +14,12 @@ peak's last step up, the highest first: a profile of the high-water marks,
 cheap enough to run at a million pages (a memory profiler that records
 every allocation is not: ``memray`` slowed 200k pages about twofold).
 
+``--arrays N`` also names, at each new high, the ``N`` largest numpy
+arrays alive (what holds them: an object's attribute, a container, a local
+of a running ``dedupe`` frame), for the plateau a run sits on rather
+than the spike on top of it; finding them walks every object Python
+tracks, so a run with it is slower.
+
 Sampling can miss a spike shorter than ``--every``; ``VmHWM``, the
 kernel's high-water mark for this process, is printed beside the sampled
 peak so a missed one shows.
@@ -22,6 +28,7 @@ peak so a missed one shows.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import threading
@@ -73,17 +80,67 @@ def _stack(frame) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _holders(arrays: dict[int, list[str]], obj, where: str, floor: int) -> None:
+    """Note in ``arrays`` each large numpy array ``obj`` refers to, as held by ``where``."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        items = obj.items()
+    elif isinstance(obj, (list, tuple)):
+        items = ((f"[{i}]", v) for i, v in enumerate(obj))
+    else:
+        items = ((f"{type(obj).__name__}.?", v) for v in gc.get_referents(obj))
+    for key, value in items:
+        if isinstance(value, np.ndarray):
+            root = value
+            while isinstance(root.base, np.ndarray):
+                root = root.base
+            if root.nbytes >= floor:
+                arrays.setdefault(id(root), [root.nbytes, f"{root.dtype}{list(root.shape)}"]).append(f"{where}{key}")
+
+
+def live_arrays(main_frame, top: int, floor: int = 1 << 20) -> list[str]:
+    """The ``top`` largest numpy arrays alive (at least ``floor`` bytes, views
+    counted once, at their base), each with what holds it."""
+    arrays: dict[int, list] = {}
+    frame = main_frame
+    while frame is not None:
+        code = frame.f_code
+        if "/dedupe/" in code.co_filename.replace(os.sep, "/"):
+            _holders(arrays, dict(frame.f_locals), f"{code.co_name}:", floor)
+        frame = frame.f_back
+    for obj in gc.get_objects():
+        if isinstance(obj, dict):
+            _holders(arrays, obj, "{}.", floor)
+        elif isinstance(obj, (list, tuple)):
+            _holders(arrays, obj, f"{type(obj).__name__}", floor)
+        else:
+            _holders(arrays, obj, "", floor)
+    out = []
+    for nbytes, what, *held in sorted(arrays.values(), key=lambda a: -a[0])[:top]:
+        names = sorted(set(held))
+        out.append(f"{nbytes / (1 << 20):8.0f} MB  {what:<24} {', '.join(names[:3])}{' …' if len(names) > 3 else ''}")
+    total = sum(a[0] for a in arrays.values())
+    status = {f: _status_kb("self", f) >> 10 for f in ("RssAnon", "RssFile", "RssShmem")}
+    out.append(
+        f"{total / (1 << 20):8.0f} MB  in {len(arrays)} arrays of {floor >> 20} MB or more; "
+        f"{sys.getallocatedblocks():,} Python blocks; " + ", ".join(f"{k} {v:,} MB" for k, v in status.items())
+    )
+    return out
+
+
 class Sampler(threading.Thread):
     """Reads the resident memory of this process tree every ``every`` seconds;
     keeps the main thread's stack at each rise of ``step`` bytes past the peak."""
 
-    def __init__(self, every: float, step: int):
+    def __init__(self, every: float, step: int, arrays: int = 0):
         super().__init__(name="memtrace", daemon=True)
-        self.every, self.step = every, step
+        self.every, self.step, self.arrays = every, step, arrays
         self.main = threading.main_thread().ident
         self.peak = 0
         self.peak_main = 0
         self.rises: list[tuple[int, int, tuple[str, ...]]] = []  # (total, this process, stack)
+        self.held: dict[tuple[str, ...], list[str]] = {}  # stack -> its largest live arrays (--arrays)
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -97,8 +154,12 @@ class Sampler(threading.Thread):
                 self.peak = total
                 if total >= mark + self.step:
                     frame = sys._current_frames().get(self.main)
-                    self.rises.append((total, own, _stack(frame)))
+                    stack = _stack(frame)
+                    self.rises.append((total, own, stack))
+                    if self.arrays:
+                        self.held[stack] = live_arrays(frame, self.arrays)
                     mark = total
+                    del frame
             time.sleep(self.every)
 
 
@@ -119,6 +180,7 @@ def report(sampler: Sampler, top: int) -> str:
     for stack, (total, own) in sorted(best.items(), key=lambda kv: -kv[1][0])[:top]:
         where = " <- ".join(stack[:4]) or "(outside dedupe)"
         lines.append(f"{total / gb:6.2f} {own / gb:6.2f}  {where}")
+        lines += [f"         {line}" for line in sampler.held.get(stack, [])]
     return "\n".join(lines)
 
 
@@ -134,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=float, default=0.02, help="seconds between samples")
     ap.add_argument("--step", type=float, default=32, help="MB past the peak before a stack is kept again")
     ap.add_argument("--top", type=int, default=15, help="stacks printed")
+    ap.add_argument("--arrays", type=int, default=0, help="largest live numpy arrays named at each high (0: none)")
     args = ap.parse_args(argv)
     if not Path("/proc/self/status").exists():
         print("memtrace reads /proc: Linux only", file=sys.stderr)
@@ -143,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     from dedupe.cli import main as dedupe_main
 
-    sampler = Sampler(args.every, int(args.step * (1 << 20)))
+    sampler = Sampler(args.every, int(args.step * (1 << 20)), args.arrays)
     sampler.start()
     cmd = ["clean", args.corpus, "-o", str(out / "clean"), "--report", str(out / "report.json")]
     if "--no-checkpoint" not in extra:  # the two contradict each other
