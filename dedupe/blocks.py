@@ -111,7 +111,8 @@ def kept_spans_all(
     counts : ndarray of int, shape (n_docs,)
         Blocks of each document (its rows of ``starts`` and ``keep``, in order).
     starts : ndarray of int, shape (n_blocks,)
-        Where each block starts in its document's text.
+        Where each block starts in its document's text; a document's blocks
+        in text order (:func:`segment`'s), else ValueError.
     keep : ndarray of bool, shape (n_blocks,)
 
     Returns
@@ -123,29 +124,71 @@ def kept_spans_all(
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
-    starts = np.asarray(starts, dtype=np.int64)
+    starts = np.asarray(starts)
     keep = np.asarray(keep, dtype=bool)
-    n = len(lengths)
-    ends = np.cumsum(counts)
-    has = counts > 0
-    owns_to = np.empty(len(starts), dtype=np.int64)  # a block owns up to the next one, the last to the end
-    owns_to[:-1] = starts[1:]
-    owns_to[ends[has] - 1] = lengths[has]
-    first = starts[ends[has] - counts[has]]
-    before = np.flatnonzero(has)[first > 0]  # text before the first block: always kept
-    whole = np.flatnonzero(~has & (lengths > 0))  # no blocks: the whole text
-    doc = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), counts)[keep], before, whole])
-    lo = np.concatenate([starts[keep], np.zeros(len(before) + len(whole), dtype=np.int64)])
-    hi = np.concatenate([owns_to[keep], first[first > 0], lengths[whole]])
-    order = np.lexsort((lo, doc))
-    doc, lo, hi = doc[order], lo[order], hi[order]
-    # A piece starts a span unless it goes on from the one before in its document.
-    opens = np.ones(len(doc), dtype=bool)
-    opens[1:] = (doc[1:] != doc[:-1]) | (lo[1:] != hi[:-1])
-    at = np.flatnonzero(opens)
-    last = np.append(at[1:], len(doc)) - 1
-    spans = np.stack([lo[at], hi[last]], axis=1) if len(at) else np.zeros((0, 2), dtype=np.int64)
-    return spans, np.bincount(doc[at], minlength=n).astype(np.int64)
+    if int(counts.sum()) != len(starts) or len(keep) != len(starts) or len(counts) != len(lengths):
+        raise ValueError(f"{len(lengths)} lengths, {len(counts)} counts of {int(counts.sum())} blocks, {len(starts)} starts, {len(keep)} keeps")
+    # One pass over the blocks in text order, holding nothing per block
+    # (a sort of the pieces held some ten arrays of thirty million blocks
+    # at a million pages): counted, then written.
+    found = _spans_in_order(lengths, counts, starts, keep, None)
+    if found < 0:
+        raise ValueError("each document's blocks must come in text order (their starts non-decreasing)")
+    spans = np.empty((found, 2), dtype=np.int64)
+    per_doc = np.zeros(len(lengths), dtype=np.int64)
+    _spans_in_order(lengths, counts, starts, keep, (spans, per_doc))
+    return spans, per_doc
+
+
+@njit(cache=True)
+def _spans_in_order(lengths, counts, starts, keep, out):
+    """:func:`kept_spans_all`'s spans, each document's blocks in text order:
+    the spans counted (``out`` None), or written to ``out`` (spans,
+    per_doc, as counted first). -1 if some document's blocks are out of order.
+
+    A document's pieces, in order: the text before its first block (kept),
+    then each kept block up to the next block's start (the last one to the
+    text's end), or its whole text when it has no blocks. A piece that
+    starts where the one before it ends goes on the same span."""
+    n_spans = 0
+    b = 0
+    for d in range(len(lengths)):
+        n_blocks, length = counts[d], lengths[d]
+        open_hi = -1  # the current span's end; -1: none open in this document
+        if n_blocks == 0:
+            if length > 0:
+                if out is not None:
+                    out[0][n_spans, 0], out[0][n_spans, 1] = 0, length
+                    out[1][d] = 1
+                n_spans += 1
+            continue
+        for i in range(b, b + n_blocks - 1):
+            if starts[i + 1] < starts[i]:
+                return -1
+        first = starts[b]
+        for k in range(-1, n_blocks):
+            if k < 0:
+                if first <= 0:
+                    continue
+                lo, hi = 0, first
+            else:
+                i = b + k
+                if not keep[i]:
+                    continue
+                lo = starts[i]
+                hi = starts[i + 1] if k + 1 < n_blocks else length
+            if open_hi >= 0 and lo == open_hi:
+                open_hi = hi
+                if out is not None:
+                    out[0][n_spans - 1, 1] = hi
+                continue
+            if out is not None:
+                out[0][n_spans, 0], out[0][n_spans, 1] = lo, hi
+                out[1][d] += 1
+            n_spans += 1
+            open_hi = hi
+        b += n_blocks
+    return n_spans
 
 
 def rebuild(text: str, blocks: np.ndarray, keep: np.ndarray) -> str:

@@ -36,7 +36,9 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
 import numpy as np
+from numba import njit
 
+from .ints import index_type
 from .io.html import element_path
 
 __all__ = ["slug_words", "matches_slug", "slug_matches", "own_headlines", "numbered_rows", "table_cells"]
@@ -161,12 +163,32 @@ def own_headlines(
     # pages that carry a cluster may call it theirs (a site name that is
     # every page's <h1> is no page's headline); a block on its own page only
     # is that page's to claim.
-    _, cid = np.unique(cluster, return_inverse=True)
+    cid = np.asarray(cluster)
+    if len(cid) and cid.min() < 0:
+        cid = np.unique(cid, return_inverse=True)[1].reshape(-1)
     n = int(cid.max()) + 1
-    carriers = np.bincount(np.unique(cid.astype(np.int64) * n_docs + doc) // n_docs, minlength=n)
+    last = np.empty(n, dtype=index_type(n_docs))
+    carriers = _pages_carrying(cid, doc, np.ones(len(cid), dtype=bool), last)
     own_h1 = _all_first_h1(cid, own, doc, first, paths_of, n_docs)
-    claims = np.bincount(np.unique(cid[own_h1].astype(np.int64) * n_docs + doc[own_h1]) // n_docs, minlength=n)
+    claims = _pages_carrying(cid, doc, own_h1, last)
     return own & candidates & ((2 * claims[cid] <= carriers[cid]) | (carriers[cid] == 1))
+
+
+@njit(cache=True)
+def _pages_carrying(cid, doc, which, last):
+    """For each cluster ``0 .. len(last) - 1``, the pages with a block of it
+    among ``which`` (blocks in page order, ``doc`` non-decreasing): one pass,
+    no sort, nothing per block (the clusters of a million pages' thirty
+    million blocks). ``last`` is scratch, one per cluster."""
+    counts = np.zeros(len(last), np.int32)
+    last[:] = -1
+    for i in range(len(cid)):
+        if which[i]:
+            c = cid[i]
+            if last[c] != doc[i]:
+                counts[c] += 1
+                last[c] = doc[i]
+    return counts
 
 
 def _all_first_h1(cid, own, doc, first, paths_of, n_docs) -> np.ndarray:

@@ -58,6 +58,7 @@ def test_rebuild_all_kept_is_identity_and_removal_takes_whole_lines():
 _PAGE = st.lists(st.sampled_from(["a", "bb", " ", "\n", "\n\n", "c d", "\r\n", "\t"]), max_size=14).map("".join)
 
 
+@settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_PAGE, st.randoms(use_true_random=False)), max_size=6))
 def test_kept_spans_all_is_kept_spans_of_each(pages):
     texts = [t for t, _ in pages]
@@ -69,6 +70,11 @@ def test_kept_spans_all_is_kept_spans_of_each(pages):
     bounds = np.concatenate([[0], np.cumsum(per_doc)]).astype(int)
     got = [[tuple(x) for x in spans[bounds[i] : bounds[i + 1]].tolist()] for i in range(len(texts))]
     assert got == [kept_spans(len(t), b, k) for t, b, k in zip(texts, blocks, keep)]
+
+
+def test_kept_spans_all_refuses_blocks_out_of_text_order():
+    with pytest.raises(ValueError, match="text order"):
+        kept_spans_all([10, 10], [1, 2], np.array([0, 5, 0]), np.ones(3, dtype=bool))
 
 
 def test_normalise_like_cc_net():
