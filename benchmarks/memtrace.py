@@ -101,21 +101,29 @@ def _holders(arrays: dict[int, list[str]], obj, where: str, floor: int) -> None:
 
 def live_arrays(main_frame, top: int, floor: int = 1 << 20) -> list[str]:
     """The ``top`` largest numpy arrays alive (at least ``floor`` bytes, views
-    counted once, at their base), each with what holds it."""
+    counted once, at their base), each with what holds it; then what all
+    arrays and ``bytes`` objects hold together."""
     arrays: dict[int, list] = {}
     frame = main_frame
     while frame is not None:
         code = frame.f_code
         if "/dedupe/" in code.co_filename.replace(os.sep, "/"):
-            _holders(arrays, dict(frame.f_locals), f"{code.co_name}:", floor)
+            _holders(arrays, dict(frame.f_locals), f"{code.co_name}:", 0)
         frame = frame.f_back
+    strings = {}
     for obj in gc.get_objects():
         if isinstance(obj, dict):
-            _holders(arrays, obj, "{}.", floor)
+            _holders(arrays, obj, "{}.", 0)
         elif isinstance(obj, (list, tuple)):
-            _holders(arrays, obj, f"{type(obj).__name__}", floor)
+            _holders(arrays, obj, f"{type(obj).__name__}", 0)
         else:
-            _holders(arrays, obj, "", floor)
+            _holders(arrays, obj, "", 0)
+        for value in obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else ():
+            if isinstance(value, (bytes, str)) and len(value) >= 4096:
+                strings[id(value)] = sys.getsizeof(value)
+    small = sum(a[0] for a in arrays.values() if a[0] < floor)
+    n_small = sum(1 for a in arrays.values() if a[0] < floor)
+    arrays = {k: a for k, a in arrays.items() if a[0] >= floor}
     out = []
     for nbytes, what, *held in sorted(arrays.values(), key=lambda a: -a[0])[:top]:
         names = sorted(set(held))
@@ -123,7 +131,9 @@ def live_arrays(main_frame, top: int, floor: int = 1 << 20) -> list[str]:
     total = sum(a[0] for a in arrays.values())
     status = {f: _status_kb("self", f) >> 10 for f in ("RssAnon", "RssFile", "RssShmem")}
     out.append(
-        f"{total / (1 << 20):8.0f} MB  in {len(arrays)} arrays of {floor >> 20} MB or more; "
+        f"{total / (1 << 20):8.0f} MB  in {len(arrays)} arrays of {floor >> 20} MB or more, "
+        f"{small / (1 << 20):.0f} MB in {n_small:,} smaller, {sum(strings.values()) / (1 << 20):.0f} MB "
+        f"in {len(strings):,} str and bytes of 4 kB or more; "
         f"{sys.getallocatedblocks():,} Python blocks; " + ", ".join(f"{k} {v:,} MB" for k, v in status.items())
     )
     return out
