@@ -315,7 +315,10 @@ class GramIndex:
         for c in (own, *others):
             counts.put(c)
 
-        def table(key: np.ndarray, owner: np.ndarray) -> dict[str, np.ndarray]:
+        def table(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            # Taken out of ``rows``, so the shard's rows as read go as soon
+            # as they are merged (the call's arguments live as long as it runs).
+            key, owner = rows.pop("key"), rows.pop("owner")
             merged = False
             if self._runs and key.dtype == np.uint32:
                 merged_key, merged_owner, merged = _merged_runs(key, owner)
@@ -334,7 +337,7 @@ class GramIndex:
         def calls() -> Iterator[tuple]:
             for s in range(SHARDS):
                 rows = raw.load(s)
-                yield (s, table, (rows.pop("key"), rows.pop("owner"))) if rows else (s, None, ())
+                yield (s, table, (rows,)) if rows else (s, None, ())
                 del rows
 
         with self._raw as raw:
