@@ -80,8 +80,8 @@ def _stack(frame) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _holders(arrays: dict[int, list[str]], obj, where: str, floor: int) -> None:
-    """Note in ``arrays`` each large numpy array ``obj`` refers to, as held by ``where``."""
+def _holders(arrays: dict[int, list], obj, where: str) -> None:
+    """Note in ``arrays`` each numpy array ``obj`` refers to (at its base), as held by ``where``."""
     import numpy as np
 
     if isinstance(obj, dict):
@@ -95,8 +95,7 @@ def _holders(arrays: dict[int, list[str]], obj, where: str, floor: int) -> None:
             root = value
             while isinstance(root.base, np.ndarray):
                 root = root.base
-            if root.nbytes >= floor:
-                arrays.setdefault(id(root), [root.nbytes, f"{root.dtype}{list(root.shape)}"]).append(f"{where}{key}")
+            arrays.setdefault(id(root), [root.nbytes, f"{root.dtype}{list(root.shape)}"]).append(f"{where}{key}")
 
 
 def live_arrays(main_frame, top: int, floor: int = 1 << 20) -> list[str]:
@@ -108,16 +107,16 @@ def live_arrays(main_frame, top: int, floor: int = 1 << 20) -> list[str]:
     while frame is not None:
         code = frame.f_code
         if "/dedupe/" in code.co_filename.replace(os.sep, "/"):
-            _holders(arrays, dict(frame.f_locals), f"{code.co_name}:", 0)
+            _holders(arrays, dict(frame.f_locals), f"{code.co_name}:")
         frame = frame.f_back
     strings = {}
     for obj in gc.get_objects():
         if isinstance(obj, dict):
-            _holders(arrays, obj, "{}.", 0)
+            _holders(arrays, obj, "{}.")
         elif isinstance(obj, (list, tuple)):
-            _holders(arrays, obj, f"{type(obj).__name__}", 0)
+            _holders(arrays, obj, f"{type(obj).__name__}")
         else:
-            _holders(arrays, obj, "", 0)
+            _holders(arrays, obj, "")
         for value in obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else ():
             if isinstance(value, (bytes, str)) and len(value) >= 4096:
                 strings[id(value)] = sys.getsizeof(value)

@@ -127,7 +127,10 @@ def kept_spans_all(
     starts = np.asarray(starts)
     keep = np.asarray(keep, dtype=bool)
     if int(counts.sum()) != len(starts) or len(keep) != len(starts) or len(counts) != len(lengths):
-        raise ValueError(f"{len(lengths)} lengths, {len(counts)} counts of {int(counts.sum())} blocks, {len(starts)} starts, {len(keep)} keeps")
+        raise ValueError(
+            f"{len(lengths)} lengths, {len(counts)} counts of {int(counts.sum())} blocks, "
+            f"{len(starts)} starts, {len(keep)} keeps"
+        )
     # One pass over the blocks in text order, holding nothing per block
     # (a sort of the pieces held some ten arrays of thirty million blocks
     # at a million pages): counted, then written.

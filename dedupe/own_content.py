@@ -164,7 +164,7 @@ def own_headlines(
     # every page's <h1> is no page's headline); a block on its own page only
     # is that page's to claim.
     cid = np.asarray(cluster)
-    if len(cid) and cid.min() < 0:
+    if len(cid) and (cid.min() < 0 or cid.max() >= len(cid)):  # not block indices: numbered densely
         cid = np.unique(cid, return_inverse=True)[1].reshape(-1)
     n = int(cid.max()) + 1
     last = np.empty(n, dtype=index_type(n_docs))

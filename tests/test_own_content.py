@@ -4,7 +4,7 @@ from dedupe import Document
 import numpy as np
 import pytest
 
-from dedupe.own_content import matches_slug, slug_matches, slug_words
+from dedupe.own_content import matches_slug, own_headlines, slug_matches, slug_words
 from dedupe.pipeline import analyse
 
 TITLES = [
@@ -104,6 +104,30 @@ def test_a_headline_listed_in_sibling_sidebars_is_kept_on_its_own_page(made_up):
         assert kept[0] == title  # its own headline stays
         assert not set(TITLES) - {title} & set(kept)  # the sidebar's titles go
         assert "Recent posts" not in kept
+
+
+@pytest.mark.parametrize("numbering", ["block index", "negative", "large"])
+def test_own_headlines_do_not_depend_on_how_clusters_are_numbered(numbering):
+    # Four pages, each headed by its own title and listing the other three in a sidebar.
+    texts, doc, cluster = [], [], []
+    for page in range(len(TITLES)):
+        for t in [TITLES[page]] + [x for x in TITLES if x != TITLES[page]]:
+            doc.append(page)
+            texts.append(t)
+            cluster.append(TITLES.index(t))
+    cluster = np.array(cluster, dtype=np.int64)
+    first = {c: texts.index(TITLES[c]) for c in range(len(TITLES))}
+    labels = {
+        "block index": np.array([first[c] for c in cluster]),
+        "negative": -1 - cluster,
+        "large": cluster * 10**12 + 7,
+    }[numbering]
+    urls = [f"https://blog.example/2012/{slug(t)}" for t in TITLES]
+    own = own_headlines(
+        texts.__getitem__, np.array(doc), labels, urls, lambda d: None, np.ones(len(texts), dtype=bool)
+    )
+    # Each title is its page's own there, and nowhere else (a quarter of its carriers claim it).
+    assert own.tolist() == [i % len(TITLES) == 0 for i in range(len(texts))]
 
 
 def test_without_evidence_the_rule_decides(made_up):
