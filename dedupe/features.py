@@ -21,7 +21,7 @@ import numpy as np
 
 from .arrays import pair_ids, unique_inverse
 from .lexscan import ascii_flags, char_counts
-from .neighbours import before_in_page, neighbour_columns
+from .neighbours import before_in_page, neighbour_columns, window_extreme
 from .tag_evidence import TAG_NAMES
 
 
@@ -280,15 +280,6 @@ def base_features(lex: np.ndarray, evidence: Evidence) -> np.ndarray:
     return np.concatenate([lex, corpus, position], axis=1).astype(np.float32)
 
 
-def _shifted(doc: np.ndarray, k: int) -> tuple[slice, slice, np.ndarray]:
-    """The rows ``to`` whose block ``k`` places away is a row (``src``), and
-    whether that block is in the same document (``same``, over ``to``)."""
-    n = len(doc)
-    k = max(-n, min(n, k))
-    to, src = (slice(0, n - k), slice(k, n)) if k >= 0 else (slice(-k, n), slice(0, n + k))
-    return to, src, doc[to] == doc[src]
-
-
 def _page_bounds(doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First row and number of rows of each document (rows are grouped by document)."""
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, np.int64)
@@ -403,17 +394,6 @@ def _float32_columns(cols: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _window_extreme(values: np.ndarray, doc: np.ndarray, w: int, pick) -> np.ndarray:
-    """Max or min (``pick``) of ``values`` over the blocks within ``w`` places, same document."""
-    out = values.astype(np.float64).copy()
-    for k in range(-w, w + 1):
-        to, src, same = _shifted(doc, k)
-        s = values[src].astype(np.float64)
-        ok = same & ~np.isnan(s)
-        out[to] = np.where(ok, pick(out[to], s), out[to])
-    return out
-
-
 def content_region(proba: np.ndarray, doc: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Where each block sits relative to its page's main-content region (the
     span from the first to the last block the first pass calls content):
@@ -452,8 +432,8 @@ def stacked_features(proba: np.ndarray, doc: np.ndarray, words: np.ndarray) -> n
     near = np.empty((len(doc), 12))
     neighbour_columns(proba, doc, (-4, -3, -2, -1, 1, 2, 3, 4), (1, 3, 6, 12), near)
     cols = list(near.T)
-    cols += [_window_extreme(proba, doc, w, np.maximum) for w in (2, 5)]
-    cols += [_window_extreme(proba, doc, w, np.minimum) for w in (2, 5)]
+    cols += [window_extreme(proba, doc, w, largest=True) for w in (2, 5)]
+    cols += [window_extreme(proba, doc, w, largest=False) for w in (2, 5)]
     starts, lengths = _page_bounds(doc)
     doc_mean = np.add.reduceat(proba, starts) / lengths if len(doc) else np.zeros(0)
     doc_max = np.maximum.reduceat(proba, starts) if len(doc) else np.zeros(0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["neighbour_columns", "before_in_page"]
+__all__ = ["neighbour_columns", "before_in_page", "window_extreme"]
 
 
 def neighbour_columns(values: np.ndarray, doc: np.ndarray, offsets, windows, out: np.ndarray) -> None:
@@ -92,4 +92,32 @@ def _before(values, doc):  # pragma: no cover - numba
             total = 0.0
         out[i] = total
         total += values[i]
+    return out
+
+
+def window_extreme(values: np.ndarray, doc: np.ndarray, w: int, largest: bool) -> np.ndarray:
+    """The largest (``largest``) or smallest of ``values`` over the blocks
+    within ``w`` places in the same page, unknown (NaN) values left out; a
+    block whose own value is NaN keeps NaN (numpy's ``maximum`` and
+    ``minimum`` taken from ``-w`` up, as one pass).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_blocks,)
+    """
+    return _extreme(np.asarray(values, dtype=np.float64), np.asarray(doc, dtype=np.int64), int(w), bool(largest))
+
+
+@njit(cache=True)
+def _extreme(values, doc, w, largest):  # pragma: no cover - numba
+    n = len(values)
+    out = np.empty(n)
+    for i in range(n):
+        best = values[i]
+        if not np.isnan(best):
+            for s in range(max(i - w, 0), min(i + w + 1, n)):
+                v = values[s]
+                if doc[s] == doc[i] and not np.isnan(v) and (v > best if largest else v < best):
+                    best = v
+        out[i] = best
     return out

@@ -255,6 +255,18 @@ class BlockTable:
             out += [text[s:e] for s, e in spans[a:b, :2].tolist()]
         return out
 
+    def texts_at(self, blocks: np.ndarray) -> list[str]:
+        """The texts of ``blocks`` (int64, sorted), each document read once for its run."""
+        held = self.__dict__.get("texts")
+        if held is not None:
+            return [held[i] for i in blocks.tolist()]
+        texts, out, last, text = self._texts, [], -1, ""
+        for d, (s, e) in zip(self.doc[blocks].tolist(), self.blocks.flat[blocks, :2].tolist()):
+            if d != last:
+                last, text = d, texts[d]
+            out.append(text[s:e])
+        return out
+
     def tag_paths(self) -> Iterator[Optional[Sequence[str]]]:
         """Each document's tag paths (HTML input; None: none), in order (the documents read once, in order)."""
         return (d.tag_paths for d in self.documents)
@@ -270,7 +282,7 @@ class BlockTable:
         out = [np.zeros(0, dtype=bool)]
         for lo in range(0, len(blocks), SLUG_BATCH):
             batch = blocks[lo : lo + SLUG_BATCH]
-            texts = [self.text_of(i) for i in batch.tolist()]
+            texts = self.texts_at(batch)
             page = [urls[d] for d in self.doc[batch].tolist()]
             if self.workers is None:
                 out.append(own_content.slug_matches(texts, page))
