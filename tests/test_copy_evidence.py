@@ -106,3 +106,52 @@ def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypat
     lo, hi, loose_lo = products[0], products[1], products[2]
     assert (lo == hi).any() and (lo < hi).any()  # pairs within one document, asked both ways
     assert (loose_lo > 0).sum() > 10 and (loose_lo == 0).sum() > 5
+
+
+@pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
+def test_products_are_scipys_of_the_shard_rows_to_the_bit(monkeypatch, tmp_path, spill_rows):
+    """Each shard's matrices are made straight from its rows; the products
+    are those of the matrices scipy makes of the same entries (a document's
+    blocks that hold one n-gram, three or more of them too, summed in block
+    order), to the bit."""
+    from scipy import sparse
+
+    monkeypatch.setattr(verify, "MAX_DF", 4)
+    monkeypatch.setattr(CopyEvidence, "rows", 5)
+    monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    rng = np.random.default_rng(11)
+    doc_of = np.sort(rng.integers(0, 12, 90))
+    # Each group of three documents has words of its own (rare n-grams,
+    # held by several of a document's blocks), and all share some.
+    common = [f"c{chr(ord('a') + i)}" for i in range(6)]
+    texts = [
+        " ".join(rng.choice(common + [f"g{chr(ord('k') + d // 3)}{chr(ord('a') + i)}" for i in range(5)], size=int(rng.integers(2, 12))))
+        for d in doc_of.tolist()
+    ]
+    labels = np.arange(len(texts))
+    weight = rng.random(len(texts)) * 37 * rng.integers(0, 2, len(texts))  # odd floats; some blocks weigh nothing
+    n_docs = 12
+    evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, n_docs, 1, Workers(1), spilling_to(tmp_path))
+    try:
+        document, shards = evidence.grams.document, list(evidence.grams.shards())
+        products = list(evidence.products())
+        assert len(products) == len(shards) > 1
+        summed = 0
+        for rows, product in zip(shards, products):
+            owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
+            shape = (n_docs, int(gram.max()) + 1)
+            counted = rare & (evidence.per_gram[owner] > 0)
+            lone = sparse.csr_matrix((evidence.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            first = rare & rows["new_doc"]
+            in_docs = sparse.csr_matrix((np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1])
+            entries = np.unique(np.stack([document[owner[counted]], gram[counted]]), axis=1, return_counts=True)[1]
+            summed += int((entries >= 3).sum())
+            for start in range(0, n_docs, evidence.rows):
+                found = (lone[start : start + evidence.rows] @ in_docs).tocoo()
+                order = np.lexsort((found.col, found.row))
+                d, e, value = product(start)
+                assert np.array_equal(d, found.row[order] + start) and np.array_equal(e, found.col[order])
+                assert value.tobytes() == found.data[order].tobytes()
+        assert summed > 0  # some document holds an n-gram in three blocks or more
+    finally:
+        evidence.close()
