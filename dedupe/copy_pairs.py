@@ -219,15 +219,27 @@ class PairShards:
 def _asked(code, found, value):
     """The queries (rows of the sorted ``code``, repeats too) that ask for
     an entry of the sorted, distinct ``found``, and that entry's value: one
-    walk down both (a slice's product holds a few pairs for every hundred
-    asked, and a search per entry reads the queries all over)."""
+    walk down both, galloping over the queries (a slice's product holds a
+    few pairs for every hundred asked: a step per query reads them all, a
+    search per entry from the start reads them all over)."""
     rows = np.empty(len(code), dtype=np.int64)
     values = np.empty(len(code), dtype=np.float64)
     n, j = 0, 0
     for i in range(len(found)):
         f = found[i]
-        while j < len(code) and code[j] < f:
-            j += 1
+        # Galloping from where the last entry's queries ended: the first
+        # query not below f, in about log(distance) reads.
+        step = 1
+        while j + step < len(code) and code[j + step] < f:
+            j += step
+            step *= 2
+        hi = min(j + step, len(code))
+        while j < hi and code[j] < f:
+            mid = (j + hi) // 2
+            if code[mid] < f:
+                j = mid + 1
+            else:
+                hi = mid
         k = j
         while k < len(code) and code[k] == f:
             rows[n] = k
