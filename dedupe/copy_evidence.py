@@ -10,6 +10,7 @@ from numba import njit
 from scipy import sparse
 
 from . import verify
+from .arrays import csr_rows
 from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
 from .ngrams import SHARDS, GramIndex
@@ -163,88 +164,15 @@ def _matrices(owner, gram, rare, new_doc, document, per_gram, n_docs) -> tuple[s
     """A shard's ``lone`` (documents by n-grams: the :func:`gram_weights` of
     each document's blocks holding each rare n-gram, summed in block order)
     and ``in_docs`` (n-grams by documents: 1 where the document holds the
-    rare n-gram), made straight from the shard's rows (sorted by n-gram,
-    then block; blocks in document order) as the CSR arrays scipy makes of
-    the same entries (``csr_matrix((data, (row, col)))``: a stable count
-    by row, duplicates summed in order), without its sort and checks."""
-    n_grams = int(gram.max()) + 1
-    lone_ptr, lone_col, lone_val = _lone_rows(owner, gram, rare, document, per_gram, n_docs)
-    in_ptr, in_col = _in_docs_rows(owner, gram, rare, new_doc, document, n_grams)
-    lone = sparse.csr_matrix(
-        (lone_val, lone_col.astype(_index(len(lone_col), n_grams), copy=False), lone_ptr.astype(_index(len(lone_col), n_grams))),
-        shape=(n_docs, n_grams),
-    )
-    in_docs = sparse.csr_matrix(
-        (np.ones(len(in_col)), in_col.astype(_index(len(in_col), n_docs), copy=False), in_ptr.astype(_index(len(in_col), n_docs))),
-        shape=(n_grams, n_docs),
-    )
-    lone.has_sorted_indices = in_docs.has_sorted_indices = True
-    lone.has_canonical_format = in_docs.has_canonical_format = True
+    rare n-gram), from the shard's rows (sorted by n-gram, then block;
+    blocks in document order), by :func:`dedupe.arrays.csr_rows`."""
+    shape = (n_docs, int(gram.max()) + 1)
+    counted = rare & (per_gram[owner] > 0)
+    lone = csr_rows(document[owner[counted]], gram[counted], per_gram[owner[counted]], shape)
+    del counted
+    first = rare & new_doc
+    in_docs = csr_rows(gram[first], document[owner[first]], np.ones(int(first.sum())), shape[::-1])
     return lone, in_docs
-
-
-def _index(nnz: int, n_cols: int):
-    """scipy's index dtype for a matrix of ``nnz`` entries and ``n_cols`` columns."""
-    return np.int32 if max(nnz, n_cols) <= np.iinfo(np.int32).max else np.int64
-
-
-@njit(cache=True)
-def _lone_rows(owner, gram, rare, document, per_gram, n_docs):  # pragma: no cover - numba
-    """``lone``'s indptr, indices and data: the counted rows (rare, with a
-    weight) counted into their document's row in row order, then each
-    row's runs of one n-gram summed from the first (scipy's
-    ``csr_sum_duplicates``)."""
-    ptr = np.zeros(n_docs + 1, np.int64)
-    for i in range(len(owner)):
-        if rare[i] and per_gram[owner[i]] > 0:
-            ptr[document[owner[i]] + 1] += 1
-    for d in range(n_docs):
-        ptr[d + 1] += ptr[d]
-    col = np.empty(ptr[n_docs], np.int64)
-    val = np.empty(ptr[n_docs], np.float64)
-    at = ptr[:n_docs].copy()
-    for i in range(len(owner)):
-        w = per_gram[owner[i]]
-        if rare[i] and w > 0:
-            d = document[owner[i]]
-            col[at[d]] = gram[i]
-            val[at[d]] = w
-            at[d] += 1
-    nnz, end = 0, 0
-    for d in range(n_docs):
-        jj, end = end, ptr[d + 1]
-        while jj < end:
-            j, x = col[jj], val[jj]
-            jj += 1
-            while jj < end and col[jj] == j:
-                x += val[jj]
-                jj += 1
-            col[nnz], val[nnz] = j, x
-            nnz += 1
-        ptr[d + 1] = nnz
-    return ptr, col[:nnz].copy(), val[:nnz].copy()
-
-
-@njit(cache=True)
-def _in_docs_rows(owner, gram, rare, new_doc, document, n_grams):  # pragma: no cover - numba
-    """``in_docs``'s indptr and indices: each rare n-gram's documents, the
-    rows that are their document's first with it (already in n-gram, then
-    document order, and distinct)."""
-    ptr = np.zeros(n_grams + 1, np.int64)
-    n = 0
-    for i in range(len(owner)):
-        if rare[i] and new_doc[i]:
-            ptr[gram[i] + 1] += 1
-            n += 1
-    for g in range(n_grams):
-        ptr[g + 1] += ptr[g]
-    col = np.empty(n, np.int64)
-    k = 0
-    for i in range(len(owner)):
-        if rare[i] and new_doc[i]:
-            col[k] = document[owner[i]]
-            k += 1
-    return ptr, col
 
 
 @njit(cache=True)
