@@ -89,45 +89,96 @@ def feature_ranges(table, exchange=None, max_blocks: int = RANGE_BLOCKS) -> Iter
     base : ndarray of float32, shape (hi - lo, n_base)
     context : ndarray of float32, shape (hi - lo, n_context)
     """
-    from .boilerplate import BOILERPLATE
-    from .tag_evidence import TAG_NAMES, TagEvidence, path_ids
-
-    evidence = features.Evidence(
-        table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
-    )
-    ranges = page_ranges(table.blocks.bounds, max_blocks)
-    ids = path_ids(table.tag_paths(), table.blocks)
-    tags, held, kept = None, None, {}
-    if ids is not None and (ids[0] >= 0).any():
-        held = exchange(len(ranges)) if exchange is not None else None
-        words = np.empty(len(table.doc))
-        for k, (lo, hi) in enumerate(ranges):
-            lex = table.lexical_features(lo, hi)
-            # features.words_of of the base features: their first column is this one, as float32.
-            words[lo:hi] = np.expm1(lex[:, 0].astype(np.float32).astype(np.float64))
-            if held is not None:
-                held.put(k, lex=lex)
-            else:
-                kept[k] = lex
-        tags = TagEvidence(*ids, table.doc, table.host, words, evidence.rule_template)
-        del words, ids
-    try:
-        for k, (lo, hi) in enumerate(ranges):
-            if tags is None:
+    with _Ranges(table, exchange, max_blocks) as ranges:
+        for k, (lo, hi) in enumerate(ranges.bounds):
+            lex, tag = ranges.lexical_and_tags(k)
+            if lex is None:
                 lex = table.lexical_features(lo, hi)
-            else:
-                lex = held.load(k)["lex"] if held is not None else kept.pop(k)
-            base = features.base_features(lex, evidence.rows(lo, hi))
+            base, context = range_features(lex, ranges.evidence.rows(lo, hi), table.topic_features(lo, hi), tag)
             del lex
-            if tags is None:
-                tag = np.full((hi - lo, len(TAG_NAMES)), np.nan, dtype=np.float32)
-            else:
-                tag = tags.features(lo, hi, features.words_of(base))
-            topic = table.topic_features(lo, hi).astype(np.float32)
-            yield lo, hi, base, np.concatenate([features.context_features(base, table.doc[lo:hi]), topic, tag], axis=1)
-    finally:
-        if held is not None:
-            held.close()
+            yield lo, hi, base, context
+
+
+def range_features(lex: np.ndarray, rows: "features.Evidence", topic: np.ndarray, tag: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Base and context features of a range of whole pages, from their
+    blocks' text features ``lex``, their corpus evidence ``rows``
+    (:meth:`dedupe.features.Evidence.rows`), topic features and tag-path
+    features (None: NaN, no tag paths)."""
+    from .tag_evidence import TAG_NAMES
+
+    base = features.base_features(lex, rows)
+    if tag is None:
+        tag = np.full((len(base), len(TAG_NAMES)), np.nan, dtype=np.float32)
+    context = [features.context_features(base, rows.doc), topic.astype(np.float32), tag]
+    return base, np.concatenate(context, axis=1)
+
+
+class _Ranges:
+    """What every range's features are made from: the corpus evidence, the
+    ranges, and (HTML input) the tag-path evidence, with every range's text
+    features made first and kept for their turn (:func:`feature_ranges`)."""
+
+    def __init__(self, table, exchange=None, max_blocks: int = RANGE_BLOCKS):
+        from .boilerplate import BOILERPLATE
+        from .tag_evidence import TagEvidence, path_ids
+
+        self.evidence = features.Evidence(
+            table.doc, table.cluster, table.key, table.host, table.decision.action == BOILERPLATE, table.repeat
+        )
+        self.bounds = page_ranges(table.blocks.bounds, max_blocks)
+        ids = path_ids(table.tag_paths(), table.blocks)
+        self._tags, self._held, self._kept = None, None, {}
+        if ids is not None and (ids[0] >= 0).any():
+            self._held = exchange(len(self.bounds)) if exchange is not None else None
+            words = np.empty(len(table.doc))
+            for k, (lo, hi) in enumerate(self.bounds):
+                lex = table.lexical_features(lo, hi)
+                words[lo:hi] = _words(lex)
+                if self._held is not None:
+                    self._held.put(k, lex=lex)
+                else:
+                    self._kept[k] = lex
+            self._tags = TagEvidence(*ids, table.doc, table.host, words, self.evidence.rule_template)
+
+    def lexical_and_tags(self, k: int) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """Range ``k``'s text features and tag-path features, where they are
+        made first (tag paths); else (None, None). Each range once."""
+        if self._tags is None:
+            return None, None
+        lo, hi = self.bounds[k]
+        lex = self._held.load(k)["lex"] if self._held is not None else self._kept.pop(k)
+        return lex, self._tags.features(lo, hi, _words(lex))
+
+    def close(self) -> None:
+        if self._held is not None:
+            self._held.close()
+
+    def __enter__(self) -> "_Ranges":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _words(lex: np.ndarray) -> np.ndarray:
+    """Words per block, from its text features, as :func:`dedupe.features.words_of` reads them from the base features."""
+    return np.expm1(lex[:, 0].astype(np.float32).astype(np.float64))
+
+
+def _score_ranges(model: "BlockModel", items: list) -> np.ndarray:
+    """The content probability of each block of some ranges of whole pages,
+    in a worker process (:meth:`BlockModel.content_probability`): each item
+    the range's texts, pages' URLs, corpus evidence, and text and tag-path
+    features where they were made first (else None)."""
+    from .topic import topic_features
+
+    out = []
+    for texts, urls, rows, lex, tag in items:
+        lex = features.lexical_features(texts) if lex is None else lex
+        base, context = range_features(lex, rows, topic_features(texts, rows.doc, urls), tag)
+        del lex, texts
+        out.append(model.range_probability(base, context, rows.doc))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def block_features(table) -> tuple[np.ndarray, np.ndarray]:
@@ -164,7 +215,11 @@ class BlockModel:
 
     def content_probability(self, table, exchange=None) -> np.ndarray:
         """Probability that each block is content, a range of whole pages at
-        a time (:func:`feature_ranges`; ``exchange`` as there).
+        a time (:func:`feature_ranges`; ``exchange`` as there). With the
+        table's worker processes (a local table, whose texts are read in
+        this process: ``texts_here``), the ranges are scored in them and
+        here, texts, features and both passes (a map over ranges of pages:
+        the same floats, each range's are its own).
 
         Returns
         -------
@@ -173,24 +228,57 @@ class BlockModel:
         out = np.zeros(len(table.doc))
         if len(out) == 0:
             return out
-        threads = table.workers.jobs if getattr(table, "workers", None) is not None else 1
-        width = _n_features(self.second)
-        for lo, hi, base, context in feature_ranges(table, exchange):
-            n_first = base.shape[1] + context.shape[1]
-            if n_first != self.meta["n_features"]:
-                raise ModelError(f"model expects {self.meta['n_features']} features, got {n_first}")
-            # One matrix for both passes: the first reads its leading columns,
-            # the second pass's own are filled in after it.
-            X = np.empty((hi - lo, max(width, n_first)), dtype=np.result_type(base, context))
-            X[:, : base.shape[1]], X[:, base.shape[1] : n_first] = base, context
-            del context
-            p1 = forest.content_probability(self.first, X[:, :n_first], threads)
-            second = stacked(p1, table.doc[lo:hi], base)
-            if n_first + second.shape[1] != width:
-                raise ModelError(f"the second pass expects {width} features, got {n_first + second.shape[1]}")
-            X[:, n_first:] = second
-            out[lo:hi] = forest.content_probability(self.second, X, threads)
+        workers = getattr(table, "workers", None)
+        if workers is not None and workers.jobs > 1 and getattr(table, "texts_here", False):
+            return self._in_workers(table, exchange, workers)
+        threads = workers.jobs if workers is not None else 1
+        for lo, hi, base, context in feature_ranges(table, exchange, RANGE_BLOCKS):
+            out[lo:hi] = self.range_probability(base, context, table.doc[lo:hi], threads)
         return out
+
+    def _in_workers(self, table, exchange, workers) -> np.ndarray:
+        from . import store as stores
+        from .arrays import run_starts
+
+        urls = stores.urls(table.documents)
+        spans = table.blocks.flat
+        with _Ranges(table, exchange, RANGE_BLOCKS) as ranges:
+            chars = np.array([int((spans[lo:hi, 1] - spans[lo:hi, 0]).sum()) + 1 for lo, hi in ranges.bounds])
+
+            def args(a: int, b: int) -> tuple:
+                items = []
+                for k in range(a, b):
+                    lo, hi = ranges.bounds[k]
+                    doc = table.doc[lo:hi]
+                    pages = [urls[d] for d in doc[run_starts(doc)].tolist()]
+                    items.append((table.texts_in(lo, hi), pages, ranges.evidence.rows(lo, hi), *ranges.lexical_and_tags(k)))
+                return self, items
+
+            return np.concatenate(workers.map(_score_ranges, chars, args))
+
+    def range_probability(self, base: np.ndarray, context: np.ndarray, doc: np.ndarray, threads: int = 1) -> np.ndarray:
+        """Both passes over a range of whole pages' features (``doc``: their
+        blocks' pages), by up to ``threads`` threads.
+
+        Returns
+        -------
+        ndarray of float64, shape (len(base),)
+        """
+        width = _n_features(self.second)
+        n_first = base.shape[1] + context.shape[1]
+        if n_first != self.meta["n_features"]:
+            raise ModelError(f"model expects {self.meta['n_features']} features, got {n_first}")
+        # One matrix for both passes: the first reads its leading columns,
+        # the second pass's own are filled in after it.
+        X = np.empty((len(base), max(width, n_first)), dtype=np.result_type(base, context))
+        X[:, : base.shape[1]], X[:, base.shape[1] : n_first] = base, context
+        del context
+        p1 = forest.content_probability(self.first, X[:, :n_first], threads)
+        second = stacked(p1, doc, base)
+        if n_first + second.shape[1] != width:
+            raise ModelError(f"the second pass expects {width} features, got {n_first + second.shape[1]}")
+        X[:, n_first:] = second
+        return forest.content_probability(self.second, X, threads)
 
 
 def _n_features(model) -> int:

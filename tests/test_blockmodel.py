@@ -201,3 +201,37 @@ def test_a_model_for_another_number_of_features_is_refused(tmp_path, seeds_dir):
     table = block_table(dedupe.io.read_corpus([seeds_dir]).documents, dedupe.Config())
     with pytest.raises(blockmodel.ModelError, match="features"):
         blockmodel.load(target).content_probability(table)
+
+
+@pytest.mark.parametrize("html", [False, True], ids=["text", "html"])
+def test_ranges_scored_in_the_workers_are_scored_as_here(seeds_dir, monkeypatch, html):
+    """With worker processes, ranges of pages are scored there (texts,
+    features, both passes) and here: the same floats as one range after
+    another in this process, text and HTML input (tag paths: text features
+    made first, tag features shipped)."""
+    import dataclasses
+
+    from dedupe.executor.parallel import Workers
+    from dedupe.io.records import html_document
+
+    if html:
+        pages = [
+            "<html><body><nav><ul><li>Home</li><li>News</li></ul></nav><article><h1>Story {i}</h1>"
+            "<p>{body}</p></article><footer><p>Copyright the site</p></footer></body></html>".format(
+                i=i, body=" ".join(f"word{j % (7 + i)} text{(j * i) % 11}" for j in range(30))
+            )
+            for i in range(12)
+        ]
+        docs = [html_document(h, id=str(i), source="t", line=i + 1, url=f"http://site.example/s/{i}") for i, h in enumerate(pages)]
+    else:
+        docs = dedupe.io.read_corpus([seeds_dir]).documents
+    table = block_table(docs, dedupe.Config())
+    monkeypatch.setattr(blockmodel, "RANGE_BLOCKS", 7)  # several ranges
+    model = blockmodel.load()
+    here = model.content_probability(table)
+    with Workers(jobs=2, min_chunk=1) as workers:
+        workers.warm_up(wait=True)
+        shared = model.content_probability(dataclasses.replace(table, workers=workers))
+        assert workers.chunks_sent > 0  # some ranges were scored in the worker
+    assert here.tobytes() == shared.tobytes()
+    assert len(set(here.tolist())) > 5

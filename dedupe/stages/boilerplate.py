@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -179,6 +179,9 @@ class BlockTable:
     host: np.ndarray
     decision: boilerplate.Decision
     workers: Optional[Any] = field(default=None, compare=False, repr=False)
+    #: The blocks' texts are read in this process (:meth:`texts_in`), so the
+    #: learned model may score ranges of pages in the workers, texts and all.
+    texts_here: ClassVar[bool] = True
 
     @cached_property
     def texts(self) -> list[str]:

@@ -165,6 +165,8 @@ class SparkBlockTable(BlockTable):
     a :class:`~.documents.SparkDocuments`."""
 
     documents: SparkDocuments
+    #: The texts stay in Spark's executors.
+    texts_here = False
 
     def __init__(self, *args, frame: DataFrame):
         super().__init__(*args)
