@@ -110,25 +110,24 @@ def csr_rows(row: np.ndarray, col: np.ndarray, data: np.ndarray, shape: tuple[in
     """
     from scipy import sparse
 
-    ptr, cols, values = _csr_rows(
-        np.asarray(row, dtype=np.int64), np.asarray(col, dtype=np.int64), np.asarray(data), int(shape[0])
-    )
-    index = np.int32 if max(len(cols), int(shape[1])) <= np.iinfo(np.int32).max else np.int64
-    m = sparse.csr_matrix((values, cols.astype(index), ptr.astype(index)), shape=shape)
+    index = np.int32 if max(len(row), int(shape[1])) <= np.iinfo(np.int32).max else np.int64
+    cols, values = np.empty(len(row), dtype=index), np.empty(len(row), dtype=np.asarray(data).dtype)
+    ptr, nnz = _csr_rows(np.asarray(row), np.asarray(col), np.asarray(data), int(shape[0]), cols, values)
+    if nnz < len(row):  # repeats summed: the arrays' tails go
+        cols, values = cols[:nnz].copy(), values[:nnz].copy()
+    m = sparse.csr_matrix((values, cols, ptr.astype(index)), shape=shape)
     m.has_sorted_indices = True
     m.has_canonical_format = True
     return m
 
 
 @njit(cache=True)
-def _csr_rows(row, col, data, n_rows):  # pragma: no cover - numba
+def _csr_rows(row, col, data, n_rows, cols, values):  # pragma: no cover - numba
     ptr = np.zeros(n_rows + 1, np.int64)
     for i in range(len(row)):
         ptr[row[i] + 1] += 1
     for r in range(n_rows):
         ptr[r + 1] += ptr[r]
-    cols = np.empty(len(row), np.int64)
-    values = np.empty(len(row), data.dtype)
     at = ptr[:n_rows].copy()
     for i in range(len(row)):
         r = row[i]
@@ -149,4 +148,4 @@ def _csr_rows(row, col, data, n_rows):  # pragma: no cover - numba
             cols[nnz], values[nnz] = j, x
             nnz += 1
         ptr[r + 1] = nnz
-    return ptr, cols[:nnz].copy(), values[:nnz].copy()
+    return ptr, nnz
