@@ -12,11 +12,9 @@ from typing import Iterator, Optional
 
 import numpy as np
 
-from numba import njit
-
 from .ints import index_type
 
-__all__ = ["run_starts", "unique_inverse", "group_by", "segment_arange", "pair_ids", "csr_rows"]
+__all__ = ["run_starts", "unique_inverse", "group_by", "segment_arange"]
 
 
 def run_starts(ranked: np.ndarray) -> np.ndarray:
@@ -92,60 +90,3 @@ def pair_ids(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return unique_inverse(key, np.int64)[1]
     _, ids = np.unique(np.stack([a.astype(np.int64) - a_min, b0]), axis=1, return_inverse=True)
     return ids.ravel().astype(np.int64, copy=False)
-
-
-def csr_rows(row: np.ndarray, col: np.ndarray, data: np.ndarray, shape: tuple[int, int]):
-    """``scipy.sparse.csr_matrix((data, (row, col)), shape=shape)``, made in
-    one compiled pass: the entries counted into their rows in the order
-    given, and a row's run of entries with one column summed from the
-    first (scipy's conversion and ``sum_duplicates``, the same floats),
-    without scipy's checks, its COO copies and its conversion. The
-    entries of each row must come in column order (as entries sorted by
-    column do), else ValueError: scipy would sort them, in an order of
-    its own for equal columns.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix, canonical (sorted, distinct columns)
-    """
-    from scipy import sparse
-
-    index = np.int32 if max(len(row), int(shape[1])) <= np.iinfo(np.int32).max else np.int64
-    cols, values = np.empty(len(row), dtype=index), np.empty(len(row), dtype=np.asarray(data).dtype)
-    ptr, nnz = _csr_rows(np.asarray(row), np.asarray(col), np.asarray(data), int(shape[0]), cols, values)
-    if nnz < len(row):  # repeats summed: the arrays' tails go
-        cols, values = cols[:nnz].copy(), values[:nnz].copy()
-    m = sparse.csr_matrix((values, cols, ptr.astype(index)), shape=shape)
-    m.has_sorted_indices = True
-    m.has_canonical_format = True
-    return m
-
-
-@njit(cache=True)
-def _csr_rows(row, col, data, n_rows, cols, values):  # pragma: no cover - numba
-    ptr = np.zeros(n_rows + 1, np.int64)
-    for i in range(len(row)):
-        ptr[row[i] + 1] += 1
-    for r in range(n_rows):
-        ptr[r + 1] += ptr[r]
-    at = ptr[:n_rows].copy()
-    for i in range(len(row)):
-        r = row[i]
-        cols[at[r]] = col[i]
-        values[at[r]] = data[i]
-        at[r] += 1
-    nnz, end = 0, 0
-    for r in range(n_rows):
-        jj, end = end, ptr[r + 1]
-        while jj < end:
-            j, x = cols[jj], values[jj]
-            jj += 1
-            if jj < end and cols[jj] < j:
-                raise ValueError("the entries of a row are not in column order")
-            while jj < end and cols[jj] == j:
-                x += values[jj]
-                jj += 1
-            cols[nnz], values[nnz] = j, x
-            nnz += 1
-        ptr[r + 1] = nnz
-    return ptr, nnz

@@ -10,7 +10,6 @@ from numba import njit
 from scipy import sparse
 
 from . import verify
-from .arrays import csr_rows
 from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
 from .ngrams import SHARDS, GramIndex
@@ -115,8 +114,14 @@ class CopyEvidence:
         document = self.grams.document
         for rows in self.grams.shards():
             owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
-            lone, in_docs = _matrices(owner, gram, rare, rows["new_doc"], document, self.per_gram, self.n_docs)
-            del owner, gram, rare, rows
+            shape = (self.n_docs, int(gram.max()) + 1)
+            counted = rare & (self.per_gram[owner] > 0)
+            lone = sparse.csr_matrix((self.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            first = rare & rows["new_doc"]
+            in_docs = sparse.csr_matrix(
+                (np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1]
+            )
+            del owner, gram, rare, counted, first, rows
 
             # A slice of documents at a time, keeping only the pairs asked
             # about: all pairs of documents sharing an n-gram grow much faster
@@ -158,21 +163,6 @@ class CopyEvidence:
 
     def close(self) -> None:
         self.grams.close()
-
-
-def _matrices(owner, gram, rare, new_doc, document, per_gram, n_docs) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
-    """A shard's ``lone`` (documents by n-grams: the :func:`gram_weights` of
-    each document's blocks holding each rare n-gram, summed in block order)
-    and ``in_docs`` (n-grams by documents: 1 where the document holds the
-    rare n-gram), from the shard's rows (sorted by n-gram, then block;
-    blocks in document order), by :func:`dedupe.arrays.csr_rows`."""
-    shape = (n_docs, int(gram.max()) + 1)
-    counted = rare & (per_gram[owner] > 0)
-    lone = csr_rows(document[owner[counted]], gram[counted], per_gram[owner[counted]], shape)
-    del counted
-    first = rare & new_doc
-    in_docs = csr_rows(gram[first], document[owner[first]], np.ones(int(first.sum())), shape[::-1])
-    return lone, in_docs
 
 
 @njit(cache=True)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 from scipy import sparse
 
-from .arrays import csr_rows, run_starts, segment_arange
+from .arrays import run_starts, segment_arange
 from .executor import Exchange, Shards, in_memory
 from .executor.threads import in_order
 from .ints import index_type
@@ -361,7 +361,7 @@ class GramIndex:
     def _matrix(self, rows: dict[str, np.ndarray]) -> sparse.csr_matrix:
         owner, gram = rows["owner"], rows["gram"]
         shape = (self.n_owners, int(rows["gram"].max()) + 1)
-        return csr_rows(owner, gram, np.ones(len(owner), dtype=np.float32), shape)
+        return sparse.csr_matrix((np.ones(len(owner), dtype=np.float32), (owner, gram)), shape=shape)
 
     def intersections(self, pairs: np.ndarray) -> np.ndarray:
         """How many distinct n-grams the owners of each pair ``(a, b)`` share."""

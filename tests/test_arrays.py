@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.arrays import csr_rows, group_by, pair_ids, run_starts, segment_arange, unique_inverse
+from dedupe.arrays import group_by, pair_ids, run_starts, segment_arange, unique_inverse
 
 keys = st.lists(st.integers(-5, 40), max_size=200).map(lambda v: np.array(v, dtype=np.int64))
 
@@ -58,35 +58,3 @@ def test_pair_ids_number_the_distinct_pairs_in_their_order(scale):
     assert ids.dtype == np.int64
     assert ids.tolist() == [pairs.index(p) for p in zip(a.tolist(), b.tolist())]
     assert pair_ids(a[:0], b[:0]).tolist() == []
-
-
-entries = st.lists(
-    st.tuples(st.integers(0, 6), st.integers(0, 9), st.floats(0.001, 1000, allow_nan=False, width=64)), max_size=120
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(entries)
-def test_csr_rows_is_scipys_to_the_bit(items):
-    """Entries sorted by column (then anything), repeated (row, column) pairs among them: scipy's matrix, to the bit."""
-    from scipy import sparse
-
-    items = sorted(items, key=lambda t: t[1])
-    row = np.array([t[0] for t in items], dtype=np.int64)
-    col = np.array([t[1] for t in items], dtype=np.int64)
-    data = np.array([t[2] for t in items], dtype=np.float64)
-    got = csr_rows(row, col, data, (7, 10))
-    want = sparse.csr_matrix((data, (row, col)), shape=(7, 10))
-    assert got.indptr.tolist() == want.indptr.tolist() and got.indices.tolist() == want.indices.tolist()
-    assert got.data.tobytes() == want.data.tobytes() and got.indices.dtype == want.indices.dtype
-
-
-def test_csr_rows_sums_a_rows_repeats_in_the_order_given():
-    # (0.1 + 0.2) + 0.3 != 0.1 + (0.2 + 0.3): the order is the one given, scipy's.
-    m = csr_rows(np.array([0, 0, 0]), np.array([2, 2, 2]), np.array([0.1, 0.2, 0.3]), (1, 3))
-    assert m.data.tolist() == [(0.1 + 0.2) + 0.3] and m.nnz == 1
-
-
-def test_csr_rows_refuses_a_row_out_of_column_order():
-    with pytest.raises(ValueError, match="column order"):
-        csr_rows(np.array([1, 0, 1]), np.array([4, 5, 2]), np.ones(3), (2, 6))
