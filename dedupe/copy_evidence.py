@@ -117,25 +117,30 @@ class CopyEvidence:
             shape = (self.n_docs, int(gram.max()) + 1)
             counted = rare & (self.per_gram[owner] > 0)
             lone = sparse.csr_matrix((self.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            # Only n-grams another document holds too can pair two documents:
+            # those of one document (most of them) add to its own pair (d, d)
+            # alone, which is the sum of its row of ``lone`` (each of d's rare
+            # n-grams is in d), added in the row's order as the product adds it.
             first = rare & rows["new_doc"]
+            shared = first & (np.bincount(gram[first], minlength=shape[1]) >= 2)[gram]
             in_docs = sparse.csr_matrix(
-                (np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1]
+                (np.ones(int(shared.sum())), (gram[shared], document[owner[shared]])), shape=shape[::-1]
             )
-            del owner, gram, rare, counted, first, rows
+            own = _row_sums(lone.indptr, lone.data)
+            del owner, gram, rare, counted, first, shared, rows
 
             # A slice of documents at a time, keeping only the pairs asked
             # about: all pairs of documents sharing an n-gram grow much faster
             # than the corpus.
-            def part(d: np.ndarray, e: np.ndarray, lone=lone, in_docs=in_docs) -> np.ndarray:
+            def part(d: np.ndarray, e: np.ndarray, lone=lone, in_docs=in_docs, own=own) -> np.ndarray:
                 start = int(d[0]) // SHARE_ROWS * SHARE_ROWS
                 found = lone[start : start + SHARE_ROWS] @ in_docs
-                return _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs)
+                return np.where(d == e, own[d], _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs))
 
-            def product(start: int, lone=lone, in_docs=in_docs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            def product(start: int, lone=lone, in_docs=in_docs, own=own) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
                 found = lone[start : start + self.rows] @ in_docs
                 found.sort_indices()
-                found = found.tocoo()  # by row, then column
-                return found.row.astype(np.int64) + start, found.col.astype(np.int64), found.data
+                return _with_own(found.indptr, found.indices, found.data, own, start)
 
             part.product = product
             yield part
@@ -163,6 +168,49 @@ class CopyEvidence:
 
     def close(self) -> None:
         self.grams.close()
+
+
+@njit(cache=True)
+def _row_sums(indptr, data):  # pragma: no cover - numba
+    """Each row's sum of a CSR matrix, added in the row's order from 0 (as
+    a sparse product adds a row's terms)."""
+    out = np.zeros(len(indptr) - 1)
+    for r in range(len(out)):
+        total = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            total += data[k]
+        out[r] = total
+    return out
+
+
+@njit(cache=True)
+def _with_own(indptr, indices, data, own, start):  # pragma: no cover - numba
+    """The entries ``(d, e, value)`` of a slice's product (rows from
+    ``start``, sorted columns), by row then column, each row's own pair
+    ``(d, d)`` given ``own[d]`` (where positive) in place of what the
+    product found for it."""
+    n = len(indices) + len(indptr) - 1
+    d_out = np.empty(n, np.int64)
+    e_out = np.empty(n, np.int64)
+    v_out = np.empty(n, np.float64)
+    m = 0
+    for r in range(len(indptr) - 1):
+        d = start + r
+        placed = own[d] <= 0
+        for k in range(indptr[r], indptr[r + 1]):
+            e = indices[k]
+            if e == d:
+                continue
+            if e > d and not placed:
+                d_out[m], e_out[m], v_out[m] = d, d, own[d]
+                m += 1
+                placed = True
+            d_out[m], e_out[m], v_out[m] = d, e, data[k]
+            m += 1
+        if not placed:
+            d_out[m], e_out[m], v_out[m] = d, d, own[d]
+            m += 1
+    return d_out[:m].copy(), e_out[:m].copy(), v_out[:m].copy()
 
 
 @njit(cache=True)

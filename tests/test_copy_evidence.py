@@ -49,7 +49,7 @@ def test_copy_evidence_equals_the_plain_set_computation(monkeypatch, tmp_path, s
     labels = np.arange(len(texts))
     labels[np.flatnonzero(doc_of != doc_of[0])[0]] = 0  # a block repeating block 0 in another document
     weight = rng.integers(0, 3, len(texts)).astype(float) * 40  # some blocks carry no weight
-    pairs = np.array([(a, b) for a in range(9) for b in range(9) if a != b])
+    pairs = np.array([(a, b) for a in range(9) for b in range(9)])  # a document with itself too
     evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, 9, 2, Workers(1), spilling_to(tmp_path))
     try:
         got = evidence(pairs[:, 0], pairs[:, 1])
@@ -106,3 +106,51 @@ def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypat
     lo, hi, loose_lo = products[0], products[1], products[2]
     assert (lo == hi).any() and (lo < hi).any()  # pairs within one document, asked both ways
     assert (loose_lo > 0).sum() > 10 and (loose_lo == 0).sum() > 5
+
+
+@pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
+def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill_rows):
+    """A shard's product pairs documents through the n-grams that several
+    documents hold, and gives each document's own pair (d, d) its row's
+    sum: the entries and floats of the whole product of its rows."""
+    from scipy import sparse
+
+    monkeypatch.setattr(verify, "MAX_DF", 4)
+    monkeypatch.setattr(CopyEvidence, "rows", 5)
+    monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
+    rng = np.random.default_rng(11)
+    doc_of = np.sort(rng.integers(0, 12, 90))
+    # Each group of three documents has words of its own (rare n-grams,
+    # held by several of a document's blocks), and all share some.
+    common = [f"c{chr(ord('a') + i)}" for i in range(6)]
+    texts = [
+        " ".join(rng.choice(common + [f"g{chr(ord('k') + d // 3)}{chr(ord('a') + i)}" for i in range(12)], size=int(rng.integers(2, 16))))
+        for d in doc_of.tolist()
+    ]
+    labels = np.arange(len(texts))
+    # Odd floats of many magnitudes (sums that depend on their order); some blocks weigh nothing.
+    weight = rng.random(len(texts)) * 10.0 ** rng.integers(-3, 7, len(texts)) * rng.integers(0, 2, len(texts))
+    n_docs = 12
+    evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, n_docs, 2, Workers(1), spilling_to(tmp_path))
+    try:
+        document, shards = evidence.grams.document, list(evidence.grams.shards())
+        products = list(evidence.products())
+        assert len(products) == len(shards) > 1
+        own = 0
+        for rows, product in zip(shards, products):
+            owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
+            shape = (n_docs, int(gram.max()) + 1)
+            counted = rare & (evidence.per_gram[owner] > 0)
+            lone = sparse.csr_matrix((evidence.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            first = rare & rows["new_doc"]
+            in_docs = sparse.csr_matrix((np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1])
+            for start in range(0, n_docs, evidence.rows):
+                found = (lone[start : start + evidence.rows] @ in_docs).tocoo()
+                order = np.lexsort((found.col, found.row))
+                d, e, value = product(start)
+                assert np.array_equal(d, found.row[order] + start) and np.array_equal(e, found.col[order])
+                assert value.tobytes() == found.data[order].tobytes()
+                own += int((d == e).sum())
+        assert own > 0
+    finally:
+        evidence.close()
