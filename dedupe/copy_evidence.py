@@ -116,7 +116,9 @@ class CopyEvidence:
             owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
             shape = (self.n_docs, int(gram.max()) + 1)
             counted = rare & (self.per_gram[owner] > 0)
-            lone = sparse.csr_matrix((self.per_gram[owner[counted]], (document[owner[counted]], gram[counted])), shape=shape)
+            of = owner[counted]
+            lone = sparse.csr_matrix((self.per_gram[of], (document[of], gram[counted])), shape=shape)
+            del of
             # Only n-grams another document holds too can pair two documents:
             # those of one document (most of them) add to its own pair (d, d)
             # alone, which is the sum of its row of ``lone`` (each of d's rare
@@ -144,6 +146,8 @@ class CopyEvidence:
 
             part.product = product
             yield part
+            # Gone before the next shard's are made (the caller lets go of its own).
+            del part, product, lone, in_docs, own
 
     def products(self) -> Iterator[Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]]:
         """:meth:`passes` as the products themselves: for each shard,

@@ -169,17 +169,21 @@ class PairShards:
             d, e, value = product(k * slice_rows)
             return _asked(code, d * n_docs + e, value)
 
-        def calls() -> Iterator[tuple]:
-            for product in loose.products():
-                for k in range(queries.n):
-                    code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
-                    yield (k, asked, (product, k, code)) if code is not None else (k, None, ())
+        def calls(product) -> Iterator[tuple]:
+            for k in range(queries.n):
+                code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
+                yield (k, asked, (product, k, code)) if code is not None else (k, None, ())
 
+        # A pass at a time: its last products are taken, and the pass let
+        # go of, before the next pass's matrices are made.
+        passes = iter(loose.products())
         with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
-            for k, found in in_order(calls(), threads):
-                if found is not None and len(found[0]):
-                    sums.put(k, row=found[0], value=found[1])
-                task.advance()
+            while (product := next(passes, None)) is not None:
+                for k, found in in_order(calls(product), threads):
+                    if found is not None and len(found[0]):
+                        sums.put(k, row=found[0], value=found[1])
+                    task.advance()
+                del product
         for k in range(queries.n):
             q = queries.load(k)
             if q:
