@@ -242,7 +242,10 @@ class BlockModel:
 
         urls = stores.urls(table.documents)
         spans = table.blocks.flat
-        with _Ranges(table, exchange, RANGE_BLOCKS) as ranges:
+        # At least eight ranges a process, so that none waits long for the
+        # others' last one (ranges of any size give the same scores).
+        size = min(RANGE_BLOCKS, max(len(table.doc) // (8 * workers.jobs), 1))
+        with _Ranges(table, exchange, size) as ranges:
             chars = np.array([int((spans[lo:hi, 1] - spans[lo:hi, 0]).sum()) + 1 for lo, hi in ranges.bounds])
 
             def args(a: int, b: int) -> tuple:
