@@ -184,19 +184,25 @@ def _radix_pass(key, owner, out_key, out_owner, shift):
 
 
 @njit(cache=True, nogil=True)
-def _merged_runs(key, owner):
+def _merged_runs(key, owner, in_place):
     """The rows of runs that :func:`shard_rows` sorted (``key`` uint32),
     concatenated in ascending order of their owners, sorted by key, then
     owner, and True; False if they were no such runs (an owner not above
-    the one before it under one key: not sorted, or not distinct).
+    the one before it under one key: not sorted, or not distinct), with the
+    rows in some other order.
 
     A stable radix sort by key (three passes of 11 bits) keeps each key's
     rows in the order they came, which is by owner: what a sort of the
-    packed ``(key, owner)`` rows gives, in about half its time.
+    packed ``(key, owner)`` rows gives, in about half its time. ``in_place``:
+    the second pass writes over ``key`` and ``owner`` (spent, then), not
+    into arrays of its own: a shard's rows twice over, not three times.
     """
     n = len(key)
     a_key, a_owner = np.empty(n, key.dtype), np.empty(n, owner.dtype)
-    b_key, b_owner = np.empty(n, key.dtype), np.empty(n, owner.dtype)
+    if in_place:
+        b_key, b_owner = key, owner
+    else:
+        b_key, b_owner = np.empty(n, key.dtype), np.empty(n, owner.dtype)
     _radix_pass(key, owner, a_key, a_owner, 0)
     _radix_pass(a_key, a_owner, b_key, b_owner, 11)
     _radix_pass(b_key, b_owner, a_key, a_owner, 22)
@@ -318,13 +324,15 @@ class GramIndex:
         def table(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             # Taken out of ``rows``, so the shard's rows as read go as soon
             # as they are merged (the call's arguments live as long as it runs).
+            # The raw rows are the build's to spend: rows read back (arrays of
+            # their own) are worked on in place; views into what a caller
+            # added are not.
             key, owner = rows.pop("key"), rows.pop("owner")
             merged = False
             if self._runs and key.dtype == np.uint32:
-                merged_key, merged_owner, merged = _merged_runs(key, owner)
-                if merged:
-                    key, owner = merged_key, merged_owner
-                merged_key = merged_owner = None
+                spent = all(a.flags.owndata and a.flags.writeable for a in (key, owner))
+                # The same rows, in another order if they were not merged.
+                key, owner, merged = _merged_runs(key, owner, spent)
             if not merged:
                 key, owner = _distinct_sorted(key, owner, self.n_owners, "stable" if self._runs else "quicksort")
             c = counts.get()
@@ -344,6 +352,7 @@ class GramIndex:
             for s, done in in_order(calls(), threads):
                 if done is not None:
                     self._built.put(s, **done)
+                done = None  # let go of before the next shard is read
                 if task is not None:
                     task.advance(1)
         for c in others:

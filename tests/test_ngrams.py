@@ -87,9 +87,12 @@ def test_shard_rows_are_the_distinct_rows_by_shard_then_key_then_owner():
 
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
 @pytest.mark.parametrize("threads", [1, 3], ids=["one-thread", "three-threads"])
-def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypatch, tmp_path, spill_rows, threads):
+@pytest.mark.parametrize("order", [1, -1], ids=["slices-in-order", "slices-backwards"])
+def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypatch, tmp_path, spill_rows, threads, order):
     # Built by threads, a shard each, each counting into its own sizes: the
     # same shards and counts as the raw rows built one shard at a time.
+    # Slices added backwards are no sorted runs: the build sorts the rows it
+    # read back from disk and merged in place.
     monkeypatch.setattr(spill, "SPILL_ROWS", spill_rows)
     rng = np.random.default_rng(11)
     document = np.sort(rng.integers(0, 40, 120))
@@ -101,7 +104,7 @@ def test_an_index_added_sorted_builds_the_same_shards_as_one_added_raw(monkeypat
     runs = GramIndex(document, 5, spilling_to(tmp_path / "runs"), fingerprints=True)
     raw.add(hashes, owner)
     ends = np.cumsum(counts)
-    for a, b in ((0, 17), (17, 18), (18, 70), (70, 120)):  # slices of owners, as the workers make them
+    for a, b in ((0, 17), (17, 18), (18, 70), (70, 120))[::order]:  # slices of owners, as the workers make them
         key, local, bounds = shard_rows(hashes[(ends[a - 1] if a else 0) : ends[b - 1]], counts[a:b])
         runs.add_sorted(key, local.astype(np.int64) + a, bounds)
     with raw, runs:

@@ -174,3 +174,23 @@ def test_a_shard_loads_only_the_columns_asked_for(tmp_path):
             assert list(got) == ["b"] and got["b"].tolist() == [0, 10, 20, 30, 40]
             assert shards.load(0)["a"].tolist() == [0, 1, 2, 3, 4]
             assert shards.load(1, ("b",)) == {}
+
+
+@pytest.mark.parametrize("spill_rows", [0, 5, 1 << 30], ids=["disk", "spills-midway", "memory"])
+def test_a_shard_of_many_parts_loads_as_their_concatenation(tmp_path, monkeypatch, spill_rows):
+    """Parts on disk and in memory, a column of pairs and an empty part:
+    what loads is what np.concatenate of the parts gives, shape and type."""
+    monkeypatch.setattr(spill, "FLUSH_BYTES", 0)  # a file per put once on disk
+    rng = np.random.default_rng(1)
+    parts = [
+        {"pair": rng.integers(0, 9, size=(n, 2)).astype(np.int32), "w": rng.random(n).astype(np.float32)}
+        for n in (3, 0, 4, 1, 6)
+    ]
+    with Shards(1, tmp_path, spill_rows=spill_rows) as shards:
+        for part in parts:
+            shards.put(0, **part)
+        got = shards.load(0)
+    for name in ("pair", "w"):
+        want = np.concatenate([p[name] for p in parts])
+        assert got[name].dtype == want.dtype and got[name].shape == want.shape
+        assert np.array_equal(got[name], want)

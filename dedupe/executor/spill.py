@@ -243,9 +243,30 @@ class Shards:
     def load(self, s: int, columns: Optional[tuple[str, ...]] = None) -> dict[str, np.ndarray]:
         """Every row of shard ``s``, in the order added (no columns when it
         has none): every column, or those named in ``columns`` (only they
-        are read back from disk)."""
-        parts = [self._read(p, columns) for p in self._parts[s] + self._pending[s]]
-        return _concat(parts) if parts else {}
+        are read back from disk).
+
+        A shard of many parts is read a column at a time into one array of
+        its whole length, each part's file mapped and copied in its place:
+        what it holds beside the rows is one part, not a second copy of the
+        shard (a list of the parts read, then concatenated)."""
+        parts = self._parts[s] + self._pending[s]
+        if len(parts) <= 1:
+            return self._read(parts[0], columns) if parts else {}
+        names = [n for n in (parts[0] if isinstance(parts[0], dict) else parts[0][1]) if columns is None or n in columns]
+        out = {}
+        for name in names:
+            lengths, types = [], []
+            for p in parts:
+                piece = self._column(p, name)
+                lengths.append(len(piece))
+                types.append(piece.dtype)
+            col = np.empty((sum(lengths), *piece.shape[1:]), np.result_type(*types))
+            at = 0
+            for p, n in zip(parts, lengths):
+                col[at : at + n] = self._column(p, name)
+                at += n
+            out[name] = col
+        return out
 
     def close(self) -> None:
         """Drop every row (and the shard files)."""
@@ -313,6 +334,13 @@ class Shards:
             return part if columns is None else {k: v for k, v in part.items() if k in columns}
         stem, names = part
         return {name: np.load(f"{stem}.{name}.npy") for name in names if columns is None or name in columns}
+
+    @staticmethod
+    def _column(part, name: str) -> np.ndarray:
+        """One column of a part: held, or its file mapped (not read)."""
+        if isinstance(part, dict):
+            return part[name]
+        return np.load(f"{part[0]}.{name}.npy", mmap_mode="r")
 
 
 @contextmanager

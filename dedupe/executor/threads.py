@@ -31,11 +31,16 @@ def in_order(calls: Iterable[Call], threads: int) -> Iterator[tuple[Any, Any]]:
         return
     with ThreadPoolExecutor(threads) as pool:
         pending: deque = deque()
+
+        def taken() -> tuple[Any, Any]:
+            tag, done = pending.popleft()
+            return tag, (done.result() if done is not None else None)
+
         for tag, fn, args in calls:
             pending.append((tag, pool.submit(fn, *args) if fn is not None else None))
             if len(pending) >= threads:
-                tag, done = pending.popleft()
-                yield tag, (done.result() if done is not None else None)
+                # Nothing here holds a result once taken: the next call's
+                # rows are read beside the calls still running, not beside it.
+                yield taken()
         while pending:
-            tag, done = pending.popleft()
-            yield tag, (done.result() if done is not None else None)
+            yield taken()
