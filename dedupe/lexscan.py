@@ -8,14 +8,15 @@ Besides, :func:`dedupe.features.lexical_features` asks four regular expressions 
 every distinct block text (its words, for the stop words; sentence ends;
 separators; addresses) and a fifth of the short texts with a digit
 (dates). Asked text by text, they were most of the model stage's time.
-For ASCII texts, :func:`ascii_flags` answers the first four from one
-array of the bytes of many texts: every pattern is a short fixed shape of
-literal characters, word characters (``\\w``) and spaces (``\\s``), so a
-match is a test on neighbouring bytes, and no match may run past the end
-of its text. The answers are the expressions' own, to the count: texts
-with a character outside ASCII (where ``re.I`` and ``str.lower`` reach
-past ASCII) are left to the expressions, and ``tests/test_features.py``
-compares the two on adversarial texts.
+For ASCII texts, :func:`ascii_flags` answers the first four, and the
+counts, from one array of the bytes of many texts in one compiled pass:
+every pattern is a short fixed shape of literal characters, word
+characters (``\\w``) and spaces (``\\s``), so a match is a test on
+neighbouring bytes, and no match may run past the end of its text. The
+answers are the expressions' own, to the count: texts with a character
+outside ASCII (where ``re.I`` and ``str.lower`` reach past ASCII) are
+left to the expressions, and ``tests/test_features.py`` compares the two
+on adversarial texts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
+from numba import njit
 
 __all__ = ["ascii_flags", "char_counts"]
 
@@ -42,41 +44,20 @@ _ASCII_CLASS = np.array([
 _LOWER = np.where((_CODES >= 65) & (_CODES <= 90), _CODES + 32, _CODES).astype(np.uint8)
 
 
-def _find(b: np.ndarray, text: str, at: int = 0, candidates=None) -> np.ndarray:
-    """The positions p (of ``candidates``, else all) where ``b[p + at:]``
-    begins with ``text`` (``b`` padded: no match reads past its end)."""
-    if candidates is None:
-        p = np.flatnonzero(b[at : len(b) - _PAD] == ord(text[0]))
-    else:
-        p = candidates[b[candidates + at] == ord(text[0])]
-    for j, ch in enumerate(text[1:], 1):
-        p = p[b[p + at + j] == ord(ch)]
-    return p
-
-
 def _key(word: bytes) -> int:
-    """Up to 8 bytes as one integer, the first the lowest (a window of :func:`_chunk`'s ``low8``)."""
+    """Up to 8 bytes as one integer, the first the lowest (as :func:`_scan` reads a word)."""
     return int.from_bytes(word.ljust(8, b"\0"), "little")
 
 
-def _stop_keys(stop: frozenset) -> tuple[np.ndarray, np.ndarray, set]:
+def _stop_keys(stop: frozenset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The keys of the stop words of up to 8 letters (sorted), and of the
-    longer ones: their first 8 letters' keys (sorted) and (first, rest) pairs.
+    longer ones their first 8 letters' keys and the rest's, sorted as pairs.
     No word holds a NUL, so words of different lengths have different keys."""
     words = [w.encode("ascii") for w in stop]
     assert all(len(w) <= 16 for w in words)
     short = np.unique(np.array([_key(w) for w in words if len(w) <= 8], dtype=np.uint64))
-    long = {(_key(w[:8]), _key(w[8:])) for w in words if len(w) > 8}
-    return short, np.unique(np.array([a for a, _ in long] or [0], dtype=np.uint64)), long
-
-
-# The low bytes that hold a word of each length up to 8.
-_MASK = np.array([(1 << 8 * n) - 1 for n in range(9)], dtype=np.uint64)
-
-
-def _among(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Whether each of ``keys`` is one of the sorted ``known``."""
-    return known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
+    long = sorted({(_key(w[:8]), _key(w[8:])) for w in words if len(w) > 8})
+    return short, np.array([a for a, _ in long], dtype=np.uint64), np.array([b for _, b in long], dtype=np.uint64)
 
 
 def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
@@ -95,83 +76,110 @@ def ascii_flags(texts: Sequence[str], stop: frozenset) -> np.ndarray:
     a = 0
     while a < len(texts):
         b = max(a + 1, int(np.searchsorted(upto, upto[a] - lengths[a] - 1 + _CHUNK, side="right")))
-        out[a:b] = _chunk(texts[a:b], lengths[a:b], stop_keys)
+        n = lengths[a:b]
+        # Text i is raw[starts[i]:ends[i]], followed by a NUL.
+        raw = np.frombuffer(("\0".join(texts[a:b]) + "\0" * _PAD).encode("ascii"), dtype=np.uint8)
+        ends = np.cumsum(n + 1) - 1
+        _scan(raw, _LOWER[raw], ends - n, ends, _ASCII_CLASS, *stop_keys, out[a:b])
         a = b
     return out
 
 
-def _chunk(texts: Sequence[str], n: np.ndarray, stop_keys: tuple) -> np.ndarray:
-    out = np.zeros((len(texts), 5), dtype=np.int64)
-    # Text i is raw[starts[i]:ends[i]], followed by a NUL.
-    raw = np.frombuffer(("\0".join(texts) + "\0" * _PAD).encode("ascii"), dtype=np.uint8)
-    ends = np.cumsum(n + 1) - 1
-    starts = ends - n
-    end = np.zeros(len(raw), dtype=bool)
-    end[ends] = True
-    cls = _ASCII_CLASS[raw]
-    word, space = (cls & 8) != 0, (cls & 16) != 0
-    low = _LOWER[raw]
+# What :func:`_scan` looks for, as bytes (constants of the compiled code).
+_HTTP, _WWW, _GT, _SLASHES, _TLDS = (np.frombuffer(t, np.uint8) for t in (b"http", b"www.", b"&gt;", b"://", b"comorgnet"))
+# The bytes a pattern begins with, or holds where a scan looks for it.
+_MARKS = np.isin(_CODES, np.frombuffer(b".!?|&-hHwW", np.uint8))
 
-    def count(positions: np.ndarray) -> np.ndarray:
-        """Matches per text, of matches starting at ``positions``."""
-        return np.bincount(np.searchsorted(ends, positions), minlength=len(texts))
 
-    # Words: maximal runs of word characters (NUL ends every text's last run).
-    edges = np.flatnonzero(word[1:] != word[:-1]) + 1  # raw begins and ends with no word character...
-    if word[0]:
-        edges = np.r_[0, edges]  # ...but for a first text that begins with one
-    w_start, w_end = edges[0::2], edges[1::2]
-    w_len = w_end - w_start
-    # Stop words: the lower-case bytes of a word, 8 at a time (the windows
-    # of low8 overlap; raw's padding keeps them inside it).
-    low8 = np.ndarray((len(low) - 7,), dtype="<u8", buffer=low, strides=(1,))
-    short_keys, long_first, long_keys = stop_keys
-    short = w_len <= 8
-    s0 = w_start[short]
-    stop = [s0[_among(low8[s0] & _MASK[w_len[short]], short_keys)]]
-    s0, rest = w_start[(w_len > 8) & (w_len <= 16)], w_len[(w_len > 8) & (w_len <= 16)]
-    maybe = _among(low8[s0], long_first)
-    s0, rest = s0[maybe], rest[maybe] - 8
-    pairs = zip(low8[s0].tolist(), (low8[s0 + 8] & _MASK[rest]).tolist())
-    stop.append(s0[np.array([p in long_keys for p in pairs], dtype=bool)])
-    out[:, 0] = count(np.concatenate(stop))
-    # Sentence ends: a stop whose run of closing quotes and brackets is
-    # followed by a space or the end of the text.
-    stop_at = np.concatenate([_find(raw, "."), _find(raw, "!"), _find(raw, "?")])
-    after = stop_at + 1
-    closer = (raw == ord('"')) | (raw == ord("'")) | (raw == ord(")"))
-    on = np.flatnonzero(closer[after])
-    while len(on):  # every text's end (a NUL) ends its runs
-        after[on] += 1
-        on = on[closer[after[on]]]
-    sentence = stop_at[space[after] | end[after]]
-    out[:, 1] = count(sentence)
-    last3 = sentence >= np.maximum(starts, ends - 3)[np.searchsorted(ends, sentence)]
-    out[:, 2] = count(sentence[last3]) > 0
-    # Separators.
-    dash = _find(raw, "-", 1)
-    dash = dash[space[dash] & space[dash + 2]]
-    out[:, 3] = count(np.concatenate([_find(raw, "|"), _find(raw, "&gt;"), dash])) > 0
-    # Addresses, in any case. "@" is no word character: the run of word
-    # characters after one is a word that begins there.
-    h = _find(low, "http")
-    dot = _find(low, ".")
-    tld = [d[~word[d + 4]] for d in (_find(low, "com", 1, dot), _find(low, "org", 1, dot), _find(low, "net", 1, dot))]
-    at = raw[w_start - 1] == ord("@")
-    mail = w_start[at][raw[w_end[at]] == ord(".")] - 1
-    web = [_find(low, "://", 4, h), _find(low, "s://", 4, h), _find(low, "www."), mail] + tld
-    out[:, 4] = count(np.concatenate(web)) > 0
-    # Characters: each text's run of bytes and its NUL (which is
-    # punctuation, neither a word character nor a space) summed.
-    chars = np.zeros((len(texts), 7), dtype=np.int64)
-    upto = cls[: ends[-1] + 1]
-    for j, bit in enumerate((1, 2, 4)):  # letters, digits, capitals
-        chars[:, j] = np.add.reduceat((upto & bit) != 0, starts, dtype=np.int64)
-    chars[:, 3] = np.add.reduceat((upto & 24) == 0, starts, dtype=np.int64) - 1
-    chars[:, 4] = count(w_start)
-    chars[:, 5] = np.add.reduceat(word[: ends[-1] + 1], starts, dtype=np.int64)
-    chars[:, 6] = count(w_start[(cls[w_start] & 4) != 0])
-    return np.concatenate([chars, out], axis=1)
+@njit(cache=True, nogil=True)
+def _has(b, p, text):
+    """Whether ``b[p:]`` begins with the bytes ``text``."""
+    for j in range(len(text)):
+        if b[p + j] != text[j]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _word_key(low, p, n):
+    """``n`` (at most 8) lower-case bytes from ``p`` as one integer, the first the lowest."""
+    k = np.uint64(0)
+    for j in range(n):
+        k |= np.uint64(low[p + j]) << np.uint64(8 * j)
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _scan(raw, lower, starts, ends, cls_of, short_keys, long_first, long_rest, out):
+    """:func:`ascii_flags`' 12 columns of each text ``raw[starts[i]:ends[i]]``
+    (a NUL after each, and padding after the last: a match never reads
+    past the buffer, and none runs across a NUL; ``lower``: the bytes in
+    lower case), in one pass over the bytes."""
+    http, www, gt, slashes, tlds, marks = _HTTP, _WWW, _GT, _SLASHES, _TLDS, _MARKS
+    for i in range(len(starts)):
+        a, e = starts[i], ends[i]
+        letters = digits = capitals = punctuation = words = in_words = titled = stops = sentences = 0
+        last3 = separator = address = 0
+        in_word = False
+        for p in range(a, e):
+            c = raw[p]
+            k = cls_of[c]
+            letters += k & 1
+            digits += (k >> 1) & 1
+            capitals += (k >> 2) & 1
+            punctuation += (k & 24) == 0
+            if not k & 8:
+                in_word = False
+            elif not in_word:
+                in_word = True
+                q = p + 1  # a word: raw[p:q]
+                while cls_of[raw[q]] & 8:
+                    q += 1
+                n = q - p
+                words += 1
+                in_words += n
+                titled += (k >> 2) & 1
+                if n <= 8:
+                    key = _word_key(lower, p, n)
+                    at = np.searchsorted(short_keys, key)
+                    stops += at < len(short_keys) and short_keys[at] == key
+                elif n <= 16:
+                    first, rest = _word_key(lower, p, 8), _word_key(lower, p + 8, n - 8)
+                    at = np.searchsorted(long_first, first)
+                    while at < len(long_first) and long_first[at] == first:
+                        if long_rest[at] == rest:
+                            stops += 1
+                            break
+                        at += 1
+                if p > a and raw[p - 1] == 64 and raw[q] == 46:  # @word.
+                    address = 1
+            if not marks[c]:
+                continue
+            if c == 46 or c == 33 or c == 63:  # . ! ?: a sentence's end, past closing quotes and brackets
+                after = p + 1
+                while raw[after] == 34 or raw[after] == 39 or raw[after] == 41:
+                    after += 1
+                if after == e or cls_of[raw[after]] & 16:
+                    sentences += 1
+                    if p >= max(a, e - 3):
+                        last3 = 1
+            if c == 124 or (c == 38 and _has(raw, p, gt)):  # | &gt;
+                separator = 1
+            elif c == 45 and p > a and cls_of[raw[p - 1]] & 16 and cls_of[raw[p + 1]] & 16:  # \s-\s
+                separator = 1
+            low = lower[p]
+            if low == 104 and _has(lower, p, http):  # http:// https://
+                if _has(raw, p + 5 if lower[p + 4] == 115 else p + 4, slashes):
+                    address = 1
+            elif low == 119 and _has(lower, p, www):
+                address = 1
+            elif c == 46:  # .com .org .net, then no word character
+                for t in range(3):
+                    if _has(lower, p + 1, tlds[3 * t : 3 * t + 3]) and not cls_of[raw[p + 4]] & 8:
+                        address = 1
+        row = out[i]
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6] = letters, digits, capitals, punctuation, words, in_words, titled
+        row[7], row[8], row[9], row[10], row[11] = stops, sentences, last3, separator, address
 
 
 # Character classes, one bit each, of every code point a text holds: the
