@@ -112,24 +112,28 @@ class CopyEvidence:
         ``d`` all lie in one slice of :attr:`rows` documents (``k * rows``
         up). The evidence is the sum of the parts, in pass order."""
         document = self.grams.document
+        weighted = self.per_gram > 0
         for rows in self.grams.shards():
-            owner, gram, rare = rows["owner"], rows["gram"], rows["rare"]
+            owner, gram, rare, new_doc = (rows[name] for name in ("owner", "gram", "rare", "new_doc"))
+            del rows
             shape = (self.n_docs, int(gram.max()) + 1)
-            counted = rare & (self.per_gram[owner] > 0)
+            counted = rare & weighted[owner]
             of = owner[counted]
-            lone = sparse.csr_matrix((self.per_gram[of], (document[of], gram[counted])), shape=shape)
-            del of
+            lone_of = (self.per_gram[of], (document[of], gram[counted]))
             # Only n-grams another document holds too can pair two documents:
             # those of one document (most of them) add to its own pair (d, d)
             # alone, which is the sum of its row of ``lone`` (each of d's rare
             # n-grams is in d), added in the row's order as the product adds it.
-            first = rare & rows["new_doc"]
+            first = rare & new_doc
             shared = first & (np.bincount(gram[first], minlength=shape[1]) >= 2)[gram]
-            in_docs = sparse.csr_matrix(
-                (np.ones(int(shared.sum())), (gram[shared], document[owner[shared]])), shape=shape[::-1]
-            )
+            in_docs_of = (np.ones(int(shared.sum())), (gram[shared], document[owner[shared]]))
+            # The shard's rows go before the matrices are made (shards() holds none).
+            del owner, gram, rare, new_doc, counted, of, first, shared
+            in_docs = sparse.csr_matrix(in_docs_of, shape=shape[::-1])
+            del in_docs_of
+            lone = sparse.csr_matrix(lone_of, shape=shape)
+            del lone_of
             own = _row_sums(lone.indptr, lone.data)
-            del owner, gram, rare, counted, first, shared, rows
 
             # A slice of documents at a time, keeping only the pairs asked
             # about: all pairs of documents sharing an n-gram grow much faster

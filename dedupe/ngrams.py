@@ -361,11 +361,14 @@ class GramIndex:
         self._raw = None
 
     def shards(self) -> Iterator[dict[str, np.ndarray]]:
-        """Each non-empty shard's rows (see :meth:`build`), one at a time."""
+        """Each non-empty shard's rows (see :meth:`build`), one at a time,
+        held here no longer than the caller holds them."""
         for s in range(SHARDS):
             rows = self._built.load(s)
             if rows:
-                yield rows
+                handed = [rows]
+                del rows
+                yield handed.pop()
 
     def _matrix(self, rows: dict[str, np.ndarray]) -> sparse.csr_matrix:
         owner, gram = rows["owner"], rows["gram"]
