@@ -114,25 +114,12 @@ class CopyEvidence:
         document = self.grams.document
         weighted = self.per_gram > 0
         for rows in self.grams.shards():
-            owner, gram, rare, new_doc = (rows[name] for name in ("owner", "gram", "rare", "new_doc"))
-            del rows
-            shape = (self.n_docs, int(gram.max()) + 1)
-            counted = rare & weighted[owner]
-            of = owner[counted]
-            lone_of = (self.per_gram[of], (document[of], gram[counted]))
-            # Only n-grams another document holds too can pair two documents:
-            # those of one document (most of them) add to its own pair (d, d)
-            # alone, which is the sum of its row of ``lone`` (each of d's rare
-            # n-grams is in d), added in the row's order as the product adds it.
-            first = rare & new_doc
-            shared = first & (np.bincount(gram[first], minlength=shape[1]) >= 2)[gram]
-            in_docs_of = (np.ones(int(shared.sum())), (gram[shared], document[owner[shared]]))
-            # The shard's rows go before the matrices are made (shards() holds none).
-            del owner, gram, rare, new_doc, counted, of, first, shared
-            in_docs = sparse.csr_matrix(in_docs_of, shape=shape[::-1])
-            del in_docs_of
-            lone = sparse.csr_matrix(lone_of, shape=shape)
-            del lone_of
+            # The shard's columns are taken out as they are last used (the
+            # step is the run's memory high at a million pages).
+            rows = dict(rows)
+            shape = (self.n_docs, int(rows["gram"].max()) + 1)
+            in_docs = _shared_grams(rows, document, shape)
+            lone = _lone(rows, document, self.per_gram, weighted, shape)
             own = _row_sums(lone.indptr, lone.data)
 
             # A slice of documents at a time, keeping only the pairs asked
@@ -176,6 +163,32 @@ class CopyEvidence:
 
     def close(self) -> None:
         self.grams.close()
+
+
+def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """``in_docs`` of a shard's rows (:meth:`CopyEvidence.passes`): (n-gram,
+    document) for the rare n-grams of more than one document, each 1. Only
+    they can pair two documents: those of one document (most of them) add
+    to its own pair (d, d) alone, which is the sum of its row of ``lone``
+    (each of d's rare n-grams is in d), added in the row's order as the
+    product adds it. Takes ``new_doc`` out of ``rows``."""
+    first = rows["rare"] & rows.pop("new_doc")
+    shared = first & (np.bincount(rows["gram"][first], minlength=shape[1]) >= 2)[rows["gram"]]
+    grams, docs = rows["gram"][shared], document[rows["owner"][shared]]
+    return sparse.csr_matrix((np.ones(len(grams)), (grams, docs)), shape=shape[::-1])
+
+
+def _lone(
+    rows: dict, document: np.ndarray, per_gram: np.ndarray, weighted: np.ndarray, shape: tuple[int, int]
+) -> sparse.csr_matrix:
+    """``lone`` of a shard's rows (:meth:`CopyEvidence.passes`): (document,
+    n-gram), the weights of the document's blocks holding the rare n-gram,
+    added in block order. Takes ``rare``, ``gram`` and ``owner`` out of
+    ``rows``."""
+    counted = rows.pop("rare") & weighted[rows["owner"]]
+    col = rows.pop("gram")[counted]
+    of = rows.pop("owner")[counted]
+    return sparse.csr_matrix((per_gram[of], (document[of], col)), shape=shape)
 
 
 @njit(cache=True)
