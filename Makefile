@@ -36,8 +36,10 @@ demo: install
 screenshots: install
 	@$(BIN)/python docs/screenshots.py $(OUT)/report.html $(OUT)
 
+# The tests in a process per core (pytest-xdist); those that use Spark in one
+# of them, so that one JVM starts (tests/conftest.py groups them).
 test: install browser
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q --durations=25 -n auto --dist loadgroup
 
 # Quality on the public benchdata sets (needs ../shared/benchdata or DEDUPE_BENCHDATA).
 bench: install

@@ -62,6 +62,15 @@ def mount_tmpfs():
         subprocess.run(["umount", str(folder)], check=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``)
+    the tests that use the Spark session run in one worker: one JVM,
+    started once, while the other workers take the rest."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("spark"))
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     """One local Spark session for every Spark test (starting one takes seconds).
