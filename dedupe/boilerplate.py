@@ -35,23 +35,18 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
-from scipy import sparse
 
 from .arrays import run_starts, segment_arange, unique_inverse
 from .config import BoilerplateConfig
 from .copy_pairs import PairShards, entry_pairs
 from .executor import Exchange, in_memory
+from .fixed_point import known_entries, settle
 from .actions import ASIDE, BOILERPLATE, KEEP, LEARNED, LINK_TEXT, REASONS, REPEAT
 from .ints import index_type
-from .progress import Progress, Task, as_progress
-from .verify import row_products
+from .progress import Progress, as_progress
 
 __all__ = ["Decision", "decide", "same_documents", "KEEP", "BOILERPLATE", "REPEAT", "LEARNED", "LINK_TEXT", "ASIDE",
            "REASONS"]
-
-# Fixed-point iterations; in practice it settles in 2-4.
-_MAX_ROUNDS = 10
-
 
 @dataclass
 class Decision:
@@ -200,7 +195,7 @@ def decide(
     with PairShards(entries.doc, n_docs, entries.index, exchange) as pairs:
         _add_pairs(pairs, entries, host, config, progress)
         pairs.build(host, loose, progress)
-        template, is_copy = _settle(pairs, entries, config, progress, _known_entries(entries, live, in_known))
+        template, is_copy = settle(pairs, entries, config, progress, known_entries(entries, live, in_known))
         copies, shared, with_copy = _verdicts(pairs, entries, template, is_copy, progress)
     return _decision(entries, template, with_copy, copies, shared, live, repeat, config)
 
@@ -390,155 +385,6 @@ def _sites(entries: Entries, host: np.ndarray) -> np.ndarray:
     span = int(host.max()) + 1 if len(host) else 1
     hosts = np.unique(entries.cluster[known].astype(np.int64) * span + host[entries.doc[known]])
     return np.bincount(hosts // span, minlength=entries.n_clusters).astype(index_type(entries.n_docs))
-
-
-# --- 3. the fixed point -----------------------------------------------------------------
-
-
-@dataclass
-class Rounds:
-    """The state of the fixed point, updated round by round and, within a
-    round, shard by shard of the pairs (a shard's new arrays replace its
-    old ones as they are made).
-
-    Attributes
-    ----------
-    forced : ndarray of bool, shape (n_entries,)
-        Entries of classes too large to check pair by pair: templates
-        whatever the copies.
-    template : ndarray of bool, shape (n_entries,)
-        Entries judged templates so far.
-    votes : ndarray of int64, shape (n_clusters,)
-        Each class's entry pairs that are evidence against copying.
-    bad : list of (ndarray of bool or None), one per shard
-        Which of the shard's entry pairs those are (None before the first round's vote).
-    is_copy : list of (ndarray of bool or None), one per shard
-        Which of the shard's document pairs are judged copies.
-    """
-
-    forced: np.ndarray
-    template: np.ndarray
-    votes: np.ndarray
-    bad: list
-    is_copy: list
-
-
-def _known_entries(entries: Entries, live: np.ndarray, in_known: Optional[np.ndarray]) -> Optional[np.ndarray]:
-    """Which entries are of a cluster holding a block known to be a
-    template (``in_known``, per block; None: none known)."""
-    if in_known is None:
-        return None
-    return np.bincount(entries.of_live, weights=in_known[live], minlength=len(entries.doc)) > 0
-
-
-def _settle(
-    pairs: PairShards, entries: Entries, config: BoilerplateConfig, progress: Progress,
-    known: Optional[np.ndarray] = None,
-) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Templates and copies settled together (the module's docstring):
-    rounds until the templates stop changing. Returns which entries are
-    templates, and per shard which document pairs are copies. ``known``
-    entries are templates from the start (:func:`decide`)."""
-    size = entries.size
-    eligible = ((size >= 2) & (size >= config.min_documents))[entries.cluster]
-    forced = (size > config.copy_check_limit)[entries.cluster] & eligible
-    if known is not None:
-        forced = forced | known
-    total = np.bincount(entries.doc, weights=entries.weight, minlength=entries.n_docs)
-    rounds = Rounds(forced, forced, np.zeros(entries.n_clusters, dtype=np.int64), [None] * pairs.n, [None] * pairs.n)
-    for number in range(1, _MAX_ROUNDS + 1):
-        with progress.stage(f"boilerplate · round {number}", 2 * pairs.n, "shards") as task:
-            inside = _judge_copies(pairs, entries, rounds, total, config, task)
-            _count_votes(pairs, entries, rounds, inside, task)
-        # A template: carried by documents that are not all copies of each other.
-        template = forced | (eligible & (rounds.votes[entries.cluster] > 0))
-        if np.array_equal(template, rounds.template):
-            break
-        rounds.template = template
-    return rounds.template, rounds.is_copy
-
-
-def _judge_copies(
-    pairs: PairShards, entries: Entries, rounds: Rounds, total: np.ndarray, config: BoilerplateConfig, task: Task
-) -> sparse.csr_matrix:
-    """Which document pairs are copies, given the templates (into
-    ``rounds.is_copy``, shard by shard). Returns the documents each
-    document lies in, an (n_docs, n_docs) matrix: copies of one article are
-    one group even when two copies, cut differently, share little with
-    each other, as both lie in the original."""
-    kept = total - np.bincount(entries.doc, weights=entries.weight * rounds.template, minlength=entries.n_docs)
-    src, dst = [], []
-    for k, (e, p) in enumerate(pairs):
-        rounds.is_copy[k], lo_in_hi, hi_in_lo = _copies(e, p, rounds.bad[k], entries, rounds, kept, config)
-        src += [p["lo"][lo_in_hi], p["hi"][hi_in_lo]]
-        dst += [p["hi"][lo_in_hi], p["lo"][hi_in_lo]]
-        task.advance()
-    src, dst = np.concatenate(src or [np.zeros(0, np.int64)]), np.concatenate(dst or [np.zeros(0, np.int64)])
-    return sparse.csr_matrix((np.ones(len(src)), (src, dst)), shape=(entries.n_docs, entries.n_docs))
-
-
-def _copies(
-    e: dict, p: dict, own: Optional[np.ndarray], entries: Entries, rounds: Rounds, kept: np.ndarray,
-    config: BoilerplateConfig,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which of a shard's document pairs (``p``, with entry pairs ``e``)
-    are copies, and of those, the ones whose ``lo`` lies in ``hi`` and
-    whose ``hi`` lies in ``lo``. ``own``: the shard's entry pairs that
-    voted against copying last round (None before the first vote)."""
-    num_lo, num_hi, res_lo, res_hi, prose = _shared_text(e, p, own, entries, rounds)
-    lo, hi = p["lo"], p["hi"]
-    # Directed: the share of lo's prose found in hi, and of hi's in lo.
-    bar = np.where(p["same_host"], config.same_site_copy_containment, config.copy_containment)
-    in_hi = num_lo / np.maximum(kept[lo] + res_lo, 1e-9) >= bar
-    in_lo = num_hi / np.maximum(kept[hi] + res_hi, 1e-9) >= bar
-    is_copy = (in_hi | in_lo) & (num_lo + num_hi > 0)
-    if prose is not None:
-        # Pages with prose of their own that share only short lines (a
-        # sidebar of links) are not copies (the module's docstring).
-        loose = (p["loose_lo"] + p["loose_hi"]) > 0
-        is_copy &= prose | loose | ~(entries.doc_prose[lo] & entries.doc_prose[hi])
-    return is_copy, in_hi & is_copy, in_lo & is_copy
-
-
-def _shared_text(
-    e: dict, p: dict, own: Optional[np.ndarray], entries: Entries, rounds: Rounds
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """For each of a shard's document pairs, the text of ``lo`` and of
-    ``hi`` found in the other (with the copy evidence of their unrepeated
-    text), and of it, the text a template only because of this pair; and
-    whether that shared text holds a prose line (None: not known)."""
-    x, y, pair_of, n = e["x"], e["y"], e["pair_of"], len(p["lo"])
-    # When judging the pair (d, e), a block that is a template only
-    # because d and e are not copies is put back: otherwise a passage two
-    # copies share, once flagged, could never make them copies again.
-    template, forced, votes = rounds.template, rounds.forced, rounds.votes
-    because_of_pair = template[x] & ~forced[x] & (votes[entries.cluster[x]] - (0 if own is None else own) == 0)
-    counted = ~template[x] | because_of_pair
-    prose = None
-    if entries.prose is not None:
-        prose = np.bincount(pair_of, weights=counted & (entries.prose[x] | entries.prose[y]), minlength=n) > 0
-    return (
-        np.bincount(pair_of, weights=entries.weight[x] * counted, minlength=n) + p["loose_lo"],
-        np.bincount(pair_of, weights=entries.weight[y] * counted, minlength=n) + p["loose_hi"],
-        np.bincount(pair_of, weights=entries.weight[x] * because_of_pair, minlength=n),
-        np.bincount(pair_of, weights=entries.weight[y] * because_of_pair, minlength=n),
-        prose,
-    )
-
-
-def _count_votes(pairs: PairShards, entries: Entries, rounds: Rounds, inside: sparse.csr_matrix, task: Task) -> None:
-    """Each class's votes against copying (into ``rounds.votes`` and
-    ``rounds.bad``): its entry pairs that are evidence and whose documents
-    are neither copies nor both lie in one document."""
-    rounds.votes = np.zeros(entries.n_clusters, dtype=np.int64)
-    for k, (e, p) in enumerate(pairs):
-        # Whether lo and hi lie in one document, for these pairs only:
-        # inside @ inside.T has a row per pair of copies, the square of a
-        # large group of copies.
-        both_inside = row_products(inside, inside, p["lo"], p["hi"]) > 0
-        rounds.bad[k] = ~(rounds.is_copy[k] | both_inside)[e["pair_of"]] & e["evidence"]
-        rounds.votes += np.bincount(entries.cluster[e["x"][rounds.bad[k]]], minlength=entries.n_clusters)
-        task.advance()
 
 
 # --- 4. verdicts and 5. back to blocks -------------------------------------------------

@@ -130,24 +130,25 @@ class CopyEvidence:
                 found = lone[start : start + SHARE_ROWS] @ in_docs
                 return np.where(d == e, own[d], _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs))
 
-            def product(start: int, lone=lone, in_docs=in_docs, own=own) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            def asked(start: int, code: np.ndarray, lone=lone, in_docs=in_docs, own=own) -> tuple[np.ndarray, np.ndarray]:
                 found = lone[start : start + self.rows] @ in_docs
-                found.sort_indices()
-                return _with_own(found.indptr, found.indices, found.data, own, start)
+                return _asked(found.indptr, found.indices, found.data, own, start, code, self.n_docs)
 
-            part.product = product
+            part.asked = asked
             yield part
             # Gone before the next shard's are made (the caller lets go of its own).
-            del part, product, lone, in_docs, own
+            del part, asked, lone, in_docs, own
 
-    def products(self) -> Iterator[Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]]]:
-        """:meth:`passes` as the products themselves: for each shard,
-        ``product(start)``, the entries ``(d, e, value)`` (distinct, sorted
-        by ``d`` then ``e``, value > 0) of the shard's evidence for documents ``d`` in the slice of
-        :attr:`rows` from ``start``, every other document ``e``: what
-        ``part`` reads. A pair not among them has none of the shard's."""
+    def products(self) -> Iterator[Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]]]:
+        """:meth:`passes` as questions put to the products: for each shard,
+        ``asked(start, code)``, where ``code`` is the pairs asked about,
+        ``d * n_docs + e`` sorted, every ``d`` in the slice of :attr:`rows`
+        documents from ``start``; it gives the pairs the shard's product
+        holds (their rows in ``code``, ascending) and the shard's evidence
+        for each: the floats ``part`` reads. A pair not among them has none
+        of the shard's."""
         for part in self.passes():
-            yield part.product
+            yield part.asked
 
     def __call__(self, d: np.ndarray, e: np.ndarray) -> np.ndarray:
         """The evidence for pairs ``(d, e)`` all at once (:meth:`passes` for many pairs)."""
@@ -204,34 +205,42 @@ def _row_sums(indptr, data):  # pragma: no cover - numba
     return out
 
 
-@njit(cache=True)
-def _with_own(indptr, indices, data, own, start):  # pragma: no cover - numba
-    """The entries ``(d, e, value)`` of a slice's product (rows from
-    ``start``, sorted columns), by row then column, each row's own pair
-    ``(d, d)`` given ``own[d]`` (where positive) in place of what the
-    product found for it."""
-    n = len(indices) + len(indptr) - 1
-    d_out = np.empty(n, np.int64)
-    e_out = np.empty(n, np.int64)
-    v_out = np.empty(n, np.float64)
-    m = 0
-    for r in range(len(indptr) - 1):
-        d = start + r
-        placed = own[d] <= 0
+@njit(cache=True, nogil=True)
+def _asked(indptr, indices, data, own, start, code, n_docs):  # pragma: no cover - numba
+    """The queries ``code`` (``d * n_docs + e``, sorted) that a slice's
+    product (CSR rows from ``start``, columns in any order) holds, as their
+    rows in ``code`` and the product's values; a document's own pair
+    ``(d, d)`` is ``own[d]`` where positive, not the product's.
+
+    Each row asked about is spread once into a dense row and read a query
+    at a time: no sorting of the product, no search of the queries (a
+    product holds a few pairs for every hundred asked). Rows no query asks
+    about are never read."""
+    rows = np.empty(len(code), dtype=np.int64)
+    values = np.empty(len(code), dtype=np.float64)
+    dense = np.zeros(n_docs, dtype=np.float64)
+    held = np.zeros(n_docs, dtype=np.bool_)
+    m, q = 0, 0
+    while q < len(code):
+        d = code[q] // n_docs
+        r = d - start
         for k in range(indptr[r], indptr[r + 1]):
-            e = indices[k]
+            dense[indices[k]] += data[k]
+            held[indices[k]] = True
+        while q < len(code) and code[q] // n_docs == d:
+            e = code[q] - d * n_docs
             if e == d:
-                continue
-            if e > d and not placed:
-                d_out[m], e_out[m], v_out[m] = d, d, own[d]
+                if own[d] > 0:
+                    rows[m], values[m] = q, own[d]
+                    m += 1
+            elif held[e]:
+                rows[m], values[m] = q, dense[e]
                 m += 1
-                placed = True
-            d_out[m], e_out[m], v_out[m] = d, e, data[k]
-            m += 1
-        if not placed:
-            d_out[m], e_out[m], v_out[m] = d, d, own[d]
-            m += 1
-    return d_out[:m].copy(), e_out[:m].copy(), v_out[:m].copy()
+            q += 1
+        for k in range(indptr[r], indptr[r + 1]):
+            dense[indices[k]] = 0.0
+            held[indices[k]] = False
+    return rows[:m].copy(), values[:m].copy()
 
 
 @njit(cache=True)

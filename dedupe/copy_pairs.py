@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-from numba import njit
 
 from .arrays import group_by, run_starts, unique_inverse
 from .executor import Exchange, in_memory
@@ -151,39 +150,48 @@ class PairShards:
                     shard = np.searchsorted(self._offsets, at // 2, side="right") - 1
                     for s, idx in group_by(shard, self.n):
                         self._loose.put(s, at=at[idx], total=total[idx])
+        # Each shard's evidence beside its document pairs, once: the rounds
+        # read the shards over and over.
+        for s in range(self.n):
+            docs = self._docs.load(s)
+            docs["loose_lo"], docs["loose_hi"] = self._evidence(s)
+            self._docs.replace(s, **docs)
+        self._loose.close()
 
     def _sum_products(self, loose, queries, sums, progress: Progress) -> None:
-        """The copy evidence of every query, from ``loose.products()`` (the
-        entries of each shard's product, slice by slice: a few for every
-        hundred pairs asked): each entry finds the queries that ask for it
-        in the slice's sorted codes, and each query's total adds its
-        entries in pass order, from 0 (``np.add.at``), as the passes'
-        running sums do (a pass with no entry for a pair adds 0 to it)."""
-        n_docs, slice_rows = self._n_docs, max(getattr(loose, "rows", self._n_docs), 1)
+        """The copy evidence of every query, from ``loose.products()`` (each
+        shard's product asked, slice by slice, for the slice's sorted
+        codes: it holds a few for every hundred pairs asked): each query's
+        total adds what the passes found for it in pass order, from 0
+        (``np.add.at``), as the passes' running sums do (a pass with no
+        entry for a pair adds 0 to it)."""
+        slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
         n_passes = getattr(loose, "n_passes", 1)
         # ``loose.threads`` slices at a time (the sparse products let go of
         # the GIL), their entries kept in the order one at a time keeps them.
         threads = max(int(getattr(loose, "threads", 1)), 1)
 
-        def asked(product, k: int, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            d, e, value = product(k * slice_rows)
-            return _asked(code, d * n_docs + e, value)
-
-        def calls(product) -> Iterator[tuple]:
+        def calls(asked) -> Iterator[tuple]:
             for k in range(queries.n):
                 code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
-                yield (k, asked, (product, k, code)) if code is not None else (k, None, ())
+                yield (k, asked, (k * slice_rows, code)) if code is not None else (k, None, ())
 
+        # The entries found are read once, at the end: on a corpus whose
+        # queries went to disk they go there at once, not into the memory
+        # the passes' matrices need (at a million pages they filled the
+        # shards' share of the budget, some 25 MB a pass, at the run's high).
+        if queries.on_disk:
+            sums.to_disk()
         # A pass at a time: its last products are taken, and the pass let
         # go of, before the next pass's matrices are made.
         passes = iter(loose.products())
         with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
-            while (product := next(passes, None)) is not None:
-                for k, found in in_order(calls(product), threads):
+            while (asked := next(passes, None)) is not None:
+                for k, found in in_order(calls(asked), threads):
                     if found is not None and len(found[0]):
                         sums.put(k, row=found[0], value=found[1])
                     task.advance()
-                del product
+                del asked
         for k in range(queries.n):
             q = queries.load(k)
             if q:
@@ -204,9 +212,7 @@ class PairShards:
 
     def __iter__(self) -> Iterator[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
         for s in range(self.n):
-            docs = self._docs.load(s)
-            docs["loose_lo"], docs["loose_hi"] = self._evidence(s)
-            yield self._entries.load(s), docs
+            yield self._entries.load(s), self._docs.load(s)
 
     def close(self) -> None:
         for shards in (self._added, self._entries, self._docs, self._loose):
@@ -217,38 +223,3 @@ class PairShards:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@njit(cache=True)
-def _asked(code, found, value):
-    """The queries (rows of the sorted ``code``, repeats too) that ask for
-    an entry of the sorted, distinct ``found``, and that entry's value: one
-    walk down both, galloping over the queries (a slice's product holds a
-    few pairs for every hundred asked: a step per query reads them all, a
-    search per entry from the start reads them all over)."""
-    rows = np.empty(len(code), dtype=np.int64)
-    values = np.empty(len(code), dtype=np.float64)
-    n, j = 0, 0
-    for i in range(len(found)):
-        f = found[i]
-        # Galloping from where the last entry's queries ended: the first
-        # query not below f, in about log(distance) reads.
-        step = 1
-        while j + step < len(code) and code[j + step] < f:
-            j += step
-            step *= 2
-        hi = min(j + step, len(code))
-        while j < hi and code[j] < f:
-            mid = (j + hi) // 2
-            if code[mid] < f:
-                j = mid + 1
-            else:
-                hi = mid
-        k = j
-        while k < len(code) and code[k] == f:
-            rows[n] = k
-            values[n] = value[i]
-            n += 1
-            k += 1
-    return rows[:n].copy(), values[:n].copy()
-

@@ -110,9 +110,10 @@ def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypat
 
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
 def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill_rows):
-    """A shard's product pairs documents through the n-grams that several
-    documents hold, and gives each document's own pair (d, d) its row's
-    sum: the entries and floats of the whole product of its rows."""
+    """A shard's product, asked about pairs (sorted codes, repeats too),
+    finds those the whole product of its rows holds, with its floats: it
+    pairs documents through the n-grams that several documents hold, and
+    gives each document's own pair (d, d) its row's sum."""
     from scipy import sparse
 
     monkeypatch.setattr(verify, "MAX_DF", 4)
@@ -146,11 +147,16 @@ def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill
             in_docs = sparse.csr_matrix((np.ones(int(first.sum())), (gram[first], document[owner[first]])), shape=shape[::-1])
             for start in range(0, n_docs, evidence.rows):
                 found = (lone[start : start + evidence.rows] @ in_docs).tocoo()
-                order = np.lexsort((found.col, found.row))
-                d, e, value = product(start)
-                assert np.array_equal(d, found.row[order] + start) and np.array_equal(e, found.col[order])
-                assert value.tobytes() == found.data[order].tobytes()
-                own += int((d == e).sum())
+                entries = {(int(d) + start) * n_docs + int(e): v for d, e, v in zip(found.row, found.col, found.data)}
+                # Every pair of the slice asked (some twice, some not at all), sorted.
+                d = np.repeat(np.arange(start, min(start + evidence.rows, n_docs)), n_docs)
+                code = d * n_docs + np.tile(np.arange(n_docs), len(d) // n_docs)
+                code = np.sort(np.r_[code[rng.random(len(code)) < 0.8], code[::3]])
+                rows, value = product(start, code)
+                want = [q for q, c in enumerate(code.tolist()) if c in entries]
+                assert rows.tolist() == want and len(want) < len(code)
+                assert value.tobytes() == np.array([entries[c] for c in code[want].tolist()]).tobytes()
+                own += int((code[rows] // n_docs == code[rows] % n_docs).sum())
         assert own > 0
     finally:
         evidence.close()

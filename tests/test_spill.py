@@ -46,6 +46,26 @@ def test_spilled_rows_are_gathered_into_few_files(tmp_path, monkeypatch):
     assert spill.held() == 0 and not list(tmp_path.rglob("*.npy"))
 
 
+def test_shards_sent_to_disk_keep_what_they_held_and_hold_at_most_a_flush_in_memory(tmp_path, monkeypatch):
+    """to_disk() spills shards under no budget pressure (rows read once, at
+    the end): what they held and what comes after go to files, memory keeps
+    at most a gathered flush per shard, and every row loads in order."""
+    monkeypatch.setattr(spill, "FLUSH_BYTES", 160)
+    with Shards(3, tmp_path) as shards:
+        shards.put(0, row=np.arange(4), value=np.ones(4))
+        assert not shards.on_disk and spill.held() == 64
+        shards.to_disk()
+        assert shards.on_disk and spill.held() == 0 and list(tmp_path.rglob("*.npy"))
+        for i in range(50):
+            shards.put(i % 3, row=np.array([i]), value=np.array([i / 2]))
+            assert spill.held() <= 3 * 160
+        shards.to_disk()  # again: nothing changes
+        got = [shards.load(s) for s in range(3)]
+    assert got[0]["row"].tolist() == [0, 1, 2, 3] + list(range(0, 50, 3))
+    assert got[2]["value"].tolist() == [i / 2 for i in range(2, 50, 3)]
+    assert spill.held() == 0 and not list(tmp_path.rglob("*.npy"))
+
+
 def test_a_running_total_replaced_pass_after_pass_counts_its_rows_once(tmp_path):
     """A shard's rows replaced (a running total) are its rows once against
     the row budget: a hundred passes over 10 rows stay in memory under a

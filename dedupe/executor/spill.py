@@ -202,6 +202,19 @@ class Shards:
         self._account(_nbytes(part))
         self._parts[s].append(part)
 
+    @property
+    def on_disk(self) -> bool:
+        """Whether the shards have gone to disk (rows added now are written there)."""
+        return self._dir is not None and self._spill_rows != float("inf")
+
+    def to_disk(self) -> None:
+        """Send the shards to disk now, whatever they hold: for rows that are
+        read once, at the end, beside a step that needs the memory while
+        they come in (what it held goes too; with no folder to write in,
+        they stay in memory, as on any spill)."""
+        if self._dir is None and self._spill_rows != float("inf"):
+            self._spill()
+
     def _flush_bytes(self) -> int:
         # Nothing gathered when told to keep no rows in memory; less under a small budget.
         return 0 if self._spill_rows == 0 else min(FLUSH_BYTES, SPILL_BYTES // 64)

@@ -18,7 +18,7 @@ Everything per pair is made and kept in Spark:
   kept partitioned by document pair. A round is two maps over them, as the
   local rounds are two passes over the shards. The first judges each
   partition's document pairs by the local code
-  (:func:`dedupe.boilerplate._copies`, its rows sorted as the local shards
+  (:func:`dedupe.fixed_point.judge_shard`, its rows sorted as the local shards
   hold them, so every float sum is added in the local order, to the bit)
   and gives the driver the pairs that are copies and which way one lies in
   the other (a few rows: copies are what the verdicts collect anyway). The
@@ -56,9 +56,8 @@ from pyspark import StorageLevel  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from ...boilerplate import (  # noqa: E402
-    _MAX_ROUNDS, Decision, Entries, Rounds, _copies, _decision, _entries, _known_entries, _sites,
-)
+from ...boilerplate import Decision, Entries, _decision, _entries, _sites  # noqa: E402
+from ...fixed_point import MAX_ROUNDS, Rounds, judge_shard, known_entries  # noqa: E402
 from ...config import BoilerplateConfig  # noqa: E402
 from ...verify import row_products  # noqa: E402
 from ...progress import Progress, as_progress  # noqa: E402
@@ -113,9 +112,9 @@ def decide(
     size = entries.size
     eligible = ((size >= 2) & (size >= config.min_documents))[entries.cluster]
     forced = (size > config.copy_check_limit)[entries.cluster] & eligible
-    known_entries = _known_entries(entries, live, in_known)
-    if known_entries is not None:
-        forced = forced | known_entries
+    known_forced = known_entries(entries, live, in_known)
+    if known_forced is not None:
+        forced = forced | known_forced
     # What the executors' judging reads of the entries: no per-block array.
     slim = Entries(
         entries.cluster, entries.doc, entries.weight, entries.size, n_docs, np.zeros(0, np.int64),
@@ -226,7 +225,7 @@ def _sorted_shard(table: pa.Table, names: tuple) -> tuple[dict, dict, np.ndarray
 
 def _judge(static, state):
     """The first map of a round: each partition's document pairs judged by
-    the local :func:`dedupe.boilerplate._copies` (:data:`COPIES_SCHEMA`: the copies)."""
+    the local :func:`dedupe.fixed_point.judge_shard` (:data:`COPIES_SCHEMA`: the copies)."""
 
     def judge(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         got = [b for b in batches if b.num_rows]
@@ -240,7 +239,7 @@ def _judge(static, state):
         # The entry pair's own vote of last round: a class with one vote, this pair's.
         own = _own(sole, entries.cluster[e["x"]], e["x"], e["y"])
         rounds = Rounds(forced, template, votes, [], [])
-        is_copy, in_hi, in_lo = _copies(e, p, own, entries, rounds, kept, config)
+        is_copy, in_hi, in_lo = judge_shard(e, p, own, entries, rounds, kept, config)
         yield pa.RecordBatch.from_arrays(
             [pa.array(p["lo"][is_copy]), pa.array(p["hi"][is_copy]), pa.array(in_hi[is_copy]), pa.array(in_lo[is_copy])],
             schema=_COPIES_TYPE,
@@ -293,7 +292,7 @@ def _settle(
     spark: SparkSession, pairs: DataFrame, entries: Entries, forced: np.ndarray, eligible: np.ndarray, static,
     shipped: list, progress: Progress,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`dedupe.boilerplate._settle`'s rounds: which entries are
+    """:func:`dedupe.fixed_point.settle`'s rounds: which entries are
     templates, and the document pairs the last round judged copies ((n, 2), sorted)."""
     n_clusters, n_docs = entries.n_clusters, entries.n_docs
     total = np.bincount(entries.doc, weights=entries.weight, minlength=n_docs)
@@ -302,7 +301,7 @@ def _settle(
     sole = (np.zeros(0, np.int64),) * 3
     copied = np.zeros((0, 2), dtype=np.int64)
     context = spark.sparkContext
-    for number in range(1, _MAX_ROUNDS + 1):
+    for number in range(1, MAX_ROUNDS + 1):
         with progress.stage(f"boilerplate · round {number}", 2, "steps") as task:
             kept = total - np.bincount(entries.doc, weights=entries.weight * template, minlength=n_docs)
             state = context.broadcast((template, votes, sole, kept))
