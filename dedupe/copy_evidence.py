@@ -131,8 +131,7 @@ class CopyEvidence:
                 return np.where(d == e, own[d], _sample(found.indptr, found.indices, found.data, d - start, e, self.n_docs))
 
             def asked(start: int, code: np.ndarray, lone=lone, in_docs=in_docs, own=own) -> tuple[np.ndarray, np.ndarray]:
-                found = lone[start : start + self.rows] @ in_docs
-                return _asked(found.indptr, found.indices, found.data, own, start, code, self.n_docs)
+                return _asked(lone.indptr, lone.indices, lone.data, in_docs.indptr, in_docs.indices, own, code, self.n_docs)
 
             part.asked = asked
             yield part
@@ -206,40 +205,53 @@ def _row_sums(indptr, data):  # pragma: no cover - numba
 
 
 @njit(cache=True, nogil=True)
-def _asked(indptr, indices, data, own, start, code, n_docs):  # pragma: no cover - numba
-    """The queries ``code`` (``d * n_docs + e``, sorted) that a slice's
-    product (CSR rows from ``start``, columns in any order) holds, as their
-    rows in ``code`` and the product's values; a document's own pair
-    ``(d, d)`` is ``own[d]`` where positive, not the product's.
+def _asked(lone_ptr, lone_col, lone_val, in_ptr, in_col, own, code, n_docs):  # pragma: no cover - numba
+    """The queries ``code`` (``d * n_docs + e``, sorted) that the product
+    ``lone @ in_docs`` holds, as their rows in ``code`` and its values (a
+    document's own pair ``(d, d)``: ``own[d]`` where positive, not the
+    product's); ``lone`` and ``in_docs`` in canonical CSR (their
+    ``indptr``, ``indices``, ``data``; every value of ``in_docs`` is 1).
 
-    Each row asked about is spread once into a dense row and read a query
-    at a time: no sorting of the product, no search of the queries (a
-    product holds a few pairs for every hundred asked). Rows no query asks
-    about are never read."""
+    Only the rows asked about are multiplied, each as scipy multiplies a
+    row (SMMP: for each of its entries in order, the other matrix's row
+    added into a dense row, from 0; an entry held where the sum is not 0),
+    so the values are the product's to the bit; the dense row is then read
+    a query at a time. No product is made, sorted or searched (it holds a
+    few pairs for every hundred asked, and most of its rows are asked
+    nothing)."""
     rows = np.empty(len(code), dtype=np.int64)
     values = np.empty(len(code), dtype=np.float64)
     dense = np.zeros(n_docs, dtype=np.float64)
     held = np.zeros(n_docs, dtype=np.bool_)
+    touched = np.empty(n_docs, dtype=np.int64)
     m, q = 0, 0
     while q < len(code):
         d = code[q] // n_docs
-        r = d - start
-        for k in range(indptr[r], indptr[r + 1]):
-            dense[indices[k]] += data[k]
-            held[indices[k]] = True
-        while q < len(code) and code[q] // n_docs == d:
-            e = code[q] - d * n_docs
+        n_touched = 0
+        for jj in range(lone_ptr[d], lone_ptr[d + 1]):
+            v = lone_val[jj]  # (times in_docs' 1: v itself)
+            g = lone_col[jj]
+            for kk in range(in_ptr[g], in_ptr[g + 1]):
+                e = in_col[kk]
+                if not held[e]:
+                    held[e] = True
+                    touched[n_touched] = e
+                    n_touched += 1
+                dense[e] += v
+        first, end = d * n_docs, (d + 1) * n_docs  # (d's codes: no division a query)
+        while q < len(code) and code[q] < end:
+            e = code[q] - first
             if e == d:
                 if own[d] > 0:
                     rows[m], values[m] = q, own[d]
                     m += 1
-            elif held[e]:
+            elif dense[e] != 0.0:
                 rows[m], values[m] = q, dense[e]
                 m += 1
             q += 1
-        for k in range(indptr[r], indptr[r + 1]):
-            dense[indices[k]] = 0.0
-            held[indices[k]] = False
+        for t in range(n_touched):
+            dense[touched[t]] = 0.0
+            held[touched[t]] = False
     return rows[:m].copy(), values[:m].copy()
 
 

@@ -173,7 +173,8 @@ class PairShards:
 
         def calls(asked) -> Iterator[tuple]:
             for k in range(queries.n):
-                code = queries.load(k, ("code",)).get("code")  # (read for every pass: the one column used)
+                # Read for every pass (the one column used): mapped, not copied.
+                code = queries.load(k, ("code",), mapped=True).get("code")
                 yield (k, asked, (k * slice_rows, code)) if code is not None else (k, None, ())
 
         # The entries found are read once, at the end: on a corpus whose

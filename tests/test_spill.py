@@ -18,6 +18,9 @@ def test_rows_meet_in_their_key_s_shard_in_the_order_added(tmp_path, spill_rows)
         shards.put(3, key=np.array([7], np.uint64), chunk=np.array([99]), value=np.array([-1]))
         got = [shards.load(s) for s in range(4)]
         on_disk = list(tmp_path.rglob("*.npy"))
+        for s in range(4):  # mapped where a shard is one file a column: the same rows
+            mapped = shards.load(s, ("key", "value"), mapped=True)
+            assert set(mapped) == {"key", "value"} and all(np.array_equal(mapped[c], got[s][c]) for c in mapped)
     assert (len(on_disk) > 0) == (spill_rows < 100)
     assert not list(tmp_path.rglob("*.npy"))  # removed on close
     for s, rows in enumerate(got):
@@ -214,3 +217,16 @@ def test_a_shard_of_many_parts_loads_as_their_concatenation(tmp_path, monkeypatc
         want = np.concatenate([p[name] for p in parts])
         assert got[name].dtype == want.dtype and got[name].shape == want.shape
         assert np.array_equal(got[name], want)
+
+
+def test_a_shard_of_one_file_loads_mapped_when_asked(tmp_path):
+    """load(mapped=True) gives a one-part shard on disk as its file mapped
+    (the same rows, not copied); rows held in memory come as they are."""
+    with Shards(2, tmp_path, spill_rows=0) as shards:
+        shards.put(0, code=np.arange(10, dtype=np.int64) * 3, other=np.ones(10))
+        mapped = shards.load(0, ("code",), mapped=True)
+        assert list(mapped) == ["code"] and isinstance(mapped["code"], np.memmap)
+        assert mapped["code"].tolist() == list(range(0, 30, 3))
+    with Shards(2, tmp_path) as shards:
+        shards.put(1, code=np.arange(4))
+        assert not isinstance(shards.load(1, mapped=True)["code"], np.memmap)

@@ -253,16 +253,20 @@ class Shards:
         self._parts[s] = []
         self.put(s, **columns)
 
-    def load(self, s: int, columns: Optional[tuple[str, ...]] = None) -> dict[str, np.ndarray]:
+    def load(self, s: int, columns: Optional[tuple[str, ...]] = None, mapped: bool = False) -> dict[str, np.ndarray]:
         """Every row of shard ``s``, in the order added (no columns when it
         has none): every column, or those named in ``columns`` (only they
-        are read back from disk).
+        are read back from disk). ``mapped``: a shard of one part on disk
+        is given as its files mapped read-only, not read (for rows read
+        once, in order, by compiled code: the pages are not copied).
 
         A shard of many parts is read a column at a time into one array of
         its whole length, each part's file mapped and copied in its place:
         what it holds beside the rows is one part, not a second copy of the
         shard (a list of the parts read, then concatenated)."""
         parts = self._parts[s] + self._pending[s]
+        if len(parts) == 1 and mapped and not isinstance(parts[0], dict):
+            return {name: self._column(parts[0], name) for name in parts[0][1] if columns is None or name in columns}
         if len(parts) <= 1:
             return self._read(parts[0], columns) if parts else {}
         names = [n for n in (parts[0] if isinstance(parts[0], dict) else parts[0][1]) if columns is None or n in columns]
