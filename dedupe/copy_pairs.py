@@ -167,8 +167,8 @@ class PairShards:
         entry for a pair adds 0 to it)."""
         slice_rows = max(getattr(loose, "rows", self._n_docs), 1)
         n_passes = getattr(loose, "n_passes", 1)
-        # ``loose.threads`` slices at a time (the sparse products let go of
-        # the GIL), their entries kept in the order one at a time keeps them.
+        # ``loose.threads`` slices at a time (the compiled products let go
+        # of the GIL), their entries kept in the order one at a time keeps them.
         threads = max(int(getattr(loose, "threads", 1)), 1)
 
         def calls(asked) -> Iterator[tuple]:
