@@ -64,11 +64,13 @@ def mount_tmpfs():
 
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``)
-    the tests that use the Spark session run in one worker: one JVM,
-    started once, while the other workers take the rest."""
+    the tests of a module that use the Spark session run in one worker, a
+    module at a time: each worker starts its JVM once (the session fixture),
+    and the Spark modules, most of the suite's time, are shared among the
+    workers (all of them in one worker left the other idle for half the run)."""
     for item in items:
         if "spark" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("spark"))
+            item.add_marker(pytest.mark.xdist_group(f"spark-{item.module.__name__}"))
 
 
 @pytest.fixture(scope="session")

@@ -93,28 +93,19 @@ def seven(tmp_path_factory) -> tuple[Path, Path]:
     return corpus, folder
 
 
-def test_seven_files_with_the_decision_in_the_executors(spark, seven, tmp_path, monkeypatch):
-    """Seven files (seven input partitions; ids from file and row), and
+def test_seven_files_in_another_order_with_the_decision_in_the_executors(spark, seven, tmp_path, monkeypatch):
+    """The seven files (seven input partitions; ids from file and row)
+    renamed, so that a folder lists them in reverse, and
     ``spark.dedupe.driverDecisionPairs=0``: the boilerplate decision's pairs
-    and rounds in the executors; the same bytes as locally."""
-    from dedupe.backends.spark.decide import DRIVER_PAIRS
-
-    corpus, local = seven
-    calls = in_executors(monkeypatch)
-    spark.conf.set(DRIVER_PAIRS, "0")
-    try:
-        dedupe.clean([corpus], tmp_path / "out", report=tmp_path / "report.json", backend="spark", block_model="none")
-    finally:
-        spark.conf.unset(DRIVER_PAIRS)
-    assert calls == [1] and files_of(tmp_path) == files_of(local)
-
-
-def test_the_order_of_the_files_changes_no_choice(spark, seven, tmp_path):
-    """The seven files renamed, so that a folder lists them in reverse: on
-    Spark, each record the same bytes (by id) and the report the same as the
-    local run's on the first order, but for what is in input order by design
-    (:func:`test_properties._in_its_own_order`): ties go by id on Spark too."""
+    and rounds in the executors. Each record the same bytes (by id), and the
+    report the same as the local run's on the first order, but for what is
+    in input order by design (:func:`test_properties._in_its_own_order`):
+    ties go by id on Spark too. (One Spark run for both: a run costs a
+    minute here whatever its size; the same bytes from several files:
+    ``test_spark_remote``.)"""
     from test_properties import _in_its_own_order, _records_by_id
+
+    from dedupe.backends.spark.decide import DRIVER_PAIRS
 
     corpus, local = seven
     files = sorted(corpus.glob("*.jsonl"))
@@ -122,7 +113,14 @@ def test_the_order_of_the_files_changes_no_choice(spark, seven, tmp_path):
     renamed.mkdir()
     for i, path in enumerate(files):
         (renamed / f"part-{len(files) - i}.jsonl").write_bytes(path.read_bytes())
-    on_spark = dedupe.clean([renamed], tmp_path / "out", report=tmp_path / "report.json", backend="spark", block_model="none")
+    calls = in_executors(monkeypatch)
+    spark.conf.set(DRIVER_PAIRS, "0")
+    try:
+        on_spark = dedupe.clean([renamed], tmp_path / "out", report=tmp_path / "report.json", backend="spark",
+                                block_model="none")
+    finally:
+        spark.conf.unset(DRIVER_PAIRS)
+    assert calls == [1]
     assert _records_by_id(local / "out") == _records_by_id(tmp_path / "out")
     reports = [json.loads((folder / "report.json").read_bytes()) for folder in (local, tmp_path)]
     assert [d["id"] for d in reports[0]["documents"]] != [d["id"] for d in reports[1]["documents"]]

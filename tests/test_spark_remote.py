@@ -28,9 +28,10 @@ endpoint, s3, crawl = test_remote.endpoint, test_remote.s3, test_remote.crawl
 
 
 def test_s3_in_and_out_gives_the_local_backends_bytes(spark, s3, crawl, tmp_path):
-    """The local backend from S3 to S3 is the reference; on Spark, a local
-    folder cleaned to S3, and the S3 corpus cleaned to a local folder (its
-    report to S3): the same cleaned files and the same report."""
+    """The local backend from S3 to S3 is the reference; on Spark, the S3
+    corpus cleaned to S3 (its report too): the same cleaned files and the
+    same report. (A Spark run costs a minute here whatever its size: one
+    run both reads and writes the object store.)"""
     corpus = tmp_path / "crawl"
     shutil.copytree(crawl, corpus)
     generated_corpus(corpus / "generated", 400, 150, seed=5)  # templates and syndication across three files
@@ -43,13 +44,10 @@ def test_s3_in_and_out_gives_the_local_backends_bytes(spark, s3, crawl, tmp_path
     assert {"three_sites.jsonl", "shards/three.jsonl.gz", "shards/two_sites.parquet"} <= set(local)
     assert sum(name.startswith("generated/") for name in local) == 3
 
-    to_s3 = dedupe.clean([corpus], "s3://bucket/spark/", backend="spark", **rule)
-    assert all(isinstance(w, str) and w.startswith("s3://bucket/spark/") for w in to_s3.written)
+    on_spark = dedupe.clean(["s3://bucket/crawl/"], "s3://bucket/spark/", report="s3://bucket/reports/spark.json",
+                            backend="spark", **rule)
+    assert all(isinstance(w, str) and w.startswith("s3://bucket/spark/") for w in on_spark.written)
     assert _files(s3, "s3://bucket/spark/") == local
-
-    dedupe.clean(["s3://bucket/crawl/"], tmp_path / "from-s3", report="s3://bucket/reports/spark.json", backend="spark", **rule)
-    got = {p.relative_to(tmp_path / "from-s3").as_posix(): p.read_bytes() for p in (tmp_path / "from-s3").rglob("*") if p.is_file()}
-    assert got == local
     report = s3.cat_file("bucket/reports/local.json")
     assert s3.cat_file("bucket/reports/spark.json") == report
     summary = json.loads(report)["summary"]
