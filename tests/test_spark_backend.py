@@ -21,16 +21,6 @@ def files_of(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def clean_both(inputs, tmp_path: Path, **options) -> tuple[dict, dict]:
-    """The outputs (every file written, the JSON report among them) of a local and a Spark run."""
-    out = {}
-    for backend in ("local", "spark"):
-        folder = tmp_path / backend
-        dedupe.clean(inputs, folder / "out", report=folder / "report.json", backend=backend, **options)
-        out[backend] = files_of(folder)
-    return out["local"], out["spark"]
-
-
 def generated(folder: Path, pages: int, shard_pages: int) -> Path:
     return generated_corpus(folder, pages, shard_pages, seed=3)
 
@@ -61,25 +51,37 @@ def in_executors(monkeypatch) -> list:
 
 
 def test_generated_corpus_with_syndication_and_templates(spark, corpus, tmp_path, monkeypatch):
-    """The defaults (the block model among them): its text features computed
-    in the executors (no text fetched by the model stage), the same bytes
-    as locally."""
+    """The defaults (the block model among them), the same bytes as locally,
+    and the corpus kept in Spark: until the report, no stage brings a text
+    to the driver (the model's text features are computed in the
+    executors), and no local store of documents is written; the report
+    fetches what it quotes."""
+    from dedupe import store as stores
     from dedupe.backends.spark.documents import SparkDocuments
 
+    local = tmp_path / "local"
+    dedupe.clean([corpus], local / "out", report=local / "report.json", backend="local")
     calls = in_executors(monkeypatch)
-    stage, fetched_in = ["?"], []
+    stage, fetched_in, appended = ["?"], [], []
     fetch = SparkDocuments.fetch
     monkeypatch.setattr(SparkDocuments, "fetch", lambda self, frame: fetched_in.append(stage[0]) or fetch(self, frame))
-    local, on_spark = clean_both([corpus], tmp_path, progress=lambda name, *_: stage.__setitem__(0, name))
-    assert on_spark == local
+    append = stores.DocumentStore.append
+    monkeypatch.setattr(stores.DocumentStore, "append", lambda self, d: appended.append(1) or append(self, d))
+    folder = tmp_path / "spark"
+    result = dedupe.clean([corpus], folder / "out", report=folder / "report.json", backend="spark",
+                          progress=lambda name, *_: stage.__setitem__(0, name))
+    assert files_of(folder) == files_of(local)
     assert not calls  # a small decision: on the driver (spark.dedupe.driverDecisionPairs)
+    documents = result.analysis.documents
+    assert isinstance(documents, SparkDocuments) and documents.path is None  # no texts file on the driver
+    assert not appended
     # Only the report reads texts (its JSON is written after the write stage, under its name).
-    assert fetched_in and set(fetched_in) <= {"report", "write"}
+    assert "report" in fetched_in and set(fetched_in) <= {"report", "write"}
     # What the corpus plants is found (else equal outputs would prove little).
-    summary = json.loads(local["report.json"])["summary"]
+    summary = json.loads((local / "report.json").read_bytes())["summary"]
     assert summary["templates"] > 10 and summary["syndication_clusters"] > 10 and summary["documents_cleaned"] > 500
     dedupe.clean([corpus], tmp_path / "rule" / "out", report=tmp_path / "rule" / "report.json", block_model="none")
-    assert (tmp_path / "rule" / "report.json").read_bytes() != local["report.json"]  # the model changed something
+    assert (tmp_path / "rule" / "report.json").read_bytes() != (local / "report.json").read_bytes()  # the model changed something
 
 
 @pytest.fixture(scope="module")

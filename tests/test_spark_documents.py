@@ -1,6 +1,6 @@
 """A Spark run's documents on the driver (:class:`SparkDocuments`): what a
-local store says of them, without their texts; and a Spark run that never
-brings the corpus to the driver.
+local store says of them, without their texts. (That a whole Spark run never
+brings the corpus to the driver: tests/test_spark_backend.py.)
 
 Every Spark call joins the one local session of the ``spark`` fixture.
 """
@@ -94,32 +94,3 @@ def test_spans_go_to_spark_as_numbers(spark, monkeypatch, slice_spans):
     got = sorted(frames.spans_frame(spark, spans).collect())
     assert [(r["doc"], [tuple(s) for s in r["spans"]]) for r in got] == list(enumerate(spans))
     assert frames.spans_frame(spark, Spans.of_counts(np.zeros((0, 2), np.int64), np.zeros(0, np.int64))).count() == 0
-
-
-def test_a_spark_run_keeps_the_texts_in_spark(spark, corpus, tmp_path, monkeypatch):
-    """Until the report, no stage brings a text to the driver, and no local
-    store is written; the report fetches what it quotes. The outputs are
-    the local run's (tests/test_spark_backend.py)."""
-    stage = ["?"]
-    fetched_in: list[str] = []
-    appended: list[int] = []
-    original = SparkDocuments.fetch
-
-    def spy(self, frame):
-        fetched_in.append(stage[0])
-        return original(self, frame)
-
-    monkeypatch.setattr(SparkDocuments, "fetch", spy)
-    append = stores.DocumentStore.append
-    monkeypatch.setattr(stores.DocumentStore, "append", lambda self, d: appended.append(1) or append(self, d))
-
-    def told(name, done, total):
-        stage[0] = name
-
-    result = dedupe.clean([corpus], tmp_path / "out", backend="spark", progress=told)
-    documents = result.analysis.documents
-    assert isinstance(documents, SparkDocuments) and documents.path is None  # no texts file on the driver
-    assert not appended
-    assert fetched_in and set(fetched_in) == {"report"}
-    summary = result.report.data["summary"]
-    assert summary["templates"] > 5 and summary["syndication_clusters"] > 5
