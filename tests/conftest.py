@@ -108,6 +108,12 @@ def spark(tmp_path_factory):
         .config("spark.ui.retainedJobs", "50")
         .config("spark.ui.retainedStages", "50")
         .config("spark.ui.retainedTasks", "1000")
+        # As in a session dedupe starts: workers forked with dedupe imported.
+        .config("spark.python.daemon.module", "dedupe.backends.spark.daemon")
+        # The JVM's quick compiler only: the suite's runs are small, and the
+        # optimising compiler's work never paid back (a five-page run: 63 s
+        # of CPU with it, 41 s without).
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("WARN")

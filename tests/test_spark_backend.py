@@ -6,6 +6,8 @@ spark-submit or a notebook started.
 """
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,25 @@ def test_a_session_started_on_a_local_master_shuffles_into_three_partitions_a_co
 
     assert [local_cores(m) for m in ("local", "local[7]", "local[3,2]", "local[x]")] == [1, 7, 3, 1]
     assert local_cores("local[*]") >= 1
+
+
+def test_the_worker_daemon_imports_the_executor_modules_before_it_forks():
+    pytest.importorskip("pyspark")
+    from dedupe.backends.spark.run import DAEMON_MODULE
+
+    key, module = DAEMON_MODULE
+    assert key == "spark.python.daemon.module"
+    # In a fresh interpreter (this one imported them already): preload()
+    # imports every module whose functions the stages send to the executors.
+    # (Every Spark test's session forks its workers from this daemon.)
+    probe = (
+        "import sys; from dedupe.backends.spark.daemon import EXECUTOR_MODULES, preload; preload(); "
+        "print(sorted(set(EXECUTOR_MODULES) - set(sys.modules)), 'pandas' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[] True"
+    sent = {p.stem for p in (Path(__file__).parents[1] / "dedupe" / "backends" / "spark").glob("*.py")
+            if "mapIn" in p.read_text() or "applyIn" in p.read_text()}
+    from dedupe.backends.spark.daemon import EXECUTOR_MODULES
+
+    assert {f"dedupe.backends.spark.{name}" for name in sent} <= set(EXECUTOR_MODULES)

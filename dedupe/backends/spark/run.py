@@ -89,6 +89,10 @@ STATUS_LIMITS = {
     "spark.ui.retainedStages": "100",
     "spark.ui.retainedTasks": "10000",
 }
+#: The worker daemon of a session dedupe starts (unless ``conf`` or
+#: spark-submit names one): PySpark's, with dedupe's executor-side modules
+#: imported before it forks its workers (:mod:`.daemon`).
+DAEMON_MODULE = ("spark.python.daemon.module", "dedupe.backends.spark.daemon")
 # Set by :func:`session` when dedupe chose the shuffle partitions.
 _SIZED = "spark.dedupe.sizeShufflePartitions"
 
@@ -310,7 +314,7 @@ def session(
             raise UsageError(f"a Spark session on {running_on} is running here: it cannot also run on {master}")
         return active, False
     builder = SparkSession.builder.appName("dedupe").config("spark.ui.showConsoleProgress", "false")
-    for key, value in STATUS_LIMITS.items():
+    for key, value in (*STATUS_LIMITS.items(), DAEMON_MODULE):
         if key not in (conf or {}) and not SparkConf().contains(key):
             builder = builder.config(key, value)
     for key, value in (conf or {}).items():
