@@ -171,11 +171,23 @@ def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> s
     they can pair two documents: those of one document (most of them) add
     to its own pair (d, d) alone, which is the sum of its row of ``lone``
     (each of d's rare n-grams is in d), added in the row's order as the
-    product adds it. Takes ``new_doc`` out of ``rows``."""
+    product adds it. Takes ``new_doc`` out of ``rows``.
+
+    The rows are sorted by (n-gram, owner) and owners are in document
+    order, so the entries kept (a document's first row of each n-gram) are
+    distinct and sorted by (n-gram, document): the canonical CSR is their
+    documents and the running count of n-grams, made here without scipy's
+    COO copies (what ``csr_matrix((1, (gram, doc)))`` makes of them)."""
     first = rows["rare"] & rows.pop("new_doc")
     shared = first & (np.bincount(rows["gram"][first], minlength=shape[1]) >= 2)[rows["gram"]]
-    grams, docs = rows["gram"][shared], document[rows["owner"][shared]]
-    return sparse.csr_matrix((np.ones(len(grams)), (grams, docs)), shape=shape[::-1])
+    grams = rows["gram"][shared]
+    dtype = _index_dtype(shape, len(grams))
+    indptr = np.zeros(shape[1] + 1, dtype=dtype)
+    np.cumsum(np.bincount(grams, minlength=shape[1]), out=indptr[1:])
+    docs = document[rows["owner"][shared]].astype(dtype, copy=False)
+    m = sparse.csr_matrix((np.ones(len(docs)), docs, indptr), shape=shape[::-1])
+    m.has_canonical_format = True
+    return m
 
 
 def _lone(
@@ -184,11 +196,57 @@ def _lone(
     """``lone`` of a shard's rows (:meth:`CopyEvidence.passes`): (document,
     n-gram), the weights of the document's blocks holding the rare n-gram,
     added in block order. Takes ``rare``, ``gram`` and ``owner`` out of
-    ``rows``."""
+    ``rows``.
+
+    One compiled pass counts each document's entries, a second fills them:
+    a document's rows of an n-gram are adjacent in the shard (sorted by
+    n-gram, then owner, in document order) and come in block order, and
+    its n-grams come ascending, so the matrix is canonical and every sum
+    is the one scipy's ``csr_matrix((w, (doc, gram)))`` makes (its COO
+    conversion keeps the rows' order and adds duplicates in it), without
+    that conversion's copies (the step was the run's memory high at a
+    million pages)."""
     counted = rows.pop("rare") & weighted[rows["owner"]]
-    col = rows.pop("gram")[counted]
-    of = rows.pop("owner")[counted]
-    return sparse.csr_matrix((per_gram[of], (document[of], col)), shape=shape)
+    gram, owner = rows.pop("gram"), rows.pop("owner")
+    indptr = np.zeros(shape[0] + 1, dtype=_index_dtype(shape, len(gram)))
+    indices, data = _lone_csr(gram, owner, counted, document, per_gram, indptr)
+    m = sparse.csr_matrix((data, indices, indptr), shape=shape)
+    m.has_canonical_format = True
+    return m
+
+
+def _index_dtype(shape: tuple[int, int], nnz: int) -> type:
+    """The index type scipy gives a CSR matrix of this shape and size."""
+    return np.int32 if max(*shape, nnz) < 2**31 else np.int64
+
+
+@njit(cache=True, nogil=True)
+def _lone_csr(gram, owner, counted, document, per_gram, indptr):  # pragma: no cover - numba
+    """:func:`_lone`'s matrix from the shard's rows: fills ``indptr``
+    (zeros, n_docs + 1) and gives ``indices`` and ``data``."""
+    last_g, last_d = -1, -1
+    for t in range(len(gram)):
+        if counted[t]:
+            d = document[owner[t]]
+            if gram[t] != last_g or d != last_d:
+                indptr[d + 1] += 1
+                last_g, last_d = gram[t], d
+    for i in range(len(indptr) - 1):
+        indptr[i + 1] += indptr[i]
+    indices = np.empty(indptr[-1], dtype=indptr.dtype)
+    data = np.zeros(indptr[-1])
+    fill = indptr[:-1].copy()
+    last_g, last_d, at = -1, -1, -1
+    for t in range(len(gram)):
+        if counted[t]:
+            d = document[owner[t]]
+            if gram[t] != last_g or d != last_d:
+                at = fill[d]
+                fill[d] += 1
+                indices[at] = gram[t]
+                last_g, last_d = gram[t], d
+            data[at] += per_gram[owner[t]]
+    return indices, data
 
 
 @njit(cache=True)
