@@ -273,18 +273,20 @@ def _asked(lone_ptr, lone_col, lone_val, in_ptr, in_col, own, code, n_docs):  # 
     Only the rows asked about are multiplied, each as scipy multiplies a
     row (SMMP: for each of its entries in order, the other matrix's row
     added into a dense row, from 0; an entry held where the sum is not 0),
-    so the values are the product's to the bit; the dense row is then read
-    a query at a time. No product is made, sorted or searched (it holds a
-    few pairs for every hundred asked, and most of its rows are asked
-    nothing)."""
+    so the values are the product's to the bit. No product is made, sorted
+    or searched whole: the dense row is read a query at a time, or, where
+    the row touched few documents for the queries it has, each document it
+    touched (in order) is looked up among them by bisection."""
     rows = np.empty(len(code), dtype=np.int64)
     values = np.empty(len(code), dtype=np.float64)
     dense = np.zeros(n_docs, dtype=np.float64)
     held = np.zeros(n_docs, dtype=np.bool_)
     touched = np.empty(n_docs, dtype=np.int64)
-    m, q = 0, 0
-    while q < len(code):
-        d = code[q] // n_docs
+    m, lo = 0, 0
+    while lo < len(code):
+        d = code[lo] // n_docs
+        first = d * n_docs  # (d's codes: first + e)
+        hi = lo + np.searchsorted(code[lo:], first + n_docs)
         n_touched = 0
         for jj in range(lone_ptr[d], lone_ptr[d + 1]):
             v = lone_val[jj]  # (times in_docs' 1: v itself)
@@ -296,20 +298,44 @@ def _asked(lone_ptr, lone_col, lone_val, in_ptr, in_col, own, code, n_docs):  # 
                     touched[n_touched] = e
                     n_touched += 1
                 dense[e] += v
-        first, end = d * n_docs, (d + 1) * n_docs  # (d's codes: no division a query)
-        while q < len(code) and code[q] < end:
-            e = code[q] - first
-            if e == d:
-                if own[d] > 0:
-                    rows[m], values[m] = q, own[d]
+        asked = code[lo:hi]
+        if n_touched * (np.log2(len(asked)) + 8) < len(asked):
+            # Few documents touched for the queries: each looked up.
+            if own[d] > 0 and not held[d]:
+                held[d] = True
+                touched[n_touched] = d
+                n_touched += 1
+            found = touched[:n_touched]
+            found.sort()
+            for e in found:
+                if e == d:
+                    if own[d] <= 0:
+                        continue
+                    value = own[d]
+                elif dense[e] != 0.0:
+                    value = dense[e]
+                else:
+                    continue
+                a = np.searchsorted(asked, first + e)
+                while a < len(asked) and asked[a] == first + e:  # (a pair asked more than once: each)
+                    rows[m], values[m] = lo + a, value
                     m += 1
-            elif dense[e] != 0.0:
-                rows[m], values[m] = q, dense[e]
-                m += 1
-            q += 1
+                    a += 1
+        else:
+            # Each query read against the dense row.
+            for q in range(len(asked)):
+                e = asked[q] - first
+                if e == d:
+                    if own[d] > 0:
+                        rows[m], values[m] = lo + q, own[d]
+                        m += 1
+                elif dense[e] != 0.0:
+                    rows[m], values[m] = lo + q, dense[e]
+                    m += 1
         for t in range(n_touched):
             dense[touched[t]] = 0.0
             held[touched[t]] = False
+        lo = hi
     return rows[:m].copy(), values[:m].copy()
 
 
