@@ -26,10 +26,15 @@ EXECUTOR_MODULES = tuple(
 
 
 def preload() -> None:
-    """Import :data:`EXECUTOR_MODULES` (and pandas, which the grouped maps use)."""
-    importlib.import_module("pandas")
-    for name in EXECUTOR_MODULES:
-        importlib.import_module(name)
+    """Import :data:`EXECUTOR_MODULES` (and pandas, which the grouped maps
+    use). One that fails to import is left for the task that needs it,
+    which then fails with the import's error as it would under PySpark's
+    daemon, rather than the daemon failing every task."""
+    for name in ("pandas", *EXECUTOR_MODULES):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
 
 
 if __name__ == "__main__":
