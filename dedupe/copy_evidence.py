@@ -12,6 +12,7 @@ from scipy import sparse
 from . import verify
 from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
+from .ints import index_type
 from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
 from .sign import sharded_shingles, shingles
@@ -181,7 +182,7 @@ def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> s
     first = rows["rare"] & rows.pop("new_doc")
     shared = first & (np.bincount(rows["gram"][first], minlength=shape[1]) >= 2)[rows["gram"]]
     grams = rows["gram"][shared]
-    dtype = _index_dtype(shape, len(grams))
+    dtype = index_type(*shape, len(grams))
     indptr = np.zeros(shape[1] + 1, dtype=dtype)
     np.cumsum(np.bincount(grams, minlength=shape[1]), out=indptr[1:])
     docs = document[rows["owner"][shared]].astype(dtype, copy=False)
@@ -208,16 +209,11 @@ def _lone(
     million pages)."""
     counted = rows.pop("rare") & weighted[rows["owner"]]
     gram, owner = rows.pop("gram"), rows.pop("owner")
-    indptr = np.zeros(shape[0] + 1, dtype=_index_dtype(shape, len(gram)))
+    indptr = np.zeros(shape[0] + 1, dtype=index_type(*shape, len(gram)))
     indices, data = _lone_csr(gram, owner, counted, document, per_gram, indptr)
     m = sparse.csr_matrix((data, indices, indptr), shape=shape)
     m.has_canonical_format = True
     return m
-
-
-def _index_dtype(shape: tuple[int, int], nnz: int) -> type:
-    """The index type scipy gives a CSR matrix of this shape and size."""
-    return np.int32 if max(*shape, nnz) < 2**31 else np.int64
 
 
 @njit(cache=True, nogil=True)

@@ -393,7 +393,7 @@ class GramIndex:
         scipy's COO conversion makes of them, at half its time)."""
         owner, gram = rows["owner"], rows["gram"]
         shape = (self.n_owners, int(gram.max()) + 1)
-        dtype = np.int32 if max(*shape, len(owner)) < 2**31 else np.int64
+        dtype = index_type(*shape, len(owner))
         indptr, indices = _by_owner(owner, gram, shape[0], np.zeros(shape[0] + 1, dtype), np.empty(len(owner), dtype))
         m = sparse.csr_matrix((np.ones(len(owner), dtype=np.float32), indices, indptr), shape=shape)
         m.has_canonical_format = True
