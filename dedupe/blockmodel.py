@@ -165,20 +165,30 @@ def _words(lex: np.ndarray) -> np.ndarray:
     return np.expm1(lex[:, 0].astype(np.float32).astype(np.float64))
 
 
-def _score_ranges(model: "BlockModel", items: list) -> np.ndarray:
+def _score_ranges(model: "BlockModel", items: list) -> tuple[np.ndarray, np.ndarray]:
     """The content probability of each block of some ranges of whole pages,
-    in a worker process (:meth:`BlockModel.content_probability`): each item
-    the range's texts, pages' URLs, corpus evidence, and text and tag-path
-    features where they were made first (else None)."""
+    and whether it says its page's URL slug, in a worker process
+    (:meth:`BlockModel.score`): each item the range's texts, pages' URLs,
+    corpus evidence, and text and tag-path features where they were made
+    first (else None)."""
+    from .arrays import run_starts
+    from .own_content import slug_matches
     from .topic import topic_features
 
-    out = []
+    out, slugs = [], []
     for texts, urls, rows, lex, tag in items:
+        # Each block's page's URL, for the own-headline check's slug test,
+        # made here while the texts are: :meth:`BlockModel.score`.
+        starts = np.flatnonzero(run_starts(rows.doc))
+        page_of = np.repeat(np.array(urls, dtype=object), np.diff(np.append(starts, len(rows.doc))))
+        slugs.append(slug_matches(texts, page_of.tolist()))
         lex = features.lexical_features(texts) if lex is None else lex
         base, context = range_features(lex, rows, topic_features(texts, rows.doc, urls), tag)
         del lex, texts
         out.append(model.range_probability(base, context, rows.doc))
-    return np.concatenate(out) if out else np.zeros(0)
+    if not out:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    return np.concatenate(out), np.concatenate(slugs)
 
 
 def block_features(table) -> tuple[np.ndarray, np.ndarray]:
@@ -214,29 +224,45 @@ class BlockModel:
         self.meta = meta
 
     def content_probability(self, table, exchange=None) -> np.ndarray:
-        """Probability that each block is content, a range of whole pages at
-        a time (:func:`feature_ranges`; ``exchange`` as there). With the
-        table's worker processes (a local table, whose texts are read in
-        this process: ``texts_here``), the ranges are scored in them and
-        here, texts, features and both passes (a map over ranges of pages:
-        the same floats, each range's are its own).
+        """Probability that each block is content (:meth:`score`'s first part).
 
         Returns
         -------
         ndarray of float64, shape (n_blocks,)
         """
+        return self.score(table, exchange)[0]
+
+    def score(self, table, exchange=None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """Probability that each block is content, a range of whole pages at
+        a time (:func:`feature_ranges`; ``exchange`` as there). With the
+        table's worker processes (a local table, whose texts are read in
+        this process: ``texts_here``), the ranges are scored in them and
+        here, texts, features and both passes (a map over ranges of pages:
+        the same floats, each range's are its own); and since every block's
+        text passes through them then, they also tell whether each block
+        says what its page's URL slug spells
+        (:func:`dedupe.own_content.slug_matches`), which the own-headline
+        check would otherwise cut the texts for again in this process.
+
+        Returns
+        -------
+        content : ndarray of float64, shape (n_blocks,)
+        says_slug : ndarray of bool, shape (n_blocks,), or None
+            None where the ranges were scored here (no workers, or texts
+            read elsewhere).
+        """
         out = np.zeros(len(table.doc))
         if len(out) == 0:
-            return out
+            return out, None
         workers = getattr(table, "workers", None)
         if workers is not None and workers.jobs > 1 and getattr(table, "texts_here", False):
             return self._in_workers(table, exchange, workers)
         threads = workers.jobs if workers is not None else 1
         for lo, hi, base, context in feature_ranges(table, exchange, RANGE_BLOCKS):
             out[lo:hi] = self.range_probability(base, context, table.doc[lo:hi], threads)
-        return out
+        return out, None
 
-    def _in_workers(self, table, exchange, workers) -> np.ndarray:
+    def _in_workers(self, table, exchange, workers) -> tuple[np.ndarray, np.ndarray]:
         from . import store as stores
         from .arrays import run_starts
 
@@ -257,7 +283,8 @@ class BlockModel:
                     items.append((table.texts_in(lo, hi), pages, ranges.evidence.rows(lo, hi), *ranges.lexical_and_tags(k)))
                 return self, items
 
-            return np.concatenate(workers.map(_score_ranges, chars, args))
+            parts = workers.map(_score_ranges, chars, args)
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def range_probability(self, base: np.ndarray, context: np.ndarray, doc: np.ndarray, threads: int = 1) -> np.ndarray:
         """Both passes over a range of whole pages' features (``doc``: their

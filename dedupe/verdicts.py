@@ -4,7 +4,7 @@ learned block model where it is on."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
@@ -27,10 +27,10 @@ def apply_model(table: "BlockTable", config, extractor: str = "none", exchange=N
     ``extractor``, :mod:`dedupe.io.main_text`); a page's own headline kept
     on its page (:mod:`dedupe.own_content`). ``exchange``: where the model
     keeps what waits (:func:`dedupe.blockmodel.feature_ranges`)."""
-    action = _judged(table, config, extractor, exchange)
+    action, says_slug = _judged(table, config, extractor, exchange)
     action[(action == boilerplate.KEEP) & link_lines(table, config, action)] = boilerplate.LINK_TEXT
     action[(action == boilerplate.KEEP) & table.aside_evidence()] = boilerplate.ASIDE
-    action[own_content_of(table, action)] = boilerplate.KEEP
+    action[own_content_of(table, action, says_slug)] = boilerplate.KEEP
     return action
 
 
@@ -79,12 +79,16 @@ def lone_pages(host: np.ndarray, min_site_pages: int) -> np.ndarray:
     return counts[inverse.ravel()] < min_site_pages
 
 
-def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
+def own_content_of(table: "BlockTable", action: np.ndarray, says_slug: Optional[np.ndarray] = None) -> np.ndarray:
     """The blocks ``action`` removes that their page says are its own
     (:mod:`dedupe.own_content`): its headline; in tables (HTML input), rows
     that differ in their numbers and cells that repeat in their page. (Rows
     of numbers outside tables are left to the rule: measured on the public
-    sets, dates and counts in sidebars and bylines outnumber them.)"""
+    sets, dates and counts in sidebars and bylines outnumber them.)
+
+    ``says_slug``: whether each block says its page's URL slug, where the
+    learned model's pass has told it (:meth:`dedupe.blockmodel.BlockModel.score`);
+    else the table tests the blocks that need it (``table.slug_matches``)."""
     removed = np.isin(action, (boilerplate.BOILERPLATE, boilerplate.LEARNED, boilerplate.LINK_TEXT, boilerplate.ASIDE))
     repeats = action == boilerplate.REPEAT
     own = np.zeros(len(action), dtype=bool)
@@ -94,9 +98,8 @@ def own_content_of(table: "BlockTable", action: np.ndarray) -> np.ndarray:
     # texts elsewhere (Spark) answers these there.
     doc, paths_of = table.doc, table.paths_of
     if removed.any():
-        own |= own_headlines(
-            table.text_of, doc, table.cluster, stores.urls(table.documents), paths_of, removed, table.slug_matches
-        )
+        matches = table.slug_matches if says_slug is None else says_slug.__getitem__
+        own |= own_headlines(table.text_of, doc, table.cluster, stores.urls(table.documents), paths_of, removed, matches)
         templates = action == boilerplate.BOILERPLATE
         cells = templates & table_cells(paths_of, doc, templates)
         own |= numbered_rows(table.texts_of(cells), doc, table.cluster, cells)
@@ -128,15 +131,17 @@ def _by_page_kind(table: "BlockTable", given, defaults: dict, extractor: str) ->
     return np.where(judged, defaults["extractor"], defaults["other"])
 
 
-def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None) -> np.ndarray:
-    """The rule's verdicts weighed by the learned model, where it is on."""
+def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """The rule's verdicts weighed by the learned model, where it is on; and
+    whether each block says its page's URL slug, where the model's pass
+    told it (:meth:`dedupe.blockmodel.BlockModel.score`; else None)."""
     action = table.decision.action.copy()
     if config.block_model == "none" or len(action) == 0:
-        return action
+        return action, None
     from . import blockmodel  # numba and the model's trees: for runs that use the model only
 
     model = blockmodel.load() if config.block_model == "builtin" else blockmodel.load(Path(config.block_model))
-    content = model.content_probability(table, exchange)
+    content, says_slug = model.score(table, exchange)
     if config.model_min_site_pages > 0:
         known = table.host >= 0
         pages = np.bincount(table.host[known], minlength=int(table.host.max()) + 1 if known.any() else 0)
@@ -159,7 +164,7 @@ def _judged(table: "BlockTable", config, extractor: str = "none", exchange=None)
     learned &= ~thin_pages(action, learned, restored, table.doc, chars, len(table.host))[table.doc]
     action[learned] = boilerplate.LEARNED
     action[restored] = boilerplate.KEEP
-    return action
+    return action, says_slug
 
 
 def thin_pages(action: np.ndarray, learned: np.ndarray, restored: np.ndarray, doc: np.ndarray,

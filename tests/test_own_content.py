@@ -201,3 +201,30 @@ def test_a_table_keeps_its_repeated_cells(made_up):
         kept = kept_lines(analysis, i)
         assert kept.count(made_up.prose(f"place{i}", 1, 3)[0]) == 2
         assert "Share this page" not in kept  # a template, and its in-page repeat with it
+
+
+def test_the_models_worker_pass_says_which_blocks_spell_their_pages_slug(made_up):
+    """Scored in the worker processes, every block's text passes through
+    them: they tell the own-headline check which blocks say their page's
+    slug, the same answer as the table's own test, block for block; the
+    content probabilities are those of a pass in one process."""
+    from dedupe import blockmodel
+    from dedupe.config import Config
+    from dedupe.executor.parallel import Workers
+    from dedupe.pipeline import block_table
+
+    documents = blog(made_up) * 3  # more pages than one range of a worker
+    table = block_table(documents, Config())
+    every = np.arange(len(table.doc))
+    want = table.slug_matches(every)
+    assert want.sum() == 3 * len(TITLES)
+    model = blockmodel.load()
+    alone, none_told = model.score(table)
+    assert none_told is None
+    with Workers(jobs=2, min_chunk=1) as workers:
+        workers.warm_up(wait=True)
+        table.workers = workers
+        content, says_slug = model.score(table)
+        assert workers.chunks_sent > 0
+    assert says_slug.tolist() == want.tolist()
+    assert np.array_equal(content, alone)
