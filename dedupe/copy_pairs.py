@@ -110,7 +110,9 @@ class PairShards:
             self._entries.put(s, x=x, y=y, evidence=rows.get("evidence", np.zeros(0, bool)), pair_of=pair_of)
             del rows, x, y, pair_of
             self._docs.put(s, lo=lo, hi=hi, same_host=(host[lo] >= 0) & (host[lo] == host[hi]))
-            at = np.arange(self._offsets[-1], self._offsets[-1] + len(lo))
+            # Each pair's place, both ways (int32 while they fit: a column
+            # written to disk and read back on a large corpus).
+            at = np.arange(self._offsets[-1], self._offsets[-1] + len(lo), dtype=index_type(2 * (self._offsets[-1] + len(lo))))
             self._offsets.append(self._offsets[-1] + len(lo))
             for way, (d, e) in enumerate(((lo, hi), (hi, lo))):
                 for k, idx in group_by(d // slice_rows, queries.n):
@@ -119,12 +121,13 @@ class PairShards:
         # Each slice's queries in document order, then by the other
         # document, sorted once for every pass (the evidence reads each
         # document's row once, going down, and finds its pairs by search).
+        # The code is the pair: its documents are not kept beside it.
         for k in range(queries.n):
             q = queries.load(k)
             if q:
                 code = q["d"].astype(np.int64) * self._n_docs + q["e"]
                 order = np.argsort(code)
-                queries.replace(k, code=code[order], **{name: col[order] for name, col in q.items()})
+                queries.replace(k, code=code[order], at=q["at"][order])
         progress.end(task.stage)
         with queries, self._exchange(queries.n) as sums:
             if loose is not None and hasattr(loose, "products"):
@@ -136,14 +139,15 @@ class PairShards:
                 with progress.stage("boilerplate · copy evidence", n_passes * queries.n, "slices") as task:
                     for p, part in enumerate(passes):
                         for k in range(queries.n):
-                            q = queries.load(k, ("d", "e"))
+                            q = queries.load(k, ("code",))
                             if q:
-                                found = part(q["d"], q["e"])
+                                d, e = np.divmod(q["code"], self._n_docs)
+                                found = part(d.astype(self._index), e.astype(self._index))
                                 sums.replace(k, total=found if p == 0 else sums.load(k)["total"] + found)
                             task.advance()
             # Back to the pairs' own shards.
             for k in range(queries.n):
-                q, t = queries.load(k), sums.load(k)
+                q, t = queries.load(k, ("at",)), sums.load(k)
                 if q:
                     at = q["at"]
                     total = t["total"] if t else np.zeros(len(at))
@@ -194,7 +198,7 @@ class PairShards:
                     task.advance()
                 del asked
         for k in range(queries.n):
-            q = queries.load(k)
+            q = queries.load(k, ("code",), mapped=True)
             if q:
                 rows = sums.load(k)
                 total = np.zeros(len(q["code"]))

@@ -309,15 +309,22 @@ class GramIndex:
 
     def add(self, hashes: np.ndarray, owner: np.ndarray) -> None:
         """The n-gram ``hashes[k]`` is in owner ``owner[k]``."""
-        self._raw.add(hashes, owner=owner)
+        self._raw.add(hashes, owner=self._owners(owner))
         self._runs = False
 
     def add_sorted(self, key: np.ndarray, owner: np.ndarray, bounds: np.ndarray) -> None:
         """Rows as :func:`shard_rows` makes them (``owner`` numbered in this
         index: add the slice's first owner): the same rows as ``add(key,
         owner)``, already split by shard; the build merges them."""
+        owner = self._owners(owner)
         for s in np.flatnonzero(np.diff(bounds)).tolist():
             self._raw.put(s, key=key[bounds[s] : bounds[s + 1]], owner=owner[bounds[s] : bounds[s + 1]])
+
+    def _owners(self, owner: np.ndarray) -> np.ndarray:
+        """Owner numbers as the shards keep them: int32 while the owners fit
+        (the widest column of the rows, spilled to disk and read back on a
+        large corpus: half the bytes of int64)."""
+        return np.asarray(owner).astype(index_type(self.n_owners), copy=False)
 
     def build(self, threads: int = 1, task: Optional["Task"] = None) -> None:
         """Make each shard's rows distinct ``(n-gram, owner)``, sorted, with
