@@ -11,10 +11,68 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 import numpy as np
+from numba import njit
 
 from .ints import index_type
 
-__all__ = ["run_starts", "unique_inverse", "group_by", "segment_arange"]
+__all__ = ["argsort", "run_starts", "unique_inverse", "group_by", "segment_arange"]
+
+#: Keys below this many are sorted by numpy's stable argsort as they are.
+PACKED_FROM = 1 << 14
+
+
+def argsort(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of 1-d keys: the same
+    permutation, about twice as fast on long integer keys.
+
+    numpy's argsort is a merge sort, and its sort of plain integers is
+    several times faster (vectorised). So each integer key's distance from
+    the smallest is packed with its row number into one uint64 and those
+    are sorted: the row numbers come out in the stable order. Keys too wide
+    to fit beside the row number give up their lowest bits, and rows whose
+    kept bits tie (equal keys, or keys that differ only there) are put in
+    the order of their whole keys. Keys spanning fewer than 2**16 values
+    go to numpy's stable sort of 16-bit keys (a radix sort).
+    """
+    keys = np.asarray(keys)
+    n = len(keys)
+    if keys.ndim != 1 or n < max(PACKED_FROM, 2) or keys.dtype.kind not in "iu":
+        return np.argsort(keys, kind="stable")
+    lo = int(keys.min())
+    span = int(keys.max()) - lo
+    # The distance from the smallest key, in uint64 arithmetic (it wraps
+    # where the keys pass int64's range; their distances do not).
+    packed = keys.astype(np.uint64)
+    packed -= np.uint64(lo % (1 << 64))
+    if span < 1 << 16:
+        return np.argsort(packed.astype(np.uint8 if span < 1 << 8 else np.uint16), kind="stable")
+    row_bits = (n - 1).bit_length()
+    dropped = max(0, span.bit_length() + row_bits - 64)
+    if dropped:
+        packed >>= np.uint64(dropped)
+    packed <<= np.uint64(row_bits)
+    packed |= np.arange(n, dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    if dropped:
+        packed >>= np.uint64(row_bits)
+        starts = np.flatnonzero(run_starts(packed))
+        ends = np.r_[starts[1:], n]
+        tied = ends - starts > 1
+        _by_whole_keys(order, keys, starts[tied], ends[tied])
+    return order
+
+
+@njit(cache=True, nogil=True)
+def _by_whole_keys(order, keys, starts, ends):  # pragma: no cover - numba
+    """Each run ``order[starts[r]:ends[r]]`` (rows in ascending order whose
+    keys share their kept bits) stably sorted by the rows' whole keys."""
+    for r in range(len(starts)):
+        run = order[starts[r] : ends[r]]
+        k = keys[run]
+        if (k == k[0]).all():
+            continue
+        order[starts[r] : ends[r]] = run[np.argsort(k, kind="mergesort")]
 
 
 def run_starts(ranked: np.ndarray) -> np.ndarray:
@@ -44,7 +102,7 @@ def unique_inverse(keys: np.ndarray, dtype: Optional[type] = None) -> tuple[np.n
     inverse : ndarray of ``dtype``, shape (len(keys),)
         ``unique[inverse] == keys``.
     """
-    order = np.argsort(keys)
+    order = argsort(keys)
     ranked = keys[order]
     new = run_starts(ranked)
     unique = ranked[new]
@@ -57,7 +115,7 @@ def unique_inverse(keys: np.ndarray, dtype: Optional[type] = None) -> tuple[np.n
 def group_by(keys: np.ndarray, n_groups: int) -> Iterator[tuple[int, np.ndarray]]:
     """The rows of each key ``0 <= k < n_groups`` that has any, in key order,
     as ``(k, rows)``; rows keep their order within a key (a stable sort)."""
-    order = np.argsort(keys, kind="stable")
+    order = argsort(keys)
     bounds = np.searchsorted(keys[order], np.arange(n_groups + 1))
     for k in np.flatnonzero(np.diff(bounds)).tolist():
         yield k, order[bounds[k] : bounds[k + 1]]

@@ -15,7 +15,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .arrays import group_by, run_starts, unique_inverse
+from .arrays import argsort, group_by, run_starts, unique_inverse
 from .executor import Exchange, in_memory
 from .executor.threads import in_order
 from .ints import index_type
@@ -126,7 +126,7 @@ class PairShards:
             q = queries.load(k)
             if q:
                 code = q["d"].astype(np.int64) * self._n_docs + q["e"]
-                order = np.argsort(code)
+                order = argsort(code)
                 queries.replace(k, code=code[order], at=q["at"][order])
         progress.end(task.stage)
         with queries, self._exchange(queries.n) as sums:

@@ -32,7 +32,7 @@ from typing import Optional
 import numpy as np
 from datasketch import MinHashLSH
 
-from .arrays import segment_arange
+from .arrays import argsort, segment_arange
 
 __all__ = ["candidate_pairs", "band_keys", "pairs_from_band_keys", "bands_rows"]
 
@@ -78,7 +78,7 @@ def _sort_rows(keys: np.ndarray, block: Optional[np.ndarray]) -> tuple[np.ndarra
     same : ndarray of bool, shape (n - 1,)
         ``block[order[t + 1]]`` equals ``block[order[t]]``.
     """
-    order = np.argsort(keys, kind="stable")
+    order = argsort(keys)
     sorted_keys = keys[order]
     same = sorted_keys[1:] == sorted_keys[:-1]
     if block is None:

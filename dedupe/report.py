@@ -76,6 +76,7 @@ from ._version import __version__
 from . import cluster as cluster_mod
 from . import duplicates
 from . import store as stores
+from .arrays import argsort
 from .boilerplate import BOILERPLATE, KEEP, REASONS
 from .stages.boilerplate import host_of
 from .io.writers import atomic_write
@@ -363,7 +364,7 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
     at = np.flatnonzero(analysis.action.flat == BOILERPLATE)  # in (document, block) order
     doc = np.searchsorted(analysis.action.bounds, at, side="right") - 1
     cluster = analysis.template.flat[at]
-    group = np.argsort(cluster, kind="stable")  # a cluster's occurrences stay in order
+    group = argsort(cluster)  # a cluster's occurrences stay in order
     at, doc, cluster = at[group], doc[group], cluster[group]
     opens = np.ones(len(at), dtype=bool)
     opens[1:] = cluster[1:] != cluster[:-1]
@@ -386,7 +387,7 @@ def _templates(analysis: "Analysis", rank: np.ndarray) -> tuple[list[dict[str, A
     full = np.zeros(len(starts), dtype=bool)
     worst_rank, worst_at = np.zeros(len(starts), np.int64), np.zeros(len(starts), np.int64)
     owner = np.repeat(np.arange(len(starts)), ends - starts)
-    by_place = np.argsort(at, kind="stable")
+    by_place = argsort(at)
     place_doc = doc[by_place]
     spans = analysis.blocks.flat
     for a in range(0, len(docs), _TEMPLATE_DOCS):

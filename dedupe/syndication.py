@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from . import cluster, lsh, verify
+from .arrays import argsort
 from .blocks import WORD, normalise
 from .config import MinHashConfig, ShingleConfig, SyndicationConfig
 from .executor import Exchange, Workers, in_memory
@@ -203,7 +204,7 @@ def anchors(ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     starts : ndarray of int64, shape (n - k + 1,)
     """
     keys = _anchor_keys(ids, k)
-    order = np.argsort(keys, kind="stable")
+    order = argsort(keys)
     return keys[order], order.astype(np.int64)
 
 

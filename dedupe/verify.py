@@ -14,7 +14,7 @@ from numba import njit
 from scipy import sparse
 
 from .ints import index_type
-from .arrays import segment_arange
+from .arrays import argsort, segment_arange
 from .shingle import ShingleBatch
 
 __all__ = ["shingle_matrix", "overlap", "similarity", "row_products", "similar_components", "MAX_DF"]
@@ -35,7 +35,7 @@ def shingle_matrix(batch: ShingleBatch) -> sparse.csr_matrix:
     were what the clusters stage peaked on.
     """
     n, hashes = len(batch), batch.hashes
-    order = np.argsort(hashes, kind="stable")
+    order = argsort(hashes)
     ranked = hashes[order]
     new = np.ones(len(hashes), dtype=bool)
     new[1:] = ranked[1:] != ranked[:-1]
@@ -178,7 +178,7 @@ def components_and_verified(matrix, keys, threshold, advance=None) -> tuple[np.n
     n_cols = matrix.shape[1] + 1
     col_type = index_type(n_cols)
     df = np.bincount(matrix.indices, minlength=matrix.shape[1])
-    by_df = np.argsort(df, kind="stable")  # ties stay in column order
+    by_df = argsort(df)  # ties stay in column order
     del df
     rank = np.empty(matrix.shape[1], dtype=col_type)
     rank[by_df] = np.arange(matrix.shape[1], dtype=col_type)

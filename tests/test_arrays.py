@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe.arrays import group_by, pair_ids, run_starts, segment_arange, unique_inverse
+from dedupe import arrays
+from dedupe.arrays import argsort, group_by, pair_ids, run_starts, segment_arange, unique_inverse
 
 keys = st.lists(st.integers(-5, 40), max_size=200).map(lambda v: np.array(v, dtype=np.int64))
 
@@ -16,6 +17,36 @@ def test_unique_inverse_is_numpys(values):
     assert unique.tolist() == ref_unique.tolist()
     assert inverse.tolist() == ref_inverse.ravel().tolist()
     assert inverse.dtype == np.int32  # few distinct keys: int32 fits
+
+
+def _wide_keys(draw_dtype):
+    """Keys of one integer type, from its whole range, with repeats."""
+    info = np.iinfo(draw_dtype)
+    value = st.integers(int(info.min), int(info.max))
+    return st.lists(value, max_size=60).flatmap(
+        lambda v: st.lists(st.sampled_from(v) if v else value, max_size=60).map(lambda w: np.array(v + w, dtype=draw_dtype))
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([np.int64, np.uint64, np.int32, np.uint16, np.int8]).flatmap(_wide_keys))
+def test_argsort_is_numpys_stable_argsort_on_any_integer_keys(monkeypatch, values):
+    # Every length takes the packed path here (past int64's range too,
+    # where keys give up low bits and ties are put in order by whole keys).
+    monkeypatch.setattr(arrays, "PACKED_FROM", 0)
+    got = argsort(values)
+    assert got.dtype == np.intp
+    assert got.tolist() == np.argsort(values, kind="stable").tolist()
+
+
+@pytest.mark.parametrize("span", [200, 60_000, 2**40, 2**63], ids=["uint8", "uint16", "packed", "bits-dropped"])
+def test_argsort_of_long_keys_is_numpys_stable_argsort(span):
+    rng = np.random.default_rng(span % 1000)
+    values = rng.integers(0, span, 50_000, dtype=np.int64) - span // 2
+    values[::3] = values[1::3]  # equal keys, kept in row order
+    values[::7] ^= 1  # keys that differ in their lowest bit only
+    assert len(values) >= arrays.PACKED_FROM
+    assert argsort(values).tolist() == np.argsort(values, kind="stable").tolist()
 
 
 def test_unique_inverse_takes_the_inverse_type_asked_for():
