@@ -12,6 +12,7 @@ from scipy import sparse
 from . import verify
 from .blocktexts import Fetch
 from .executor import Exchange, Workers, in_memory
+from .executor.threads import in_order
 from .ints import index_type
 from .ngrams import SHARDS, GramIndex
 from .progress import Progress, as_progress
@@ -120,7 +121,7 @@ class CopyEvidence:
             rows = dict(rows)
             shape = (self.n_docs, int(rows["gram"].max()) + 1)
             in_docs = _shared_grams(rows, document, shape)
-            lone = _lone(rows, document, self.per_gram, weighted, shape)
+            lone = _lone(rows, document, self.per_gram, weighted, shape, self.threads)
             own = _row_sums(lone.indptr, lone.data)
 
             # A slice of documents at a time, keeping only the pairs asked
@@ -192,49 +193,77 @@ def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> s
 
 
 def _lone(
-    rows: dict, document: np.ndarray, per_gram: np.ndarray, weighted: np.ndarray, shape: tuple[int, int]
+    rows: dict, document: np.ndarray, per_gram: np.ndarray, weighted: np.ndarray, shape: tuple[int, int],
+    threads: int = 1,
 ) -> sparse.csr_matrix:
     """``lone`` of a shard's rows (:meth:`CopyEvidence.passes`): (document,
     n-gram), the weights of the document's blocks holding the rare n-gram,
     added in block order. Takes ``rare``, ``gram`` and ``owner`` out of
     ``rows``.
 
-    One compiled pass counts each document's entries, a second fills them:
-    a document's rows of an n-gram are adjacent in the shard (sorted by
+    Compiled passes count each document's entries, then fill them: a
+    document's rows of an n-gram are adjacent in the shard (sorted by
     n-gram, then owner, in document order) and come in block order, and
     its n-grams come ascending, so the matrix is canonical and every sum
     is the one scipy's ``csr_matrix((w, (doc, gram)))`` makes (its COO
     conversion keeps the rows' order and adds duplicates in it), without
     that conversion's copies (the step was the run's memory high at a
-    million pages)."""
-    counted = rows.pop("rare") & weighted[rows["owner"]]
-    gram, owner = rows.pop("gram"), rows.pop("owner")
-    indptr = np.zeros(shape[0] + 1, dtype=index_type(*shape, len(gram)))
-    indices, data = _lone_csr(gram, owner, counted, document, per_gram, indptr)
+    million pages).
+
+    The rows are cut at n-gram boundaries into ``threads`` parts, counted
+    and filled side by side (at a million pages each row's document and
+    weight are reads from arrays far larger than the processor's caches,
+    and the main process did this alone): a document's entries from an
+    earlier part go first, which is where one pass puts them.
+    """
+    rare, gram, owner = rows.pop("rare"), rows.pop("gram"), rows.pop("owner")
+    dtype = index_type(*shape, len(gram))
+    n = len(gram)
+    cuts = [0]
+    for k in range(1, max(1, min(int(threads), n))):
+        cuts.append(max(cuts[-1], int(np.searchsorted(gram, gram[n * k // threads]))))
+    cuts.append(n)
+    parts = [(gram[a:b], owner[a:b], rare[a:b], weighted, document) for a, b in zip(cuts, cuts[1:])]
+    counts = [np.zeros(shape[0], dtype=dtype) for _ in parts]
+    for _ in in_order(((k, _lone_counts, (*part, counts[k])) for k, part in enumerate(parts)), threads):
+        pass
+    indptr = np.zeros(shape[0] + 1, dtype=dtype)
+    for c in counts:
+        indptr[1:] += c
+    np.cumsum(indptr, out=indptr)
+    # Where each part's entries of a document start: after the earlier parts'.
+    at = indptr[:-1].copy()
+    for c in counts:
+        at, c[:] = at + c, at
+    indices = np.empty(indptr[-1], dtype=dtype)
+    data = np.zeros(indptr[-1])
+    fills = ((k, _lone_fill, (*part, per_gram, counts[k], indices, data)) for k, part in enumerate(parts))
+    for _ in in_order(fills, threads):
+        pass
     m = sparse.csr_matrix((data, indices, indptr), shape=shape)
     m.has_canonical_format = True
     return m
 
 
 @njit(cache=True, nogil=True)
-def _lone_csr(gram, owner, counted, document, per_gram, indptr):  # pragma: no cover - numba
-    """:func:`_lone`'s matrix from the shard's rows: fills ``indptr``
-    (zeros, n_docs + 1) and gives ``indices`` and ``data``."""
+def _lone_counts(gram, owner, rare, weighted, document, counts):  # pragma: no cover - numba
+    """Adds each document's number of :func:`_lone` entries among these rows to ``counts``."""
     last_g, last_d = -1, -1
     for t in range(len(gram)):
-        if counted[t]:
+        if rare[t] and weighted[owner[t]]:
             d = document[owner[t]]
             if gram[t] != last_g or d != last_d:
-                indptr[d + 1] += 1
+                counts[d] += 1
                 last_g, last_d = gram[t], d
-    for i in range(len(indptr) - 1):
-        indptr[i + 1] += indptr[i]
-    indices = np.empty(indptr[-1], dtype=indptr.dtype)
-    data = np.zeros(indptr[-1])
-    fill = indptr[:-1].copy()
+
+
+@njit(cache=True, nogil=True)
+def _lone_fill(gram, owner, rare, weighted, document, per_gram, fill, indices, data):  # pragma: no cover - numba
+    """Writes these rows' :func:`_lone` entries, each document's from
+    ``fill[d]`` on (``data`` zeros; ``fill`` advanced)."""
     last_g, last_d, at = -1, -1, -1
     for t in range(len(gram)):
-        if counted[t]:
+        if rare[t] and weighted[owner[t]]:
             d = document[owner[t]]
             if gram[t] != last_g or d != last_d:
                 at = fill[d]
@@ -242,7 +271,6 @@ def _lone_csr(gram, owner, counted, document, per_gram, indptr):  # pragma: no c
                 indices[at] = gram[t]
                 last_g, last_d = gram[t], d
             data[at] += per_gram[owner[t]]
-    return indices, data
 
 
 @njit(cache=True)

@@ -108,12 +108,15 @@ def test_pairs_weighed_from_the_products_equal_those_read_pass_by_pass(monkeypat
     assert (loose_lo > 0).sum() > 10 and (loose_lo == 0).sum() > 5
 
 
+@pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("spill_rows", [0, 1 << 30], ids=["on-disk", "in-memory"])
-def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill_rows):
+def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill_rows, threads):
     """A shard's product, asked about pairs (sorted codes, repeats too),
     finds those the whole product of its rows holds, with its floats: it
     pairs documents through the n-grams that several documents hold, and
-    gives each document's own pair (d, d) its row's sum."""
+    gives each document's own pair (d, d) its row's sum. With several
+    threads (a shard's rows cut into parts, each counted and filled in a
+    thread of its own) the floats are the same."""
     from scipy import sparse
 
     monkeypatch.setattr(verify, "MAX_DF", 4)
@@ -133,6 +136,7 @@ def test_products_are_the_whole_products_to_the_bit(monkeypatch, tmp_path, spill
     weight = rng.random(len(texts)) * 10.0 ** rng.integers(-3, 7, len(texts)) * rng.integers(0, 2, len(texts))
     n_docs = 12
     evidence = CopyEvidence(fetch_list(texts), doc_of, labels, weight, n_docs, 2, Workers(1), spilling_to(tmp_path))
+    evidence.threads = threads
     try:
         document, shards = evidence.grams.document, list(evidence.grams.shards())
         products = list(evidence.products())
