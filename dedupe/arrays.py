@@ -53,26 +53,32 @@ def argsort(keys: np.ndarray) -> np.ndarray:
     packed <<= np.uint64(row_bits)
     packed |= np.arange(n, dtype=np.uint64)
     packed.sort()
-    order = (packed & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    # The row numbers, in place (the run's memory high at a million pages
+    # is such a sort: no copy beside the keys and this one array).
+    mask = np.uint64((1 << row_bits) - 1)
     if dropped:
-        packed >>= np.uint64(row_bits)
-        starts = np.flatnonzero(run_starts(packed))
-        ends = np.r_[starts[1:], n]
-        tied = ends - starts > 1
-        _by_whole_keys(order, keys, starts[tied], ends[tied])
-    return order
+        _by_whole_keys(packed, mask, keys)
+    packed &= mask
+    return packed.view(np.int64)
 
 
 @njit(cache=True, nogil=True)
-def _by_whole_keys(order, keys, starts, ends):  # pragma: no cover - numba
-    """Each run ``order[starts[r]:ends[r]]`` (rows in ascending order whose
-    keys share their kept bits) stably sorted by the rows' whole keys."""
-    for r in range(len(starts)):
-        run = order[starts[r] : ends[r]]
-        k = keys[run]
-        if (k == k[0]).all():
-            continue
-        order[starts[r] : ends[r]] = run[np.argsort(k, kind="mergesort")]
+def _by_whole_keys(packed, mask, keys):  # pragma: no cover - numba
+    """Each run of ``packed`` (sorted) whose kept bits (those above
+    ``mask``) tie, its rows in ascending order, put in the stable order of
+    the rows' whole ``keys``."""
+    n, i = len(packed), 0
+    while i < n:
+        j = i + 1
+        while j < n and (packed[j] ^ packed[i]) <= mask:
+            j += 1
+        if j - i > 1:
+            rows = packed[i:j] & mask
+            k = keys[rows.astype(np.int64)]
+            if not (k == k[0]).all():
+                top = packed[i] & ~mask
+                packed[i:j] = top | rows[np.argsort(k, kind="mergesort")]
+        i = j
 
 
 def run_starts(ranked: np.ndarray) -> np.ndarray:

@@ -120,7 +120,7 @@ class CopyEvidence:
             # step is the run's memory high at a million pages).
             rows = dict(rows)
             shape = (self.n_docs, int(rows["gram"].max()) + 1)
-            in_docs = _shared_grams(rows, document, shape)
+            in_docs = _shared_grams(rows, document, shape, self.threads)
             lone = _lone(rows, document, self.per_gram, weighted, shape, self.threads)
             own = _row_sums(lone.indptr, lone.data)
 
@@ -167,7 +167,7 @@ class CopyEvidence:
         self.grams.close()
 
 
-def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int], threads: int = 1) -> sparse.csr_matrix:
     """``in_docs`` of a shard's rows (:meth:`CopyEvidence.passes`): (n-gram,
     document) for the rare n-grams of more than one document, each 1. Only
     they can pair two documents: those of one document (most of them) add
@@ -179,17 +179,60 @@ def _shared_grams(rows: dict, document: np.ndarray, shape: tuple[int, int]) -> s
     order, so the entries kept (a document's first row of each n-gram) are
     distinct and sorted by (n-gram, document): the canonical CSR is their
     documents and the running count of n-grams, made here without scipy's
-    COO copies (what ``csr_matrix((1, (gram, doc)))`` makes of them)."""
-    first = rows["rare"] & rows.pop("new_doc")
-    shared = first & (np.bincount(rows["gram"][first], minlength=shape[1]) >= 2)[rows["gram"]]
-    grams = rows["gram"][shared]
-    dtype = index_type(*shape, len(grams))
+    COO copies (what ``csr_matrix((1, (gram, doc)))`` makes of them). One
+    compiled pass counts each n-gram's documents; the documents are then
+    written by ``threads`` parts of the rows, cut at n-gram boundaries,
+    side by side (each row's document is a read from an array far larger
+    than the caches at a million pages), each from its first n-gram's place.
+    """
+    rare, gram, owner, new_doc = rows["rare"], rows["gram"], rows["owner"], rows.pop("new_doc")
+    counts = np.zeros(shape[1], dtype=np.int32)
+    _first_counts(gram, rare, new_doc, counts)
+    counts[counts < 2] = 0
+    dtype = index_type(*shape, int(counts.sum(dtype=np.int64)))
     indptr = np.zeros(shape[1] + 1, dtype=dtype)
-    np.cumsum(np.bincount(grams, minlength=shape[1]), out=indptr[1:])
-    docs = document[rows["owner"][shared]].astype(dtype, copy=False)
+    np.cumsum(counts, out=indptr[1:])
+    docs = np.empty(indptr[-1], dtype=dtype)
+    fills = (
+        (a, _shared_fill, (gram[a:b], owner[a:b], rare[a:b], new_doc[a:b], document, counts, indptr[gram[a]], docs))
+        for a, b in _cuts(gram, threads) if b > a
+    )
+    for _ in in_order(fills, threads):
+        pass
     m = sparse.csr_matrix((np.ones(len(docs)), docs, indptr), shape=shape[::-1])
     m.has_canonical_format = True
     return m
+
+
+def _cuts(gram: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """The rows (sorted by n-gram) cut into about ``parts`` ranges of about
+    equal size, each cut at an n-gram's first row."""
+    n = len(gram)
+    parts = max(1, min(int(parts), n))
+    cuts = [0]
+    for k in range(1, parts):
+        cuts.append(max(cuts[-1], int(np.searchsorted(gram, gram[n * k // parts]))))
+    cuts.append(n)
+    return list(zip(cuts, cuts[1:]))
+
+
+@njit(cache=True, nogil=True)
+def _first_counts(gram, rare, new_doc, counts):  # pragma: no cover - numba
+    """Adds to ``counts`` each n-gram's documents: its rows that are rare
+    and their document's first."""
+    for t in range(len(gram)):
+        if rare[t] and new_doc[t]:
+            counts[gram[t]] += 1
+
+
+@njit(cache=True, nogil=True)
+def _shared_fill(gram, owner, rare, new_doc, document, counts, at, docs):  # pragma: no cover - numba
+    """Writes the documents of these rows' n-grams of more than one
+    document (``counts`` above 0) to ``docs`` from ``at`` on, in row order."""
+    for t in range(len(gram)):
+        if rare[t] and new_doc[t] and counts[gram[t]] > 0:
+            docs[at] = document[owner[t]]
+            at += 1
 
 
 def _lone(
@@ -218,12 +261,7 @@ def _lone(
     """
     rare, gram, owner = rows.pop("rare"), rows.pop("gram"), rows.pop("owner")
     dtype = index_type(*shape, len(gram))
-    n = len(gram)
-    cuts = [0]
-    for k in range(1, max(1, min(int(threads), n))):
-        cuts.append(max(cuts[-1], int(np.searchsorted(gram, gram[n * k // threads]))))
-    cuts.append(n)
-    parts = [(gram[a:b], owner[a:b], rare[a:b], weighted, document) for a, b in zip(cuts, cuts[1:])]
+    parts = [(gram[a:b], owner[a:b], rare[a:b], weighted, document) for a, b in _cuts(gram, threads)]
     counts = [np.zeros(shape[0], dtype=dtype) for _ in parts]
     for _ in in_order(((k, _lone_counts, (*part, counts[k])) for k, part in enumerate(parts)), threads):
         pass
