@@ -1,7 +1,7 @@
 """Array helpers the stages share: runs of equal values, an inverse of
 distinct values, rows grouped by key, aranges per segment.
 
-Each is a few numpy calls, written once here so that the stages read as
+Each is a few numpy calls (the sort, a compiled pass besides), written once here so that the stages read as
 what they do, and so that the memory they take (int32 where it fits,
 temporaries freed as they go) is decided in one place.
 """
@@ -25,8 +25,8 @@ def argsort(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` of 1-d keys: the same
     permutation, about twice as fast on long integer keys.
 
-    numpy's argsort is a merge sort, and its sort of plain integers is
-    several times faster (vectorised). So each integer key's distance from
+    numpy's stable argsort is a merge sort (timsort), and its sort of plain
+    integers is several times faster (vectorised). So each integer key's distance from
     the smallest is packed with its row number into one uint64 and those
     are sorted: the row numbers come out in the stable order. Keys too wide
     to fit beside the row number give up their lowest bits, and rows whose
