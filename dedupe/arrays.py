@@ -1,9 +1,11 @@
-"""Array helpers the stages share: runs of equal values, an inverse of
-distinct values, rows grouped by key, aranges per segment.
+"""Array helpers the stages share: a stable argsort, runs of equal
+values, an inverse of distinct values, rows grouped by key, aranges per
+segment.
 
-Each is a few numpy calls (the sort, a compiled pass besides), written once here so that the stages read as
-what they do, and so that the memory they take (int32 where it fits,
-temporaries freed as they go) is decided in one place.
+Each is a few numpy calls (the sort, a compiled pass besides), written
+once here so that the stages read as what they do, and so that the memory
+they take (int32 where it fits, temporaries freed as they go) is decided
+in one place.
 """
 
 from __future__ import annotations
