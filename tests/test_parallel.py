@@ -3,7 +3,9 @@ same bytes whatever the number of jobs."""
 
 import hashlib
 import json
+import multiprocessing
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -107,6 +109,7 @@ def _mark_and_range(a, b, folder):
 def test_imap_yields_in_order_and_runs_ahead_by_a_few_chunks_only(jobs, tmp_path):
     jobs = SEVERAL if jobs == "several" else jobs
     with Workers(jobs=jobs, min_chunk=1) as workers:
+        workers.warm_up(wait=True)
         results = workers.imap(_mark_and_range, np.ones(64), lambda a, b: (a, b, tmp_path), max_chunk=1)
         pid, first = next(results)
         assert first == [0]
@@ -117,6 +120,31 @@ def test_imap_yields_in_order_and_runs_ahead_by_a_few_chunks_only(jobs, tmp_path
     if jobs > 1:
         pids = {p for p, _ in rest}
         assert workers.chunks_sent > 0 and len(pids - {os.getpid()}) >= 1 and os.getpid() in pids
+
+
+def test_imap_takes_the_chunks_here_until_the_workers_have_started():
+    # Not started before the step: its quick chunks are all done here, in
+    # order, rather than the first waiting for a worker to start.
+    with Workers(jobs=2, min_chunk=1) as workers:
+        results = list(workers.imap(_pid_and_range, np.ones(32), lambda a, b: (a, b), max_chunk=1))
+        assert workers.chunks_sent == 0
+    assert [i for _, items in results for i in items] == list(range(32))
+    assert {pid for pid, _ in results} == {os.getpid()}
+
+
+def _pid_and_preloaded(a, b, pause):
+    time.sleep(pause)
+    return os.getpid(), "dedupe.preload" in sys.modules
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here")
+def test_workers_are_forked_with_the_engine_and_numba_ready():
+    with Workers(jobs=2, min_chunk=1) as workers:
+        workers.warm_up(wait=True)
+        results = workers.map(_pid_and_preloaded, np.ones(48), lambda a, b: (a, b, 0.02))
+        assert workers.chunks_sent > 0
+    theirs = [ready for pid, ready in results if pid != os.getpid()]
+    assert theirs and all(theirs)
 
 
 def test_an_imap_worker_error_reaches_the_caller():

@@ -185,7 +185,8 @@ class Workers:
             # later run can tell is a dead run's.
             lifeline.run_tempdir()
             if ctx.get_start_method() == "forkserver":
-                # The server imports dedupe once; every worker is a fork of it. Started
+                # The server imports dedupe once, with numba made ready (dedupe.preload);
+                # every worker is a fork of it. Started
                 # with Ctrl-C ignored, it and its workers inherit that (no traceback
                 # from a worker, or from the server's imports, when a person presses it).
                 from multiprocessing import forkserver
@@ -194,7 +195,7 @@ class Workers:
                 # Tied to the thread that starts it (dedupe.executor.lifeline): only the main
                 # thread lives as long as the run.
                 tied = ["dedupe.executor._forkserver"] if main_thread else []
-                ctx.set_forkserver_preload([*tied, "dedupe.pipeline"])
+                ctx.set_forkserver_preload([*tied, "dedupe.preload"])
                 # None: a handler not set from Python (or not the main thread): left alone.
                 previous = signal.getsignal(signal.SIGINT) if main_thread else None
                 if previous is not None:
@@ -294,7 +295,8 @@ class Workers:
 
         Chunks weigh at most ``max_chunk``; at most ``2 * jobs`` results wait
         to be taken at once. This process runs the next chunk itself while
-        the one whose turn it is is still running in a worker.
+        the one whose turn it is is still running in a worker, and every
+        chunk until the workers have started.
         """
         split, chunks = self._chunks(weights, max_chunk)
 
@@ -308,15 +310,17 @@ class Workers:
                 done(i)
                 yield result
             return
-        self.warm_up(wait=True)
-        pool = self._pool()
+        self.warm_up()
+        pool, warming = self._pool(), self._warming
         pending: dict[int, Any] = {}  # chunk -> Future, or the result this process computed
         claimed = 0
         try:
             for i in range(len(chunks)):
                 while i not in pending or (isinstance(pending[i], Future) and not pending[i].done()):
                     waiting = sum(isinstance(v, Future) for v in pending.values())
-                    if claimed < len(chunks) and waiting < self.jobs - 1:
+                    # Chunks go to the workers once they have started: till then this
+                    # process takes them in turn, rather than wait for its first result.
+                    if claimed < len(chunks) and waiting < self.jobs - 1 and not warming.is_alive():
                         pending[claimed] = pool.submit(fn, *args(*chunks[claimed]))
                         claimed += 1
                     elif claimed < len(chunks) and len(pending) < 2 * self.jobs:
