@@ -37,6 +37,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ._version import __version__
+from .config import WORK_DIR_NAME
 from .executor import spill
 from .io.files import hash_files
 
@@ -58,7 +59,7 @@ FORMAT_VERSION = 2
 #: The stages that are checkpointed, in run order.
 STAGES = ("read", "blocks", "clusters", "boilerplate", "model", "syndication")
 #: The work folder ``clean`` uses under its output folder unless told otherwise.
-DEFAULT_NAME = ".dedupe-work"
+DEFAULT_NAME = WORK_DIR_NAME
 # What a stage keeps: its arrays, and the read stage's document texts.
 _SUFFIXES = (".npz", ".texts")
 _KEY_CHARS = 24

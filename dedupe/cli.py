@@ -16,7 +16,6 @@ import json
 import re
 import sys
 import warnings
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -29,26 +28,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ._version import __version__
-from .api import check_dropped
-from .api import clean as clean_corpus
-from .api import learn as learn_model
-from .api import scan as scan_corpus
-from .checkpoint import DEFAULT_NAME, CheckpointWarning
 from .clihelp import GroupedCommand, examples
-from .config import _STAGES, EXTRACTORS, FORMATS, LINK_LINES, Config
+from .config import _STAGES, BACKENDS, DEFAULT_MEMORY, EXTRACTORS, FORMATS, LINK_LINES, WORK_DIR_NAME, Config
 from .document import DuplicateIdWarning, InputError, MissingFieldWarning, UsageError
-from .executor.parallel import JobsWarning, usable_cpus
-from .executor.spill import SpillWarning
-from .explain import SIMILARITIES
-from .explain import explain as explain_corpus
-from .htmlreport import write_html
-from .io import check_output, discover
-from .io.remote import is_remote, write_via
-from .io.writers import check_writable_file
-from .pipeline import BACKENDS, DEFAULT_MEMORY
 from .progress import for_stderr
 from .summary import number as _n
 from .summary import print_summary
+
+# The engine (numpy, numba, scipy: seconds to import) is imported by the
+# commands that run it, not to parse the options or show the help.
 
 EXIT_CODES = """\b
 Exit codes:
@@ -141,6 +129,8 @@ class CorpusPath(click.Path):
     which the library lists (and says clearly when it cannot)."""
 
     def convert(self, value, param, ctx):
+        from .io.remote import is_remote
+
         if is_remote(value):
             return value
         return super().convert(value, param, ctx)
@@ -175,15 +165,28 @@ def _spark_conf(ctx, param, values) -> dict[str, str]:
     return conf
 
 
+class _JobsOption(click.Option):
+    """``--jobs``, whose help names the cores here, counted when the help is shown."""
+
+    def get_help_record(self, ctx):
+        from .executor.parallel import usable_cpus
+
+        text = self.help
+        self.help = f"{text}  [default: every usable core, {usable_cpus()} here]"
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.help = text
+
+
 def run_options(command: Callable) -> Callable:
     """How a run goes (never what it finds): worker processes and the work folder."""
     for decorator in reversed(
         [
             click.option(
-                "-j", "--jobs", type=click.IntRange(min=0), default=None,
+                "-j", "--jobs", type=click.IntRange(min=0), default=None, cls=_JobsOption,
                 help="Processes at work: dedupe and N-1 workers (0: every usable core). The output is the same "
-                "for any number."
-                f"  [default: every usable core, {usable_cpus()} here]",
+                "for any number.",
             ),
             click.option(
                 "--memory", type=ByteSize(), default=None, metavar="SIZE",
@@ -232,6 +235,8 @@ def _config(options: dict[str, Any], config_file: Optional[str]) -> Config:
 
 
 def _run(fn: Callable, *args, **kwargs):
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return fn(*args, **kwargs)
     except InputError as exc:
@@ -255,6 +260,10 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def _running(quiet: bool, work_dir: Optional[Path] = None):
     """Progress on stderr while the run goes; checkpoint warnings as ``warning:`` lines; and
     after a failure, where the finished stages wait for the next run."""
+    from .checkpoint import CheckpointWarning
+    from .executor.parallel import JobsWarning
+    from .executor.spill import SpillWarning
+
     with warnings.catch_warnings(), for_stderr(quiet) as progress:
         warnings.simplefilter("always", CheckpointWarning)
         warnings.simplefilter("always", SpillWarning)  # dedupe.executor.spill says it once per folder and reason
@@ -347,7 +356,7 @@ EXPLAIN_EXAMPLES = examples(
 @run_options
 @click.option(
     "--checkpoint/--no-checkpoint", default=True,
-    help=f"Without --work-dir, keep finished stages in the -o folder's {DEFAULT_NAME} until the run succeeds (a "
+    help=f"Without --work-dir, keep finished stages in the -o folder's {WORK_DIR_NAME} until the run succeeds (a "
     "stopped run resumes). --no-checkpoint keeps nothing.  [default: checkpoint]",
 )
 @config_options
@@ -362,10 +371,13 @@ def clean(
     in the report with the id it duplicates); inputs are never modified;
     files are written atomically. WARC/WET input is written as JSONL.
     """
+    from .api import clean as clean_corpus
+    from .io.remote import is_remote
+
     config = _config(options, config_file)
     if work_dir is not None and not checkpoint:
         raise click.UsageError("--work-dir and --no-checkpoint contradict each other; give one or the other")
-    work = Path(work_dir) if work_dir else (Path(output) / DEFAULT_NAME if checkpoint and not is_remote(output) else None)
+    work = Path(work_dir) if work_dir else (Path(output) / WORK_DIR_NAME if checkpoint and not is_remote(output) else None)
     with _running(quiet, work) as progress:
         result = _run(
             clean_corpus, list(corpus), output, report=report_path, html=html_path, dropped=dropped_path, config=config,
@@ -391,6 +403,13 @@ def report(
     The JSON report goes to standard output (or --report FILE; --json
     prints it too), the summary to stderr.
     """
+    from .api import check_dropped
+    from .api import scan as scan_corpus
+    from .htmlreport import write_html
+    from .io import check_output, discover
+    from .io.remote import is_remote, write_via
+    from .io.writers import check_writable_file
+
     config = _config(options, config_file)
     if report_path or html_path or dropped_path:
         paths = [p if not p or is_remote(p) else Path(p) for p in (report_path, html_path)]
@@ -440,6 +459,11 @@ def learn(
     applies it to a later crawl; `dedupe learn NEW --model DIR --update`
     folds a later crawl in. See docs/learn.md.
     """
+    from .api import learn as learn_model
+    from .htmlreport import write_html
+    from .io.remote import write_via
+    from .io.writers import check_writable_file
+
     config = _config(options, config_file)
     if backend != "local" or spark_master or spark_conf:
         raise click.UsageError("a model is learned on the local backend (--backend local)")
@@ -480,6 +504,9 @@ def explain(corpus, as_json, config_file, **options) -> None:
     written without spaces) and pages that cannot tell their site (no URL,
     or the only page of their host).
     """
+    from .explain import SIMILARITIES
+    from .explain import explain as explain_corpus
+
     config = _config(options, config_file)
     explanation = _run(explain_corpus, list(corpus), config=config)
     if as_json:

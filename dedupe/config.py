@@ -28,6 +28,9 @@ __all__ = [
     "BoilerplateConfig",
     "SyndicationConfig",
     "DuplicatesConfig",
+    "BACKENDS",
+    "DEFAULT_MEMORY",
+    "WORK_DIR_NAME",
     "FORMATS",
     "LINK_LINES",
     "read_config_file",
@@ -50,6 +53,12 @@ def _check_field_name(name: str, value: Any) -> None:
         raise ValueError(f"The {name!r} parameter must be a non-empty string. Got {value!r} instead.")
 
 
+#: The executors a run can go on (``backend=``, ``--backend``).
+BACKENDS = ("local", "spark")
+#: The memory a run is given by default (``memory=``, ``--memory``), in bytes.
+DEFAULT_MEMORY = 2 << 30
+#: The work folder ``clean`` keeps finished stages in under its output folder unless told otherwise.
+WORK_DIR_NAME = ".dedupe-work"
 #: Corpus file formats ``--format`` can name; "auto" reads it from each file's extension.
 FORMATS = ("auto", "txt", "html", "jsonl", "csv", "tsv", "parquet", "warc", "wet")
 #: Where lines of mostly link text are removed (``BoilerplateConfig.link_lines``).

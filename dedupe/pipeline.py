@@ -34,7 +34,7 @@ from . import blocks as blocks_mod
 from . import boilerplate
 from . import checkpoint as checkpoints
 from . import store as stores
-from .config import Config
+from .config import BACKENDS, DEFAULT_MEMORY, Config
 from .document import Document, UsageError
 from .executor import lifeline, malloc, spill
 from .executor.parallel import Workers
@@ -175,11 +175,6 @@ class Run:
         return spill.parked(obj, self.work.path, *names)
 
 
-#: The executors a run can go on.
-BACKENDS = ("local", "spark")
-
-#: The memory a run is given by default (``memory=``, ``--memory``), in bytes.
-DEFAULT_MEMORY = 2 << 30
 # The spill shards (band keys, n-grams, page pairs) hold at most this share
 # of the budget in memory, all together (:func:`dedupe.executor.spill.budget`).
 _SHARD_SHARE = 0.25

@@ -25,6 +25,19 @@ def test_the_config_imports_no_engine():
     assert out.strip() == "[]"
 
 
+def test_the_command_line_help_imports_no_engine():
+    # `dedupe --help` imports no numpy at all; a command's help counts the cores
+    # (dedupe.executor.parallel, numpy) but imports no numba, scipy or pipeline.
+    code = (
+        "import sys; from click.testing import CliRunner; from dedupe.cli import main; "
+        "r = CliRunner().invoke(main, sys.argv[1:]); assert r.exit_code == 0 and 'Usage' in r.output, r.output; "
+        "print(sorted(m for m in ('numpy', 'numba', 'scipy', 'datasketch', 'dedupe.pipeline') if m in sys.modules))"
+    )
+    for args, loaded in ((["--help"], "[]"), (["clean", "--help"], "['numpy']"), (["report", "--help"], "['numpy']")):
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True).stdout
+        assert out.strip() == loaded, args
+
+
 def test_the_engine_comes_when_asked_for():
     assert callable(dedupe.clean) and dedupe.Analysis.__name__ == "Analysis"
     assert set(dedupe.__all__) <= set(dir(dedupe))
