@@ -47,6 +47,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -362,7 +363,11 @@ def held_out_model(name: str) -> Path:
         import train_block_model
 
         log(f"[{name}] training a block model without {name} (once; cached in {target.relative_to(REPO)})")
-        train_block_model.main(["--exclude", name, "--no-cv", "--folds", "3", "--save", str(target)])
+        partial = target.with_name(f"{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+        train_block_model.main(["--exclude", name, "--no-cv", "--folds", "3", "--save", str(partial)])
+        partial.rename(target)
     return target
 
 
@@ -378,7 +383,13 @@ def cv_models(target: Path = CV_DIR) -> list[tuple[Path, set[str]]]:
         import train_block_model
 
         log(f"training the cross-validation fold models (once; cached in {target.relative_to(REPO)})")
-        train_block_model.main(["--no-cv", "--no-save", "--folds", "3", "--save-folds", str(target)])
+        # Trained beside the cache and moved in whole: a stopped training
+        # leaves no cache that holds some folds only.
+        partial = target.with_name(f"{target.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
+        train_block_model.main(["--no-cv", "--no-save", "--folds", "3", "--save-folds", str(partial)])
+        partial.rename(target)
         folds = sorted(target.glob("fold-*/meta.json"))
     if not folds:
         raise RuntimeError(f"no fold models in {target} (write them with train_block_model.py --save-folds)")

@@ -186,9 +186,9 @@ class Workers:
             lifeline.run_tempdir()
             if ctx.get_start_method() == "forkserver":
                 # The server imports dedupe once, with numba made ready (dedupe.preload);
-                # every worker is a fork of it. Started
-                # with Ctrl-C ignored, it and its workers inherit that (no traceback
-                # from a worker, or from the server's imports, when a person presses it).
+                # every worker is a fork of it. Started with Ctrl-C ignored, it and its
+                # workers inherit that (no traceback from a worker, or from the
+                # server's imports, when a person presses it).
                 from multiprocessing import forkserver
 
                 main_thread = threading.current_thread() is threading.main_thread()
