@@ -46,10 +46,39 @@ PROSE_WORDS = 10
 
 
 @functools.lru_cache(maxsize=1)
-def _ignored() -> np.ndarray:
-    """Hashes of the words that say nothing of a topic: stop words, and numbers (digits are 0s after normalising)."""
+def _ignored() -> tuple[np.ndarray, int]:
+    """The words that say nothing of a topic (stop words, and numbers:
+    digits are 0s after normalising), as an open-addressing table of their
+    hashes (int64, -1 where empty, a quarter full at most) and the shift
+    that takes a hash's slot from its multiplicative hash (:func:`_slot`):
+    a word is looked up in a probe or two, where a sorted array's bisection
+    took most of the kernel's time."""
     words = STOP_WORDS_FILE.read_text(encoding="ascii").split() + ["0" * k for k in range(1, 21)]
-    return np.unique(word_shingles(sorted({normalise(w) for w in words} - {""}), 1).hashes)
+    hashes = np.unique(word_shingles(sorted({normalise(w) for w in words} - {""}), 1).hashes)
+    bits = max(4, int(np.ceil(np.log2(4 * max(len(hashes), 1)))))
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    for h in hashes.tolist():
+        slot = _slot(h, 32 - bits)
+        while table[slot] != -1:
+            slot = (slot + 1) & (len(table) - 1)
+        table[slot] = h
+    return table, 32 - bits
+
+
+@njit(cache=True, inline="always")
+def _slot(h, shift):
+    """A 32-bit hash's first slot in :func:`_ignored`'s table (Fibonacci hashing)."""
+    return ((h * 0x9E3779B1) & 0xFFFFFFFF) >> shift
+
+
+@njit(cache=True, inline="always")
+def _is_ignored(h, table, shift):
+    slot = _slot(h, shift)
+    while table[slot] != -1:
+        if table[slot] == h:
+            return True
+        slot = (slot + 1) & (len(table) - 1)
+    return False
 
 
 def topic_features(texts: Sequence[str], doc: np.ndarray, urls: Sequence[Optional[str]]) -> np.ndarray:
@@ -85,12 +114,12 @@ def topic_features(texts: Sequence[str], doc: np.ndarray, urls: Sequence[Optiona
     np.cumsum([len(h) for h in slug_hashes], out=slug_offsets[1:])
     flat = np.concatenate(slug_hashes) if slug_hashes else np.zeros(0, np.uint32)
     prose = np.diff(words.offsets) >= PROSE_WORDS
-    _pages(words.hashes, words.offsets, prose, bounds, _ignored(), flat.astype(np.uint32), slug_offsets, out)
+    _pages(words.hashes, words.offsets, prose, bounds, *_ignored(), flat.astype(np.uint32), slug_offsets, out)
     return out
 
 
 @njit(cache=True)
-def _pages(hashes, offsets, prose_block, bounds, ignored, slug, slug_offsets, out):
+def _pages(hashes, offsets, prose_block, bounds, ignored, shift, slug, slug_offsets, out):
     """Each page's blocks' figures, into ``out``: the page's (word, block)
     pairs sorted, one pass over each word's pairs to count the prose blocks
     using it, one more to credit its blocks."""
@@ -100,9 +129,8 @@ def _pages(hashes, offsets, prose_block, bounds, ignored, slug, slug_offsets, ou
         k = 0
         for b in range(b0, b1):
             for t in range(offsets[b], offsets[b + 1]):
-                h = hashes[t]
-                i = np.searchsorted(ignored, h)
-                if i < len(ignored) and ignored[i] == h:
+                h = np.int64(hashes[t])
+                if _is_ignored(h, ignored, shift):
                     continue
                 # The word's hash, centred to fit a signed key, then the block.
                 keys[k] = ((np.int64(h) - _HALF) << 32) | (b - b0)

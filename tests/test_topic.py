@@ -71,3 +71,20 @@ def test_pages_split_across_workers_give_the_same_rows():
 def test_urls_must_match_the_pages():
     with pytest.raises(ValueError, match="2 URLs for 1 pages"):
         topic_features(["a line"], np.zeros(1, dtype=np.int64), [None, None])
+
+
+def test_the_ignored_words_table_finds_each_of_them_and_no_other_word():
+    from dedupe.blocks import normalise
+    from dedupe.features import STOP_WORDS_FILE
+    from dedupe.shingle import word_shingles
+    from dedupe.topic import _ignored, _is_ignored
+
+    table, shift = _ignored()
+    stop = sorted({normalise(w) for w in STOP_WORDS_FILE.read_text(encoding="ascii").split()} - {""})
+    words = stop + ["0", "00", "0000"]
+    found = [_is_ignored(int(h), table, shift) for h in word_shingles(words, 1).hashes]
+    assert all(found) and len(found) == len(words)
+    # A quarter full at most: most words are told apart in a probe or two.
+    assert (table >= 0).sum() * 4 <= len(table)
+    others = [f"{w}x{i}" for i in range(1000) for w in ("zq", "bridge", "mayor", "qz", "vv")]
+    assert not any(_is_ignored(int(h), table, shift) for h in word_shingles(others, 1).hashes)
