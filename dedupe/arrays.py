@@ -27,10 +27,11 @@ def argsort(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` of 1-d keys: the same
     permutation, about twice as fast on long integer keys.
 
-    numpy's stable argsort is a merge sort (timsort), and its sort of plain
-    integers is several times faster (vectorised). So each integer key's distance from
-    the smallest is packed with its row number into one uint64 and those
-    are sorted: the row numbers come out in the stable order. Keys too wide
+    numpy's stable argsort is a merge sort (timsort), and its sort of
+    plain integers is several times faster (vectorised). So each integer
+    key's distance from the smallest is packed with its row number into
+    one uint64 and those are sorted: the row numbers come out in the
+    stable order. Keys too wide
     to fit beside the row number give up their lowest bits, and rows whose
     kept bits tie (equal keys, or keys that differ only there) are put in
     the order of their whole keys. Keys spanning fewer than 2**16 values

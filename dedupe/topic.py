@@ -73,6 +73,7 @@ def _slot(h, shift):
 
 @njit(cache=True, inline="always")
 def _is_ignored(h, table, shift):
+    """Whether the hash ``h`` is in :func:`_ignored`'s table (probed from its slot to an empty one)."""
     slot = _slot(h, shift)
     while table[slot] != -1:
         if table[slot] == h:
@@ -133,7 +134,7 @@ def _pages(hashes, offsets, prose_block, bounds, ignored, shift, slug, slug_offs
                 if _is_ignored(h, ignored, shift):
                     continue
                 # The word's hash, centred to fit a signed key, then the block.
-                keys[k] = ((np.int64(h) - _HALF) << 32) | (b - b0)
+                keys[k] = ((h - _HALF) << 32) | (b - b0)
                 k += 1
         keys = np.sort(keys[:k])
         m = b1 - b0
